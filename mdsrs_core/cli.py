@@ -1,0 +1,156 @@
+"""The ``mdsrs`` command line (click).
+
+Start-up stays fast: this module imports only click; pandas, statsmodels and lifelines are
+imported inside the commands that need them. Exit codes: 0 success; 1 an endpoint failed
+while others were reported; 2 bad input or usage, with a message and no traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import MdsrsError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Group(click.Group):
+    """Turns input errors into one message and exit code 2 (no traceback)."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except MdsrsError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="mdsrs")
+def main() -> None:
+    """mdsrs: the statistical analysis of a two-arm MDS cohort study, endpoint by endpoint.
+
+    \b
+    mdsrs run                     analyse the bundled example cohort
+    mdsrs run study.toml          analyse the cohort a study file describes
+    mdsrs run data.csv --map hgb_base=HB --reference thalidomide
+    mdsrs plugins                 list plugins and endpoints
+    """
+
+
+def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise click.BadParameter(f"'{item}' is not NAME=COLUMN", param_hint="--map")
+        out[name.strip()] = column.strip()
+    return out
+
+
+@main.command()
+@click.argument("target", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="mdsrs-report",
+              show_default=True, help="Folder for results.json and the report.")
+@click.option("--only", multiple=True, help="Run only these endpoints (repeat or comma-separate).")
+@click.option("--skip", multiple=True, help="Do not run these endpoints.")
+@click.option("--map", "mapping", multiple=True, metavar="NAME=COLUMN",
+              help="Map a canonical variable onto your column (repeatable).")
+@click.option("--arm", help="The column holding the treatment arm (default 'arm').")
+@click.option("--reference", help="The reference (control) level of the arm.")
+@click.option("--adverse-events", type=click.Path(path_type=Path),
+              help="Adverse-event table in long form (patient_id, term, grade).")
+@click.option("--time-unit", type=click.Choice(["months", "days", "weeks", "years"]),
+              help="Unit of the time columns (default months).")
+@click.option("--seed", type=int, help="Seed for resampling methods (recorded).")
+def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[str, ...],
+        mapping: tuple[str, ...], arm: str | None, reference: str | None,
+        adverse_events: Path | None, time_unit: str | None, seed: int | None) -> None:
+    """Run every registered endpoint on a cohort and write results.json and the report.
+
+    TARGET is a study file (.toml) or a data file (.csv, .tsv, .xlsx, .parquet); without it,
+    the bundled example cohort is analysed.
+    """
+    from .study import EXAMPLE_STUDY, Study
+
+    if target is None or target.suffix.lower() == ".toml":
+        study = Study.load(target or EXAMPLE_STUDY)
+    else:
+        study = Study(data=target)
+    columns = _parse_map(mapping)
+    study.columns.update(columns)
+    if arm:
+        study.arm = arm
+    if reference:
+        study.reference = reference
+    if adverse_events:
+        study.adverse_events = adverse_events
+    if time_unit:
+        study.time_unit = time_unit
+    if seed is not None:
+        study.seed = seed
+
+    from .report.summary import render_markdown, render_text
+    from .runner import run as run_endpoints
+
+    cohort = study.cohort()
+
+    def progress(name: str) -> None:
+        click.echo(f"  running {name}...", err=True)
+
+    result = run_endpoints(cohort, only=list(only) or None, skip=list(skip) or None,
+                           settings=study.endpoints, alpha=study.alpha, seed=study.seed,
+                           progress=progress if sys.stderr.isatty() else None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(result.to_json(), encoding="utf-8")
+    (out_dir / "report.md").write_text(render_markdown(result), encoding="utf-8")
+    click.echo(render_text(result), nl=False)
+    click.echo(f"\nWrote {out_dir / 'results.json'} and {out_dir / 'report.md'}.")
+    for o in result.failed:
+        click.echo(f"Endpoint '{o.name}' failed: {o.reason}", err=True)
+    sys.exit(result.exit_code)
+
+
+@main.command()
+def plugins() -> None:
+    """List every plugin and endpoint, and any plugin that failed to load."""
+    from .plugins import get_registry
+
+    registry = get_registry()
+    rows = []
+    for p in registry.plugins:
+        kind = "built-in" if p.builtin else "external"
+        status = "ok" if not p.error else "FAILED"
+        rows.append((p.name, p.version, kind, status, ", ".join(p.endpoints) or "-"))
+    from .report.formatting import text_table
+
+    click.echo(text_table(["plugin", "version", "kind", "status", "endpoints"], rows))
+    for p in registry.failures:
+        click.echo(f"\nplugin '{p.name}' ({p.module}) {p.error}")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="mdsrs-example",
+              show_default=True, help="Folder to write the example files into.")
+def example(out_dir: Path) -> None:
+    """Write the bundled synthetic example cohort (patients, adverse events, study file)."""
+    import shutil
+
+    from .study import EXAMPLE_STUDY
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for f in sorted(EXAMPLE_STUDY.parent.iterdir()):
+        if f.suffix in (".csv", ".toml"):
+            shutil.copyfile(f, out_dir / f.name)
+            written.append(out_dir / f.name)
+    for f in written:
+        click.echo(str(f))
+    click.echo(f"Run it with: mdsrs run {out_dir / 'study.toml'}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,323 @@
+"""The shared cohort: one validated patient table in canonical names, read by every endpoint.
+
+A :class:`Cohort` is built from a DataFrame (or read from a file with :meth:`Cohort.read`),
+maps the user's column names onto the canonical variables (:mod:`mdsrs_core.variables`),
+knows the arm column and its reference level, optionally holds a long adverse-event table,
+and validates everything on construction: all problems are reported in one
+:class:`~mdsrs_core.errors.CohortError`.
+
+After validation the plugins' ``mdsrs_derive`` hooks add derived variables (IPSS-R scores,
+responder flags...) through :meth:`Cohort.add_variable`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import CohortError
+from .validation import Problem, check_rules, parse_columns, raise_problems, suggest
+from .variables import VARIABLES
+
+__all__ = ["Cohort", "TIME_UNITS"]
+
+#: Months per unit (1 month = 365.25 / 12 days).
+TIME_UNITS = {"months": 1.0, "days": 12 / 365.25, "weeks": 7 * 12 / 365.25, "years": 12.0}
+
+
+class Cohort:
+    """A validated two-arm cohort in canonical variable names.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient, in the user's column names.
+    columns : mapping, optional
+        ``{canonical variable: user column}`` for columns not already named canonically.
+    arm : str
+        The user's column holding the treatment arm (default ``"arm"``).
+    reference : str, optional
+        The reference (control) level of the arm. Without it the first level in sorted order
+        is the reference, as R's ``factor()`` does, and a note says so.
+    adverse_events : DataFrame, optional
+        Adverse events in long form: ``patient_id``, ``term``, ``grade`` (one row per event).
+    adverse_events_complete : bool
+        Whether the adverse-event table lists every patient's events, so that a patient absent
+        from it had none (default ``True``).
+    time_unit : str
+        Unit of the time columns in ``data``: months (default), days, weeks or years. Times are
+        converted to months.
+    event_codes : mapping, optional
+        How event columns are coded when not 0/1, e.g. ``{1: 0, 2: 1}`` (R's Surv 1/2) or
+        ``{"yes": 1, "no": 0}``.
+    source, adverse_events_source : str, optional
+        Names used in messages (the file names when read from files).
+    derive : bool
+        Run the plugins' ``mdsrs_derive`` hooks (default ``True``).
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        columns: Mapping[str, str] | None = None,
+        arm: str | None = None,
+        reference: str | None = None,
+        adverse_events: pd.DataFrame | None = None,
+        adverse_events_complete: bool = True,
+        time_unit: str = "months",
+        event_codes: Mapping[Any, int] | None = None,
+        source: str | None = None,
+        adverse_events_source: str | None = None,
+        derive: bool = True,
+        _from_file: bool = False,
+    ):
+        self.source = source or "data"
+        self._from_file = _from_file
+        self.time_unit = time_unit
+        self.notes: list[str] = []
+        self.labels: dict[str, str] = {name: var.label for name, var in VARIABLES.items()}
+        self.derived: dict[str, str] = {}
+        self.column_map = self._column_map(data, columns or {}, arm)
+        if time_unit not in TIME_UNITS:
+            raise CohortError(f"{self.source}: time unit '{time_unit}' is not one of "
+                              f"{', '.join(TIME_UNITS)}.")
+        frame = data.rename(columns={user: canon for canon, user in self.column_map.items()})
+        frame = frame.reset_index(drop=True) if _from_file else frame.copy()
+        frame, problems = parse_columns(frame, event_codes=event_codes)
+        factor = TIME_UNITS[time_unit]
+        for name, var in VARIABLES.items():
+            if var.kind == "time" and name in frame and factor != 1.0:
+                frame[name] = frame[name] * factor
+        if factor != 1.0:
+            self.notes.append(f"Times were given in {time_unit} and converted to months "
+                              "(1 month = 365.25/12 days).")
+        if "patient_id" not in frame.columns:
+            problems.insert(0, Problem(None, "no patient_id column: map the column that "
+                                       "identifies patients with --map patient_id=COLUMN or "
+                                       "[columns] patient_id = \"COLUMN\""))
+        if "arm" not in frame.columns:
+            problems.insert(0, Problem(None, f"no arm column '{arm or 'arm'}': name the column "
+                                       "holding the treatment arm with --arm COLUMN or "
+                                       "arm = \"COLUMN\" under [cohort]"))
+        problems.extend(check_rules(frame, problems))
+        if "arm" in frame.columns:
+            frame["arm"], arm_problems = self._arm(frame["arm"], reference)
+            problems.extend(arm_problems)
+        self._raise(problems)
+        self.data: pd.DataFrame = frame
+        self.adverse_events_complete = adverse_events_complete
+        self._from_ae_file = _from_file and adverse_events_source is not None
+        self.adverse_events = (
+            None if adverse_events is None
+            else self._adverse_events(adverse_events, adverse_events_source or "adverse events")
+        )
+        if derive:
+            from .plugins import get_registry
+
+            get_registry().derive(self)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def read(cls, path: str | Path, *, adverse_events: str | Path | None = None,
+             **kwargs: Any) -> Cohort:
+        """Read a cohort from a csv, tsv, xlsx or parquet file (see :class:`Cohort`)."""
+        from .io import read_table
+
+        path = Path(path)
+        frame = read_table(path)
+        ae = ae_name = None
+        if adverse_events is not None:
+            ae = read_table(adverse_events)
+            ae_name = Path(adverse_events).name
+        return cls(frame, source=path.name, adverse_events=ae, adverse_events_source=ae_name,
+                   _from_file=True, **kwargs)
+
+    def _column_map(self, data: pd.DataFrame, columns: Mapping[str, str], arm: str | None
+                    ) -> dict[str, str]:
+        mapping = dict(columns)
+        if arm is not None:
+            mapping["arm"] = arm
+        present = [str(c) for c in data.columns]
+        problems = []
+        unknown = [k for k in mapping if k not in VARIABLES]
+        for name in unknown:
+            close = suggest(name, VARIABLES, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(f"'{name}' is not a canonical variable{hint}")
+        for canon, user in mapping.items():
+            if canon in unknown:
+                continue
+            if user not in present:
+                close = suggest(str(user), present)
+                hint = f"; close matches: {', '.join(close)}" if close else ""
+                problems.append(f"column '{user}' (mapped to {canon}) is not in the data{hint}")
+            elif canon != user and canon in present:
+                problems.append(f"both column '{canon}' and column '{user}' (mapped to {canon}) "
+                                "are present; rename or drop one")
+        if problems:
+            text = "; ".join(problems)
+            raise CohortError(f"{self.source}: {text}" + ("" if text.endswith("?") else "."))
+        result = {c: c for c in present if c in VARIABLES}
+        result.update(mapping)
+        return result
+
+    def _arm(self, arm: pd.Series, reference: str | None) -> tuple[pd.Series, list[Problem]]:
+        text = arm.astype("string").str.strip()
+        levels = sorted(text.dropna().unique().tolist())
+        counts = text.value_counts()
+        problems = []
+        missing = text.isna()
+        if missing.any():
+            problems.append(Problem("arm", "must not be empty: every patient needs an arm",
+                                    list(arm.index[missing])))
+        if len(levels) == 1:
+            problems.append(Problem("arm", f"has one level ('{levels[0]}'); mdsrs compares two "
+                                    "arms"))
+        elif len(levels) > 2:
+            listing = ", ".join(f"'{lv}' ({counts[lv]})" for lv in levels)
+            hint = ""
+            for a in levels:
+                close = difflib.get_close_matches(a, [b for b in levels if b != a], n=1,
+                                                  cutoff=0.75)
+                if close and counts[a] < counts[close[0]]:
+                    rows = list(arm.index[text == a])
+                    from .validation import format_rows
+
+                    labels = [self._row_label(r) for r in rows]
+                    hint = (f"; '{a}' looks like a typo of '{close[0]}' "
+                            f"({format_rows(labels, self._row_word)})")
+                    break
+            problems.append(Problem("arm", f"has {len(levels)} levels: {listing}; mdsrs compares "
+                                    f"exactly two arms{hint}"))
+        if reference is not None and levels and reference not in levels:
+            close = suggest(reference, levels, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(Problem("arm", f"the reference level '{reference}' is not among its "
+                                    f"levels ({', '.join(levels)}){hint}"))
+            reference = None
+        if problems or not levels:
+            return arm, problems
+        if reference is None:
+            reference = levels[0]
+            self.notes.append(f"No reference arm was given: '{reference}' (first in sorted "
+                              "order, as R's factor() does) is the reference.")
+        order = [reference] + [lv for lv in levels if lv != reference]
+        return pd.Series(pd.Categorical(text, categories=order), index=arm.index), []
+
+    def _adverse_events(self, table: pd.DataFrame, source: str) -> pd.DataFrame:
+        need = ["patient_id", "term", "grade"]
+        absent = [c for c in need if c not in table.columns]
+        if absent:
+            raise CohortError(f"{source}: the adverse-event table needs columns patient_id, term "
+                              f"and grade; missing: {', '.join(absent)}.")
+        ae = table[need].copy()
+        if self._from_ae_file:
+            ae = ae.reset_index(drop=True)
+        ae["patient_id"] = ae["patient_id"].astype("string").str.strip()
+        problems: list[Problem] = []
+        grade = pd.to_numeric(ae["grade"], errors="coerce")
+        bad = grade.isna() | ~grade.isin([1, 2, 3, 4, 5])
+        if bad.any():
+            problems.append(Problem("grade", "CTCAE grades of listed events must be whole numbers "
+                                    "from 1 to 5", list(ae.index[bad]),
+                                    ae.loc[bad, "grade"].tolist()))
+        known = set(self.data["patient_id"].dropna())
+        unknown = ~ae["patient_id"].isin(known)
+        if unknown.any():
+            problems.append(Problem("patient_id", f"patients not in {self.source}",
+                                    list(ae.index[unknown]),
+                                    list(dict.fromkeys(ae.loc[unknown, "patient_id"].tolist()))))
+        empty_term = ae["term"].isna() | (ae["term"].astype("string").str.strip() == "")
+        if empty_term.any():
+            problems.append(Problem("term", "every adverse event needs a CTCAE term",
+                                    list(ae.index[empty_term])))
+        if problems:
+            label = (lambda i: str(i + 2)) if self._from_ae_file else str
+            raise_problems(problems, source=source, source_columns={}, row_label=label,
+                           row_word="row" if self._from_ae_file else "index")
+        ae["grade"] = grade.astype(int)
+        ae["term"] = ae["term"].astype("string").str.strip()
+        return ae.reset_index(drop=True)
+
+    def _raise(self, problems: list[Problem]) -> None:
+        order = {name: i for i, name in enumerate(VARIABLES)}
+        problems = sorted(problems, key=lambda p: order.get(p.column, -1))
+        raise_problems(problems, source=self.source, source_columns=self.column_map,
+                       row_label=self._row_label, row_word=self._row_word)
+
+    @property
+    def _row_word(self) -> str:
+        return "row" if self._from_file else "index"
+
+    def _row_label(self, index: object) -> str:
+        return str(int(index) + 2) if self._from_file else str(index)  # type: ignore[call-overload]
+
+    # ------------------------------------------------------------------ use
+
+    @property
+    def arms(self) -> list[str]:
+        """Arm levels, the reference first."""
+        return list(self.data["arm"].cat.categories)
+
+    @property
+    def reference(self) -> str:
+        """The reference (control) arm."""
+        return self.arms[0]
+
+    arm_reference = reference
+
+    @property
+    def n(self) -> int:
+        """Number of patients."""
+        return int(self.data.shape[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def has(self, *names: str) -> bool:
+        """Whether every variable in ``names`` is a column of :attr:`data`."""
+        return all(name in self.data.columns for name in names)
+
+    def missing(self, *names: str) -> list[str]:
+        """The variables of ``names`` that are not columns of :attr:`data`."""
+        return [name for name in names if name not in self.data.columns]
+
+    def label(self, name: str) -> str:
+        """Human-readable label of a variable (its name when none is known)."""
+        return self.labels.get(name, name)
+
+    def row_label(self, index: object) -> str:
+        """How messages number the row with this index (spreadsheet row for files)."""
+        return self._row_label(index)
+
+    def add_variable(self, name: str, values: Any, *, label: str | None = None,
+                     source: str | None = None) -> None:
+        """Add a derived variable (used by ``mdsrs_derive`` hooks).
+
+        A derived variable must not replace a variable from the data: that would silently
+        change the user's numbers.
+        """
+        if name in self.data.columns and name not in self.derived:
+            raise ValueError(f"'{name}' is a column of the data; a derived variable cannot "
+                             "replace it")
+        series = pd.Series(values, index=self.data.index) if not isinstance(
+            values, pd.Series) else values.reindex(self.data.index)
+        self.data[name] = series
+        self.derived[name] = source or "derived"
+        if label:
+            self.labels[name] = label
+
+    def counts(self) -> dict[str, int]:
+        """Patients per arm, the reference first."""
+        counts = self.data["arm"].value_counts()
+        return {arm: int(counts.get(arm, 0)) for arm in self.arms}
+
+    def __repr__(self) -> str:
+        arms = ", ".join(f"{a} {k}" for a, k in self.counts().items())
+        return f"<Cohort {self.source}: {self.n} patients ({arms}); reference {self.reference}>"

@@ -1,0 +1,103 @@
+"""Reading cohort and adverse-event tables from csv, tsv, xlsx or parquet files.
+
+Values are read as text (csv/tsv) so that parsing, with its clear messages, happens in one
+place (:mod:`mdsrs_core.validation`). Files that cannot be read give a :class:`CohortError`
+naming the file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import CohortError
+
+__all__ = ["read_table", "SUFFIXES"]
+
+SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".parquet": "parquet"}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a table file into a DataFrame of text columns (parquet keeps its types)."""
+    path = Path(path)
+    if not path.exists():
+        raise CohortError(f"{path}: no such file.")
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        known = ", ".join(sorted(SUFFIXES))
+        raise CohortError(f"{path}: cannot read files ending in '{path.suffix}'; use one of "
+                          f"{known}.")
+    if kind in ("csv", "tsv"):
+        frame = _read_text(path, "," if kind == "csv" else "\t")
+    elif kind == "xlsx":
+        frame = _read_excel(path)
+    else:
+        frame = _read_parquet(path)
+    if frame.shape[0] == 0:
+        raise CohortError(f"{path}: the file has a header but no data rows.")
+    return frame
+
+
+def _read_text(path: Path, sep: str) -> pd.DataFrame:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CohortError(
+            f"{path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file "
+            "as UTF-8 (in Excel: 'CSV UTF-8').") from None
+    if not text.strip():
+        raise CohortError(f"{path}: the file is empty.")
+    header = next(csv.reader([text.splitlines()[0]], delimiter=sep))
+    if len(header) == 1:
+        for other, name in ((";", "semicolon"), ("\t", "tab"), (",", "comma")):
+            if other != sep and other in header[0]:
+                want = "comma" if sep == "," else "tab"
+                raise CohortError(
+                    f"{path}: the header has one column but contains '{other}': the file seems "
+                    f"{name}-separated, while a {path.suffix} file must be {want}-separated.")
+    _check_header(path, header)
+    from io import StringIO
+
+    return pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                       na_values=["", "NA", "N/A", "NaN", "nan", "."], skipinitialspace=True)
+
+
+def _check_header(path: Path, header: list) -> None:
+    names = [str(h).strip() for h in header]
+    dupes = [name for name, k in Counter(names).items() if k > 1 and name]
+    if dupes:
+        raise CohortError(f"{path}: column name{'s' if len(dupes) > 1 else ''} "
+                          f"{', '.join(repr(d) for d in dupes)} appear{'' if len(dupes) > 1 else 's'}"
+                          " more than once in the header; every column needs its own name.")
+    blank = [i + 1 for i, name in enumerate(names) if not name or name.startswith("Unnamed:")]
+    if blank and len(blank) < len(names):
+        raise CohortError(
+            f"{path}: header column{'s' if len(blank) > 1 else ''} "
+            f"{', '.join(map(str, blank))} {'have' if len(blank) > 1 else 'has'} no name. If the "
+            "first row is a title above the header, delete it so that row 1 holds the column "
+            "names.")
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(path, dtype=str, keep_default_na=False,
+                              na_values=["", "NA", "N/A"])
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise CohortError(f"{path}: cannot be read as an Excel workbook ({exc}).") from None
+    _check_header(path, list(frame.columns))
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except ImportError:
+        raise CohortError(f"{path}: reading parquet needs pyarrow: pip install 'mdsrs[parquet]'."
+                          ) from None
+    except Exception as exc:
+        raise CohortError(f"{path}: cannot be read as a parquet file ({exc}).") from None

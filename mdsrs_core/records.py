@@ -1,0 +1,99 @@
+"""Analysis-results records: one statistic per record (gtsummary 2's "cards").
+
+Every number mdsrs reports is first a :class:`Record`; tables, the printed summary and the
+report are formatted from records and never compute a number a second time.
+
+Fields (``results.json`` keys):
+
+``endpoint``  the endpoint name (``"response"``, ``"os"``...).
+``arm``       the arm level the statistic describes, or ``None`` for between-arm and
+              whole-cohort statistics (differences, ratios, p-values, overall columns).
+``variable``  the canonical variable or quantity (``"responder"``, ``"hgb_post"``...).
+``level``     a level of ``variable`` (a category, a landmark time, a model term) or ``None``.
+``stat``      broom/cards-style statistic name: ``n``, ``N``, ``p``, ``mean``, ``sd``,
+              ``median``, ``p25``, ``p75``, ``estimate``, ``std_error``, ``statistic``,
+              ``p_value``, ``conf_low``, ``conf_high``, ``smd``...
+``value``     the number (``None`` when not estimable; ``inf`` is written as ``"Inf"``).
+``label``     human-readable name of ``variable``/``level``.
+``method``    the method that produced the value (e.g. ``"Fisher's exact test"``).
+``n``         the number of patients the statistic is computed on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+__all__ = ["Record", "records_to_json", "records_from_json", "records_frame"]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One statistic (see the module docstring for the meaning of each field)."""
+
+    endpoint: str
+    arm: str | None
+    variable: str
+    stat: str
+    value: Any
+    level: str | None = None
+    label: str | None = None
+    method: str | None = None
+    n: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["value"] = _json_value(self.value)
+        if d["n"] is not None:
+            d["n"] = int(d["n"])
+        return d
+
+
+def _json_value(value: Any) -> Any:
+    if value is None:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar -> Python scalar (numpy is not imported here)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        v = value
+        if math.isnan(v):
+            return None
+        if math.isinf(v):
+            return "Inf" if v > 0 else "-Inf"
+        return v
+    return str(value)
+
+
+def records_to_json(records: list[Record], **kwargs: Any) -> str:
+    """Serialise records to the JSON text of ``results.json`` (stable key order)."""
+    kwargs.setdefault("indent", 1)
+    return json.dumps([r.to_dict() for r in records], ensure_ascii=False, **kwargs) + "\n"
+
+
+def records_from_json(text: str) -> list[Record]:
+    """Read records back from ``results.json`` text."""
+    names = {f.name for f in fields(Record)}
+    out = []
+    for item in json.loads(text):
+        value = item.get("value")
+        if value == "Inf":
+            value = math.inf
+        elif value == "-Inf":
+            value = -math.inf
+        item = {k: v for k, v in item.items() if k in names}
+        item["value"] = value
+        out.append(Record(**item))
+    return out
+
+
+def records_frame(records: list[Record]):
+    """Records as a pandas DataFrame, one row per record."""
+    import pandas as pd
+
+    return pd.DataFrame([asdict(r) for r in records], columns=[f.name for f in fields(Record)])

@@ -1,0 +1,66 @@
+"""Number formats for tables (gtsummary-like defaults) and a plain Markdown/text table writer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["fmt_num", "fmt_p", "fmt_pct", "markdown_table", "text_table"]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_num(value: Any, digits: int = 1) -> str:
+    """A number with fixed decimals; ``"NA"`` when missing, ``"Inf"`` when infinite."""
+    if _missing(value):
+        return "NA"
+    if isinstance(value, str):
+        return value
+    v = float(value)
+    if math.isinf(v):
+        return "Inf" if v > 0 else "-Inf"
+    return f"{v:.{digits}f}"
+
+
+def fmt_p(value: Any) -> str:
+    """A p-value as journals print it: ``<0.001`` or three decimals."""
+    if _missing(value):
+        return "NA"
+    v = float(value)
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def fmt_pct(p: Any, digits: int = 1) -> str:
+    """A proportion as a percentage."""
+    if _missing(p):
+        return "NA"
+    return f"{100 * float(p):.{digits}f}%"
+
+
+def _cells(rows: Sequence[Sequence[Any]]) -> list[list[str]]:
+    return [["" if c is None else str(c) for c in row] for row in rows]
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table (pipes in cells escaped)."""
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    out = [line(list(map(str, header))), "|" + "|".join(["---"] * len(header)) + "|"]
+    out.extend(line(r) for r in _cells(rows))
+    return "\n".join(out)
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain fixed-width table for the terminal."""
+    body = _cells(rows)
+    widths = [max(len(str(h)), *(len(r[i]) for r in body)) if body else len(str(h))
+              for i, h in enumerate(header)]
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    return "\n".join([line(list(map(str, header))), line(["-" * w for w in widths]),
+                      *(line(r) for r in body)])

@@ -1,0 +1,101 @@
+"""What ``mdsrs run`` prints and what ``report.md`` holds, both from the run's records."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .formatting import markdown_table, text_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ..runner import RunResult
+
+__all__ = ["status_rows", "render_text", "render_markdown"]
+
+
+def _frame_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    header = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
+    rows = [[str(idx)] + [str(v) for v in row] for idx, row in zip(frame.index,
+                                                                     frame.itertuples(False))]
+    return header, rows
+
+
+def status_rows(result: RunResult) -> list[list[str]]:
+    """One row per endpoint: name, status, patients analysed (per arm) and the reason/notes."""
+    arms = result.cohort.arms
+    rows = []
+    for o in result.outcomes:
+        analysed = ""
+        if o.result is not None:
+            per_arm = o.result.n_analysed
+            analysed = " / ".join(str(per_arm.get(a, 0)) for a in arms)
+            if o.result.exclusions:
+                analysed += f" ({len(o.result.exclusions)} excluded)"
+        rows.append([o.name, o.status, analysed, o.reason or o.title])
+    return rows
+
+
+def _tables(result: RunResult):
+    records = result.records
+    for o in result.outcomes:
+        if o.status != "ok" or o.endpoint is None:
+            continue
+        own = [r for r in records if r.endpoint == o.name]
+        yield o, o.endpoint.tables(own)
+
+
+def _cohort_line(result: RunResult) -> str:
+    c = result.cohort
+    arms = ", ".join(f"{a} {k}" for a, k in c.counts().items())
+    return f"Cohort {c.source}: {c.n} patients ({arms}); reference arm: {c.reference}."
+
+
+def render_text(result: RunResult, *, main_tables_only: bool = True) -> str:
+    """The terminal summary: the cohort, each endpoint's status, then each main table."""
+    arms = " / ".join(result.cohort.arms)
+    out = [_cohort_line(result), "",
+           text_table(["endpoint", "status", f"analysed ({arms})", "note"], status_rows(result))]
+    for p in result.plugin_failures:
+        out.append(f"plugin '{p.name}' failed to load: {p.error}")
+    for o, tables in _tables(result):
+        for i, (title, frame) in enumerate(tables.items()):
+            if main_tables_only and i > 0:
+                break
+            header, rows = _frame_rows(frame)
+            out += ["", f"{o.title}: {title}", text_table(header, rows)]
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(result: RunResult) -> str:
+    """``report.md``: every endpoint's tables, notes, exclusions and failures."""
+    arms = " / ".join(result.cohort.arms)
+    out = ["# mdsrs report", "", _cohort_line(result), ""]
+    out += [f"Significance level: {result.alpha:g}." + (f" Seed: {result.seed}."
+                                                        if result.seed is not None else ""), ""]
+    out += [f"Values derived by plugins: {', '.join(sorted(result.cohort.derived))}.", ""] \
+        if result.cohort.derived else []
+    for note in result.cohort.notes:
+        out += [f"> {note}", ""]
+    out += ["## Endpoints", "",
+            markdown_table(["endpoint", "status", f"analysed ({arms})", "note"],
+                           status_rows(result)), ""]
+    for p in result.plugin_failures:
+        out += [f"> Plugin **{p.name}** failed to load: {p.error}", ""]
+    tables = dict((o.name, t) for o, t in _tables(result))
+    for o in result.outcomes:
+        out += [f"## {o.title} (`{o.name}`)", ""]
+        if o.status != "ok":
+            out += [f"**{o.status.capitalize()}**: {o.reason}", ""]
+            continue
+        for title, frame in tables.get(o.name, {}).items():
+            header, rows = _frame_rows(frame)
+            out += [f"### {title}", "", markdown_table(header, rows), ""]
+        res = o.result
+        if res is not None and res.exclusions:
+            out += ["Patients left out:", ""]
+            out += [f"- {e.patient_id} ({e.arm}): {e.reason}" for e in res.exclusions]
+            out += [""]
+        if res is not None and res.notes:
+            out += [f"- {n}" for n in res.notes] + [""]
+    return "\n".join(out)

@@ -1,0 +1,219 @@
+"""Running every registered endpoint on a cohort and collecting their records.
+
+An endpoint whose variables are absent is *skipped* with the reason; one that raises is
+recorded as *failed* (with the reason) and the others still run. The run's records carry,
+besides each endpoint's statistics, its status and its patient flow (how many analysed per
+arm, and every exclusion with its reason), so that nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .endpoint import Endpoint, EndpointConfig, EndpointResult
+from .errors import FormulaError, StudyError
+from .records import Record, records_to_json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cohort import Cohort
+    from .plugins import PluginInfo, Registry
+
+__all__ = ["run", "RunResult", "EndpointOutcome", "ENDPOINT_ORDER"]
+
+#: The order of the study's analyses; endpoints of other plugins follow, by name.
+ENDPOINT_ORDER = ("baseline", "response", "hematology", "ipssr", "adverse_events", "aml", "os")
+
+
+@dataclass
+class EndpointOutcome:
+    """One endpoint's part of a run."""
+
+    name: str
+    title: str
+    status: str  # "ok", "skipped" or "failed"
+    reason: str | None = None
+    result: EndpointResult | None = None
+    seconds: float = 0.0
+    endpoint: Endpoint | None = None
+
+
+@dataclass
+class RunResult:
+    """All endpoints' outcomes and records (what ``results.json`` holds)."""
+
+    cohort: Cohort
+    outcomes: list[EndpointOutcome] = field(default_factory=list)
+    plugin_failures: list[PluginInfo] = field(default_factory=list)
+    alpha: float = 0.05
+    seed: int | None = None
+
+    @property
+    def records(self) -> list[Record]:
+        """Every record of the run: statuses, flows and statistics, endpoint by endpoint."""
+        out: list[Record] = []
+        for o in self.outcomes:
+            out.append(Record(o.name, None, "endpoint", "status", o.status, label=o.reason or
+                              o.title))
+            if o.result is not None:
+                out.extend(_flow_records(o.result, self.cohort))
+                out.extend(o.result.records)
+        for p in self.plugin_failures:
+            out.append(Record("plugins", None, p.name, "load_error", p.error, label=p.module))
+        return out
+
+    def __getitem__(self, name: str) -> EndpointOutcome:
+        for o in self.outcomes:
+            if o.name == name:
+                return o
+        raise KeyError(name)
+
+    @property
+    def failed(self) -> list[EndpointOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed, 1 when an endpoint failed while others were reported."""
+        return 1 if self.failed else 0
+
+    def to_json(self) -> str:
+        """The text of ``results.json``."""
+        return records_to_json(self.records)
+
+
+def _flow_records(result: EndpointResult, cohort: Cohort) -> list[Record]:
+    name = result.endpoint
+    out = [Record(name, arm, "flow", "n_analysed", n) for arm, n in result.n_analysed.items()]
+    out.append(Record(name, None, "flow", "n_analysed", sum(result.n_analysed.values())))
+    reasons = Counter((e.arm, e.reason) for e in result.exclusions)
+    for (arm, reason), k in sorted(reasons.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        out.append(Record(name, arm, "flow", "n_excluded", k, level=reason))
+    return out
+
+
+def _order(names: Iterable[str]) -> list[str]:
+    known = [n for n in ENDPOINT_ORDER if n in names]
+    return known + sorted(n for n in names if n not in ENDPOINT_ORDER)
+
+
+def _parse_names(value: Iterable[str] | str | None) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    out: list[str] = []
+    for item in value:
+        out.extend(x.strip() for x in item.split(",") if x.strip())
+    return out
+
+
+def _check_names(names: list[str], registry: Registry, what: str) -> None:
+    unknown = [n for n in names if n not in registry.endpoints]
+    if unknown:
+        failed = [p.name for p in registry.failures]
+        extra = f" (plugins that failed to load: {', '.join(failed)})" if failed else ""
+        raise StudyError(f"{what}: unknown endpoint{'s' if len(unknown) > 1 else ''} "
+                         f"{', '.join(unknown)}; registered: "
+                         f"{', '.join(_order(registry.endpoints))}{extra}.")
+
+
+def endpoint_config(endpoint: Endpoint, settings: Mapping[str, Any] | None, *, alpha: float,
+                    seed: int | None) -> EndpointConfig:
+    """Merge an endpoint's defaults with the study's ``[endpoints.NAME]`` settings."""
+    settings = dict(settings or {})
+    formulas = dict(endpoint.formulas)
+    where = f"[endpoints.{endpoint.name}]"
+    if "formula" in settings:
+        if not formulas:
+            raise StudyError(f"{where}: endpoint '{endpoint.name}' takes no formula.")
+        formulas[next(iter(formulas))] = str(settings.pop("formula"))
+    if "formulas" in settings:
+        given = settings.pop("formulas")
+        bad = [k for k in given if k not in formulas]
+        if bad:
+            raise StudyError(f"{where}: unknown formula key {', '.join(bad)}; "
+                             f"known: {', '.join(formulas) or 'none'}.")
+        formulas.update({k: str(v) for k, v in given.items()})
+    options = dict(endpoint.options)
+    bad = [k for k in settings if k not in options]
+    if bad:
+        known = ", ".join(["formula", "formulas", *options]) if formulas else ", ".join(options)
+        raise StudyError(f"{where}: unknown option{'s' if len(bad) > 1 else ''} "
+                         f"{', '.join(bad)}; known: {known or 'none'}.")
+    options.update(settings)
+    return EndpointConfig(formulas=formulas, options=options, alpha=alpha, seed=seed)
+
+
+def run(cohort: Cohort, only: Iterable[str] | str | None = None,
+        skip: Iterable[str] | str | None = None, *,
+        settings: Mapping[str, Mapping[str, Any]] | None = None, alpha: float = 0.05,
+        seed: int | None = None, registry: Registry | None = None,
+        progress: Any = None) -> RunResult:
+    """Run every registered endpoint (or those in ``only``, minus ``skip``) on ``cohort``.
+
+    ``settings`` maps endpoint names to their study-file settings (formulas and options).
+    Returns a :class:`RunResult`; its ``records`` are what ``results.json`` holds.
+    """
+    from .plugins import get_registry
+
+    registry = registry or get_registry()
+    only_l, skip_l = _parse_names(only), _parse_names(skip)
+    for names, what in ((only_l, "--only"), (skip_l, "--skip"),
+                        (list(settings or {}), "study file [endpoints]")):
+        if names:
+            _check_names(names, registry, what)
+    names = _order(registry.endpoints)
+    if only_l:
+        names = [n for n in names if n in only_l]
+    if skip_l:
+        names = [n for n in names if n not in skip_l]
+    configs = {n: endpoint_config(registry.endpoints[n], (settings or {}).get(n), alpha=alpha,
+                                  seed=seed) for n in names}
+    result = RunResult(cohort, plugin_failures=registry.failures, alpha=alpha, seed=seed)
+    for name in names:
+        endpoint = registry.endpoints[name]
+        if progress is not None:
+            progress(name)
+        result.outcomes.append(_run_one(endpoint, cohort, configs[name]))
+    return result
+
+
+def _run_one(endpoint: Endpoint, cohort: Cohort, config: EndpointConfig) -> EndpointOutcome:
+    outcome = EndpointOutcome(endpoint.name, endpoint.title, "ok", endpoint=endpoint)
+    reason = endpoint.skip_reason(cohort)
+    if reason:
+        outcome.status, outcome.reason = "skipped", reason
+        return outcome
+    start = time.perf_counter()
+    try:
+        res = endpoint.analyze(cohort, config)
+        _check_result(endpoint, res)
+    except (FormulaError, StudyError):
+        raise  # bad input from the study file or the command line: exit code 2
+    except Exception as exc:
+        outcome.status = "failed"
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        outcome.reason = (f"{type(exc).__name__}: {exc} (in {where.name}, "
+                          f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+        return outcome
+    finally:
+        outcome.seconds = time.perf_counter() - start
+    accounted = sum(res.n_analysed.values()) + len(res.exclusions)
+    if accounted != cohort.n:
+        res.note(f"The endpoint accounts for {accounted} of the cohort's {cohort.n} patients "
+                 "(analysed plus excluded).")
+    outcome.result = res
+    return outcome
+
+
+def _check_result(endpoint: Endpoint, res: Any) -> None:
+    if not isinstance(res, EndpointResult):
+        raise TypeError(f"analyze() returned {type(res).__name__}, not an EndpointResult")
+    for r in res.records:
+        if not isinstance(r, Record) or r.endpoint != endpoint.name:
+            raise TypeError(f"analyze() returned a malformed record: {r!r}")

@@ -1,0 +1,150 @@
+"""Study files (TOML): where the data are, how columns map, and per-endpoint settings.
+
+Format (CONTRACT.md)::
+
+    [cohort]
+    data = "patients.csv"          # absolute, or relative to the study file
+    adverse_events = "ae.csv"      # optional, long form (patient_id, term, grade)
+    adverse_events_complete = true # false: a patient absent from the table is not event-free
+    arm = "group"                  # the column holding the arm (default "arm")
+    reference = "thalidomide"      # reference level of the arm
+    time_unit = "months"           # months, days, weeks or years
+    event_codes = {1 = 0, 2 = 1}   # optional: event columns not coded 0/1
+
+    [columns]                      # canonical variable = "your column"
+    hgb_base = "HB"
+
+    [analysis]
+    alpha = 0.05                   # significance level the conclusions are stated at
+    seed = 20240101                # for resampling methods
+
+    [endpoints.os]                 # per-endpoint formula(s) and options
+    formula = "Surv(os_months, death) ~ arm + age"
+    landmarks = [12, 36, 60]
+
+Unknown tables or keys are errors (a typo must not be ignored). Endpoint names and options are
+checked against the registered endpoints when the study is run.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import StudyError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Study", "load_example", "EXAMPLE_STUDY"]
+
+EXAMPLE_STUDY = Path(__file__).parent / "example" / "data" / "study.toml"
+
+_COHORT_KEYS = {"data", "adverse_events", "adverse_events_complete", "arm", "reference",
+                "time_unit", "event_codes"}
+_ANALYSIS_KEYS = {"alpha", "seed"}
+_TABLES = {"cohort", "columns", "analysis", "endpoints"}
+
+
+@dataclass
+class Study:
+    """A parsed study file (or the same settings given on the command line)."""
+
+    data: Path
+    adverse_events: Path | None = None
+    adverse_events_complete: bool = True
+    arm: str = "arm"
+    reference: str | None = None
+    time_unit: str = "months"
+    event_codes: dict | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    alpha: float = 0.05
+    seed: int | None = None
+    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Study:
+        """Read and check a study file."""
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StudyError(f"{path}: no such study file.") from None
+        except UnicodeDecodeError:
+            raise StudyError(f"{path}: the study file is not UTF-8 text.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise StudyError(f"{path}: not valid TOML: {exc}.") from None
+        return cls.from_dict(raw, path=path)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], *, path: Path | None = None) -> Study:
+        where = str(path) if path else "study"
+        unknown = set(raw) - _TABLES
+        if unknown:
+            raise StudyError(f"{where}: unknown table{'s' if len(unknown) > 1 else ''} "
+                             f"{', '.join(f'[{u}]' for u in sorted(unknown))}; a study file has "
+                             "[cohort], [columns], [analysis] and [endpoints.NAME].")
+        cohort = raw.get("cohort", {})
+        bad = set(cohort) - _COHORT_KEYS
+        if bad:
+            raise StudyError(f"{where}: unknown key{'s' if len(bad) > 1 else ''} in [cohort]: "
+                             f"{', '.join(sorted(bad))}; known: {', '.join(sorted(_COHORT_KEYS))}.")
+        if "data" not in cohort:
+            raise StudyError(f"{where}: [cohort] needs data = \"FILE\", the patient table.")
+        analysis = raw.get("analysis", {})
+        bad = set(analysis) - _ANALYSIS_KEYS
+        if bad:
+            raise StudyError(f"{where}: unknown key in [analysis]: {', '.join(sorted(bad))}; "
+                             f"known: {', '.join(sorted(_ANALYSIS_KEYS))}.")
+        base = path.parent if path else Path.cwd()
+        endpoints = raw.get("endpoints", {})
+        for name, settings in endpoints.items():
+            if not isinstance(settings, dict):
+                raise StudyError(f"{where}: [endpoints.{name}] must be a table of settings.")
+        columns = raw.get("columns", {})
+        for canon, user in columns.items():
+            if not isinstance(user, str):
+                raise StudyError(f"{where}: [columns] {canon} must name a column as text.")
+        alpha = analysis.get("alpha", 0.05)
+        if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+            raise StudyError(f"{where}: [analysis] alpha must be a number between 0 and 1.")
+        return cls(
+            data=_resolve(base, cohort["data"]),
+            adverse_events=_resolve(base, cohort["adverse_events"])
+            if cohort.get("adverse_events") else None,
+            adverse_events_complete=bool(cohort.get("adverse_events_complete", True)),
+            arm=cohort.get("arm", "arm"),
+            reference=cohort.get("reference"),
+            time_unit=cohort.get("time_unit", "months"),
+            event_codes=cohort.get("event_codes"),
+            columns=dict(columns),
+            alpha=float(alpha),
+            seed=analysis.get("seed"),
+            endpoints={k: dict(v) for k, v in endpoints.items()},
+            path=path,
+        )
+
+    def cohort(self, *, derive: bool = True):
+        """Read and validate the cohort this study describes."""
+        from .cohort import Cohort
+
+        return Cohort.read(
+            self.data, adverse_events=self.adverse_events, columns=self.columns, arm=self.arm,
+            reference=self.reference, time_unit=self.time_unit, event_codes=self.event_codes,
+            adverse_events_complete=self.adverse_events_complete, derive=derive,
+        )
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def load_example():
+    """The bundled synthetic example cohort (62 patients; see docs/example-cohort.md)."""
+    return Study.load(EXAMPLE_STUDY).cohort()

@@ -1,0 +1,1 @@
+"""Baseline characteristics (Table 1) endpoint."""

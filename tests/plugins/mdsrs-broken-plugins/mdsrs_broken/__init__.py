@@ -1,0 +1,1 @@
+"""Deliberately broken mdsrs plugins (test fixtures)."""
