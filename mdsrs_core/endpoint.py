@@ -79,7 +79,7 @@ class EndpointResult:
     def exclude(self, patient_ids: Iterable[str], arms: Iterable[str | None], reason: str
                 ) -> None:
         """Record patients left out of the analysis, each with the reason."""
-        for pid, arm in zip(patient_ids, arms):
+        for pid, arm in zip(patient_ids, arms, strict=True):
             self.exclusions.append(Exclusion(str(pid), None if arm is None else str(arm), reason))
 
     def note(self, text: str) -> None:

@@ -71,9 +71,11 @@ def _check_header(path: Path, header: list) -> None:
     names = [str(h).strip() for h in header]
     dupes = [name for name, k in Counter(names).items() if k > 1 and name]
     if dupes:
-        raise CohortError(f"{path}: column name{'s' if len(dupes) > 1 else ''} "
-                          f"{', '.join(repr(d) for d in dupes)} appear{'' if len(dupes) > 1 else 's'}"
-                          " more than once in the header; every column needs its own name.")
+        names_text = ", ".join(repr(d) for d in dupes)
+        verb = "appear" if len(dupes) > 1 else "appears"
+        raise CohortError(f"{path}: column name{'s' if len(dupes) > 1 else ''} {names_text} "
+                          f"{verb} more than once in the header; every column needs its own "
+                          "name.")
     blank = [i + 1 for i, name in enumerate(names) if not name or name.startswith("Unnamed:")]
     if blank and len(blank) < len(names):
         raise CohortError(

@@ -316,7 +316,7 @@ def check_rules(frame: pd.DataFrame, unparsed: list[Problem] = ()) -> list[Probl
     problems = []
     frame_level = cases["schema_context"] == "DataFrameSchema"
     column_cases = cases[~frame_level]
-    bad_cells |= set(zip(column_cases["column"], column_cases["index"]))
+    bad_cells |= set(zip(column_cases["column"], column_cases["index"], strict=True))
     for column, check, rows, values in _grouped(cases[~frame_level]):
         rule, _, hint = check.partition("|")
         rule = _BUILTIN_RULES.get(rule, rule)

@@ -159,7 +159,9 @@ def test_event_without_time(frame):
 
 
 @pytest.mark.parametrize("grade, rule", [
-    (6, "must be between 0 and 5"), (2.5, "must be a whole number"), (-1, "must be between 0 and 5"),
+    (6, "must be between 0 and 5"),
+    (2.5, "must be a whole number"),
+    (-1, "must be between 0 and 5"),
 ])
 def test_grades_outside_0_to_5(frame, grade, rule):
     frame["ae_max_grade"] = frame["ae_max_grade"].astype(float)

@@ -60,7 +60,7 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     widths = [max(len(str(h)), *(len(r[i]) for r in body)) if body else len(str(h))
               for i, h in enumerate(header)]
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(list(map(str, header))), line(["-" * w for w in widths]),
                       *(line(r) for r in body)])

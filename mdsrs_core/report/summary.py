@@ -16,8 +16,8 @@ __all__ = ["status_rows", "render_text", "render_markdown"]
 
 def _frame_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     header = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
-    rows = [[str(idx)] + [str(v) for v in row] for idx, row in zip(frame.index,
-                                                                     frame.itertuples(False))]
+    rows = [[str(idx)] + [str(v) for v in row]
+            for idx, row in zip(frame.index, frame.itertuples(False), strict=True)]
     return header, rows
 
 

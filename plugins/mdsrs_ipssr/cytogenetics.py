@@ -1,0 +1,131 @@
+"""IPSS-R cytogenetic risk groups: reading the labels that real data sets use.
+
+The five groups of Schanz et al. (J Clin Oncol 2012) as used by the IPSS-R
+(Greenberg et al., Blood 2012;120:2454) have canonical lower-case labels::
+
+    very good, good, intermediate, poor, very poor
+
+:func:`normalize_cyto` accepts them in any case, with spaces, hyphens, underscores or dots
+between the words (``Very-Good``, ``very_good``, ``VERY GOOD``, ``v. good``), and the usual
+abbreviations (``VG``, ``G``, ``Int``, ``Interm``, ``intermed.``, ``P``, ``VP``). Missing values
+(NaN, None, blank text) stay missing. Anything else is an error: a
+:class:`mdsrs_core.errors.CohortError` whose message names the column, the rows and the
+accepted values. :func:`invalid_cyto_positions` returns the offending positions without
+raising, for validators that collect every problem first.
+
+Row numbers in messages are 1-based positions in the column (row 1 is the first data row),
+not index labels.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from mdsrs_core.errors import CohortError
+
+#: Canonical labels, best to worst.
+CYTO_LEVELS: tuple[str, ...] = ("very good", "good", "intermediate", "poor", "very poor")
+
+#: IPSS-R points of each cytogenetic group.
+CYTO_POINTS: dict[str, float] = {
+    "very good": 0.0,
+    "good": 1.0,
+    "intermediate": 2.0,
+    "poor": 3.0,
+    "very poor": 4.0,
+}
+
+# Spelling (after lower-casing and collapsing separators to one space) -> canonical label.
+_ALIASES: dict[str, str] = {
+    "very good": "very good",
+    "verygood": "very good",
+    "v good": "very good",
+    "vgood": "very good",
+    "vg": "very good",
+    "good": "good",
+    "g": "good",
+    "intermediate": "intermediate",
+    "intermed": "intermediate",
+    "interm": "intermediate",
+    "inter": "intermediate",
+    "int": "intermediate",
+    "poor": "poor",
+    "p": "poor",
+    "very poor": "very poor",
+    "verypoor": "very poor",
+    "v poor": "very poor",
+    "vpoor": "very poor",
+    "vp": "very poor",
+}
+
+#: Human description of what is accepted, used in error messages.
+ACCEPTED_TEXT = (
+    "very good, good, intermediate, poor, very poor "
+    "(any case; words may be joined by spaces, hyphens or underscores; "
+    "abbreviations VG, G, Int, P, VP)"
+)
+
+_SEPARATORS = re.compile(r"[\s_\-.]+")
+_MAX_ROWS_SHOWN = 10
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _canonical(value: object) -> str | None:
+    """Canonical label of one non-missing value, or None if it is not recognised."""
+    if not isinstance(value, str):
+        return None
+    key = _SEPARATORS.sub(" ", value.strip().lower()).strip()
+    return _ALIASES.get(key)
+
+
+def invalid_cyto_positions(values: pd.Series) -> list[int]:
+    """0-based positions of the non-missing values that are not a recognised group."""
+    return [
+        i
+        for i, value in enumerate(values.tolist())
+        if not _is_missing(value) and _canonical(value) is None
+    ]
+
+
+def invalid_cyto_message(values: pd.Series, positions: list[int], column: str | None = None) -> str:
+    """The user message for the values of ``values`` at ``positions`` (0-based)."""
+    name = column if column is not None else values.name
+    rows = [p + 1 for p in positions]
+    items = values.tolist()
+    bad = list(dict.fromkeys(repr(items[p]) for p in positions))
+    shown = ", ".join(str(r) for r in rows[:_MAX_ROWS_SHOWN])
+    if len(rows) > _MAX_ROWS_SHOWN:
+        shown += f" ... ({len(rows)} rows in all)"
+    noun = "row" if len(rows) == 1 else "rows"
+    labels = ", ".join(bad[:_MAX_ROWS_SHOWN])
+    return (
+        f"column '{name}': unknown IPSS-R cytogenetic risk group {labels} "
+        f"in {noun} {shown}; accepted values: {ACCEPTED_TEXT}."
+    )
+
+
+def normalize_cyto(values: pd.Series, column: str | None = None) -> pd.Series:
+    """Canonical lower-case cytogenetic labels (``very good`` ... ``very poor``).
+
+    Returns an object Series with the same index and name as ``values``; missing values stay
+    missing (``NaN``). Raises :class:`~mdsrs_core.errors.CohortError` naming the column
+    (``column``, else ``values.name``), the 1-based rows and the accepted values if any
+    non-missing value is not recognised.
+    """
+    positions = invalid_cyto_positions(values)
+    if positions:
+        raise CohortError(invalid_cyto_message(values, positions, column))
+    out = [float("nan") if _is_missing(v) else _canonical(v) for v in values.tolist()]
+    return pd.Series(out, index=values.index, name=values.name, dtype=object)
