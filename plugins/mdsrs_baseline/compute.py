@@ -1,0 +1,167 @@
+"""Computing the Table 1 records (no formatting here).
+
+Continuous: n, mean, sd, median, p25, p75 (quantile type 2, gtsummary's), min, max,
+n_missing; Wilcoxon rank-sum test (R ``wilcox.test``). Categorical: n and proportion of the
+non-missing per level; chi-square without correction or Fisher's exact test by gtsummary's
+rule. SMD for both (R package smd's definitions).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from mdsrs_core.stats.contingency import choose_test
+from mdsrs_core.stats.describe import summarize_continuous
+from mdsrs_core.stats.ranks import wilcox_test
+from mdsrs_core.stats.smd import smd_categorical, smd_continuous
+from mdsrs_core.variables import VARIABLES
+
+from .endpoint import BASELINE_VARIABLES
+
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}$")
+_CONTINUOUS_STATS = ("n", "mean", "sd", "median", "p25", "p75", "min", "max", "n_missing")
+
+
+def choose_variables(cohort, option, categorical_below: int):
+    """The variables of Table 1 with their kind, and the columns left out with the reason."""
+    data = cohort.data
+    if option != "auto":
+        names = list(option)
+        absent = cohort.missing(*names)
+        if absent:
+            from mdsrs_core.errors import StudyError
+
+            raise StudyError(f"[endpoints.baseline] variables: {', '.join(absent)} not in the "
+                             "data.")
+    else:
+        names = [v for v in BASELINE_VARIABLES if v in data.columns]
+        names += [c for c in data.columns if c not in VARIABLES and c not in cohort.derived]
+    chosen, left_out = [], []
+    for name in names:
+        kind, why = _kind(data[name], name, categorical_below)
+        if kind is None:
+            left_out.append(f"{name} ({why})")
+        else:
+            chosen.append((name, kind))
+    return chosen, left_out
+
+
+def _kind(series: pd.Series, name: str, categorical_below: int):
+    var = VARIABLES.get(name)
+    if var is not None:
+        return ("categorical" if var.kind == "category" else "continuous"), None
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return "categorical", None
+    values = series.dropna()
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all() and len(values):
+        return ("categorical" if numeric.nunique() < categorical_below else "continuous"), None
+    text = values.astype(str)
+    if len(text) and text.str.match(_DATE).mean() > 0.5:
+        return None, "dates"
+    if text.nunique() == len(text) and len(text) > categorical_below:
+        return None, "a different value on every row, like an identifier"
+    if text.nunique() > 2 * categorical_below:
+        return None, f"{text.nunique()} different text values"
+    return "categorical", None
+
+
+def _levels(series: pd.Series) -> list:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return list(series.cat.categories)
+    values = series.dropna()
+    numeric = pd.to_numeric(values, errors="coerce")
+    if numeric.notna().all():
+        return sorted(numeric.unique().tolist())
+    return sorted(values.astype(str).unique().tolist())
+
+
+def _as_levels(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.astype(object)
+    numeric = pd.to_numeric(series, errors="coerce")
+    if numeric.notna().sum() == series.notna().sum():
+        return numeric.astype(object).where(series.notna())
+    return series.astype(object).where(series.notna(), None).map(
+        lambda v: v if v is None else str(v))
+
+
+def analyze_baseline(result, cohort, config):
+    data = cohort.data
+    arms = cohort.arms
+    chosen, left_out = choose_variables(cohort, config.options["variables"],
+                                        int(config.options["categorical_below"]))
+    counts = cohort.counts()
+    result.analysed(counts)
+    for arm in arms:
+        result.add("arm", "N", counts[arm], arm=arm, label=cohort.label("arm"))
+    result.add("arm", "N", cohort.n, label=cohort.label("arm"))
+    for name, kind in chosen:
+        if kind == "continuous":
+            _continuous(result, data, name, arms, cohort.label(name))
+        else:
+            _categorical(result, data, name, arms, cohort.label(name))
+    if left_out:
+        result.note("Left out of Table 1: " + "; ".join(left_out) + ".")
+    return result
+
+
+def _continuous(result, data, name, arms, label):
+    x = pd.to_numeric(data[name], errors="coerce").astype(float)
+    groups = {arm: x[data["arm"] == arm].to_numpy() for arm in arms}
+    for arm in [*arms, None]:
+        values = x.to_numpy() if arm is None else groups[arm]
+        summary = summarize_continuous(values)
+        for stat in _CONTINUOUS_STATS:
+            result.add(name, stat, summary[stat], arm=arm, label=label, n=summary["n"])
+    ref, other = arms
+    n = int(np.isfinite(x).sum())
+    test = wilcox_test(groups[other], groups[ref])
+    result.add(name, "p_value", test.p_value, label=label, method=test.method, n=n)
+    result.add(name, "statistic", test.statistic, label=label, method=test.method, n=n)
+    result.add(name, "smd", smd_continuous(groups[other], groups[ref]), label=label,
+               method="Standardized mean difference", n=n)
+
+
+def _categorical(result, data, name, arms, label):
+    values = _as_levels(data[name])
+    levels = _levels(data[name])
+    arm = data["arm"]
+    for a in [*arms, None]:
+        v = values if a is None else values[arm == a]
+        present = v.dropna()
+        n_total = int(present.shape[0])
+        result.add(name, "N", n_total, arm=a, label=label)
+        result.add(name, "n_missing", int(v.isna().sum()), arm=a, label=label)
+        for level in levels:
+            k = int((present == level).sum())
+            result.add(name, "n", k, arm=a, level=_level_text(level), label=label, n=n_total)
+            result.add(name, "p", k / n_total if n_total else float("nan"), arm=a,
+                       level=_level_text(level), label=label, n=n_total)
+    complete = values.notna()
+    table = np.array([[int(((values == lv) & (arm == a)).sum()) for lv in levels] for a in arms])
+    n = int(complete.sum())
+    if len(levels) < 2 or table.sum(axis=1).min() == 0:
+        result.note(f"{label}: no test (fewer than two observed levels or an arm with no "
+                    "values).")
+        return
+    chosen = choose_test(table)
+    test = chosen.result
+    result.add(name, "p_value", test.p_value, label=label, method=test.method, n=n)
+    if test.statistic is not None:
+        result.add(name, "statistic", test.statistic, label=label, method=test.method, n=n)
+    result.add(name, "test_rule", chosen.rule, label=label, method=test.method, n=n)
+    ref, other = arms
+    smd = smd_categorical(values[(arm == other) & complete], values[(arm == ref) & complete],
+                          levels=levels)
+    result.add(name, "smd", smd, label=label,
+               method="Standardized mean difference", n=n)
+
+
+def _level_text(level) -> str:
+    if isinstance(level, float) and level.is_integer():
+        return str(int(level))
+    return str(level)
