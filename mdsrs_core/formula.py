@@ -1,0 +1,511 @@
+"""R-style model formulas -> model frames: the one adapter over the formula engine (patsy).
+
+Every model in :mod:`mdsrs_core.models` turns its formula and data into numbers here and
+nowhere else, so the engine (patsy today) could be swapped without touching the models --
+the idea of statsmodels' formula manager.
+
+What :func:`model_frame` does, mirroring R's ``model.frame`` + ``model.matrix``:
+
+* the left-hand side is a column (or an expression), or ``Surv(time, event)``;
+* ``strata(x)`` / ``strata(x, y)`` terms are taken out of the right-hand side and returned
+  as one label per row, R-style ``"x=a, y=b"``;
+* rows with a missing value in any variable the formula names are dropped and counted
+  (R's default ``na.action = na.omit``);
+* unused levels of categorical columns are dropped (R's ``drop.unused.levels = TRUE``);
+* categorical coding is treatment coding (R's ``contr.treatment``): a pandas Categorical
+  uses its first category as reference, a text column its sorted levels as R does, and
+  ``C(x, Treatment("level"))`` picks another reference (R's ``relevel``). A
+  :class:`~mdsrs_core.Cohort` passed as ``data`` sets the reference of ``arm`` to its
+  ``arm_reference``;
+* column names that are not Python identifiers are written with backquotes as in R
+  (```Age (years)```) or with patsy's ``Q("Age (years)")``;
+* ``log``, ``exp`` and ``sqrt`` may be used as in R (and any ``np.`` function).
+
+Every problem is a :class:`mdsrs_core.errors.FormulaError` with a one-paragraph message.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import patsy
+
+from mdsrs_core.errors import FormulaError
+
+__all__ = ["ModelFrame", "model_frame", "split_formula"]
+
+# Names a formula may use that are not columns: patsy's built-ins and our R aliases.
+_FUNCTIONS: dict[str, Any] = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt}
+_PATSY_NAMES = {
+    "C", "I", "Q", "Treatment", "Sum", "Helmert", "Poly", "Diff", "ContrastMatrix",
+    "center", "standardize", "scale", "bs", "cr", "cc", "te", "np", "numpy",
+}
+_SURV = re.compile(r"^\s*Surv\s*\((.*)\)\s*$", re.DOTALL)
+
+
+@dataclass
+class ModelFrame:
+    """The numbers a model is fitted to, and the bookkeeping of how they were obtained."""
+
+    formula: str
+    outcome: pd.Series | None  # LHS for ordinary formulas (None for a Surv LHS)
+    outcome_name: str | None
+    time: np.ndarray | None  # Surv(time, event) LHS
+    event: np.ndarray | None  # 0/1 ints
+    design: pd.DataFrame  # RHS design matrix; 'Intercept' included iff include_intercept
+    strata: pd.Series | None  # "x=a, y=b" per row for strata() terms; None when absent
+    data: pd.DataFrame  # the rows used (complete cases in the formula's variables)
+    n_input: int
+    n_dropped: int  # rows dropped for missing values in the formula's variables
+    dropped: pd.Index  # their index labels
+    term_names: list[str]  # design columns except Intercept
+
+    @property
+    def nobs(self) -> int:
+        """Number of rows used."""
+        return len(self.design)
+
+    @property
+    def include_intercept(self) -> bool:
+        """Whether the design matrix has an ``Intercept`` column."""
+        return "Intercept" in self.design.columns
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _backquotes_to_q(formula: str) -> str:
+    """Rewrite R's ```name``` as patsy's ``Q("name")``."""
+
+    def repl(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return "Q(" + repr(name) + ")"
+
+    return re.sub(r"`([^`]*)`", repl, formula)
+
+
+def _split_top_level(text: str, sep: str) -> list[str]:
+    """Split ``text`` at ``sep`` characters that are outside parentheses and quotes."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def split_formula(formula: str) -> tuple[str | None, str]:
+    """Split ``"lhs ~ rhs"`` into its two sides (``lhs`` is None for ``"~ rhs"``)."""
+    sides = _split_top_level(formula, "~")
+    if len(sides) != 2 or not sides[1].strip():
+        raise FormulaError(
+            f"The formula {formula!r} is not of the form 'outcome ~ terms': it needs exactly "
+            "one '~' with terms on its right (for example 'y ~ arm + age')."
+        )
+    lhs = sides[0].strip() or None
+    return lhs, sides[1].strip()
+
+
+def _take_strata(rhs: str, formula: str) -> tuple[str, list[str]]:
+    """Remove ``strata(...)`` terms from the right-hand side; return it and their arguments."""
+    kept, strata_args = [], []
+    for term in _split_top_level(rhs, "+"):
+        match = re.fullmatch(r"\s*strata\s*\((.*)\)\s*", term, re.DOTALL)
+        if match:
+            args = [a.strip() for a in _split_top_level(match.group(1), ",") if a.strip()]
+            if not args:
+                raise FormulaError(f"strata() in the formula {formula!r} names no variable.")
+            strata_args.extend(args)
+        else:
+            kept.append(term)
+    new_rhs = "+".join(kept).strip()
+    if not new_rhs:
+        new_rhs = "1"
+    return new_rhs, strata_args
+
+
+# --------------------------------------------------------------------------- variables
+
+
+def _parse_code(code: str, formula: str) -> ast.expr:
+    try:
+        return ast.parse(code.strip(), mode="eval").body
+    except SyntaxError as err:
+        raise FormulaError(
+            f"The formula {formula!r} has a syntax error in {code.strip()!r}: {err.msg}. "
+            "Use R-style terms such as 'y ~ arm + age', with backquotes around column names "
+            "that contain spaces or symbols (`Age (years)`)."
+        ) from None
+
+
+def _names_in(node: ast.expr) -> tuple[list[str], list[str], list[str]]:
+    """Names an expression refers to: (bare names, names quoted with Q("..."), functions).
+
+    Attributes of modules (``np.log``) are not collected.
+    """
+    bare: list[str] = []
+    quoted: list[str] = []
+    called: list[str] = []
+
+    def visit(n: ast.AST) -> None:
+        if isinstance(n, ast.Call):
+            func = n.func
+            if isinstance(func, ast.Name) and func.id == "Q":
+                if n.args and isinstance(n.args[0], ast.Constant):
+                    quoted.append(str(n.args[0].value))
+                return
+            if isinstance(func, ast.Name):
+                called.append(func.id)
+            else:
+                visit(func)
+            for arg in n.args:
+                visit(arg)
+            for kw in n.keywords:
+                visit(kw.value)
+            return
+        if isinstance(n, ast.Attribute):
+            return  # np.pi, np.log: module attributes, not columns
+        if isinstance(n, ast.Name):
+            bare.append(n.id)
+            return
+        for child in ast.iter_child_nodes(n):
+            visit(child)
+
+    visit(node)
+    return bare, quoted, called
+
+
+def _check_columns(codes: list[str], columns: pd.Index, formula: str) -> list[str]:
+    """Return the columns the expressions name, in order; unknown names are an error."""
+    used: list[str] = []
+    colset = set(map(str, columns))
+    for code in codes:
+        bare, quoted, called = _names_in(_parse_code(code, formula))
+        for name in called:
+            if not (name in _PATSY_NAMES or name in _FUNCTIONS or hasattr(builtins, name)):
+                _unknown_function(name, formula)
+        for name in bare + quoted:
+            if name in colset:
+                if name not in used:
+                    used.append(name)
+            elif name in quoted or not (
+                name in _PATSY_NAMES or name in _FUNCTIONS or hasattr(builtins, name)
+            ):
+                _unknown_column(name, columns, formula)
+    return used
+
+
+def _unknown_function(name: str, formula: str) -> None:
+    hints = {
+        "factor": "write C(x) for R's factor(x)",
+        "relevel": 'write C(x, Treatment("level")) for R\'s relevel(x, "level")',
+        "as.factor": "write C(x) for R's as.factor(x)",
+    }
+    hint = hints.get(name, "use np.<function>, log, exp, sqrt, I(...) or C(...)")
+    raise FormulaError(
+        f"The formula {formula!r} calls the function {name}(), which mdsrs formulas do not "
+        f"know: {hint}."
+    )
+
+
+def _unknown_column(name: str, columns: pd.Index, formula: str) -> None:
+    names = [str(c) for c in columns]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    shown = ", ".join(names[:30]) + (", ..." if len(names) > 30 else "")
+    raise FormulaError(
+        f"The formula {formula!r} names the column {name!r}, which is not in the data.{hint} "
+        f"Columns available: {shown}. Write names that are not Python identifiers with "
+        "backquotes, e.g. `Age (years)`."
+    )
+
+
+def _rhs_codes(rhs: str, formula: str) -> tuple[patsy.ModelDesc, list[str]]:
+    try:
+        desc = patsy.ModelDesc.from_formula(rhs)
+    except patsy.PatsyError as err:
+        raise FormulaError(
+            f"The formula {formula!r} has a syntax error: {err.message}. Use R-style terms "
+            "such as 'y ~ arm + age + arm:age'."
+        ) from None
+    codes = [f.code for term in desc.rhs_termlist for f in term.factors]
+    return desc, codes
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _evaluate(code: str, frame: pd.DataFrame, formula: str) -> pd.Series:
+    """Evaluate one expression (a column name, ``Q("...")`` or arithmetic) on ``frame``."""
+    node = _parse_code(code, formula)
+    if isinstance(node, ast.Name) and node.id in frame.columns:
+        return frame[node.id]
+    namespace: dict[str, Any] = dict(_FUNCTIONS)
+    namespace["Q"] = lambda name: frame[name]
+    namespace["I"] = lambda value: value
+    local = {c: frame[c] for c in frame.columns if isinstance(c, str) and c.isidentifier()}
+    try:
+        value = eval(compile(code.strip(), "<formula>", "eval"), namespace, local)
+    except Exception as err:  # noqa: BLE001 - any evaluation failure is the user's formula
+        raise FormulaError(
+            f"The expression {code.strip()!r} in the formula {formula!r} cannot be "
+            f"evaluated on the data: {type(err).__name__}: {err}."
+        ) from None
+    if np.ndim(value) == 0:
+        value = np.repeat(value, len(frame))
+    return pd.Series(np.asarray(value), index=frame.index, name=code.strip())
+
+
+def _with_references(data: Any) -> pd.DataFrame:
+    """The frame of ``data`` (a DataFrame or a Cohort), with the arm reference applied."""
+    frame = data if isinstance(data, pd.DataFrame) else getattr(data, "data", None)
+    if not isinstance(frame, pd.DataFrame):
+        raise FormulaError(
+            f"data must be a pandas DataFrame or a Cohort, not {type(data).__name__}."
+        )
+    reference = getattr(data, "arm_reference", None)
+    if reference is not None and "arm" in frame.columns:
+        arm = frame["arm"]
+        if not isinstance(arm.dtype, pd.CategoricalDtype):
+            levels = sorted(pd.unique(arm.dropna()), key=str)
+            if reference in levels:
+                levels = [reference] + [lv for lv in levels if lv != reference]
+                frame = frame.assign(arm=pd.Categorical(arm, categories=levels))
+    return frame
+
+
+def _drop_unused_levels(frame: pd.DataFrame) -> pd.DataFrame:
+    """R's ``drop.unused.levels = TRUE``: unused categories of Categorical columns go."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].cat.remove_unused_categories()
+    return out
+
+
+def _rows_text(labels: pd.Index, limit: int = 10) -> str:
+    shown = ", ".join(str(x) for x in list(labels)[:limit])
+    more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
+    return shown + more
+
+
+def _surv_lhs(args_text: str, frame: pd.DataFrame, formula: str) -> tuple[pd.Series, pd.Series]:
+    args = [a.strip() for a in _split_top_level(args_text, ",")]
+    if len(args) != 2 or not all(args):
+        raise FormulaError(
+            f"Surv() in the formula {formula!r} needs exactly two arguments, "
+            "Surv(time, event), e.g. Surv(os_months, death)."
+        )
+    return _evaluate(args[0], frame, formula), _evaluate(args[1], frame, formula)
+
+
+def _check_event(event: pd.Series, labels: pd.Index, code: str, formula: str) -> np.ndarray:
+    values = event.to_numpy()
+    if values.dtype == bool:
+        return values.astype(int)
+    numeric = pd.to_numeric(event, errors="coerce")
+    bad = ~numeric.isin([0, 1]).to_numpy()
+    if bad.any():
+        offending = sorted({str(v) for v in values[bad]})
+        raise FormulaError(
+            f"The event column {code!r} of the formula {formula!r} must be 0/1 (1 = event) "
+            f"or true/false; it holds {', '.join(offending[:10])} in rows "
+            f"{_rows_text(labels[bad])}."
+        )
+    return numeric.to_numpy().astype(int)
+
+
+def _check_time(time: pd.Series, labels: pd.Index, code: str, formula: str) -> np.ndarray:
+    numeric = pd.to_numeric(time, errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(numeric) & (numeric > 0))
+    if bad.any():
+        raise FormulaError(
+            f"The time column {code!r} of the formula {formula!r} must be a number > 0 for "
+            f"survival models; rows {_rows_text(labels[bad])} hold "
+            f"{', '.join(sorted({str(v) for v in time.to_numpy()[bad]})[:10])}."
+        )
+    return numeric
+
+
+def _strata_labels(frame: pd.DataFrame, codes: list[str], formula: str) -> pd.Series:
+    parts = []
+    for code in codes:
+        values = _evaluate(code, frame, formula)
+        name = _display_name(code)
+        parts.append(name + "=" + values.astype(str))
+    label = parts[0]
+    for part in parts[1:]:
+        label = label + ", " + part
+    return label.rename("strata")
+
+
+def _display_name(code: str) -> str:
+    match = re.fullmatch(r"\s*Q\(\s*(['\"])(.*)\1\s*\)\s*", code)
+    return match.group(2) if match else code.strip()
+
+
+def _lhs_outcome(lhs: str, frame: pd.DataFrame, formula: str) -> pd.Series:
+    series = _evaluate(lhs, frame, formula)
+    return series.rename(_display_name(lhs))
+
+
+def _one_level_factors(info: patsy.DesignInfo, formula: str) -> None:
+    for factor, finfo in info.factor_infos.items():
+        if finfo.type == "categorical" and len(finfo.categories) < 2:
+            raise FormulaError(
+                f"The factor {factor.name()!r} in the formula {formula!r} has only one level "
+                f"({', '.join(map(str, finfo.categories)) or 'none'}) in the rows used, so it "
+                "cannot be compared: a factor needs two or more levels (R: 'contrasts can be "
+                "applied only to factors with 2 or more levels')."
+            )
+
+
+def _design(rhs_desc: patsy.ModelDesc, frame: pd.DataFrame, formula: str) -> pd.DataFrame:
+    env = patsy.EvalEnvironment([_FUNCTIONS])
+    try:
+        design = patsy.dmatrix(
+            rhs_desc, frame, eval_env=env, NA_action=patsy.NAAction(on_NA="drop"),
+            return_type="dataframe",
+        )
+    except patsy.PatsyError as err:
+        raise FormulaError(
+            f"The formula {formula!r} cannot be turned into a design matrix: {err.message}"
+        ) from None
+    except Exception as err:  # noqa: BLE001 - an error evaluating a user's term
+        raise FormulaError(
+            f"A term of the formula {formula!r} cannot be evaluated on the data: "
+            f"{type(err).__name__}: {err}."
+        ) from None
+    info = design.design_info
+    _one_level_factors(info, formula)
+    # patsy groups terms by their numeric factors; R orders them as written in the formula,
+    # main effects first, then two-way interactions, etc. (terms.formula, keep.order=FALSE).
+    order: list[int] = []
+    for term in sorted(rhs_desc.rhs_termlist, key=lambda t: len(t.factors)):
+        if term in info.term_slices:
+            sl = info.term_slices[term]
+            order.extend(range(sl.start, sl.stop))
+    if sorted(order) == list(range(design.shape[1])):
+        design = design.iloc[:, order]
+    return design
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFrame:
+    """Build the model frame and design matrix of an R-style ``formula`` on ``data``.
+
+    Mirrors R's ``model.frame(formula, data, na.action = na.omit)`` followed by
+    ``model.matrix`` with treatment contrasts.
+
+    Parameters
+    ----------
+    formula:
+        ``"y ~ terms"`` or ``"Surv(time, event) ~ terms + strata(x)"``.
+    data:
+        A pandas DataFrame, or an object with a ``.data`` DataFrame (a ``Cohort``, whose
+        ``arm_reference`` becomes the reference level of ``arm``).
+    intercept:
+        Keep the ``Intercept`` column. ``False`` drops it *after* coding, so factors keep
+        their reference level (as R's ``coxph`` and ``clm`` do); write ``- 1`` in the
+        formula for R's no-intercept coding instead.
+    """
+    if not isinstance(formula, str) or not formula.strip():
+        raise FormulaError("The formula is empty: write it as 'outcome ~ terms'.")
+    frame = _with_references(data)
+    original_index = frame.index
+    work = frame.reset_index(drop=True)
+
+    text = _backquotes_to_q(formula)
+    lhs, rhs = split_formula(text)
+    rhs, strata_codes = _take_strata(rhs, formula)
+    rhs_desc, rhs_codes = _rhs_codes(rhs, formula)
+
+    surv_match = _SURV.match(lhs) if lhs else None
+    if surv_match:
+        surv_args = [a.strip() for a in _split_top_level(surv_match.group(1), ",")]
+        lhs_codes = surv_args
+    else:
+        lhs_codes = [lhs] if lhs else []
+    used = _check_columns(lhs_codes + rhs_codes + strata_codes, work.columns, formula)
+
+    complete = work[used].notna().all(axis=1) if used else pd.Series(True, index=work.index)
+    sub = _drop_unused_levels(work.loc[complete.to_numpy()])
+    if sub.empty:
+        raise FormulaError(
+            f"No rows are left for the formula {formula!r}: every one of the {len(work)} rows "
+            f"has a missing value in {', '.join(used)}."
+        )
+
+    design = _design(rhs_desc, sub, formula)
+    keep = pd.Series(False, index=sub.index)
+    keep.loc[design.index] = True
+
+    outcome = time = event = None
+    outcome_name = None
+    if surv_match:
+        t_raw, e_raw = _surv_lhs(surv_match.group(1), sub, formula)
+        keep &= t_raw.notna() & e_raw.notna()
+    elif lhs:
+        outcome = _lhs_outcome(lhs, sub, formula)
+        outcome_name = str(outcome.name)
+        keep &= outcome.notna()
+
+    rows = sub.index[keep.to_numpy()]
+    if len(rows) == 0:
+        raise FormulaError(
+            f"No rows are left for the formula {formula!r} after removing missing values."
+        )
+    labels = original_index[rows]
+    design = design.loc[rows]
+    used_frame = frame.iloc[rows]
+    sub = sub.loc[rows]
+
+    if surv_match:
+        time = _check_time(t_raw.loc[rows], labels, surv_args[0], formula)
+        event = _check_event(e_raw.loc[rows], labels, surv_args[1], formula)
+    elif outcome is not None:
+        outcome = outcome.loc[rows]
+        outcome.index = labels
+
+    strata = None
+    if strata_codes:
+        strata = _strata_labels(sub, strata_codes, formula)
+        strata.index = labels
+
+    if not intercept and "Intercept" in design.columns:
+        design = design.drop(columns="Intercept")
+    design.index = labels
+    dropped = original_index[np.setdiff1d(np.arange(len(work)), rows)]
+    return ModelFrame(
+        formula=formula,
+        outcome=outcome,
+        outcome_name=outcome_name,
+        time=time,
+        event=event,
+        design=design,
+        strata=strata,
+        data=used_frame,
+        n_input=len(work),
+        n_dropped=len(dropped),
+        dropped=dropped,
+        term_names=[c for c in design.columns if c != "Intercept"],
+    )

@@ -1,0 +1,39 @@
+"""Check that a design matrix has full column rank, naming the aliased terms if not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mdsrs_core.errors import ModelError
+
+
+def check_full_rank(design: pd.DataFrame, formula: str) -> None:
+    """Raise :class:`ModelError` when a design column is a linear combination of earlier ones.
+
+    R keeps such columns with ``NA`` coefficients ("not defined because of singularities");
+    mdsrs refuses the fit instead and names the columns, scanning them left to right as R's
+    pivoting QR does, so the same terms are reported as aliased.
+    """
+    x = design.to_numpy(dtype=float)
+    if x.shape[1] == 0:
+        return
+    scale = np.sqrt((x**2).sum(axis=0))
+    scale[scale == 0] = 1.0
+    x = x / scale
+    aliased: list[str] = []
+    kept: list[int] = []
+    for j in range(x.shape[1]):
+        trial = kept + [j]
+        sv = np.linalg.svd(x[:, trial], compute_uv=False)
+        if sv[-1] <= 1e-7 * sv[0]:
+            aliased.append(str(design.columns[j]))
+        else:
+            kept.append(j)
+    if aliased:
+        raise ModelError(
+            f"The model {formula!r} cannot be fitted: the term(s) {', '.join(aliased)} are a "
+            "linear combination of earlier terms (a constant column, a level never seen with "
+            "another factor's level, or a duplicated variable). R would report them as NA "
+            "('not defined because of singularities'); remove or recode them."
+        )

@@ -1,0 +1,120 @@
+"""Linear models by ordinary least squares: R's ``stats::lm``.
+
+Method: least squares through the QR decomposition of the design matrix X (as R's
+``lm.fit``/LINPACK ``dqrls``), ``beta = R^-1 Q'y``, residual variance
+``sigma^2 = RSS / (n - p)``, ``Var(beta) = sigma^2 (X'X)^-1``. Tests and intervals use
+Student's t with ``n - p`` degrees of freedom, as ``summary.lm`` and ``confint.lm`` (hence
+``broom::tidy(conf.int = TRUE)``) do. Reference: Chambers, J. M. (1992) Linear models,
+chapter 4 of *Statistical Models in S* (Chambers & Hastie, eds.), Wadsworth & Brooks/Cole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mdsrs_core.errors import FormulaError
+from mdsrs_core.formula import ModelFrame, model_frame
+from mdsrs_core.models._rank import check_full_rank
+from mdsrs_core.models.results import ModelResults
+
+__all__ = ["LmResults", "lm"]
+
+
+class LmResults(ModelResults):
+    """A fitted linear model (see :func:`lm`)."""
+
+    model_name = "lm"
+    r_call = "lm(formula, data)"
+
+    def __init__(self, mf: ModelFrame, coef: np.ndarray, std_error: np.ndarray,
+                 residuals: np.ndarray, fitted: np.ndarray) -> None:
+        n, p = mf.design.shape
+        super().__init__(mf, list(mf.design.columns), coef, std_error, tidy_df=n - p)
+        self.residuals = pd.Series(residuals, index=mf.design.index, name="residuals")
+        self.fitted_values = pd.Series(fitted, index=mf.design.index, name="fitted")
+        self.df_residual = n - p
+        self.rank = p
+
+    @property
+    def rss(self) -> float:
+        """Residual sum of squares."""
+        return float(np.sum(self.residuals.to_numpy() ** 2))
+
+    @property
+    def sigma(self) -> float:
+        """Residual standard error, ``sqrt(RSS / (n - p))``."""
+        return float(np.sqrt(self.rss / self.df_residual)) if self.df_residual > 0 else np.nan
+
+    @property
+    def loglik(self) -> float:
+        """Gaussian log-likelihood at the ML variance ``RSS / n`` (R's ``logLik.lm``)."""
+        n = self.nobs
+        return float(-0.5 * n * (np.log(2 * np.pi) + 1 - np.log(n) + np.log(self.rss)))
+
+    def glance(self) -> pd.DataFrame:
+        """``nobs, n_dropped, r_squared, adj_r_squared, sigma, statistic, p_value, df,
+        df_residual, logLik, AIC, BIC`` as ``broom::glance.lm`` (``df`` is the numerator df
+        of the overall F test; the F test compares with the intercept-only model, or with
+        the empty model when there is no intercept, as ``summary.lm``)."""
+        from scipy import stats
+
+        y = self.fitted_values.to_numpy() + self.residuals.to_numpy()
+        has_intercept = self.model_frame.include_intercept
+        centre = y.mean() if has_intercept else 0.0
+        mss = float(np.sum((self.fitted_values.to_numpy() - centre) ** 2))
+        rss = self.rss
+        df_model = self.rank - int(has_intercept)
+        n, dfr = self.nobs, self.df_residual
+        r2 = mss / (mss + rss) if mss + rss > 0 else np.nan
+        adj = 1 - (1 - r2) * ((n - int(has_intercept)) / dfr) if dfr > 0 else np.nan
+        if df_model > 0 and dfr > 0:
+            fstat = (mss / df_model) / (rss / dfr)
+            p_value = float(stats.f.sf(fstat, df_model, dfr))
+        else:
+            fstat = p_value = np.nan
+        k = self.rank + 1  # coefficients + sigma
+        return pd.DataFrame([{
+            "nobs": n, "n_dropped": self.n_dropped, "r_squared": r2, "adj_r_squared": adj,
+            "sigma": self.sigma, "statistic": fstat, "p_value": p_value, "df": df_model,
+            "df_residual": dfr, "logLik": self.loglik, "AIC": -2 * self.loglik + 2 * k,
+            "BIC": -2 * self.loglik + np.log(n) * k,
+        }])
+
+
+def lm(formula: str, data: Any) -> LmResults:
+    """Fit a linear model by least squares, as R's ``lm(formula, data)``.
+
+    ``data`` is a DataFrame or a Cohort; rows with missing values in the formula's variables
+    are dropped and counted (``na.omit``). The outcome must be numeric.
+    """
+    mf = model_frame(formula, data)
+    if mf.outcome is None:
+        raise FormulaError(f"lm needs an outcome on the left of '~' in {formula!r}.")
+    y = pd.to_numeric(mf.outcome, errors="coerce")
+    if y.isna().any() or mf.outcome.dtype == bool:
+        raise FormulaError(
+            f"The outcome {mf.outcome_name!r} of the formula {formula!r} must be numeric for "
+            "lm; use glm(family='binomial') for a 0/1 outcome or clm for an ordered one."
+        )
+    check_full_rank(mf.design, formula)
+    x = mf.design.to_numpy(dtype=float)
+    yv = y.to_numpy(dtype=float)
+    n, p = x.shape
+    if n <= p:
+        from mdsrs_core.errors import ModelError
+
+        raise ModelError(
+            f"The model {formula!r} has {p} coefficients but only {n} rows: no residual "
+            "degrees of freedom are left."
+        )
+    q, r = np.linalg.qr(x)
+    coef = np.linalg.solve(r, q.T @ yv)
+    fitted = x @ coef
+    resid = yv - fitted
+    sigma2 = float(resid @ resid) / (n - p)
+    r_inv = np.linalg.inv(r)
+    std_error = np.sqrt(sigma2 * np.sum(r_inv**2, axis=1))
+    return LmResults(mf, coef, std_error, resid, fitted)
