@@ -152,5 +152,75 @@ def example(out_dir: Path) -> None:
     click.echo(f"Run it with: mdsrs run {out_dir / 'study.toml'}")
 
 
+MODEL_NAMES = ("lm", "glm", "clm", "coxph", "survfit", "survdiff")
+
+
+@main.command()
+@click.argument("model", type=click.Choice(MODEL_NAMES))
+@click.argument("formula")
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--family", type=click.Choice(["gaussian", "binomial", "poisson"]),
+              help="glm family (default gaussian, as in R).")
+@click.option("--exponentiate", is_flag=True, help="Odds/hazard ratios instead of log scale.")
+@click.option("--conf-level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True)
+@click.option("--ref", "refs", multiple=True, metavar="COLUMN=LEVEL",
+              help="Reference level of a categorical column (repeatable).")
+@click.option("--times", help="survfit: comma-separated times for the summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
+def fit(model: str, formula: str, data: Path, family: str | None, exponentiate: bool,
+        conf_level: float, refs: tuple[str, ...], times: str | None, as_json: bool) -> None:
+    """Fit one model of the Python API and print its tidy table.
+
+    DATA is a table (.csv, .tsv, .xlsx, .parquet), read as it is, or a study file (.toml),
+    whose validated cohort (canonical names, derived variables) is used. Quote the formula:
+
+    \b
+    mdsrs fit coxph "Surv(os_months, death) ~ arm + age" study.toml --exponentiate
+    mdsrs fit glm "responder ~ arm" patients.csv --family binomial --ref arm=thalidomide
+    """
+    import pandas as pd
+
+    from .models import fit as fit_model
+
+    if data.suffix.lower() == ".toml":
+        from .study import Study
+
+        frame = Study.load(data).cohort()
+    else:
+        from .io import read_table
+
+        frame = read_table(data, typed=True)
+        for item in refs:
+            column, _, level = item.partition("=")
+            if column not in frame.columns or level not in set(frame[column].astype(str)):
+                raise click.BadParameter(f"'{item}': no level '{level}' in column '{column}'",
+                                         param_hint="--ref")
+            values = frame[column].astype(str).where(frame[column].notna())
+            others = sorted(v for v in values.dropna().unique() if v != level)
+            frame[column] = pd.Categorical(values, categories=[level, *others])
+    kwargs = {"family": family} if family and model == "glm" else {}
+    result = fit_model(model, formula, frame, **kwargs)
+    if model == "survfit":
+        at = [float(t) for t in times.split(",")] if times else None
+        table = result.summary(times=at)
+    elif model == "survdiff":
+        table = result.table()
+    else:
+        table = result.tidy(conf_level=conf_level, exponentiate=exponentiate)
+    if as_json:
+        click.echo(table.to_json(orient="records", double_precision=15))
+        return
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        click.echo(table.to_string(index=False))
+    if model == "survdiff":
+        click.echo(f"\nChisq = {result.chisq:.6g} on {result.df:g} df, p = {result.p_value:.4g}")
+    elif hasattr(result, "glance"):
+        glance = result.glance().iloc[0]
+        click.echo(f"\nn = {int(glance['nobs'])}" + (
+            f", {int(glance['n_dropped'])} rows dropped for missing values"
+            if "n_dropped" in glance and glance["n_dropped"] else ""))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -20,8 +20,11 @@ __all__ = ["read_table", "SUFFIXES"]
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".parquet": "parquet"}
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a table file into a DataFrame of text columns (parquet keeps its types)."""
+def read_table(path: str | Path, *, typed: bool = False) -> pd.DataFrame:
+    """Read a table file into a DataFrame of text columns (parquet keeps its types).
+
+    ``typed=True`` lets pandas infer number columns (for ``mdsrs fit`` on any table).
+    """
     path = Path(path)
     if not path.exists():
         raise CohortError(f"{path}: no such file.")
@@ -31,9 +34,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise CohortError(f"{path}: cannot read files ending in '{path.suffix}'; use one of "
                           f"{known}.")
     if kind in ("csv", "tsv"):
-        frame = _read_text(path, "," if kind == "csv" else "\t")
+        frame = _read_text(path, "," if kind == "csv" else "\t", typed)
     elif kind == "xlsx":
-        frame = _read_excel(path)
+        frame = _read_excel(path, typed)
     else:
         frame = _read_parquet(path)
     if frame.shape[0] == 0:
@@ -41,7 +44,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _read_text(path: Path, sep: str) -> pd.DataFrame:
+def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -63,7 +66,8 @@ def _read_text(path: Path, sep: str) -> pd.DataFrame:
     _check_header(path, header)
     from io import StringIO
 
-    return pd.read_csv(StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+    return pd.read_csv(StringIO(text), sep=sep, dtype=None if typed else str,
+                       keep_default_na=False,
                        na_values=["", "NA", "N/A", "NaN", "nan", "."], skipinitialspace=True)
 
 
@@ -85,9 +89,9 @@ def _check_header(path: Path, header: list) -> None:
             "names.")
 
 
-def _read_excel(path: Path) -> pd.DataFrame:
+def _read_excel(path: Path, typed: bool = False) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False,
+        frame = pd.read_excel(path, dtype=None if typed else str, keep_default_na=False,
                               na_values=["", "NA", "N/A"])
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise CohortError(f"{path}: cannot be read as an Excel workbook ({exc}).") from None

@@ -35,3 +35,9 @@ def small_frame() -> pd.DataFrame:
 @pytest.fixture
 def frame() -> pd.DataFrame:
     return small_frame()
+
+
+@pytest.fixture
+def make_frame():
+    """The :func:`small_frame` factory, for tests that need several copies."""
+    return small_frame
