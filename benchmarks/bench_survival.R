@@ -1,0 +1,40 @@
+# Timings of survival::coxph, survfit and survdiff, the R side of bench_survival.py.
+#
+#     Rscript benchmarks/bench_survival.R COHORT.csv LABEL REPEATS
+#
+# Prints one line per operation: "LABEL<TAB>operation<TAB>median seconds". Each operation is
+# run REPEATS times (after one warm-up run) and timed with proc.time(); the median elapsed
+# time is reported. The operations mirror those of bench_survival.py.
+
+suppressPackageStartupMessages(library(survival))
+
+args <- commandArgs(trailingOnly = TRUE)
+path <- args[1]
+label <- args[2]
+repeats <- as.integer(args[3])
+
+d <- read.csv(path, stringsAsFactors = FALSE)
+d$arm <- factor(d$arm, levels = c("thalidomide", "lenalidomide"))
+
+time_it <- function(name, f) {
+  f()  # warm-up
+  elapsed <- vapply(seq_len(repeats), function(i) {
+    t0 <- proc.time()[["elapsed"]]
+    f()
+    proc.time()[["elapsed"]] - t0
+  }, numeric(1))
+  cat(sprintf("%s\t%s\t%.6f\n", label, name, median(elapsed)))
+}
+
+time_it("coxph(~ arm + age)", function() {
+  fit <- coxph(Surv(os_months, death) ~ arm + age, data = d)
+  summary(fit)
+})
+time_it("survfit(~ arm) + summary(times)", function() {
+  fit <- survfit(Surv(os_months, death) ~ arm, data = d)
+  summary(fit, times = c(12, 36, 60))
+  summary(fit)$table
+})
+time_it("survdiff(~ arm)", function() {
+  survdiff(Surv(os_months, death) ~ arm, data = d)
+})

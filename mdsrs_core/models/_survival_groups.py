@@ -1,0 +1,132 @@
+"""Groups of a survival formula's right-hand side, labelled as R's ``strata()`` labels them.
+
+``survfit(Surv(t, e) ~ arm + sex)`` draws one curve per observed combination of ``arm``
+and ``sex``, labelled ``"arm=lenalidomide, sex=F"``; ``survdiff`` compares those groups,
+and its ``strata(x)`` terms form the strata. Levels are ordered as R orders them: the
+categories of a pandas Categorical (the arm's reference level first), numbers by value,
+text alphabetically; the first variable varies slowest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mdsrs_core.errors import FormulaError
+from mdsrs_core.formula import (  # the formula layer's own parsing helpers
+    _backquotes_to_q,
+    _display_name,
+    _evaluate,
+    _split_top_level,
+    split_formula,
+)
+
+__all__ = ["Groups", "formula_groups", "grouping_formula"]
+
+_STRATA = re.compile(r"\s*strata\s*\((.*)\)\s*", re.DOTALL)
+
+
+@dataclass
+class Groups:
+    """Integer codes 0..k-1 per row and the label of each code, in R's order."""
+
+    codes: np.ndarray
+    labels: list[str]
+
+    @property
+    def k(self) -> int:
+        """Number of groups."""
+        return len(self.labels)
+
+
+def _value_text(value: object) -> str:
+    """A value as R's ``as.character`` writes it (1 not 1.0, 15 significant digits)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (float, np.floating)):
+        if float(value).is_integer():
+            return str(int(value))
+        return f"{float(value):.15g}"
+    return str(value)
+
+
+def _levels(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of the observed levels of one variable, and their texts, in R's order."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = [c for c in values.cat.categories if (values == c).any()]
+    else:
+        cats = list(pd.unique(values))
+        numeric = all(isinstance(c, (int, float, np.number, bool, np.bool_)) for c in cats)
+        cats = sorted(cats) if numeric else sorted(cats, key=str)
+    index = {c: i for i, c in enumerate(cats)}
+    codes = np.array([index[v] for v in values.to_numpy()], dtype=np.int64)
+    return codes, [_value_text(c) for c in cats]
+
+
+def _combine(frame: pd.DataFrame, codes_list: list[str], formula: str) -> Groups:
+    """Groups formed by every observed combination of the variables in ``codes_list``."""
+    n = len(frame)
+    if not codes_list:
+        return Groups(np.zeros(n, dtype=np.int64), [])
+    per_var = []
+    for code in codes_list:
+        values = _evaluate(code, frame, formula)
+        codes, texts = _levels(values.reset_index(drop=True))
+        per_var.append((_display_name(code), codes, texts))
+    keys = np.column_stack([c for _, c, _ in per_var])
+    combos, inverse = np.unique(keys, axis=0, return_inverse=True)
+    labels = [
+        ", ".join(f"{name}={texts[combo[j]]}" for j, (name, _, texts) in enumerate(per_var))
+        for combo in combos
+    ]
+    return Groups(inverse.reshape(-1).astype(np.int64), labels)
+
+
+def _group_terms(formula: str) -> tuple[str, list[str], list[str]]:
+    """(left-hand side, ordinary grouping terms, ``strata()`` arguments) of ``formula``."""
+    lhs, rhs = split_formula(_backquotes_to_q(formula))
+    plain: list[str] = []
+    strata: list[str] = []
+    for term in _split_top_level(rhs, "+"):
+        term = term.strip()
+        match = _STRATA.fullmatch(term)
+        if match:
+            strata.extend(a.strip() for a in _split_top_level(match.group(1), ",") if a.strip())
+        elif term in ("", "1"):
+            continue
+        elif ":" in term or "*" in term or term in ("0", "-1") or term.startswith("-"):
+            raise FormulaError(
+                f"The term {term!r} of the formula {formula!r} cannot define survival groups: "
+                "list the grouping variables separated by '+' (e.g. '~ arm + sex') or use "
+                "strata(arm, sex)."
+            )
+        else:
+            plain.append(term)
+    return lhs or "", plain, strata
+
+
+def grouping_formula(formula: str) -> str:
+    """``formula`` with every grouping variable inside ``strata()``.
+
+    Handed to :func:`~mdsrs_core.formula.model_frame`, it drops the rows with a missing
+    value in a grouping variable without building a design matrix (so a factor with a
+    single observed level is allowed, as in R's ``survfit``).
+    """
+    lhs, plain, strata = _group_terms(formula)
+    variables = plain + strata
+    rhs = f"strata({', '.join(variables)})" if variables else "1"
+    return f"{lhs} ~ {rhs}"
+
+
+def formula_groups(formula: str, data: pd.DataFrame) -> tuple[Groups, Groups]:
+    """(groups of the ordinary terms, groups of the ``strata()`` terms) on ``data``.
+
+    ``data`` holds the rows the model uses (``ModelFrame.data``). A term ``1`` (or none)
+    gives no group variable; interactions are not group variables and are refused.
+    """
+    _, plain, strata = _group_terms(formula)
+    frame = data.reset_index(drop=True)
+    return _combine(frame, plain, formula), _combine(frame, strata, formula)
