@@ -39,7 +39,10 @@ import patsy
 
 from mdsrs_core.errors import FormulaError
 
-__all__ = ["ModelFrame", "model_frame", "split_formula"]
+__all__ = [
+    "ModelFrame", "display_name", "evaluate", "model_frame", "quote_names", "split_formula",
+    "split_top_level",
+]
 
 # Names a formula may use that are not columns: patsy's built-ins and our R aliases.
 _FUNCTIONS: dict[str, Any] = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt}
@@ -81,17 +84,33 @@ class ModelFrame:
 # --------------------------------------------------------------------------- parsing
 
 
-def _backquotes_to_q(formula: str) -> str:
-    """Rewrite R's ```name``` as patsy's ``Q("name")``."""
+_DOTTED = re.compile(r"(?<![\w.'\"])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+)(?![\w(])")
+
+
+def quote_names(formula: str, columns: Any = ()) -> str:
+    """Rewrite R's ```name``` as patsy's ``Q("name")``, and likewise a bare dotted name
+    (R's ``ph.ecog``) that is a column of the data (Python would read it as an attribute)."""
 
     def repl(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return "Q(" + repr(name) + ")"
+        return "Q(" + repr(match.group(1)) + ")"
 
-    return re.sub(r"`([^`]*)`", repl, formula)
+    text = re.sub(r"`([^`]*)`", repl, formula)
+    names = {str(c) for c in columns}
+    parts = re.split(r"(Q\((?:'[^']*'|\"[^\"]*\")\))", text)  # leave Q("...") alone
+    return "".join(
+        part if part.startswith("Q(") else _DOTTED.sub(
+            lambda m: repl(m) if m.group(1) in names else m.group(1), part)
+        for part in parts
+    )
 
 
-def _split_top_level(text: str, sep: str) -> list[str]:
+def r_term_name(name: str) -> str:
+    """A design column as R names it where patsy's quoting differs: ``Q('ph.ecog')`` is
+    ``ph.ecog``."""
+    return re.sub(r"Q\((['\"])(.*?)\1\)", r"\2", name)
+
+
+def split_top_level(text: str, sep: str) -> list[str]:
     """Split ``text`` at ``sep`` characters that are outside parentheses and quotes."""
     parts, depth, quote, start = [], 0, "", 0
     for i, ch in enumerate(text):
@@ -113,7 +132,7 @@ def _split_top_level(text: str, sep: str) -> list[str]:
 
 def split_formula(formula: str) -> tuple[str | None, str]:
     """Split ``"lhs ~ rhs"`` into its two sides (``lhs`` is None for ``"~ rhs"``)."""
-    sides = _split_top_level(formula, "~")
+    sides = split_top_level(formula, "~")
     if len(sides) != 2 or not sides[1].strip():
         raise FormulaError(
             f"The formula {formula!r} is not of the form 'outcome ~ terms': it needs exactly "
@@ -126,10 +145,10 @@ def split_formula(formula: str) -> tuple[str | None, str]:
 def _take_strata(rhs: str, formula: str) -> tuple[str, list[str]]:
     """Remove ``strata(...)`` terms from the right-hand side; return it and their arguments."""
     kept, strata_args = [], []
-    for term in _split_top_level(rhs, "+"):
+    for term in split_top_level(rhs, "+"):
         match = re.fullmatch(r"\s*strata\s*\((.*)\)\s*", term, re.DOTALL)
         if match:
-            args = [a.strip() for a in _split_top_level(match.group(1), ",") if a.strip()]
+            args = [a.strip() for a in split_top_level(match.group(1), ",") if a.strip()]
             if not args:
                 raise FormulaError(f"strata() in the formula {formula!r} names no variable.")
             strata_args.extend(args)
@@ -252,7 +271,7 @@ def _rhs_codes(rhs: str, formula: str) -> tuple[patsy.ModelDesc, list[str]]:
 # --------------------------------------------------------------------------- evaluation
 
 
-def _evaluate(code: str, frame: pd.DataFrame, formula: str) -> pd.Series:
+def evaluate(code: str, frame: pd.DataFrame, formula: str) -> pd.Series:
     """Evaluate one expression (a column name, ``Q("...")`` or arithmetic) on ``frame``."""
     node = _parse_code(code, formula)
     if isinstance(node, ast.Name) and node.id in frame.columns:
@@ -307,13 +326,13 @@ def _rows_text(labels: pd.Index, limit: int = 10) -> str:
 
 
 def _surv_lhs(args_text: str, frame: pd.DataFrame, formula: str) -> tuple[pd.Series, pd.Series]:
-    args = [a.strip() for a in _split_top_level(args_text, ",")]
+    args = [a.strip() for a in split_top_level(args_text, ",")]
     if len(args) != 2 or not all(args):
         raise FormulaError(
             f"Surv() in the formula {formula!r} needs exactly two arguments, "
             "Surv(time, event), e.g. Surv(os_months, death)."
         )
-    return _evaluate(args[0], frame, formula), _evaluate(args[1], frame, formula)
+    return evaluate(args[0], frame, formula), evaluate(args[1], frame, formula)
 
 
 def _check_event(event: pd.Series, labels: pd.Index, code: str, formula: str) -> np.ndarray:
@@ -347,8 +366,8 @@ def _check_time(time: pd.Series, labels: pd.Index, code: str, formula: str) -> n
 def _strata_labels(frame: pd.DataFrame, codes: list[str], formula: str) -> pd.Series:
     parts = []
     for code in codes:
-        values = _evaluate(code, frame, formula)
-        name = _display_name(code)
+        values = evaluate(code, frame, formula)
+        name = display_name(code)
         parts.append(name + "=" + values.astype(str))
     label = parts[0]
     for part in parts[1:]:
@@ -356,14 +375,14 @@ def _strata_labels(frame: pd.DataFrame, codes: list[str], formula: str) -> pd.Se
     return label.rename("strata")
 
 
-def _display_name(code: str) -> str:
+def display_name(code: str) -> str:
     match = re.fullmatch(r"\s*Q\(\s*(['\"])(.*)\1\s*\)\s*", code)
     return match.group(2) if match else code.strip()
 
 
 def _lhs_outcome(lhs: str, frame: pd.DataFrame, formula: str) -> pd.Series:
-    series = _evaluate(lhs, frame, formula)
-    return series.rename(_display_name(lhs))
+    series = evaluate(lhs, frame, formula)
+    return series.rename(display_name(lhs))
 
 
 def _one_level_factors(info: patsy.DesignInfo, formula: str) -> None:
@@ -404,6 +423,7 @@ def _design(rhs_desc: patsy.ModelDesc, frame: pd.DataFrame, formula: str) -> pd.
             order.extend(range(sl.start, sl.stop))
     if sorted(order) == list(range(design.shape[1])):
         design = design.iloc[:, order]
+    design.columns = [r_term_name(c) for c in design.columns]
     return design
 
 
@@ -434,14 +454,14 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
     original_index = frame.index
     work = frame.reset_index(drop=True)
 
-    text = _backquotes_to_q(formula)
+    text = quote_names(formula, work.columns)
     lhs, rhs = split_formula(text)
     rhs, strata_codes = _take_strata(rhs, formula)
     rhs_desc, rhs_codes = _rhs_codes(rhs, formula)
 
     surv_match = _SURV.match(lhs) if lhs else None
     if surv_match:
-        surv_args = [a.strip() for a in _split_top_level(surv_match.group(1), ",")]
+        surv_args = [a.strip() for a in split_top_level(surv_match.group(1), ",")]
         lhs_codes = surv_args
     else:
         lhs_codes = [lhs] if lhs else []

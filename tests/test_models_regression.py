@@ -334,3 +334,18 @@ def test_r_only_function_gets_a_hint() -> None:
         "The formula 'mpg ~ factor(cyl)' calls the function factor(), which mdsrs formulas "
         "do not know: write C(x) for R's factor(x)."
     )
+
+
+def test_dotted_column_names_work_bare_as_in_r() -> None:
+    from mdsrs_core.models import coxph, survfit
+
+    lung = read("lung")
+    bare = coxph("Surv(time, event) ~ age + ph.ecog", lung).tidy()
+    quoted = coxph("Surv(time, event) ~ age + `ph.ecog`", lung).tidy()
+    assert bare["term"].tolist() == ["age", "ph.ecog"]
+    np.testing.assert_allclose(bare["estimate"], quoted["estimate"], rtol=1e-12)
+    fit = survfit("Surv(time, event) ~ ph.ecog", lung)
+    assert fit.table()["strata"].tolist()[:2] == ["ph.ecog=0", "ph.ecog=1"]
+    # np.log is not a column: left to Python
+    result = lm("mpg ~ np.log(wt)", read("mtcars")).tidy()
+    assert result["term"].tolist() == ["Intercept", "np.log(wt)"]

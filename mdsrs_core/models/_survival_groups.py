@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import FormulaError
-from mdsrs_core.formula import (  # the formula layer's own parsing helpers
-    _backquotes_to_q,
-    _display_name,
-    _evaluate,
-    _split_top_level,
+from mdsrs_core.formula import (
+    display_name,
+    evaluate,
+    quote_names,
     split_formula,
+    split_top_level,
 )
 
 __all__ = ["Groups", "formula_groups", "grouping_formula"]
@@ -73,9 +73,9 @@ def _combine(frame: pd.DataFrame, codes_list: list[str], formula: str) -> Groups
         return Groups(np.zeros(n, dtype=np.int64), [])
     per_var = []
     for code in codes_list:
-        values = _evaluate(code, frame, formula)
+        values = evaluate(code, frame, formula)
         codes, texts = _levels(values.reset_index(drop=True))
-        per_var.append((_display_name(code), codes, texts))
+        per_var.append((display_name(code), codes, texts))
     keys = np.column_stack([c for _, c, _ in per_var])
     combos, inverse = np.unique(keys, axis=0, return_inverse=True)
     labels = [
@@ -85,16 +85,16 @@ def _combine(frame: pd.DataFrame, codes_list: list[str], formula: str) -> Groups
     return Groups(inverse.reshape(-1).astype(np.int64), labels)
 
 
-def _group_terms(formula: str) -> tuple[str, list[str], list[str]]:
+def _group_terms(formula: str, columns=()) -> tuple[str, list[str], list[str]]:
     """(left-hand side, ordinary grouping terms, ``strata()`` arguments) of ``formula``."""
-    lhs, rhs = split_formula(_backquotes_to_q(formula))
+    lhs, rhs = split_formula(quote_names(formula, columns))
     plain: list[str] = []
     strata: list[str] = []
-    for term in _split_top_level(rhs, "+"):
+    for term in split_top_level(rhs, "+"):
         term = term.strip()
         match = _STRATA.fullmatch(term)
         if match:
-            strata.extend(a.strip() for a in _split_top_level(match.group(1), ",") if a.strip())
+            strata.extend(a.strip() for a in split_top_level(match.group(1), ",") if a.strip())
         elif term in ("", "1"):
             continue
         elif ":" in term or "*" in term or term in ("0", "-1") or term.startswith("-"):
@@ -108,14 +108,14 @@ def _group_terms(formula: str) -> tuple[str, list[str], list[str]]:
     return lhs or "", plain, strata
 
 
-def grouping_formula(formula: str) -> str:
+def grouping_formula(formula: str, columns=()) -> str:
     """``formula`` with every grouping variable inside ``strata()``.
 
     Handed to :func:`~mdsrs_core.formula.model_frame`, it drops the rows with a missing
     value in a grouping variable without building a design matrix (so a factor with a
     single observed level is allowed, as in R's ``survfit``).
     """
-    lhs, plain, strata = _group_terms(formula)
+    lhs, plain, strata = _group_terms(formula, columns)
     variables = plain + strata
     rhs = f"strata({', '.join(variables)})" if variables else "1"
     return f"{lhs} ~ {rhs}"
@@ -127,6 +127,6 @@ def formula_groups(formula: str, data: pd.DataFrame) -> tuple[Groups, Groups]:
     ``data`` holds the rows the model uses (``ModelFrame.data``). A term ``1`` (or none)
     gives no group variable; interactions are not group variables and are refused.
     """
-    _, plain, strata = _group_terms(formula)
+    _, plain, strata = _group_terms(formula, data.columns)
     frame = data.reset_index(drop=True)
     return _combine(frame, plain, formula), _combine(frame, strata, formula)

@@ -127,7 +127,8 @@ def survdiff(formula: str, data: Any, rho: float = 0.0) -> SurvdiffResults:
     Raises :class:`~mdsrs_core.errors.ModelError` with fewer than two groups or no events.
     A group without events gives a valid test and a note in ``.warnings``.
     """
-    frame = model_frame(grouping_formula(formula), data, intercept=False)
+    columns = getattr(data, "data", data).columns
+    frame = model_frame(grouping_formula(formula, columns), data, intercept=False)
     frame = dataclasses.replace(frame, formula=formula)
     if frame.time is None or frame.event is None:
         raise ModelError(

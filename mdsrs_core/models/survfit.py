@@ -201,7 +201,8 @@ def survfit(formula: str, data: Any, conf_level: float = 0.95,
         )
     if not 0 < conf_level < 1:
         raise ModelError(f"conf_level must be between 0 and 1, not {conf_level!r}.")
-    frame = model_frame(grouping_formula(formula), data, intercept=False)
+    columns = getattr(data, "data", data).columns
+    frame = model_frame(grouping_formula(formula, columns), data, intercept=False)
     frame = dataclasses.replace(frame, formula=formula)
     if frame.time is None or frame.event is None:
         raise ModelError(
