@@ -66,14 +66,19 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--time-unit", type=click.Choice(["months", "days", "weeks", "years"]),
               help="Unit of the time columns (default months).")
 @click.option("--seed", type=int, help="Seed for resampling methods (recorded).")
+@click.option("--formula", "formulas", multiple=True, metavar="ENDPOINT[.KEY]=FORMULA",
+              help="Override an endpoint's formula, e.g. "
+                   "'os=Surv(os_months, death) ~ arm + age' (repeatable).")
 def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[str, ...],
         mapping: tuple[str, ...], arm: str | None, reference: str | None,
-        adverse_events: Path | None, time_unit: str | None, seed: int | None) -> None:
+        adverse_events: Path | None, time_unit: str | None, seed: int | None,
+        formulas: tuple[str, ...]) -> None:
     """Run every registered endpoint on a cohort and write results.json and the report.
 
     TARGET is a study file (.toml) or a data file (.csv, .tsv, .xlsx, .parquet); without it,
     the bundled example cohort is analysed.
     """
+    from .errors import StudyError
     from .study import EXAMPLE_STUDY, Study
 
     if target is None or target.suffix.lower() == ".toml":
@@ -92,6 +97,17 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
         study.time_unit = time_unit
     if seed is not None:
         study.seed = seed
+    for item in formulas:
+        target_name, sep, formula = item.partition("=")
+        if not sep or not formula.strip() or not target_name.strip():
+            raise click.BadParameter(f"'{item}' is not ENDPOINT[.KEY]=FORMULA",
+                                     param_hint="--formula")
+        endpoint, _, key = target_name.strip().partition(".")
+        settings = study.endpoints.setdefault(endpoint, {})
+        if key:
+            settings.setdefault("formulas", {})[key] = formula.strip()
+        else:
+            settings["formula"] = formula.strip()
 
     from .report.summary import render_markdown, render_text
     from .runner import run as run_endpoints
@@ -101,9 +117,15 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
     def progress(name: str) -> None:
         click.echo(f"  running {name}...", err=True)
 
-    result = run_endpoints(cohort, only=list(only) or None, skip=list(skip) or None,
-                           settings=study.endpoints, alpha=study.alpha, seed=study.seed,
-                           progress=progress if sys.stderr.isatty() else None)
+    try:
+        result = run_endpoints(cohort, only=list(only) or None, skip=list(skip) or None,
+                               settings=study.endpoints, alpha=study.alpha, seed=study.seed,
+                               progress=progress if sys.stderr.isatty() else None)
+    except StudyError as exc:
+        from_file = study.path is not None and not formulas and str(exc).startswith("[endpoints")
+        if not from_file:
+            raise
+        raise StudyError(f"{study.path}: {exc}") from None
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(result.to_json(), encoding="utf-8")
     (out_dir / "report.md").write_text(render_markdown(result), encoding="utf-8")

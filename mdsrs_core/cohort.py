@@ -88,14 +88,8 @@ class Cohort:
                               f"{', '.join(TIME_UNITS)}.")
         frame = data.rename(columns={user: canon for canon, user in self.column_map.items()})
         frame = frame.reset_index(drop=True) if _from_file else frame.copy()
-        frame, problems = parse_columns(frame, event_codes=event_codes)
+        frame, problems = parse_columns(frame, event_codes=event_codes, time_unit=time_unit)
         factor = TIME_UNITS[time_unit]
-        for name, var in VARIABLES.items():
-            if var.kind == "time" and name in frame and factor != 1.0:
-                frame[name] = frame[name] * factor
-        if factor != 1.0:
-            self.notes.append(f"Times were given in {time_unit} and converted to months "
-                              "(1 month = 365.25/12 days).")
         if "patient_id" not in frame.columns:
             problems.insert(0, Problem(None, "no patient_id column: map the column that "
                                        "identifies patients with --map patient_id=COLUMN or "
@@ -104,11 +98,18 @@ class Cohort:
             problems.insert(0, Problem(None, f"no arm column '{arm or 'arm'}': name the column "
                                        "holding the treatment arm with --arm COLUMN or "
                                        "arm = \"COLUMN\" under [cohort]"))
-        problems.extend(check_rules(frame, problems))
+        problems.extend(check_rules(frame, problems, time_unit=time_unit,
+                                    months_per_unit=factor))
         if "arm" in frame.columns:
             frame["arm"], arm_problems = self._arm(frame["arm"], reference)
             problems.extend(arm_problems)
         self._raise(problems)
+        for name, var in VARIABLES.items():
+            if var.kind == "time" and name in frame and factor != 1.0:
+                frame[name] = frame[name] * factor
+        if factor != 1.0:
+            self.notes.append(f"Times were given in {time_unit} and converted to months "
+                              "(1 month = 365.25/12 days).")
         self.data: pd.DataFrame = frame
         self.adverse_events_complete = adverse_events_complete
         self._from_ae_file = _from_file and adverse_events_source is not None

@@ -91,11 +91,20 @@ def _check_header(path: Path, header: list) -> None:
 
 def _read_excel(path: Path, typed: bool = False) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(path, dtype=None if typed else str, keep_default_na=False,
-                              na_values=["", "NA", "N/A"])
+        # header=None: pandas would silently rename a repeated column name ("age.1")
+        raw = pd.read_excel(path, header=None, dtype=None if typed else str,
+                            keep_default_na=False, na_values=["", "NA", "N/A"])
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise CohortError(f"{path}: cannot be read as an Excel workbook ({exc}).") from None
-    _check_header(path, list(frame.columns))
+    if raw.empty:
+        raise CohortError(f"{path}: the workbook's first sheet is empty.")
+    header = ["" if pd.isna(h) else str(h) for h in raw.iloc[0]]
+    _check_header(path, header)
+    frame = raw.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    if typed:
+        frame = frame.apply(lambda col: pd.to_numeric(col, errors="ignore")
+                            if col.dtype == object else col)
     return frame
 
 

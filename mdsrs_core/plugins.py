@@ -50,9 +50,11 @@ class PluginError(Exception):
 
 def _short(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
-    frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    if frame:
-        text += f" (at {os.path.basename(frame[0].filename)}:{frame[0].lineno})"
+    stdlib = os.path.dirname(os.__file__)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(("<frozen", stdlib)) and f.filename != __file__]
+    if frames:
+        text += f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})"
     return text
 
 

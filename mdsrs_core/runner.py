@@ -55,13 +55,15 @@ class RunResult:
     @property
     def records(self) -> list[Record]:
         """Every record of the run: statuses, flows and statistics, endpoint by endpoint."""
-        out: list[Record] = []
+        out = [Record("cohort", None, "cohort", "note", note) for note in self.cohort.notes]
         for o in self.outcomes:
             out.append(Record(o.name, None, "endpoint", "status", o.status, label=o.reason or
                               o.title))
             if o.result is not None:
                 out.extend(_flow_records(o.result, self.cohort))
                 out.extend(o.result.records)
+                out.extend(Record(o.name, None, "endpoint", "note", note)
+                           for note in o.result.notes)
         for p in self.plugin_failures:
             out.append(Record("plugins", None, p.name, "load_error", p.error, label=p.module))
         return out
@@ -164,7 +166,7 @@ def run(cohort: Cohort, only: Iterable[str] | str | None = None,
     registry = registry or get_registry()
     only_l, skip_l = _parse_names(only), _parse_names(skip)
     for names, what in ((only_l, "--only"), (skip_l, "--skip"),
-                        (list(settings or {}), "study file [endpoints]")):
+                        (list(settings or {}), "[endpoints]")):
         if names:
             _check_names(names, registry, what)
     names = _order(registry.endpoints)

@@ -110,6 +110,11 @@ class Study:
         for canon, user in columns.items():
             if not isinstance(user, str):
                 raise StudyError(f"{where}: [columns] {canon} must name a column as text.")
+        _check_types(where, cohort, {"data": str, "adverse_events": str, "arm": str,
+                                     "reference": str, "time_unit": str,
+                                     "adverse_events_complete": bool, "event_codes": dict},
+                     "[cohort]")
+        _check_types(where, analysis, {"seed": int}, "[analysis]")
         alpha = analysis.get("alpha", 0.05)
         if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
             raise StudyError(f"{where}: [analysis] alpha must be a number between 0 and 1.")
@@ -138,6 +143,21 @@ class Study:
             reference=self.reference, time_unit=self.time_unit, event_codes=self.event_codes,
             adverse_events_complete=self.adverse_events_complete, derive=derive,
         )
+
+
+_TYPE_NAMES = {str: "text in quotes", bool: "true or false", int: "a whole number",
+               dict: "a table such as {1 = 0, 2 = 1}"}
+
+
+def _check_types(where: str, table: dict, types: dict, name: str) -> None:
+    for key, kind in types.items():
+        value = table.get(key)
+        if value is None:
+            continue
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            raise StudyError(f"{where}: {name} {key} must be {_TYPE_NAMES[kind]}, not "
+                             f"{value!r}.")
 
 
 def _resolve(base: Path, value: str) -> Path:

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .errors import CohortError
-from .variables import RESPONSE_LEVELS, VARIABLES, Variable
+from .variables import (
+    CYTO_SYNONYMS,
+    LEVEL_SEPARATORS,
+    RESPONSE_LEVELS,
+    VARIABLES,
+    Variable,
+    level_key,
+)
 
 __all__ = ["Problem", "parse_columns", "check_rules", "raise_problems", "format_rows"]
 
@@ -113,10 +120,10 @@ _PERCENT = re.compile(r"^\s*-?\d+(\.\d+)?\s*%\s*$")
 _DATE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 
 
-def _number_hint(raw: list[str], var: Variable | None) -> str:
+def _number_hint(raw: list[str], var: Variable | None, time_unit: str = "months") -> str:
     if any(_DATE.match(x) for x in raw):
         if var is not None and var.kind == "time":
-            return ("dates found where a duration in months belongs: give the time from "
+            return (f"dates found where a duration in {time_unit} belongs: give the time from "
                     "treatment start to the event or last follow-up")
         return "dates found where a number belongs"
     if any(_DECIMAL_COMMA.match(x) for x in raw):
@@ -126,7 +133,8 @@ def _number_hint(raw: list[str], var: Variable | None) -> str:
     return "write plain numbers"
 
 
-def _parse_numeric(s: pd.Series, name: str, var: Variable | None) -> tuple[pd.Series, list]:
+def _parse_numeric(s: pd.Series, name: str, var: Variable | None, time_unit: str = "months"
+                   ) -> tuple[pd.Series, list]:
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype("float64"), []
     text = s.astype("string").str.strip()
@@ -137,7 +145,7 @@ def _parse_numeric(s: pd.Series, name: str, var: Variable | None) -> tuple[pd.Se
     if bad.any():
         raw = [str(x) for x in text[bad]]
         problems.append(Problem(name, "must be a number", list(s.index[bad]), raw,
-                                _number_hint(raw, var)))
+                                _number_hint(raw, var, time_unit)))
     return parsed.astype("float64"), problems
 
 
@@ -180,11 +188,11 @@ def _parse_event(s: pd.Series, name: str, codes: dict | None) -> tuple[pd.Series
 
 def _normalize_levels(s: pd.Series, name: str, levels: tuple[str, ...],
                       synonyms: dict[str, str]) -> tuple[pd.Series, list]:
-    key = {re.sub(r"[\s_\-.]+", " ", lv).strip().lower(): lv for lv in levels}
+    key = {level_key(lv): lv for lv in levels}
     key.update(synonyms)
     text = s.astype("string").str.strip()
     text = text.mask(text == "")
-    norm = text.str.lower().str.replace(r"[\s_\-.]+", " ", regex=True).str.strip()
+    norm = text.str.lower().str.replace(LEVEL_SEPARATORS, " ", regex=True).str.strip()
     out = norm.map(key)
     bad = norm.notna() & out.isna()
     problems = []
@@ -197,19 +205,13 @@ def _normalize_levels(s: pd.Series, name: str, levels: tuple[str, ...],
 
 _SEX = {"female": "F", "f": "F", "w": "F", "male": "M", "m": "M"}
 _RESPONSE = {lv.lower(): lv for lv in RESPONSE_LEVELS}
-_CYTO = {
-    "vg": "very good", "very good": "very good", "verygood": "very good",
-    "g": "good", "good": "good",
-    "int": "intermediate", "inter": "intermediate", "intermed": "intermediate",
-    "intermediate": "intermediate", "i": "intermediate",
-    "p": "poor", "poor": "poor",
-    "vp": "very poor", "very poor": "very poor", "verypoor": "very poor",
-}
-_SYNONYMS = {"sex": _SEX, "response": _RESPONSE, "cyto_base": _CYTO, "cyto_post": _CYTO}
+# Cytogenetic groups: the one spelling table (also used by the IPSS-R calculator).
+_SYNONYMS = {"sex": _SEX, "response": _RESPONSE, "cyto_base": CYTO_SYNONYMS,
+             "cyto_post": CYTO_SYNONYMS}
 
 
-def parse_columns(frame: pd.DataFrame, *, event_codes: dict | None = None
-                  ) -> tuple[pd.DataFrame, list[Problem]]:
+def parse_columns(frame: pd.DataFrame, *, event_codes: dict | None = None,
+                  time_unit: str = "months") -> tuple[pd.DataFrame, list[Problem]]:
     """Convert canonical columns to their types; return the new frame and the problems."""
     out = frame.copy()
     problems: list[Problem] = []
@@ -218,7 +220,7 @@ def parse_columns(frame: pd.DataFrame, *, event_codes: dict | None = None
         if var is None or var.kind in ("id", "arm"):
             continue
         if var.kind in ("numeric", "time", "grade"):
-            out[name], found = _parse_numeric(frame[name], name, var)
+            out[name], found = _parse_numeric(frame[name], name, var, time_unit)
         elif var.kind == "event":
             codes = event_codes
             if codes and any(isinstance(v, dict) for v in codes.values()):
@@ -244,7 +246,7 @@ def parse_columns(frame: pd.DataFrame, *, event_codes: dict | None = None
 # --------------------------------------------------------------------------- rules
 
 
-def _schema(frame: pd.DataFrame):
+def _schema(frame: pd.DataFrame, time_unit: str, months_per_unit: float):
     import pandera.pandas as pa
 
     columns = {
@@ -258,8 +260,10 @@ def _schema(frame: pd.DataFrame):
         checks = []
         if var.kind == "time":
             checks.append(pa.Check.gt(0, error="times must be greater than 0"))
-            checks.append(pa.Check.le(var.high, error=f"must be at most {var.high:g} {var.unit}"
-                                                      f"|{var.unit_hint}"))
+            high = round(var.high / months_per_unit, 1)  # the bound in the data's own unit
+            checks.append(pa.Check.le(high, error=f"must be at most {high:g} {time_unit}"
+                                                  f"|times are durations in {time_unit}, not "
+                                                  "dates"))
         elif var.low is not None and var.high is not None:
             unit = f" {var.unit}" if var.unit else ""
             checks.append(pa.Check.in_range(
@@ -298,7 +302,8 @@ _BUILTIN_RULES = {
 }
 
 
-def check_rules(frame: pd.DataFrame, unparsed: list[Problem] = ()) -> list[Problem]:
+def check_rules(frame: pd.DataFrame, unparsed: list[Problem] = (), *, time_unit: str = "months",
+                months_per_unit: float = 1.0) -> list[Problem]:
     """Apply the declarative rules to a parsed canonical frame; return the problems.
 
     ``unparsed`` are the parsing problems already found: a cross-column rule is not reported
@@ -308,7 +313,7 @@ def check_rules(frame: pd.DataFrame, unparsed: list[Problem] = ()) -> list[Probl
     import pandera.errors as pe
 
     try:
-        _schema(frame).validate(frame, lazy=True)
+        _schema(frame, time_unit, months_per_unit).validate(frame, lazy=True)
     except pe.SchemaErrors as exc:
         cases = exc.failure_cases
     else:

@@ -153,3 +153,13 @@ def test_fit_unknown_column_exits_2():
     assert out.exit_code == 2
     assert out.output.startswith("Error: The formula 'hgb_post ~ arm + hgb_bse' names the column "
                                  "'hgb_bse', which is not in the data. Did you mean 'hgb_base'")
+
+
+def test_formula_override_from_the_command_line(tmp_path):
+    out = invoke("run", "--only", "baseline", "--formula", "baseline=y ~ arm", "--out",
+                 str(tmp_path))
+    assert out.exit_code == 2
+    assert out.output == "Error: [endpoints.baseline]: endpoint 'baseline' takes no formula.\n"
+    out = invoke("run", "--formula", "baseline")
+    assert out.exit_code == 2
+    assert "'baseline' is not ENDPOINT[.KEY]=FORMULA" in out.output

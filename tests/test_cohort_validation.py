@@ -241,3 +241,12 @@ def test_time_unit_conversion(frame):
         [60.0, 25.0, 48.0, 30.0, 70.0, 14.0, 65.0, 40.0], rel=1e-12)
     assert cohort.notes == ["Times were given in days and converted to months (1 month = "
                             "365.25/12 days)."]
+
+
+def test_time_range_in_the_data_unit(frame):
+    frame["os_months"] = frame["os_months"] * 365.25 / 12
+    frame["aml_months"] = frame["aml_months"] * 365.25 / 12
+    frame.loc[0, "os_months"] = 20000
+    assert only_problem(frame, reference="thal", time_unit="days") == (
+        "column 'os_months', index 0 (value 20000): must be at most 18262.5 days; times are "
+        "durations in days, not dates.")

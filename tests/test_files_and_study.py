@@ -168,7 +168,7 @@ def test_study_unknown_endpoint_and_option(tmp_path):
     path = write(tmp_path, '[cohort]\ndata = "p.csv"\nreference = "thal"\n'
                            '[endpoints.qol]\n')
     study = Study.load(path)
-    with pytest.raises(StudyError, match="^study file \\[endpoints\\]: unknown endpoint qol; "
+    with pytest.raises(StudyError, match="^\\[endpoints\\]: unknown endpoint qol; "
                                          "registered: baseline"):
         run(study.cohort(), settings=study.endpoints)
     path = write(tmp_path, '[cohort]\ndata = "p.csv"\nreference = "thal"\n'
@@ -184,3 +184,33 @@ def test_bundled_study_loads():
     study = Study.load(EXAMPLE_STUDY)
     assert study.reference == "thalidomide"
     assert study.adverse_events.name == "adverse_events.csv"
+
+
+def test_excel_duplicated_column_names(tmp_path, make_frame):
+    frame = make_frame()[["patient_id", "arm", "age"]]
+    frame.columns = ["patient_id", "arm", "arm"]
+    frame.to_excel(tmp_path / "d.xlsx", index=False)
+    assert read_error(tmp_path / "d.xlsx") == (
+        f"{tmp_path / 'd.xlsx'}: column name 'arm' appears more than once in the header; every "
+        "column needs its own name.")
+
+
+def test_study_value_types_checked(tmp_path):
+    path = write(tmp_path, '[cohort]\ndata = "p.csv"\nadverse_events_complete = "no"\n')
+    assert study_error(path) == (
+        f"{path}: [cohort] adverse_events_complete must be true or false, not 'no'.")
+    path = write(tmp_path, '[cohort]\ndata = "p.csv"\n[analysis]\nseed = "7"\n')
+    assert study_error(path) == f"{path}: [analysis] seed must be a whole number, not '7'."
+
+
+def test_study_endpoint_errors_name_the_study_file(tmp_path):
+    from click.testing import CliRunner
+
+    from mdsrs_core.cli import main
+
+    path = write(tmp_path, '[cohort]\ndata = "p.csv"\nreference = "thal"\n'
+                           '[endpoints.baseline]\nvariabels = ["age"]\n')
+    out = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "o")])
+    assert out.exit_code == 2
+    assert out.output == (f"Error: {path}: [endpoints.baseline]: unknown option variabels; "
+                          "known: variables, categorical_below.\n")

@@ -54,7 +54,7 @@ def _cohort_line(result: RunResult) -> str:
 def render_text(result: RunResult, *, main_tables_only: bool = True) -> str:
     """The terminal summary: the cohort, each endpoint's status, then each main table."""
     arms = " / ".join(result.cohort.arms)
-    out = [_cohort_line(result), "",
+    out = [_cohort_line(result), *[f"Note: {n}" for n in result.cohort.notes], "",
            text_table(["endpoint", "status", f"analysed ({arms})", "note"], status_rows(result))]
     for p in result.plugin_failures:
         out.append(f"plugin '{p.name}' failed to load: {p.error}")

@@ -29,30 +29,32 @@ class HgbChange(Endpoint):
         kept = data[~missing]
         result.analysed(kept["arm"].value_counts().to_dict())
         level = config.options["conf_level"]
+        ci_label = f"{100 * level:g}% CI"
         groups = {}
         for arm, group in kept.groupby("arm", observed=True):
             x = group["hgb_change"]
             groups[arm] = x
             ci = stats.t.interval(level, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
             result.add("hgb_change", "mean", x.mean(), arm=arm, n=len(x), label="Mean change")
-            result.add("hgb_change", "conf_low", ci[0], arm=arm, n=len(x))
-            result.add("hgb_change", "conf_high", ci[1], arm=arm, n=len(x))
+            result.add("hgb_change", "conf_low", ci[0], arm=arm, n=len(x), label=ci_label)
+            result.add("hgb_change", "conf_high", ci[1], arm=arm, n=len(x), label=ci_label)
         ref, other = cohort.arms
         test = stats.ttest_ind(groups[other], groups[ref], equal_var=False)
         result.add("hgb_change", "p_value", test.pvalue, method="Welch two-sample t-test",
-                   n=len(kept))
+                   n=len(kept), label="Difference in mean change between arms")
         return result
 
     def tables(self, records):
         import pandas as pd
 
-        rows = {}
+        rows, ci_label = {}, "CI"
         for r in records:
             if r.variable == "hgb_change" and r.arm is not None:
                 rows.setdefault(r.arm, {})[r.stat] = r.value
+                ci_label = r.label if r.stat == "conf_low" else ci_label
         frame = pd.DataFrame(
             {arm: [f"{v['mean']:.2f} ({v['conf_low']:.2f} to {v['conf_high']:.2f})"]
-             for arm, v in rows.items()}, index=["Mean change, g/dL (95% CI)"])
+             for arm, v in rows.items()}, index=[f"Mean change, g/dL ({ci_label})"])
         frame.index.name = "Hemoglobin"
         return {"Change from baseline": frame}
 
