@@ -27,7 +27,6 @@ Every problem is a :class:`mdsrs_core.errors.FormulaError` with a one-paragraph 
 from __future__ import annotations
 
 import ast
-import builtins
 import difflib
 import re
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ import pandas as pd
 import patsy
 
 from mdsrs_core.errors import FormulaError
+from mdsrs_core.formula_check import check_formula
 
 __all__ = [
     "ModelFrame", "display_name", "evaluate", "model_frame", "quote_names", "split_formula",
@@ -45,7 +45,10 @@ __all__ = [
 ]
 
 # Names a formula may use that are not columns: patsy's built-ins and our R aliases.
-_FUNCTIONS: dict[str, Any] = {"np": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt}
+_FUNCTIONS: dict[str, Any] = {
+    "np": np, "numpy": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "log2": np.log2,
+    "log10": np.log10, "log1p": np.log1p, "abs": np.abs,
+}
 _PATSY_NAMES = {
     "C", "I", "Q", "Treatment", "Sum", "Helmert", "Poly", "Diff", "ContrastMatrix",
     "center", "standardize", "scale", "bs", "cr", "cc", "te", "np", "numpy",
@@ -212,36 +215,21 @@ def _names_in(node: ast.expr) -> tuple[list[str], list[str], list[str]]:
 
 
 def _check_columns(codes: list[str], columns: pd.Index, formula: str) -> list[str]:
-    """Return the columns the expressions name, in order; unknown names are an error."""
+    """Return the columns the expressions name, in order; unknown names are an error.
+
+    Which functions may be called was settled by :func:`check_formula` already.
+    """
     used: list[str] = []
     colset = set(map(str, columns))
     for code in codes:
-        bare, quoted, called = _names_in(_parse_code(code, formula))
-        for name in called:
-            if not (name in _PATSY_NAMES or name in _FUNCTIONS or hasattr(builtins, name)):
-                _unknown_function(name, formula)
+        bare, quoted, _called = _names_in(_parse_code(code, formula))
         for name in bare + quoted:
             if name in colset:
                 if name not in used:
                     used.append(name)
-            elif name in quoted or not (
-                name in _PATSY_NAMES or name in _FUNCTIONS or hasattr(builtins, name)
-            ):
+            elif name in quoted or not (name in _PATSY_NAMES or name in _FUNCTIONS):
                 _unknown_column(name, columns, formula)
     return used
-
-
-def _unknown_function(name: str, formula: str) -> None:
-    hints = {
-        "factor": "write C(x) for R's factor(x)",
-        "relevel": 'write C(x, Treatment("level")) for R\'s relevel(x, "level")',
-        "as.factor": "write C(x) for R's as.factor(x)",
-    }
-    hint = hints.get(name, "use np.<function>, log, exp, sqrt, I(...) or C(...)")
-    raise FormulaError(
-        f"The formula {formula!r} calls the function {name}(), which mdsrs formulas do not "
-        f"know: {hint}."
-    )
 
 
 def _unknown_column(name: str, columns: pd.Index, formula: str) -> None:
@@ -276,7 +264,7 @@ def evaluate(code: str, frame: pd.DataFrame, formula: str) -> pd.Series:
     node = _parse_code(code, formula)
     if isinstance(node, ast.Name) and node.id in frame.columns:
         return frame[node.id]
-    namespace: dict[str, Any] = dict(_FUNCTIONS)
+    namespace: dict[str, Any] = {"__builtins__": {}, **_FUNCTIONS}
     namespace["Q"] = lambda name: frame[name]
     namespace["I"] = lambda value: value
     local = {c: frame[c] for c in frame.columns if isinstance(c, str) and c.isidentifier()}
@@ -448,9 +436,11 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
         their reference level (as R's ``coxph`` and ``clm`` do); write ``- 1`` in the
         formula for R's no-intercept coding instead.
     """
-    if not isinstance(formula, str) or not formula.strip():
-        raise FormulaError("The formula is empty: write it as 'outcome ~ terms'.")
+    dotted = check_formula(formula)  # the allow-list grammar, before anything is evaluated
     frame = _with_references(data)
+    for name in dotted:
+        if name not in frame.columns:
+            _unknown_column(name, frame.columns, formula)
     original_index = frame.index
     work = frame.reset_index(drop=True)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .endpoint import Endpoint, EndpointConfig, EndpointResult
 from .errors import FormulaError, StudyError
+from .formula_check import check_formula
 from .records import Record, records_to_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -141,6 +142,12 @@ def endpoint_config(endpoint: Endpoint, settings: Mapping[str, Any] | None, *, a
             raise StudyError(f"{where}: unknown formula key {', '.join(bad)}; "
                              f"known: {', '.join(formulas) or 'none'}.")
         formulas.update({k: str(v) for k, v in given.items()})
+    for key, formula in formulas.items():
+        if formula != endpoint.formulas.get(key):
+            try:
+                check_formula(formula)
+            except FormulaError as exc:
+                raise FormulaError(f"{where} formula {key!r}: {exc}") from None
     options = dict(endpoint.options)
     bad = [k for k in settings if k not in options]
     if bad:

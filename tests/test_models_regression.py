@@ -181,10 +181,9 @@ def test_unknown_column_message() -> None:
 def test_syntax_error_message() -> None:
     with pytest.raises(FormulaError) as err:
         lm("mpg ~ wt +", read("mtcars"))
-    assert str(err.value) == (
-        "The formula 'mpg ~ wt +' has a syntax error: expected a noun, but instead the "
-        "expression ended. Use R-style terms such as 'y ~ arm + age + arm:age'."
-    )
+    assert str(err.value).startswith(
+        "The formula 'mpg ~ wt +' is refused before evaluation: it is not a formula (invalid "
+        "syntax).")
 
 
 def test_one_level_factor_message() -> None:
@@ -330,10 +329,9 @@ def test_design_keeps_formula_order_and_reference_levels() -> None:
 def test_r_only_function_gets_a_hint() -> None:
     with pytest.raises(FormulaError) as err:
         lm("mpg ~ factor(cyl)", read("mtcars"))
-    assert str(err.value) == (
-        "The formula 'mpg ~ factor(cyl)' calls the function factor(), which mdsrs formulas "
-        "do not know: write C(x) for R's factor(x)."
-    )
+    assert str(err.value).startswith(
+        "The formula 'mpg ~ factor(cyl)' is refused before evaluation: it calls factor(), which "
+        "is not allowed in a formula (write C(x) for R's factor(x)).")
 
 
 def test_dotted_column_names_work_bare_as_in_r() -> None:
