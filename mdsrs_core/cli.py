@@ -66,13 +66,15 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--time-unit", type=click.Choice(["months", "days", "weeks", "years"]),
               help="Unit of the time columns (default months).")
 @click.option("--seed", type=int, help="Seed for resampling methods (recorded).")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True),
+              help="Seconds an endpoint may run before it is recorded as failed (600).")
 @click.option("--formula", "formulas", multiple=True, metavar="ENDPOINT[.KEY]=FORMULA",
               help="Override an endpoint's formula, e.g. "
                    "'os=Surv(os_months, death) ~ arm + age' (repeatable).")
 def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[str, ...],
         mapping: tuple[str, ...], arm: str | None, reference: str | None,
         adverse_events: Path | None, time_unit: str | None, seed: int | None,
-        formulas: tuple[str, ...]) -> None:
+        timeout: float | None, formulas: tuple[str, ...]) -> None:
     """Run every registered endpoint on a cohort and write results.json and the report.
 
     TARGET is a study file (.toml) or a data file (.csv, .tsv, .xlsx, .parquet); without it,
@@ -97,6 +99,8 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
         study.time_unit = time_unit
     if seed is not None:
         study.seed = seed
+    if timeout is not None:
+        study.timeout = timeout
     for item in formulas:
         target_name, sep, formula = item.partition("=")
         if not sep or not formula.strip() or not target_name.strip():
@@ -120,6 +124,7 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
     try:
         result = run_endpoints(cohort, only=list(only) or None, skip=list(skip) or None,
                                settings=study.endpoints, alpha=study.alpha, seed=study.seed,
+                               timeout=study.timeout,
                                progress=progress if sys.stderr.isatty() else None)
     except StudyError as exc:
         from_file = study.path is not None and not formulas and str(exc).startswith("[endpoints")
@@ -242,6 +247,51 @@ def fit(model: str, formula: str, data: Path, family: str | None, exponentiate: 
         click.echo(f"\nn = {int(glance['nobs'])}" + (
             f", {int(glance['n_dropped'])} rows dropped for missing values"
             if "n_dropped" in glance and glance["n_dropped"] else ""))
+
+
+@main.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--map", "mapping", multiple=True, metavar="NAME=COLUMN",
+              help="Column of an input: hgb, plt, anc, blasts, cyto or age (repeatable).")
+@click.option("-o", "--out", "out_file", type=click.Path(path_type=Path),
+              help="Write the table with the scores to this .csv or .xlsx file.")
+def ipssr(data: Path, mapping: tuple[str, ...], out_file: Path | None) -> None:
+    """IPSS-R (and IPSS-RA) calculator for a table of patients (Greenberg et al. 2012).
+
+    DATA is a table (.csv, .tsv, .xlsx, .parquet) with one row per patient. By default the
+    columns hgb_base, plt_base, anc_base, bm_blast_base, cyto_base (or hgb, plt, anc, blasts,
+    cyto) and, for the IPSS-RA, age are used; map others with --map:
+
+    \b
+    mdsrs ipssr patients.csv --map hgb=HB --map cyto=karyotype_risk -o scored.xlsx
+    """
+    from .errors import StudyError
+    from .plugins import get_registry
+
+    # The calculator belongs to the plugin that provides the 'ipssr' endpoint; the core
+    # reaches it through the registry and never imports a plugin by name.
+    calculate = getattr(get_registry().endpoints.get("ipssr"), "calculate", None)
+    if calculate is None:
+        raise StudyError("mdsrs ipssr: no loaded plugin provides the IPSS-R calculator (the "
+                         "'ipssr' endpoint); see 'mdsrs plugins'.")
+    if out_file is not None and out_file.suffix.lower() not in (".csv", ".xlsx"):
+        raise StudyError(f"-o {out_file}: the output file must end in .csv or .xlsx.")
+    import pandas as pd
+
+    from .io import read_table
+
+    frame = read_table(data)
+    table = calculate(frame, _parse_map(mapping), source=data.name, first_row=2)
+    if out_file is None:
+        with pd.option_context("display.width", 200, "display.max_columns", 50,
+                               "display.max_rows", None):
+            click.echo(table.to_string(index=False))
+        return
+    if out_file.suffix.lower() == ".csv":
+        table.to_csv(out_file, index=False)
+    else:
+        table.to_excel(out_file, index=False)
+    click.echo(f"Wrote {out_file} ({table.shape[0]} patients).")
 
 
 if __name__ == "__main__":  # pragma: no cover

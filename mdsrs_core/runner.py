@@ -8,6 +8,7 @@ arm, and every exclusion with its reason), so that nothing is dropped silently.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections import Counter
@@ -25,6 +26,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .plugins import PluginInfo, Registry
 
 __all__ = ["run", "RunResult", "EndpointOutcome", "ENDPOINT_ORDER"]
+
+#: Seconds an endpoint may take before it is recorded as failed (``[analysis] timeout``).
+DEFAULT_TIMEOUT = 600.0
 
 #: The order of the study's analyses; endpoints of other plugins follow, by name.
 ENDPOINT_ORDER = ("baseline", "response", "hematology", "ipssr", "adverse_events", "aml", "os")
@@ -162,11 +166,12 @@ def run(cohort: Cohort, only: Iterable[str] | str | None = None,
         skip: Iterable[str] | str | None = None, *,
         settings: Mapping[str, Mapping[str, Any]] | None = None, alpha: float = 0.05,
         seed: int | None = None, registry: Registry | None = None,
-        progress: Any = None) -> RunResult:
+        progress: Any = None, timeout: float | None = DEFAULT_TIMEOUT) -> RunResult:
     """Run every registered endpoint (or those in ``only``, minus ``skip``) on ``cohort``.
 
     ``settings`` maps endpoint names to their study-file settings (formulas and options).
-    Returns a :class:`RunResult`; its ``records`` are what ``results.json`` holds.
+    An endpoint still running after ``timeout`` seconds is recorded as failed (``None``: no
+    limit). Returns a :class:`RunResult`; its ``records`` are what ``results.json`` holds.
     """
     from .plugins import get_registry
 
@@ -188,27 +193,63 @@ def run(cohort: Cohort, only: Iterable[str] | str | None = None,
         endpoint = registry.endpoints[name]
         if progress is not None:
             progress(name)
-        result.outcomes.append(_run_one(endpoint, cohort, configs[name]))
+        result.outcomes.append(_run_one(endpoint, cohort, configs[name], timeout))
     return result
 
 
-def _run_one(endpoint: Endpoint, cohort: Cohort, config: EndpointConfig) -> EndpointOutcome:
+class EndpointTimeout(Exception):
+    """An endpoint's analysis did not finish within the run's time limit."""
+
+
+def _call_with_timeout(func: Any, timeout: float | None) -> Any:
+    """``func()``, or :class:`EndpointTimeout` after ``timeout`` seconds.
+
+    The analysis runs in a daemon thread: one that never returns is abandoned (it cannot be
+    killed) and ends with the process.
+    """
+    if timeout is None:
+        return func()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = func()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="mdsrs-endpoint")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise EndpointTimeout(f"did not finish within the time limit of {timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, EndpointTimeout):
+        return f"EndpointTimeout: {exc}"
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return (f"{type(exc).__name__}: {exc} (in {where.name}, "
+            f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+
+
+def _run_one(endpoint: Endpoint, cohort: Cohort, config: EndpointConfig,
+             timeout: float | None = None) -> EndpointOutcome:
     outcome = EndpointOutcome(endpoint.name, endpoint.title, "ok", endpoint=endpoint)
-    reason = endpoint.skip_reason(cohort)
-    if reason:
-        outcome.status, outcome.reason = "skipped", reason
-        return outcome
     start = time.perf_counter()
     try:
-        res = endpoint.analyze(cohort, config)
+        reason = endpoint.skip_reason(cohort)
+        if reason:
+            outcome.status, outcome.reason = "skipped", reason
+            return outcome
+        res = _call_with_timeout(lambda: endpoint.analyze(cohort, config), timeout)
         _check_result(endpoint, res)
     except (FormulaError, StudyError):
         raise  # bad input from the study file or the command line: exit code 2
     except Exception as exc:
-        outcome.status = "failed"
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        outcome.reason = (f"{type(exc).__name__}: {exc} (in {where.name}, "
-                          f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+        outcome.status, outcome.reason = "failed", _failure(exc)
         return outcome
     finally:
         outcome.seconds = time.perf_counter() - start

@@ -17,6 +17,7 @@ Format (CONTRACT.md)::
     [analysis]
     alpha = 0.05                   # significance level the conclusions are stated at
     seed = 20240101                # for resampling methods
+    timeout = 600                  # seconds an endpoint may run before it is failed
 
     [endpoints.os]                 # per-endpoint formula(s) and options
     formula = "Surv(os_months, death) ~ arm + age"
@@ -46,7 +47,7 @@ EXAMPLE_STUDY = Path(__file__).parent / "example" / "data" / "study.toml"
 
 _COHORT_KEYS = {"data", "adverse_events", "adverse_events_complete", "arm", "reference",
                 "time_unit", "event_codes"}
-_ANALYSIS_KEYS = {"alpha", "seed"}
+_ANALYSIS_KEYS = {"alpha", "seed", "timeout"}
 _TABLES = {"cohort", "columns", "analysis", "endpoints"}
 
 
@@ -64,6 +65,7 @@ class Study:
     columns: dict[str, str] = field(default_factory=dict)
     alpha: float = 0.05
     seed: int | None = None
+    timeout: float = 600.0
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
 
@@ -115,6 +117,9 @@ class Study:
                                      "adverse_events_complete": bool, "event_codes": dict},
                      "[cohort]")
         _check_types(where, analysis, {"seed": int}, "[analysis]")
+        timeout = analysis.get("timeout", 600.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise StudyError(f"{where}: [analysis] timeout must be a number of seconds above 0.")
         alpha = analysis.get("alpha", 0.05)
         if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
             raise StudyError(f"{where}: [analysis] alpha must be a number between 0 and 1.")
@@ -130,6 +135,7 @@ class Study:
             columns=dict(columns),
             alpha=float(alpha),
             seed=analysis.get("seed"),
+            timeout=float(timeout),
             endpoints={k: dict(v) for k, v in endpoints.items()},
             path=path,
         )

@@ -246,3 +246,34 @@ def test_malformed_records_fail_the_endpoint(frame):
     assert result["malformed"].reason.startswith(
         "TypeError: analyze() returned a malformed record: {'stat': 'n'}")
     assert result.exit_code == 1
+
+
+def test_endpoint_past_the_time_limit_is_failed_and_the_run_goes_on(frame):
+    import threading
+
+    from mdsrs_core import Cohort
+
+    release = threading.Event()
+
+    class Hangs(Good):
+        name = "hangs"
+
+        def analyze(self, cohort, config):
+            release.wait(30)  # never set before the time limit
+            return super().analyze(cohort, config)
+
+    class Plugin:
+        @hookimpl
+        def mdsrs_register_endpoints(self, register):
+            register(Hangs())
+            register(Good())
+
+    registry = Registry()
+    registry.register(Plugin())
+    result = run(Cohort(frame, reference="thal", derive=False), registry=registry, timeout=0.2)
+    release.set()
+    assert result["hangs"].status == "failed"
+    assert result["hangs"].reason == ("EndpointTimeout: did not finish within the time limit of "
+                                      "0.2 s")
+    assert result["good"].status == "ok"
+    assert result.exit_code == 1
