@@ -38,6 +38,7 @@ MODELS: dict[str, str] = {
     "coxph": ".coxph",
     "survfit": ".survfit",
     "survdiff": ".survdiff",
+    "logistf": ".logistf",
 }
 
 
