@@ -39,7 +39,7 @@ from mdsrs_core.models._rank import check_full_rank
 from mdsrs_core.models.results import ModelResults
 from mdsrs_core.models.tidy import wald_table
 
-__all__ = ["ClmResults", "clm"]
+__all__ = ["ClmResults", "clm", "ordinal_outcome"]
 
 _GRAD_TOL = 1e-10
 _MAXIT = 100
@@ -98,7 +98,7 @@ class ClmResults(ModelResults):
 # --------------------------------------------------------------------------- outcome
 
 
-def _ordinal_outcome(outcome: pd.Series, formula: str) -> tuple[np.ndarray, list[str]]:
+def ordinal_outcome(outcome: pd.Series, formula: str) -> tuple[np.ndarray, list[str]]:
     """Codes 0..K-1 of the outcome and its level labels, lowest first."""
     name = outcome.name
     dtype = outcome.dtype
@@ -227,7 +227,7 @@ def clm(formula: str, data: Any) -> ClmResults:
     mf = model_frame(formula, data, intercept=False)
     if mf.outcome is None:
         raise FormulaError(f"clm needs an ordered outcome on the left of '~' in {formula!r}.")
-    codes, levels = _ordinal_outcome(mf.outcome, formula)
+    codes, levels = ordinal_outcome(mf.outcome, formula)
     k = len(levels)
     if k < 2:
         raise ModelError(
