@@ -38,7 +38,9 @@ MODELS: dict[str, str] = {
     "coxph": ".coxph",
     "survfit": ".survfit",
     "survdiff": ".survdiff",
+    "cox_zph": ".cox_zph",
     "logistf": ".logistf",
+    "mixedlm": ".mixedlm",
 }
 
 

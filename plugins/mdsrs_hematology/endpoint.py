@@ -1,0 +1,55 @@
+"""The ``hematology`` endpoint: HGB, PLT and ANC before and after treatment, by arm.
+
+Per lab with both columns present (``hgb_base``/``hgb_post``, ``plt_*``, ``anc_*``), on the
+patients with both values: before/after summaries per arm; within-arm change with the paired
+t-test (R ``t.test(post, base, paired = TRUE)``) and the Wilcoxon signed-rank test (R
+``wilcox.test(post, base, paired = TRUE)``); between arms, ANCOVA of the post value on arm
+and baseline (R ``lm`` + ``confint``) and Welch's t-test on the change (R
+``t.test(change ~ arm)``). Lab values in long form (``long_labs`` option) are analysed with a
+random-intercept linear mixed model ``value ~ arm * visit`` (R ``lme4::lmer``).
+"""
+
+from __future__ import annotations
+
+from mdsrs_core import Endpoint
+
+#: lab key -> (short name, label, unit)
+LABS = {
+    "hgb": ("HGB", "Hemoglobin", "g/dL"),
+    "plt": ("PLT", "Platelets", "x10^9/L"),
+    "anc": ("ANC", "Absolute neutrophil count", "x10^9/L"),
+}
+
+
+class Hematology(Endpoint):
+    name = "hematology"
+    title = "Blood counts before and after treatment (HGB, PLT, ANC)"
+    requires = ()
+    formulas = {
+        "hgb": "hgb_post ~ arm + hgb_base",
+        "plt": "plt_post ~ arm + plt_base",
+        "anc": "anc_post ~ arm + anc_base",
+        # the linear mixed model for lab values in long form (random intercept per patient)
+        "long": "value ~ arm * visit",
+    }
+    options = {
+        # path to a long table patient_id, visit, test, value (csv/tsv/xlsx/parquet),
+        # absolute or relative to the current directory; "" for none
+        "long_labs": "",
+    }
+
+    def skip_reason(self, cohort):
+        if any(cohort.has(f"{lab}_base", f"{lab}_post") for lab in LABS):
+            return None
+        return ("needs a lab measured before and after treatment: hgb_base and hgb_post, "
+                "plt_base and plt_post, or anc_base and anc_post, not in the data")
+
+    def analyze(self, cohort, config):
+        from .compute import analyze_hematology
+
+        return analyze_hematology(self.new_result(), cohort, config)
+
+    def tables(self, records):
+        from .table import hematology_tables
+
+        return hematology_tables(records)
