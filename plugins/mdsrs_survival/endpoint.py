@@ -1,0 +1,44 @@
+"""The ``os`` endpoint: overall survival by arm, as R's survival package reports it.
+
+Kaplan-Meier curves per arm (``survfit``) with survival at landmark times, medians,
+events and numbers at risk; the log-rank test (``survdiff``); the Cox model (``coxph``)
+with the hazard ratio, its Wald interval and the likelihood-ratio, Wald and score tests;
+the proportional-hazards check of ``cox.zph(fit, transform = "km", terms = TRUE)``; and
+the difference in Kaplan-Meier survival between arms at each landmark (Wald, Greenwood
+variances). See docs/endpoints/os.md.
+"""
+
+from __future__ import annotations
+
+from mdsrs_core import Endpoint
+
+
+class OverallSurvival(Endpoint):
+    name = "os"
+    title = "Overall survival"
+    requires = ("os_months", "death")
+    formulas = {
+        # Cox model; covariates and strata(x) terms through the formula. The log-rank test
+        # uses Surv(os_months, death) ~ arm plus this formula's strata() terms.
+        "cox": "Surv(os_months, death) ~ arm",
+    }
+    options = {
+        # times (months) at which Kaplan-Meier survival is reported and compared
+        "landmarks": [12, 36, 60],
+        # level of every interval (KM pointwise, hazard ratio, landmark differences)
+        "conf_level": 0.95,
+        # "efron" (R's default) or "breslow"
+        "ties": "efron",
+        # spacing (months) of the numbers-at-risk grid under the KM figure
+        "risk_table_every": 12,
+    }
+
+    def analyze(self, cohort, config):
+        from .compute import analyze_os
+
+        return analyze_os(self.new_result(), cohort, config)
+
+    def tables(self, records):
+        from .table import os_tables
+
+        return os_tables(records)
