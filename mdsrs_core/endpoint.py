@@ -111,8 +111,12 @@ class Endpoint:
     formulas: Mapping[str, str] = {}
     options: Mapping[str, Any] = {}
 
-    def skip_reason(self, cohort: Cohort) -> str | None:
-        """Why this endpoint cannot run on ``cohort``, or ``None`` when it can."""
+    def skip_reason(self, cohort: Cohort, config: EndpointConfig) -> str | None:
+        """Why this endpoint cannot run on ``cohort`` with ``config``, or ``None`` when it can.
+
+        The default checks :attr:`requires`; ``config`` lets an override look at options
+        (e.g. a file of long-form data given instead of columns).
+        """
         missing = cohort.missing(*self.requires)
         if missing:
             return f"needs {', '.join(missing)}, not in the data"

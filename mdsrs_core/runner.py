@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .endpoint import Endpoint, EndpointConfig, EndpointResult
-from .errors import FormulaError, StudyError
+from .errors import FormulaError, MdsrsError, ModelError, StudyError
 from .formula_check import check_formula
 from .records import Record, records_to_json
 
@@ -240,14 +240,17 @@ def _run_one(endpoint: Endpoint, cohort: Cohort, config: EndpointConfig,
     outcome = EndpointOutcome(endpoint.name, endpoint.title, "ok", endpoint=endpoint)
     start = time.perf_counter()
     try:
-        reason = endpoint.skip_reason(cohort)
+        reason = endpoint.skip_reason(cohort, config)
         if reason:
             outcome.status, outcome.reason = "skipped", reason
             return outcome
         res = _call_with_timeout(lambda: endpoint.analyze(cohort, config), timeout)
         _check_result(endpoint, res)
-    except (FormulaError, StudyError):
-        raise  # bad input from the study file or the command line: exit code 2
+    except ModelError as exc:  # the data cannot be fitted: this endpoint fails, others run
+        outcome.status, outcome.reason = "failed", f"ModelError: {exc}"
+        return outcome
+    except MdsrsError:
+        raise  # bad input (data, study file, formula, command line): exit code 2
     except Exception as exc:
         outcome.status, outcome.reason = "failed", _failure(exc)
         return outcome

@@ -298,13 +298,12 @@ def test_long_labs_missing_columns_and_file(tmp_path):
     with pytest.raises(CohortError, match="missing: visit"):
         validate_long_labs(pd.DataFrame({"patient_id": ["MDS001"], "test": ["hgb"],
                                          "value": [1]}), load_example())
-    # inside a run the CohortError fails the endpoint with its message (the runner turns
-    # only FormulaError/StudyError into exit code 2)
-    out = run(load_example(), only="hematology",
-              settings={"hematology": {"long_labs": str(tmp_path / "absent.csv")}})
-    assert out["hematology"].status == "failed"
-    assert out["hematology"].reason.startswith("CohortError: ")
-    assert "absent.csv: no such file." in out["hematology"].reason
+    # inside a run a bad input file is bad input (exit code 2 on the command line), not an
+    # endpoint failure
+    with pytest.raises(CohortError) as info:
+        run(load_example(), only="hematology",
+            settings={"hematology": {"long_labs": str(tmp_path / "absent.csv")}})
+    assert str(info.value) == f"{tmp_path / 'absent.csv'}: no such file."
 
 
 def test_long_labs_flow_of_the_python_api():

@@ -22,7 +22,7 @@ class AdverseEvents(Endpoint):
     formulas = {"model": "ae_max_grade ~ arm"}
     options: dict = {}
 
-    def skip_reason(self, cohort):
+    def skip_reason(self, cohort, config):
         if "ae_max_grade" in cohort.data.columns or cohort.adverse_events is not None:
             return None
         return "needs ae_max_grade or an adverse-event table (patient_id, term, grade), not given"

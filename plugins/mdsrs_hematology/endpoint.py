@@ -38,8 +38,10 @@ class Hematology(Endpoint):
         "long_labs": "",
     }
 
-    def skip_reason(self, cohort):
+    def skip_reason(self, cohort, config):
         if any(cohort.has(f"{lab}_base", f"{lab}_post") for lab in LABS):
+            return None
+        if str(config.options.get("long_labs") or "").strip():
             return None
         return ("needs a lab measured before and after treatment: hgb_base and hgb_post, "
                 "plt_base and plt_post, or anc_base and anc_post, not in the data")

@@ -28,7 +28,7 @@ class Response(Endpoint):
         "conf_level": 0.95,
     }
 
-    def skip_reason(self, cohort):
+    def skip_reason(self, cohort, config):
         if cohort.has("response"):
             return None
         if any(cohort.has(base, post) for base, post in LAB_PAIRS):
