@@ -41,6 +41,8 @@ MODELS: dict[str, str] = {
     "cox_zph": ".cox_zph",
     "logistf": ".logistf",
     "mixedlm": ".mixedlm",
+    "cuminc": ".cuminc",
+    "crr": ".crr",
 }
 
 
