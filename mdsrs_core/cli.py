@@ -179,11 +179,14 @@ def example(out_dir: Path) -> None:
     click.echo(f"Run it with: mdsrs run {out_dir / 'study.toml'}")
 
 
-MODEL_NAMES = ("lm", "glm", "clm", "coxph", "survfit", "survdiff")
+def _model_names() -> list[str]:
+    from .models import MODELS  # import-light: the model modules load on first use
+
+    return list(MODELS)
 
 
 @main.command()
-@click.argument("model", type=click.Choice(MODEL_NAMES))
+@click.argument("model", type=click.Choice(_model_names()))
 @click.argument("formula")
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--family", type=click.Choice(["gaussian", "binomial", "poisson"]),
@@ -193,11 +196,12 @@ MODEL_NAMES = ("lm", "glm", "clm", "coxph", "survfit", "survdiff")
               default=0.95, show_default=True)
 @click.option("--ref", "refs", multiple=True, metavar="COLUMN=LEVEL",
               help="Reference level of a categorical column (repeatable).")
-@click.option("--times", help="survfit: comma-separated times for the summary.")
+@click.option("--times", help="survfit, cuminc: comma-separated times for the summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
 def fit(model: str, formula: str, data: Path, family: str | None, exponentiate: bool,
         conf_level: float, refs: tuple[str, ...], times: str | None, as_json: bool) -> None:
-    """Fit one model of the Python API and print its tidy table.
+    """Fit one model of the Python API and print its tidy table (survfit: its summary;
+    survdiff, cox_zph: their test table; cuminc: Gray's tests, or the summary at --times).
 
     DATA is a table (.csv, .tsv, .xlsx, .parquet), read as it is, or a study file (.toml),
     whose validated cohort (canonical names, derived variables) is used. Quote the formula:
@@ -228,11 +232,13 @@ def fit(model: str, formula: str, data: Path, family: str | None, exponentiate: 
             frame[column] = pd.Categorical(values, categories=[level, *others])
     kwargs = {"family": family} if family and model == "glm" else {}
     result = fit_model(model, formula, frame, **kwargs)
+    at = [float(t) for t in times.split(",")] if times else None
     if model == "survfit":
-        at = [float(t) for t in times.split(",")] if times else None
         table = result.summary(times=at)
-    elif model == "survdiff":
+    elif model in ("survdiff", "cox_zph"):
         table = result.table()
+    elif model == "cuminc":
+        table = result.summary(times=at, conf_level=conf_level) if at else result.tests()
     else:
         table = result.tidy(conf_level=conf_level, exponentiate=exponentiate)
     if as_json:

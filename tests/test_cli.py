@@ -163,3 +163,14 @@ def test_formula_override_from_the_command_line(tmp_path):
     out = invoke("run", "--formula", "baseline")
     assert out.exit_code == 2
     assert "'baseline' is not ENDPOINT[.KEY]=FORMULA" in out.output
+
+
+def test_fit_offers_every_model_of_the_api():
+    from mdsrs_core.models import MODELS
+
+    out = invoke("fit", "--help")
+    for name in MODELS:
+        assert name in out.output
+    zph = invoke("fit", "cox_zph", "Surv(os_months, death) ~ arm + age", str(EXAMPLE_STUDY),
+                 "--json")
+    assert [row["term"] for row in json.loads(zph.output)] == ["arm", "age", "GLOBAL"]
