@@ -278,8 +278,8 @@ def test_spelled_labels_score_like_canonical():
 # ---------------------------------------------------------------- bad labels
 ACCEPTED = (
     "accepted values: very good, good, intermediate, poor, very poor "
-    "(any case; words may be joined by spaces, hyphens or underscores; "
-    "abbreviations VG, G, Int, P, VP)."
+    "(any case; words may be joined by spaces, hyphens, underscores or dots; "
+    "abbreviations VG, G, I, Int, Interm, P, VP)."
 )
 
 

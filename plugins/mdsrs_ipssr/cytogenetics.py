@@ -5,28 +5,30 @@ The five groups of Schanz et al. (J Clin Oncol 2012) as used by the IPSS-R
 
     very good, good, intermediate, poor, very poor
 
-:func:`normalize_cyto` accepts them in any case, with spaces, hyphens, underscores or dots
-between the words (``Very-Good``, ``very_good``, ``VERY GOOD``, ``v. good``), and the usual
-abbreviations (``VG``, ``G``, ``Int``, ``Interm``, ``intermed.``, ``P``, ``VP``). Missing values
-(NaN, None, blank text) stay missing. Anything else is an error: a
-:class:`mdsrs_core.errors.CohortError` whose message names the column, the rows and the
-accepted values. :func:`invalid_cyto_positions` returns the offending positions without
-raising, for validators that collect every problem first.
+The spellings accepted are those of the core's single table,
+:data:`mdsrs_core.variables.CYTO_SYNONYMS`, which the cohort validator uses too: so a label
+that a cohort accepts is accepted here and vice versa. Any case, with spaces, hyphens,
+underscores or dots between the words (``Very-Good``, ``very_good``, ``VERY GOOD``,
+``v. good``), and the usual abbreviations (``VG``, ``G``, ``Int``, ``Interm``, ``intermed.``,
+``P``, ``VP``). Missing values (NaN, None, blank text) stay missing. Anything else (including
+a non-text value such as the number 3) is an error: a :class:`mdsrs_core.errors.CohortError`
+whose message names the column, the rows and the accepted values.
+:func:`invalid_cyto_positions` returns the offending positions without raising, for
+validators that collect every problem first.
 
 Row numbers in messages are 1-based positions in the column (row 1 is the first data row),
-not index labels.
+not index labels; ``first_row`` renumbers them (2 for a file whose header is row 1).
 """
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from mdsrs_core.errors import CohortError
+from mdsrs_core.variables import CYTO_LEVELS, CYTO_SYNONYMS, level_key
 
-#: Canonical labels, best to worst.
-CYTO_LEVELS: tuple[str, ...] = ("very good", "good", "intermediate", "poor", "very poor")
+__all__ = ["ACCEPTED_TEXT", "CYTO_LEVELS", "CYTO_POINTS", "invalid_cyto_message",
+           "invalid_cyto_positions", "normalize_cyto"]
 
 #: IPSS-R points of each cytogenetic group.
 CYTO_POINTS: dict[str, float] = {
@@ -37,37 +39,13 @@ CYTO_POINTS: dict[str, float] = {
     "very poor": 4.0,
 }
 
-# Spelling (after lower-casing and collapsing separators to one space) -> canonical label.
-_ALIASES: dict[str, str] = {
-    "very good": "very good",
-    "verygood": "very good",
-    "v good": "very good",
-    "vgood": "very good",
-    "vg": "very good",
-    "good": "good",
-    "g": "good",
-    "intermediate": "intermediate",
-    "intermed": "intermediate",
-    "interm": "intermediate",
-    "inter": "intermediate",
-    "int": "intermediate",
-    "poor": "poor",
-    "p": "poor",
-    "very poor": "very poor",
-    "verypoor": "very poor",
-    "v poor": "very poor",
-    "vpoor": "very poor",
-    "vp": "very poor",
-}
-
 #: Human description of what is accepted, used in error messages.
 ACCEPTED_TEXT = (
     "very good, good, intermediate, poor, very poor "
-    "(any case; words may be joined by spaces, hyphens or underscores; "
-    "abbreviations VG, G, Int, P, VP)"
+    "(any case; words may be joined by spaces, hyphens, underscores or dots; "
+    "abbreviations VG, G, I, Int, Interm, P, VP)"
 )
 
-_SEPARATORS = re.compile(r"[\s_\-.]+")
 _MAX_ROWS_SHOWN = 10
 
 
@@ -86,8 +64,7 @@ def _canonical(value: object) -> str | None:
     """Canonical label of one non-missing value, or None if it is not recognised."""
     if not isinstance(value, str):
         return None
-    key = _SEPARATORS.sub(" ", value.strip().lower()).strip()
-    return _ALIASES.get(key)
+    return CYTO_SYNONYMS.get(level_key(value))
 
 
 def invalid_cyto_positions(values: pd.Series) -> list[int]:
@@ -99,10 +76,12 @@ def invalid_cyto_positions(values: pd.Series) -> list[int]:
     ]
 
 
-def invalid_cyto_message(values: pd.Series, positions: list[int], column: str | None = None) -> str:
-    """The user message for the values of ``values`` at ``positions`` (0-based)."""
+def invalid_cyto_message(values: pd.Series, positions: list[int], column: str | None = None,
+                         *, first_row: int = 1) -> str:
+    """The user message for the values of ``values`` at ``positions`` (0-based); the first
+    value is row ``first_row``."""
     name = column if column is not None else values.name
-    rows = [p + 1 for p in positions]
+    rows = [p + first_row for p in positions]
     items = values.tolist()
     bad = list(dict.fromkeys(repr(items[p]) for p in positions))
     shown = ", ".join(str(r) for r in rows[:_MAX_ROWS_SHOWN])
@@ -116,16 +95,17 @@ def invalid_cyto_message(values: pd.Series, positions: list[int], column: str | 
     )
 
 
-def normalize_cyto(values: pd.Series, column: str | None = None) -> pd.Series:
+def normalize_cyto(values: pd.Series, column: str | None = None, *,
+                   first_row: int = 1) -> pd.Series:
     """Canonical lower-case cytogenetic labels (``very good`` ... ``very poor``).
 
     Returns an object Series with the same index and name as ``values``; missing values stay
     missing (``NaN``). Raises :class:`~mdsrs_core.errors.CohortError` naming the column
-    (``column``, else ``values.name``), the 1-based rows and the accepted values if any
-    non-missing value is not recognised.
+    (``column``, else ``values.name``), the rows (the first value is row ``first_row``) and
+    the accepted values if any non-missing value is not recognised.
     """
     positions = invalid_cyto_positions(values)
     if positions:
-        raise CohortError(invalid_cyto_message(values, positions, column))
+        raise CohortError(invalid_cyto_message(values, positions, column, first_row=first_row))
     out = [float("nan") if _is_missing(v) else _canonical(v) for v in values.tolist()]
     return pd.Series(out, index=values.index, name=values.name, dtype=object)

@@ -80,9 +80,9 @@ def anc_points(anc: pd.Series) -> pd.Series:
     return pd.Series(pts, index=anc.index)
 
 
-def cyto_points(cyto: pd.Series) -> pd.Series:
+def cyto_points(cyto: pd.Series, *, first_row: int = 1) -> pd.Series:
     """very good 0, good 1, intermediate 2, poor 3, very poor 4 (labels normalised first)."""
-    labels = normalize_cyto(cyto)
+    labels = normalize_cyto(cyto, first_row=first_row)
     return labels.map(CYTO_POINTS).astype(float)
 
 
@@ -112,9 +112,11 @@ def age_adjust(scores: pd.Series, ages: pd.Series) -> pd.Series:
     return pd.Series(out, index=scores.index, dtype=float)
 
 
-def _numeric(frame: pd.DataFrame, column: str, upper: float | None = None) -> pd.Series:
+def _numeric(frame: pd.DataFrame, column: str, upper: float | None = None, *,
+             first_row: int = 1) -> pd.Series:
     """The column as floats; text that is not a number, negatives (and values above ``upper``)
-    are an error naming the column and the 1-based rows."""
+    are an error naming the column and the rows (the first row of ``frame`` is
+    ``first_row``)."""
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").astype(float)
     not_number = values.isna() & raw.notna() & ~raw.astype(str).str.strip().eq("")
@@ -123,13 +125,15 @@ def _numeric(frame: pd.DataFrame, column: str, upper: float | None = None) -> pd
         bad |= values > upper
     if bad.any():
         positions = np.flatnonzero(bad.to_numpy())
-        rows = ", ".join(str(p + 1) for p in positions[:10])
+        rows = ", ".join(str(p + first_row) for p in positions[:10])
         if len(positions) > 10:
             rows += f" ... ({len(positions)} rows in all)"
         rule = "a number >= 0" + (f" and <= {upper:g}" if upper is not None else "")
         shown = ", ".join(repr(v) for v in raw.iloc[positions[:10]].tolist())
+        one = len(positions) == 1
+        noun, where, verb = ("value", "row", "is") if one else ("values", "rows", "are")
         raise CohortError(
-            f"column '{column}': values {shown} in rows {rows} are not valid; "
+            f"column '{column}': {noun} {shown} in {where} {rows} {verb} not valid; "
             f"each value must be {rule} (or missing)."
         )
     return values
@@ -143,6 +147,8 @@ def score(
     blasts: str,
     cyto: str,
     age: str | None = None,
+    *,
+    first_row: int = 1,
 ) -> pd.DataFrame:
     """IPSS-R (and, given ``age``, IPSS-RA) of every row of ``frame``.
 
@@ -155,7 +161,9 @@ def score(
     ``age`` is given, ``ipssra_score`` (rounded half-up to 4 decimals, see the module
     docstring) and ``ipssra_category``. A missing component gives a missing score and
     category. Unknown columns, unknown cytogenetic labels and non-numeric or negative
-    values raise :class:`mdsrs_core.errors.CohortError`.
+    values raise :class:`mdsrs_core.errors.CohortError`; its message numbers rows from
+    ``first_row`` for the first row of ``frame`` (1 by default; 2 for a file whose header is
+    row 1, as spreadsheets number them).
     """
     wanted = {"hgb": hgb, "plt": plt, "anc": anc, "blasts": blasts, "cyto": cyto}
     if age is not None:
@@ -170,11 +178,11 @@ def score(
 
     points = pd.concat(
         [
-            cyto_points(frame[cyto]),
-            blast_points(_numeric(frame, blasts, upper=100)),
-            hgb_points(_numeric(frame, hgb)),
-            plt_points(_numeric(frame, plt)),
-            anc_points(_numeric(frame, anc)),
+            cyto_points(frame[cyto], first_row=first_row),
+            blast_points(_numeric(frame, blasts, upper=100, first_row=first_row)),
+            hgb_points(_numeric(frame, hgb, first_row=first_row)),
+            plt_points(_numeric(frame, plt, first_row=first_row)),
+            anc_points(_numeric(frame, anc, first_row=first_row)),
         ],
         axis=1,
     )
@@ -185,7 +193,7 @@ def score(
     out["ipssr_score"] = total
     out["ipssr_category"] = categorize(total)
     if age is not None:
-        adjusted = age_adjust(total, _numeric(frame, age))
+        adjusted = age_adjust(total, _numeric(frame, age, first_row=first_row))
         out["ipssra_score"] = adjusted
         out["ipssra_category"] = categorize(adjusted)
     return out

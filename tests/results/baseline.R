@@ -13,6 +13,18 @@
 #     first level. Sign: treatment (lenalidomide) minus reference (thalidomide).
 d <- read.csv("mdsrs_core/example/data/patients.csv", stringsAsFactors = FALSE)
 d$arm <- factor(d$arm, levels = c("thalidomide", "lenalidomide"))
+# IPSS-R before treatment (derived by the mdsrs_ipssr plugin), Greenberg et al. Blood 2012,
+# in base R: the same table as tests/results/ipssr.R.
+ipssr <- unname(c("very good" = 0, "good" = 1, "intermediate" = 2, "poor" = 3,
+                  "very poor" = 4)[d$cyto_base]) +
+  ifelse(d$bm_blast_base <= 2, 0, ifelse(d$bm_blast_base < 5, 1,
+         ifelse(d$bm_blast_base <= 10, 2, 3))) +
+  ifelse(d$hgb_base >= 10, 0, ifelse(d$hgb_base >= 8, 1, 1.5)) +
+  ifelse(d$plt_base >= 100, 0, ifelse(d$plt_base >= 50, 0.5, 1)) +
+  ifelse(d$anc_base >= 0.8, 0, 0.5)
+d$ipssr_base_score <- ipssr
+d$ipssr_base_category <- c("Very Low", "Low", "Intermediate", "High", "Very High")[
+  findInterval(ipssr, c(1.5, 3, 4.5, 6), left.open = TRUE) + 1]
 out <- data.frame(variable = character(), arm = character(), level = character(),
                   stat = character(), value = character())
 put <- function(variable, arm, level, stat, value) {
@@ -23,6 +35,10 @@ continuous <- c("age", "hgb_base", "plt_base", "anc_base", "bm_blast_base",
                 "ring_sideroblasts_pct")
 categorical <- list(sex = c("F", "M"),
                     cyto_base = c("very good", "good", "intermediate", "poor", "very poor"),
+                    # fewer than 10 distinct values: categorical (gtsummary's rule)
+                    ipssr_base_score = as.character(sort(unique(d$ipssr_base_score))),
+                    ipssr_base_category = c("Very Low", "Low", "Intermediate", "High",
+                                            "Very High"),
                     sf3b1 = c("mutated", "wild-type"), transfusion_dependent = c("no", "yes"))
 for (v in continuous) {
   for (a in c(arms, "")) {

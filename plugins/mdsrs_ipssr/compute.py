@@ -1,0 +1,276 @@
+"""Computing the ``ipssr`` endpoint's records (no formatting here).
+
+Population: patients with an IPSS-R score before and after treatment; the others are
+excluded with the components that were missing. Records (variable / level / stat):
+
+* ``ipssr_base_score``, ``ipssr_post_score`` per arm: n, mean, sd, median, p25, p75 (R
+  ``quantile(type = 2)``), min, max.
+* ``ipssr_base_category``, ``ipssr_post_category`` per arm: ``N`` and, per category
+  (level), ``n`` and ``p`` (proportion of N).
+* ``ipssr_shift`` per arm, level ``"<before> -> <after>"``: ``n`` for each of the 25 pairs.
+* ``ipssr_category_change`` per arm, level improved / unchanged / worsened: ``n``, ``p``.
+* ``ipssr_post_score``, level = term: the ANCOVA (``lm``) coefficients with t-based
+  intervals, and ``df`` (residual degrees of freedom).
+* ``ipssr_post_score``, no level: ``statistic`` (W) and ``p_value`` of ``wilcox.test``.
+* ``ipssr_post_category``, level = term: each proportional-odds model's location
+  coefficients as cumulative odds ratios (``estimate``, ``conf_low``, ``conf_high``) with
+  ``std_error`` and ``statistic`` on the log-odds scale (as ``broom::tidy(exponentiate =
+  TRUE)``), and ``p_value`` (Wald z).
+
+Every model record's ``method`` names the model and its formula, so the two ordinal models
+are told apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mdsrs_core.errors import ModelError
+from mdsrs_core.stats.describe import summarize_continuous
+from mdsrs_core.stats.ranks import wilcox_test
+
+from .derive import TIMEPOINTS
+from .endpoint import COMPONENTS
+from .scoring import CATEGORIES
+
+_CONTINUOUS_STATS = ("n", "mean", "sd", "median", "p25", "p75", "min", "max")
+_TIDY_STATS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+CHANGE_LEVELS = ("improved", "unchanged", "worsened")
+
+
+def _missing_reason(data: pd.DataFrame) -> pd.Series:
+    """Why each patient has no score at one or both time points ('' when both exist)."""
+    parts = []
+    for t, when in TIMEPOINTS.items():
+        score = data[f"ipssr_{t}_score"]
+        cols = [c for c in COMPONENTS[t] if c in data.columns]
+
+        def why(i, t=t, when=when, cols=cols, score=score):
+            if not pd.isna(score.loc[i]):
+                return ""
+            absent = [c for c in cols if pd.isna(data.at[i, c])]
+            return (f"IPSS-R {when} not computable (missing {', '.join(absent)})" if absent
+                    else f"IPSS-R score {when} missing")
+
+        parts.append(pd.Series([why(i) for i in data.index], index=data.index))
+    return pd.Series(["; ".join(x for x in pair if x) for pair in zip(*parts, strict=True)],
+                     index=data.index)
+
+
+def analyze_ipssr(result, cohort, config):
+    data = cohort.data
+    arms = cohort.arms
+    ref, other = arms
+    conf_level = 1 - config.alpha
+
+    reason = _missing_reason(data)
+    keep = reason == ""
+    for why in dict.fromkeys(reason[~keep]):
+        rows = data[reason == why]
+        result.exclude(rows["patient_id"].tolist(), rows["arm"].astype(str).tolist(), why)
+    d = data[keep]
+    counts = {arm: int((d["arm"] == arm).sum()) for arm in arms}
+    result.analysed(counts)
+
+    _describe(result, d, arms, cohort)
+    _shift(result, d, arms)
+    if min(counts.values()) == 0:
+        empty = [a for a in arms if counts[a] == 0]
+        result.note(f"No between-arm comparison of the IPSS-R: no patient of arm "
+                    f"{', '.join(empty)} has a score both before and after treatment.")
+        return result
+
+    ancova_p = _ancova(result, d, config.formulas["score"], other, conf_level)
+    wilcox_p = _wilcoxon(result, d, ref, other, cohort)
+    for key in ("category", "category_adjusted"):
+        _ordinal(result, d, config.formulas[key], conf_level)
+
+    if ancova_p is not None and wilcox_p is not None and (
+            (ancova_p < config.alpha) != (wilcox_p < config.alpha)):
+        result.note(
+            f"The post-treatment IPSS-R score differs between arms at alpha = {config.alpha:g} "
+            f"by {'the ANCOVA' if ancova_p < config.alpha else 'the Wilcoxon rank-sum test'} "
+            f"(p = {min(ancova_p, wilcox_p):.3g}) but not by "
+            f"{'the Wilcoxon rank-sum test' if ancova_p < config.alpha else 'the ANCOVA'} "
+            f"(p = {max(ancova_p, wilcox_p):.3g}).")
+    return result
+
+
+# --------------------------------------------------------------------------- descriptive
+
+
+def _describe(result, d, arms, cohort):
+    for t in TIMEPOINTS:
+        score, category = f"ipssr_{t}_score", f"ipssr_{t}_category"
+        for arm in arms:
+            rows = d[d["arm"] == arm]
+            summary = summarize_continuous(rows[score].to_numpy(dtype=float))
+            for stat in _CONTINUOUS_STATS:
+                result.add(score, stat, summary[stat], arm=arm, label=cohort.label(score),
+                           n=summary["n"])
+            n_arm = int(rows.shape[0])
+            result.add(category, "N", n_arm, arm=arm, label=cohort.label(category))
+            values = rows[category].astype(object)
+            for level in CATEGORIES:
+                k = int((values == level).sum())
+                result.add(category, "n", k, arm=arm, level=level,
+                           label=cohort.label(category), n=n_arm)
+                result.add(category, "p", k / n_arm if n_arm else float("nan"), arm=arm,
+                           level=level, label=cohort.label(category), n=n_arm)
+
+
+def _shift(result, d, arms):
+    rank = {c: i for i, c in enumerate(CATEGORIES)}
+    for arm in arms:
+        rows = d[d["arm"] == arm]
+        before = rows["ipssr_base_category"].astype(object)
+        after = rows["ipssr_post_category"].astype(object)
+        n_arm = int(rows.shape[0])
+        for b in CATEGORIES:
+            for a in CATEGORIES:
+                k = int(((before == b) & (after == a)).sum())
+                result.add("ipssr_shift", "n", k, arm=arm, level=f"{b} -> {a}",
+                           label="IPSS-R risk category before -> after treatment", n=n_arm)
+        step = np.array([rank[a] - rank[b] for b, a in zip(before, after, strict=True)])
+        for level, k in zip(CHANGE_LEVELS, ((step < 0).sum(), (step == 0).sum(),
+                                            (step > 0).sum()), strict=True):
+            label = "Change of IPSS-R risk category (improved: a lower category after treatment)"
+            result.add("ipssr_category_change", "n", int(k), arm=arm, level=level,
+                       label=label, n=n_arm)
+            result.add("ipssr_category_change", "p", int(k) / n_arm if n_arm else float("nan"),
+                       arm=arm, level=level, label=label, n=n_arm)
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+def _term_label(term: str, arms: list[str]) -> str:
+    ref, other = arms
+    if term == f"arm[T.{other}]":
+        return f"{other} vs {ref}"
+    return term
+
+
+def _dropped_note(fit, formula: str) -> str | None:
+    dropped = int(fit.n_dropped)
+    if dropped:
+        return (f"{formula}: {dropped} analysed patient{'s' if dropped > 1 else ''} with "
+                "missing values in the model's other variables left out of this model.")
+    return None
+
+
+def _ancova(result, d, formula, other, conf_level):
+    from mdsrs_core.models import lm
+
+    arms = list(d["arm"].cat.categories)
+    try:
+        fit = lm(formula, d)
+    except (ModelError, np.linalg.LinAlgError) as exc:
+        result.note(f"ANCOVA ({formula}) not estimable: {exc}")
+        return None
+    note = _dropped_note(fit, formula)
+    if note:
+        result.note(note)
+    outcome = fit.model_frame.outcome_name
+    method = (f"Linear regression (lm), ANCOVA: {formula}; difference in means, "
+              f"t-based {conf_level * 100:g}% CI")
+    n = int(fit.nobs)
+    table = fit.tidy(conf_level=conf_level)
+    df_resid = float(fit.glance()["df_residual"].iloc[0])
+    arm_p = None
+    for row in table.itertuples(index=False):
+        label = _term_label(row.term, arms)
+        for stat in _TIDY_STATS:
+            result.add(outcome, stat, float(getattr(row, stat)), level=row.term, label=label,
+                       method=method, n=n)
+        result.add(outcome, "df", df_resid, level=row.term, label=label, method=method, n=n)
+        if row.term == f"arm[T.{other}]":
+            arm_p = float(row.p_value)
+    return arm_p
+
+
+#: A location coefficient whose standard error exceeds this (log-odds scale) is taken as
+#: divergent: the fit only stopped where the likelihood became flat.
+DIVERGENT_SE = 10.0
+
+
+def _separated(fit, d, arms) -> str | None:
+    """Why the proportional-odds fit has no finite maximum, or None.
+
+    Exact rule for the arm (a binary term): the maximum-likelihood estimate of its
+    coefficient is infinite when the post-treatment categories of one arm are all at or
+    below those of the other (quasi-complete separation). Any other term: a standard error
+    above :data:`DIVERGENT_SE` on the log-odds scale.
+    """
+    ref, other = arms
+    used = d.loc[fit.model_frame.design.index]  # the rows the model used
+    codes = used["ipssr_post_category"].cat.codes
+    a, b = codes[used["arm"] == ref], codes[used["arm"] == other]
+    if len(a) and len(b) and f"arm[T.{other}]" in fit.terms and (
+            a.max() <= b.min() or b.max() <= a.min()):
+        low, high = (other, ref) if b.max() <= a.min() else (ref, other)
+        return (f"every patient of arm {low} is in a category at or below that of every "
+                f"patient of arm {high}: quasi-complete separation")
+    big = [t for t, se, kind in zip(fit.terms, fit.std_error, fit.coef_types, strict=True)
+           if kind == "location" and not se <= DIVERGENT_SE]
+    if big:
+        return (f"standard error of {', '.join(big)} above {DIVERGENT_SE:g} on the log-odds "
+                "scale: the estimates diverge (separation)")
+    return None
+
+
+def _wilcoxon(result, d, ref, other, cohort):
+    x = d.loc[d["arm"] == other, "ipssr_post_score"].to_numpy(dtype=float)
+    y = d.loc[d["arm"] == ref, "ipssr_post_score"].to_numpy(dtype=float)
+    test = wilcox_test(x, y)
+    label = f"{cohort.label('ipssr_post_score')}: {other} vs {ref}"
+    n = int(x.size + y.size)
+    result.add("ipssr_post_score", "statistic", test.statistic, label=label,
+               method=test.method, n=n)
+    result.add("ipssr_post_score", "p_value", test.p_value, label=label, method=test.method,
+               n=n)
+    if test.note:
+        result.note(f"Wilcoxon rank-sum test of the post-treatment IPSS-R score: {test.note}.")
+    if np.isnan(test.p_value):
+        result.note("Wilcoxon rank-sum test of the post-treatment IPSS-R score: no p-value, "
+                    "every patient has the same score (R's wilcox.test gives NA).")
+        return None
+    return float(test.p_value)
+
+
+def _ordinal(result, d, formula, conf_level):
+    from mdsrs_core.models import clm
+
+    arms = list(d["arm"].cat.categories)
+    try:
+        fit = clm(formula, d)
+    except ModelError as exc:
+        result.note(f"Proportional-odds model ({formula}) not estimable: {exc}")
+        return
+    except np.linalg.LinAlgError:
+        # the likelihood has no finite maximum: the categories are completely separated
+        # by a term (R's clm warns and reports unusable estimates)
+        result.note(f"Proportional-odds model ({formula}) not estimable: the maximum "
+                    "likelihood does not exist (the post-treatment categories are completely "
+                    "separated by a term, e.g. every patient of one arm in a lower category "
+                    "than every patient of the other).")
+        return
+    note = _dropped_note(fit, formula)
+    if note:
+        result.note(note)
+    why = _separated(fit, d, arms)
+    if why:
+        result.note(f"Proportional-odds model ({formula}) not estimable: the maximum likelihood "
+                    f"does not exist ({why}); no estimate is reported.")
+        return
+    outcome = fit.model_frame.outcome_name
+    method = (f"Proportional-odds model (ordinal::clm, logit link): {formula}; cumulative "
+              f"odds ratio of a higher (worse) category, Wald {conf_level * 100:g}% CI")
+    n = int(fit.nobs)
+    table = fit.tidy(conf_level=conf_level, exponentiate=True)
+    for row in table[table["coef_type"] == "location"].itertuples(index=False):
+        label = _term_label(row.term, arms)
+        for stat in _TIDY_STATS:
+            result.add(outcome, stat, float(getattr(row, stat)), level=row.term, label=label,
+                       method=method, n=n)
