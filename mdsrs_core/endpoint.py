@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .cohort import Cohort
 
-__all__ = ["Endpoint", "EndpointConfig", "EndpointResult", "Exclusion"]
+__all__ = ["Endpoint", "EndpointConfig", "EndpointResult", "Exclusion", "SummaryRow"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,29 @@ class EndpointConfig:
     def formula(self) -> str | None:
         """The first (main) formula."""
         return next(iter(self.formulas.values()), None)
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of the report's summary table (one comparison the study reports).
+
+    Formatting only: built by :meth:`Endpoint.summary` from records. ``per_arm`` maps each
+    arm to its figure as text (e.g. ``"12/24 (50.0%)"``); ``effect`` names the between-arm
+    effect (e.g. ``"Odds ratio"``) and ``estimate``/``conf_low``/``conf_high`` are its numbers
+    (from records), drawn in the forest plot on a log axis when ``ratio`` is true; ``p_value``
+    and ``test`` give the comparison's test.
+    """
+
+    endpoint: str
+    measure: str
+    per_arm: Mapping[str, str]
+    effect: str | None = None
+    estimate: float | None = None
+    conf_low: float | None = None
+    conf_high: float | None = None
+    ratio: bool = False
+    p_value: float | None = None
+    test: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +153,18 @@ class Endpoint:
         """Format this endpoint's records into display tables (title -> DataFrame of text).
 
         Only formatting: every number shown comes from a record.
+        """
+        return {}
+
+    def summary(self, records: list[Record]) -> list[SummaryRow]:
+        """The report's summary-table rows for this endpoint, formatted from its records."""
+        return []
+
+    def figures(self, records: list[Record], data: Mapping[str, Any]) -> dict[str, Any]:
+        """Figures (title -> matplotlib Figure) drawn from records and ``EndpointResult.figures``.
+
+        Import matplotlib inside this method (never at module level); use
+        :func:`mdsrs_core.report.style.figure_style` for the publication defaults.
         """
         return {}
 
