@@ -245,10 +245,10 @@ def test_separated_categories_are_a_note_not_an_estimate(frame):
         warnings.simplefilter("error")   # no overflow from exponentiating a divergent fit
         out = run(Cohort(frame, reference="thal"), only="ipssr")
     res = out["ipssr"].result
-    assert ("Proportional-odds model (ipssr_post_category ~ arm) not estimable: the maximum "
-            "likelihood does not exist (every patient of arm len is in a category at or below "
-            "that of every patient of arm thal: quasi-complete separation); no estimate is "
-            "reported.") in res.notes
+    assert ("Proportional-odds model (ipssr_post_category ~ arm) not estimable: The clm model "
+            "'ipssr_post_category ~ arm' has no finite maximum-likelihood estimate (every row "
+            "with arm[T.len] is in a category at or below every row without it: quasi-complete "
+            "separation); no estimate can be reported.") in res.notes
     assert any(n.startswith("Proportional-odds model (ipssr_post_category ~ arm + "
                             "ipssr_base_score) not estimable") for n in res.notes)
     assert not [r for r in res.records if r.variable == "ipssr_post_category"

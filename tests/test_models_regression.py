@@ -347,3 +347,15 @@ def test_dotted_column_names_work_bare_as_in_r() -> None:
     # np.log is not a column: left to Python
     result = lm("mpg ~ np.log(wt)", read("mtcars")).tidy()
     assert result["term"].tolist() == ["Intercept", "np.log(wt)"]
+
+
+def test_clm_complete_separation_is_a_model_error() -> None:
+    data = pd.DataFrame({"grade": [0, 0, 1, 1, 2, 2, 3, 3],
+                         "arm": ["a", "a", "a", "a", "b", "b", "b", "b"]})
+    data["grade"] = pd.Categorical(data["grade"], ordered=True)
+    with pytest.raises(ModelError) as err:
+        clm("grade ~ arm", data)
+    assert str(err.value) == (
+        "The clm model 'grade ~ arm' has no finite maximum-likelihood estimate (every row with "
+        "arm[T.b] is in a category at or above every row without it: quasi-complete "
+        "separation); no estimate can be reported.")

@@ -182,7 +182,10 @@ def _newton(start: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> tuple[np
     for iteration in range(1, _MAXIT + 1):
         if np.max(np.abs(grad)) < _GRAD_TOL:
             return params, iteration - 1
-        step = np.linalg.solve(hess, -grad)
+        try:
+            step = np.linalg.solve(hess, -grad)
+        except np.linalg.LinAlgError:  # singular information: clm() reports it
+            return params, iteration
         scale = 1.0
         while scale > 1e-10:
             trial = params + scale * step
@@ -219,6 +222,26 @@ def _start(codes: np.ndarray, x: np.ndarray, k: int, formula: str) -> np.ndarray
     return start if np.all(np.isfinite(start)) else naive
 
 
+def _separation(codes: np.ndarray, design: pd.DataFrame) -> str | None:
+    """A 0/1 design column whose rows all lie at or below (or above) the others' categories.
+
+    Then the likelihood has no finite maximum (quasi-complete separation) and R's clm reports
+    unusable estimates with a singular Hessian.
+    """
+    for term in design.columns:
+        column = design[term].to_numpy()
+        if not np.isin(column, (0.0, 1.0)).all() or column.min() == column.max():
+            continue
+        with_term, without = codes[column == 1], codes[column == 0]
+        if with_term.max() <= without.min():
+            return (f"every row with {term} is in a category at or below every row without it: "
+                    "quasi-complete separation")
+        if with_term.min() >= without.max():
+            return (f"every row with {term} is in a category at or above every row without it: "
+                    "quasi-complete separation")
+    return None
+
+
 def clm(formula: str, data: Any) -> ClmResults:
     """Fit a proportional-odds (cumulative logit) model, as R's ``ordinal::clm(formula, data)``.
 
@@ -235,6 +258,10 @@ def clm(formula: str, data: Any) -> ClmResults:
             f"({levels[0]}) in the rows used; an ordinal model needs two or more."
         )
     check_full_rank(mf.design, formula)
+    separated = _separation(codes, mf.design)
+    if separated:
+        raise ModelError(f"The clm model {formula!r} has no finite maximum-likelihood estimate "
+                         f"({separated}); no estimate can be reported.")
     x = mf.design.to_numpy(dtype=float)
     params, iterations = _newton(_start(codes, x, k, formula), x, codes, k)
     loglik, grad, hess = _loglik_derivs(params, x, codes, k)
@@ -244,7 +271,11 @@ def clm(formula: str, data: Any) -> ClmResults:
             f"The clm model {formula!r} did not converge (largest gradient {max_grad:.3g}); "
             "an outcome level may be never or always seen with one level of a term."
         )
+    info_eigen = np.linalg.eigvalsh(-hess) if np.all(np.isfinite(hess)) else np.array([0.0])
     try:
+        if info_eigen.min() <= 1e-10 * max(info_eigen.max(), 1.0):
+            # R's clm: "Hessian is numerically singular: parameters are not uniquely determined"
+            raise np.linalg.LinAlgError
         vcov = np.linalg.inv(-hess)
     except np.linalg.LinAlgError:
         raise ModelError(

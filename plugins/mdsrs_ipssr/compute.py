@@ -245,16 +245,8 @@ def _ordinal(result, d, formula, conf_level):
     arms = list(d["arm"].cat.categories)
     try:
         fit = clm(formula, d)
-    except ModelError as exc:
+    except ModelError as exc:  # separation, non-convergence: stated by the core clm
         result.note(f"Proportional-odds model ({formula}) not estimable: {exc}")
-        return
-    except np.linalg.LinAlgError:
-        # the likelihood has no finite maximum: the categories are completely separated
-        # by a term (R's clm warns and reports unusable estimates)
-        result.note(f"Proportional-odds model ({formula}) not estimable: the maximum "
-                    "likelihood does not exist (the post-treatment categories are completely "
-                    "separated by a term, e.g. every patient of one arm in a lower category "
-                    "than every patient of the other).")
         return
     note = _dropped_note(fit, formula)
     if note:
