@@ -49,10 +49,16 @@ def choose_variables(cohort, option, categorical_below: int):
     return chosen, left_out
 
 
+#: Derived scores summarised as continuous although they take few distinct values.
+CONTINUOUS_SCORES = ("ipssr_base_score", "ipssra_base_score")
+
+
 def _kind(series: pd.Series, name: str, categorical_below: int):
     var = VARIABLES.get(name)
     if var is not None:
         return ("categorical" if var.kind == "category" else "continuous"), None
+    if name in CONTINUOUS_SCORES:
+        return "continuous", None
     if isinstance(series.dtype, pd.CategoricalDtype):
         return "categorical", None
     values = series.dropna()

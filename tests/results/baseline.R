@@ -32,11 +32,9 @@ put <- function(variable, arm, level, stat, value) {
 }
 arms <- levels(d$arm)
 continuous <- c("age", "hgb_base", "plt_base", "anc_base", "bm_blast_base",
-                "ring_sideroblasts_pct")
+                "ipssr_base_score", "ring_sideroblasts_pct")  # the score: median [IQR]
 categorical <- list(sex = c("F", "M"),
                     cyto_base = c("very good", "good", "intermediate", "poor", "very poor"),
-                    # fewer than 10 distinct values: categorical (gtsummary's rule)
-                    ipssr_base_score = as.character(sort(unique(d$ipssr_base_score))),
                     ipssr_base_category = c("Very Low", "Low", "Intermediate", "High",
                                             "Very High"),
                     sf3b1 = c("mutated", "wild-type"), transfusion_dependent = c("no", "yes"))
