@@ -20,13 +20,27 @@ from typing import Any
 import pandas as pd
 
 from .errors import CohortError
-from .validation import Problem, check_rules, parse_columns, raise_problems, suggest
+from .validation import (
+    Problem,
+    check_rules,
+    event_codes_problem,
+    parse_columns,
+    raise_problems,
+    suggest,
+)
 from .variables import VARIABLES
 
 __all__ = ["Cohort", "TIME_UNITS"]
 
 #: Months per unit (1 month = 365.25 / 12 days).
 TIME_UNITS = {"months": 1.0, "days": 12 / 365.25, "weeks": 7 * 12 / 365.25, "years": 12.0}
+
+
+def _plain(codes: Any) -> Any:
+    """A mapping (and its nested mappings) as plain dicts, for :func:`event_codes_problem`."""
+    if isinstance(codes, Mapping):
+        return {k: _plain(v) for k, v in codes.items()}
+    return codes
 
 
 class Cohort:
@@ -86,6 +100,10 @@ class Cohort:
         if time_unit not in TIME_UNITS:
             raise CohortError(f"{self.source}: time unit '{time_unit}' is not one of "
                               f"{', '.join(TIME_UNITS)}.")
+        if event_codes is not None:
+            problem = event_codes_problem(_plain(event_codes))
+            if problem:
+                raise CohortError(f"{self.source}: {problem}.")
         frame = data.rename(columns={user: canon for canon, user in self.column_map.items()})
         frame = frame.reset_index(drop=True) if _from_file else frame.copy()
         frame, problems = parse_columns(frame, event_codes=event_codes, time_unit=time_unit)
@@ -183,15 +201,19 @@ class Cohort:
         elif len(levels) > 2:
             listing = ", ".join(f"'{lv}' ({counts[lv]})" for lv in levels)
             hint = ""
-            for a in levels:
-                close = difflib.get_close_matches(a, [b for b in levels if b != a], n=1,
-                                                  cutoff=0.75)
-                if close and counts[a] < counts[close[0]]:
+            # The rarest level first: a typo is the odd one out, not the larger arm.
+            for a in sorted(levels, key=lambda lv: (counts[lv], lv)):
+                others = [b for b in levels if b != a and counts[b] > counts[a]]
+                same = [b for b in others if b.casefold() == a.casefold()]
+                close = same or difflib.get_close_matches(a, others, n=1, cutoff=0.85)
+                if close:
                     rows = list(arm.index[text == a])
                     from .validation import format_rows
 
                     labels = [self._row_label(r) for r in rows]
-                    hint = (f"; '{a}' looks like a typo of '{close[0]}' "
+                    how = "differs only in upper/lower case from" if same else \
+                        "looks like a typo of"
+                    hint = (f"; '{a}' {how} '{close[0]}' "
                             f"({format_rows(labels, self._row_word)})")
                     break
             problems.append(Problem("arm", f"has {len(levels)} levels: {listing}; mdsrs compares "
@@ -223,7 +245,11 @@ class Cohort:
         ae["patient_id"] = ae["patient_id"].astype("string").str.strip()
         problems: list[Problem] = []
         grade = pd.to_numeric(ae["grade"], errors="coerce")
-        bad = grade.isna() | ~grade.isin([1, 2, 3, 4, 5])
+        empty = ae["grade"].isna() | (ae["grade"].astype("string").str.strip() == "")
+        if empty.any():
+            problems.append(Problem("grade", "every adverse event needs a CTCAE grade (1 to 5)",
+                                    list(ae.index[empty])))
+        bad = ~empty & (grade.isna() | ~grade.isin([1, 2, 3, 4, 5]))
         if bad.any():
             problems.append(Problem("grade", "CTCAE grades of listed events must be whole numbers "
                                     "from 1 to 5", list(ae.index[bad]),

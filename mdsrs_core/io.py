@@ -27,7 +27,15 @@ def read_table(path: str | Path, *, typed: bool = False) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise CohortError(f"{path}: no such file.")
+        hint = ""
+        if path.parent.is_dir():
+            import difflib
+
+            names = sorted(p.name for p in path.parent.iterdir() if p.is_file())
+            close = difflib.get_close_matches(path.name, names, n=3, cutoff=0.75)
+            if close:
+                hint = f" Files with a similar name in {path.parent}: {', '.join(close)}."
+        raise CohortError(f"{path}: no such file.{hint}")
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         known = ", ".join(sorted(SUFFIXES))
@@ -55,7 +63,8 @@ def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:
             "as UTF-8 (in Excel: 'CSV UTF-8').") from None
     if not text.strip():
         raise CohortError(f"{path}: the file is empty.")
-    header = next(csv.reader([text.splitlines()[0]], delimiter=sep))
+    records = _records(path, text, sep)
+    header = records[0]
     if len(header) == 1:
         for other, name in ((";", "semicolon"), ("\t", "tab"), (",", "comma")):
             if other != sep and other in header[0]:
@@ -64,11 +73,54 @@ def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:
                     f"{path}: the header has one column but contains '{other}': the file seems "
                     f"{name}-separated, while a {path.suffix} file must be {want}-separated.")
     _check_header(path, header)
+    _check_records(path, records)
     from io import StringIO
 
-    return pd.read_csv(StringIO(text), sep=sep, dtype=None if typed else str,
-                       keep_default_na=False,
-                       na_values=["", "NA", "N/A", "NaN", "nan", "."], skipinitialspace=True)
+    try:
+        return pd.read_csv(StringIO(text), sep=sep, dtype=None if typed else str,
+                           keep_default_na=False,
+                           na_values=["", "NA", "N/A", "NaN", "nan", "."], skipinitialspace=True)
+    except Exception as exc:  # pandas' tokenizer: a case the checks above did not foresee
+        raise CohortError(f"{path}: cannot be read as a {path.suffix} table ({exc}).".replace(
+            "\n", " ")) from None
+
+
+def _records(path: Path, text: str, sep: str) -> list[list[str]]:
+    """Every record of a delimited text as the csv module splits it (quotes respected)."""
+    from io import StringIO
+
+    reader = csv.reader(StringIO(text), delimiter=sep, strict=True, skipinitialspace=True)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            records.append(record)
+    except csv.Error as exc:
+        what = ("a quotation mark opens a value that is never closed"
+                if "end of data" in str(exc) else f"the quoting is broken ({exc})")
+        raise CohortError(
+            f"{path}: row {len(records) + 1}: {what}. A quoted value must end with a quotation "
+            "mark, and a quotation mark inside a quoted value is written twice (\"\").") from None
+    return records
+
+
+def _check_records(path: Path, records: list[list[str]]) -> None:
+    """Every row has as many fields as the header and no row is blank (rows are numbered as a
+    spreadsheet numbers them: the header is row 1)."""
+    while records and not any(field.strip() for field in records[-1]):
+        records = records[:-1]  # blank lines at the end are harmless
+    width = len(records[0])
+    for number, record in enumerate(records[1:], start=2):
+        if not record:
+            raise CohortError(
+                f"{path}: row {number} is an empty line inside the table; delete it (an empty "
+                "line would shift the row numbers of every message below it).")
+        if len(record) != width:
+            more = len(record) > width
+            why = ("a value holds the separator without quotes (e.g. a decimal comma) or a cell "
+                   "was added" if more else "a value is missing its separator or the line was cut")
+            raise CohortError(
+                f"{path}: row {number} has {len(record)} fields but the header has {width}; "
+                f"{why}. Values would land in the wrong columns.")
 
 
 def _check_header(path: Path, header: list) -> None:

@@ -117,6 +117,17 @@ class Study:
                                      "adverse_events_complete": bool, "event_codes": dict},
                      "[cohort]")
         _check_types(where, analysis, {"seed": int}, "[analysis]")
+        from .cohort import TIME_UNITS
+        from .validation import event_codes_problem
+
+        unit = cohort.get("time_unit", "months")
+        if unit not in TIME_UNITS:
+            raise StudyError(f"{where}: [cohort] time_unit must be one of "
+                             f"{', '.join(TIME_UNITS)}, not {unit!r}.")
+        if "event_codes" in cohort:
+            problem = event_codes_problem(cohort["event_codes"])
+            if problem:
+                raise StudyError(f"{where}: [cohort] {problem}.")
         timeout = analysis.get("timeout", 600.0)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise StudyError(f"{where}: [analysis] timeout must be a number of seconds above 0.")

@@ -34,7 +34,8 @@ from .variables import (
     level_key,
 )
 
-__all__ = ["Problem", "parse_columns", "check_rules", "raise_problems", "format_rows"]
+__all__ = ["Problem", "parse_columns", "check_rules", "raise_problems", "format_rows",
+           "event_codes_problem", "EVENT_VARIABLES"]
 
 _MAX_LISTED = 8
 
@@ -153,6 +154,41 @@ _TRUE = {"1", "1.0", "yes", "y", "true", "dead", "died", "event"}
 _FALSE = {"0", "0.0", "no", "n", "false", "alive", "censored"}
 
 
+EVENT_VARIABLES = tuple(name for name, var in VARIABLES.items() if var.kind == "event")
+
+
+def event_codes_problem(codes: object) -> str | None:
+    """What is wrong with an ``event_codes`` mapping, or ``None`` when it is usable.
+
+    Either one table for every event column (``{1 = 0, 2 = 1}``) or one table per event column
+    (``{death = {1 = 0, 2 = 1}}``); each maps the codes found in the data to 0 (censored) or 1
+    (the event) and uses both. Anything else would turn into wrong event indicators.
+    """
+    example = "e.g. {1 = 0, 2 = 1} or {death = {yes = 1, no = 0}}"
+    if not isinstance(codes, dict) or not codes:
+        return f"event_codes must be a table mapping codes to 0 or 1, {example}"
+    nested = [k for k, v in codes.items() if isinstance(v, dict)]
+    if nested and len(nested) != len(codes):
+        return ("event_codes mixes codes and per-column tables; give either one table for every "
+                f"event column or one table per column, {example}")
+    tables = {str(k): v for k, v in codes.items()} if nested else {"": codes}
+    for column, table in tables.items():
+        where = f"event_codes.{column}" if column else "event_codes"
+        if column and column not in EVENT_VARIABLES:
+            return (f"event_codes names '{column}', which is not an event column; per-column codes "
+                    f"are for {', '.join(EVENT_VARIABLES)}")
+        if not table:
+            return f"{where} is empty; map each code to 0 (censored) or 1 (the event)"
+        bad = [f"{k} = {v!r}" for k, v in table.items()
+               if isinstance(v, bool) or v not in (0, 1) or isinstance(v, dict)]
+        if bad:
+            return (f"{where} maps codes to 0 (censored) or 1 (the event), not {', '.join(bad)}")
+        if set(table.values()) != {0, 1}:
+            return (f"{where} must map one code to 0 (censored) and one to 1 (the event); "
+                    f"it maps every code to {next(iter(table.values()))}")
+    return None
+
+
 def _parse_event(s: pd.Series, name: str, codes: dict | None) -> tuple[pd.Series, list]:
     """0/1 event indicator. Other codings only through an explicit ``codes`` mapping."""
     if codes:
@@ -265,10 +301,16 @@ def _schema(frame: pd.DataFrame, time_unit: str, months_per_unit: float):
                                                   f"|times are durations in {time_unit}, not "
                                                   "dates"))
         elif var.low is not None and var.high is not None:
+            # Two checks with the same rule, so that the hint fits the direction: a unit hint
+            # ("looks like g/L") for values above the range, ``low_hint`` for values below it.
             unit = f" {var.unit}" if var.unit else ""
-            checks.append(pa.Check.in_range(
-                var.low, var.high,
-                error=f"must be between {var.low:g} and {var.high:g}{unit}|{var.unit_hint}"))
+            rule = f"must be between {var.low:g} and {var.high:g}{unit}"
+            if var.low_hint:
+                checks.append(pa.Check.ge(var.low, error=f"{rule}|{var.low_hint}"))
+                checks.append(pa.Check.le(var.high, error=f"{rule}|{var.unit_hint}"))
+            else:
+                checks.append(pa.Check.in_range(var.low, var.high,
+                                                error=f"{rule}|{var.unit_hint}"))
         if var.kind == "grade":
             checks.append(pa.Check(lambda s: (s % 1) == 0, element_wise=False,
                                    error=f"must be a whole number|{var.unit_hint}"))
@@ -289,10 +331,18 @@ def _schema(frame: pd.DataFrame, time_unit: str, months_per_unit: float):
     return pa.DataFrameSchema(columns, checks=frame_checks, coerce=False)
 
 
+def _is_missing(value: object) -> bool:
+    """None, NaN, NaT or pd.NA (``pd.NA == pd.NA`` is not a bool, so ``v == v`` cannot test it)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like failure cases
+        return False
+
+
 def _grouped(cases: pd.DataFrame) -> Iterable[tuple[str | None, str, list, list]]:
     for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
         rows = sorted(dict.fromkeys(group["index"].tolist()))
-        values = [v for v in group["failure_case"].tolist() if v is not None and v == v]
+        values = [v for v in group["failure_case"].tolist() if not _is_missing(v)]
         yield column, str(check), rows, values
 
 
