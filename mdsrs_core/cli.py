@@ -80,7 +80,7 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
     TARGET is a study file (.toml) or a data file (.csv, .tsv, .xlsx, .parquet); without it,
     the bundled example cohort is analysed.
     """
-    from .errors import StudyError
+    from .errors import FormulaError, StudyError
     from .study import EXAMPLE_STUDY, Study
 
     if target is None or target.suffix.lower() == ".toml":
@@ -126,11 +126,12 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
                                settings=study.endpoints, alpha=study.alpha, seed=study.seed,
                                timeout=study.timeout,
                                progress=progress if sys.stderr.isatty() else None)
-    except StudyError as exc:
+    except (StudyError, FormulaError) as exc:
+        # a setting of the study file's [endpoints] tables: name the file too
         from_file = study.path is not None and not formulas and str(exc).startswith("[endpoints")
         if not from_file:
             raise
-        raise StudyError(f"{study.path}: {exc}") from None
+        raise type(exc)(f"{study.path}: {exc}") from None
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(result.to_json(), encoding="utf-8")
     (out_dir / "report.md").write_text(render_markdown(result), encoding="utf-8")

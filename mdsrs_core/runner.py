@@ -129,6 +129,36 @@ def _check_names(names: list[str], registry: Registry, what: str) -> None:
                          f"{', '.join(_order(registry.endpoints))}{extra}.")
 
 
+def _option_type_problem(default: Any, value: Any) -> str | None:
+    """Why ``value`` cannot replace an option whose default is ``default`` (None if it can).
+
+    A study file's value must have the default's kind: a list for a list (``landmarks =
+    [12, 36, 60]``, not ``"12"``), a number for a number, true/false for a flag, text for
+    text. A default of ``None`` takes anything.
+    """
+    def kind(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true or false"
+        if isinstance(v, (int, float)):
+            return "a number"
+        if isinstance(v, (list, tuple)):
+            return "a list, e.g. [12, 36, 60]"
+        if isinstance(v, str):
+            return "text in quotes"
+        if isinstance(v, dict):
+            return "a table"
+        return type(v).__name__
+
+    if default is None or kind(default) == kind(value):
+        if isinstance(default, (list, tuple)) and default and isinstance(value, (list, tuple)):
+            item = kind(default[0])
+            bad = [v for v in value if kind(v) != item]
+            if bad:
+                return f"must list items of one kind ({item}), not {bad[0]!r}"
+        return None
+    return f"must be {kind(default)}, not {value!r}"
+
+
 def endpoint_config(endpoint: Endpoint, settings: Mapping[str, Any] | None, *, alpha: float,
                     seed: int | None) -> EndpointConfig:
     """Merge an endpoint's defaults with the study's ``[endpoints.NAME]`` settings."""
@@ -158,6 +188,10 @@ def endpoint_config(endpoint: Endpoint, settings: Mapping[str, Any] | None, *, a
         known = ", ".join(["formula", "formulas", *options]) if formulas else ", ".join(options)
         raise StudyError(f"{where}: unknown option{'s' if len(bad) > 1 else ''} "
                          f"{', '.join(bad)}; known: {known or 'none'}.")
+    for key, value in settings.items():
+        problem = _option_type_problem(options[key], value)
+        if problem:
+            raise StudyError(f"{where}: option {key} {problem}.")
     options.update(settings)
     return EndpointConfig(formulas=formulas, options=options, alpha=alpha, seed=seed)
 

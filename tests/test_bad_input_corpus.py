@@ -581,20 +581,31 @@ CASES: list[Case] = [
          study_add('formula = "Surv(os_months, death) ~ arm +"\n'), FormulaError,
          "[endpoints.os] formula 'cox': The formula 'Surv(os_months, death) ~ arm +' is refused "
          "before evaluation: it is not a formula (invalid syntax). " + _GRAMMAR,
-         args=("--only", "os"), python="run", group="formulas"),
+         args=("--only", "os"), python="run", group="formulas",
+         cli_message=_TOML + ": "
+         + "[endpoints.os] formula 'cox': The formula 'Surv(os_months, death) ~ arm +' is refused "
+         "before evaluation: it is not a formula (invalid syntax). " + _GRAMMAR),
     Case("formula-unsafe", "a formula calling __import__",
          study_add("formula = \"Surv(os_months, death) ~ __import__('os').getcwd()\"\n"),
          FormulaError,
          "[endpoints.os] formula 'cox': The formula \"Surv(os_months, death) ~ "
          "__import__('os').getcwd()\" is refused before evaluation: it calls "
          "__import__('os').getcwd(), which is not allowed in a formula. " + _GRAMMAR,
-         args=("--only", "os"), python="run", group="formulas"),
+         args=("--only", "os"), python="run", group="formulas",
+         cli_message=_TOML + ": "
+         + "[endpoints.os] formula 'cox': The formula \"Surv(os_months, death) ~ "
+         "__import__('os').getcwd()\" is refused before evaluation: it calls "
+         "__import__('os').getcwd(), which is not allowed in a formula. " + _GRAMMAR),
     Case("formula-unknown-function", "factor(sex) (R) in a formula",
          study_add('formula = "Surv(os_months, death) ~ arm + factor(sex)"\n'), FormulaError,
          "[endpoints.os] formula 'cox': The formula 'Surv(os_months, death) ~ arm + factor(sex)' "
          "is refused before evaluation: it calls factor(), which is not allowed in a formula "
          "(write C(x) for R's factor(x)). " + _GRAMMAR,
-         args=("--only", "os"), python="run", group="formulas"),
+         args=("--only", "os"), python="run", group="formulas",
+         cli_message=_TOML + ": "
+         + "[endpoints.os] formula 'cox': The formula 'Surv(os_months, death) ~ arm + factor(sex)' "
+         "is refused before evaluation: it calls factor(), which is not allowed in a formula "
+         "(write C(x) for R's factor(x)). " + _GRAMMAR),
     Case("formula-unknown-column", "a formula naming ecog, not a column",
          study_add('formula = "Surv(os_months, death) ~ arm + ecog"\n'), FormulaError,
          "The formula 'Surv(os_months, death) ~ arm + ecog' names the column 'ecog', which is not "

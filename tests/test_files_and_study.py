@@ -214,3 +214,20 @@ def test_study_endpoint_errors_name_the_study_file(tmp_path):
     assert out.exit_code == 2
     assert out.output == (f"Error: {path}: [endpoints.baseline]: unknown option variabels; "
                           "known: variables, categorical_below.\n")
+
+
+def test_endpoint_option_types_checked(tmp_path):
+    path = write(tmp_path, '[cohort]\ndata = "p.csv"\nreference = "thal"\n'
+                           '[endpoints.os]\nlandmarks = "12"\n')
+    study = Study.load(path)
+    with pytest.raises(StudyError) as info:
+        run(study.cohort(), settings=study.endpoints)
+    assert str(info.value) == ("[endpoints.os]: option landmarks must be a list, e.g. "
+                               "[12, 36, 60], not '12'.")
+    path = write(tmp_path, '[cohort]\ndata = "p.csv"\nreference = "thal"\n'
+                           '[endpoints.os]\nlandmarks = [12, "sixty"]\n')
+    study = Study.load(path)
+    with pytest.raises(StudyError) as info:
+        run(study.cohort(), settings=study.endpoints)
+    assert str(info.value) == ("[endpoints.os]: option landmarks must list items of one kind "
+                               "(a number), not 'sixty'.")

@@ -28,7 +28,12 @@ _CONTINUOUS_STATS = ("n", "mean", "sd", "median", "p25", "p75", "min", "max", "n
 def choose_variables(cohort, option, categorical_below: int):
     """The variables of Table 1 with their kind, and the columns left out with the reason."""
     data = cohort.data
-    if option != "auto":
+    if option not in (None, "auto"):
+        if isinstance(option, str) or not all(isinstance(v, str) for v in option):
+            from mdsrs_core.errors import StudyError
+
+            raise StudyError('[endpoints.baseline]: option variables must be "auto" or a list of '
+                             f'variable names, not {option!r}.')
         names = list(option)
         absent = cohort.missing(*names)
         if absent:

@@ -21,9 +21,9 @@ class Baseline(Endpoint):
     title = "Baseline characteristics"
     requires = ()
     options = {
-        # "auto": the canonical baseline variables present, then the data's other columns
-        # (not outcomes, identifiers or dates); or a list of variable names.
-        "variables": "auto",
+        # None (or "auto"): the canonical baseline variables present, then the data's other
+        # columns (not outcomes, identifiers or dates); or a list of variable names.
+        "variables": None,
         # numeric variables with fewer distinct values than this are summarised as
         # categorical, as gtsummary does (its threshold is 10)
         "categorical_below": 10,
