@@ -9,15 +9,13 @@ with increasing thresholds ``theta_j`` and no intercept in ``x`` (it is absorbed
 thresholds); a positive ``beta`` shifts the outcome towards higher levels, R's sign
 convention. ``exp(beta)`` is the cumulative odds ratio of a higher vs a lower level.
 
-Method: maximum likelihood. statsmodels' ``OrderedModel(distr="logit")`` supplies the fit;
-its threshold parameters (first cut-point, then log increments) are converted to R's
-``theta_j``. The estimate is then polished by Newton-Raphson with the analytic gradient and
-Hessian of the log-likelihood in R's parameterisation (the log-likelihood is concave for the
-logit link, Pratt 1981), until the largest absolute gradient is ~1e-10 (R:
-``clm.control(gradTol = ...)``), and the covariance matrix is the inverse of the analytic
-observed information -- as ``ordinal::clm`` computes it. (This equals the delta-method
-transform of the covariance in statsmodels' parameterisation at the MLE, without the error of
-its numerical Hessian.) Tests and intervals are Wald z (``confint.default``; R's
+Method: maximum likelihood by Newton-Raphson with the analytic gradient and Hessian of the
+log-likelihood in R's parameterisation (the log-likelihood is concave for the logit link,
+Pratt 1981), with step halving, started as ``ordinal::clm`` starts: the null model's
+thresholds (logits of the cumulative proportions) and zero coefficients. It stops when the
+largest absolute gradient is ~1e-10 (R: ``clm.control(gradTol = ...)``); the covariance
+matrix is the inverse of the analytic observed information, as ``ordinal::clm`` computes it.
+Tests and intervals are Wald z (``confint.default``; R's
 ``confint.clm`` gives profile intervals instead).
 
 The outcome must be ordered: an ordered pandas Categorical (its category order) or integers
@@ -27,7 +25,6 @@ as R's ``factor`` levels are by ``model.frame``.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -200,26 +197,11 @@ def _newton(start: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> tuple[np
 
 
 def _start(codes: np.ndarray, x: np.ndarray, k: int, formula: str) -> np.ndarray:
-    """Starting values: statsmodels' OrderedModel fit, in R's parameterisation."""
+    """Starting values in R's parameterisation: the thresholds of the null model (logits of
+    the cumulative proportions) and zero coefficients, as ordinal::clm starts; the analytic
+    Newton steps in :func:`_newton` (with step halving) take it to the maximum."""
     props = np.cumsum(np.bincount(codes, minlength=k))[:-1] / len(codes)
-    naive = np.concatenate([np.log(props / (1 - props)), np.zeros(x.shape[1])])
-    if x.shape[1] == 0:
-        return naive
-    from statsmodels.miscmodels.ordinal_model import OrderedModel
-
-    model = OrderedModel(codes, x, distr="logit")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            # a loose start is enough: the analytic Newton steps in _newton finish the job
-            res = model.fit(method="bfgs", maxiter=200, gtol=1e-5, disp=False)
-        except Exception:  # noqa: BLE001 - fall back to the naive start; Newton decides
-            return naive
-    params = np.asarray(res.params, dtype=float)
-    p = x.shape[1]
-    theta = model.transform_threshold_params(params)[1:-1]
-    start = np.concatenate([theta, params[:p]])
-    return start if np.all(np.isfinite(start)) else naive
+    return np.concatenate([np.log(props / (1 - props)), np.zeros(x.shape[1])])
 
 
 def _separation(codes: np.ndarray, design: pd.DataFrame) -> str | None:
