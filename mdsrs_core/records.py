@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-__all__ = ["Record", "records_to_json", "records_from_json", "records_frame"]
+__all__ = ["Record", "RecordIndex", "records_to_json", "records_from_json", "records_frame"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +98,46 @@ def records_frame(records: list[Record]):
     import pandas as pd
 
     return pd.DataFrame([asdict(r) for r in records], columns=[f.name for f in fields(Record)])
+
+
+class RecordIndex:
+    """Records looked up by ``(variable, arm, level, stat)``: what tables, summaries and
+    figures use to find the numbers they format.
+
+    Where several records share a key (two models of one outcome), ``method`` tells them
+    apart; otherwise the first record with the key is returned.
+    """
+
+    def __init__(self, records: Iterable[Record]):
+        self._by: dict[tuple, list[Record]] = {}
+        for r in records:
+            self._by.setdefault((r.variable, r.arm, r.level, r.stat), []).append(r)
+
+    def get(self, variable: str, arm: str | None, level: str | None, stat: str,
+            method: str | None = None) -> Record | None:
+        """The record with this key (and ``method``, when given), or ``None``."""
+        found = self._by.get((variable, arm, level, stat), [])
+        if method is not None:
+            found = [r for r in found if r.method == method]
+        return found[0] if found else None
+
+    def value(self, variable: str, arm: str | None, level: str | None, stat: str,
+              method: str | None = None) -> Any:
+        """The record's value; ``None`` when there is no record or its value is missing."""
+        r = self.get(variable, arm, level, stat, method)
+        if r is None or r.value is None:
+            return None
+        if isinstance(r.value, float) and math.isnan(r.value):
+            return None
+        return r.value
+
+    def arms(self, variable: str, stat: str = "N") -> list[str]:
+        """The arms with a ``stat`` record of ``variable``, in record order."""
+        return list(dict.fromkeys(arm for (v, arm, _level, s) in self._by
+                                  if v == variable and s == stat and arm is not None))
+
+    def levels(self, variable: str, stat: str, arm: str | None = None) -> list[str]:
+        """The levels of ``variable`` with a ``stat`` record (for ``arm``), in record order."""
+        return list(dict.fromkeys(level for (v, a, level, s) in self._by
+                                  if v == variable and s == stat and a == arm
+                                  and level is not None))
