@@ -71,10 +71,14 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--formula", "formulas", multiple=True, metavar="ENDPOINT[.KEY]=FORMULA",
               help="Override an endpoint's formula, e.g. "
                    "'os=Surv(os_months, death) ~ arm + age' (repeatable).")
+@click.option("--format", "formats", default="html,md", show_default=True,
+              metavar="FORMAT[,FORMAT...]",
+              help="Report formats: html, docx, md, csv (the records), or one a plugin adds; "
+                   "results.json is always written.")
 def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[str, ...],
         mapping: tuple[str, ...], arm: str | None, reference: str | None,
         adverse_events: Path | None, time_unit: str | None, seed: int | None,
-        timeout: float | None, formulas: tuple[str, ...]) -> None:
+        timeout: float | None, formulas: tuple[str, ...], formats: str) -> None:
     """Run every registered endpoint on a cohort and write results.json and the report.
 
     TARGET is a study file (.toml) or a data file (.csv, .tsv, .xlsx, .parquet); without it,
@@ -113,33 +117,61 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
         else:
             settings["formula"] = formula.strip()
 
-    from .report.summary import render_markdown, render_text
+    from .plugins import get_registry
+    from .report.summary import render_text
+    from .report.write import parse_formats, write_report
     from .runner import run as run_endpoints
 
+    try:
+        asked = parse_formats(formats, get_registry().renderers())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
     cohort = study.cohort()
-
-    def progress(name: str) -> None:
-        click.echo(f"  running {name}...", err=True)
+    progress = _progress() if sys.stderr.isatty() else None
 
     try:
         result = run_endpoints(cohort, only=list(only) or None, skip=list(skip) or None,
                                settings=study.endpoints, alpha=study.alpha, seed=study.seed,
-                               timeout=study.timeout,
-                               progress=progress if sys.stderr.isatty() else None)
+                               timeout=study.timeout, progress=progress)
     except (StudyError, FormulaError) as exc:
         # a setting of the study file's [endpoints] tables: name the file too
         from_file = study.path is not None and not formulas and str(exc).startswith("[endpoints")
         if not from_file:
             raise
         raise type(exc)(f"{study.path}: {exc}") from None
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "results.json").write_text(result.to_json(), encoding="utf-8")
-    (out_dir / "report.md").write_text(render_markdown(result), encoding="utf-8")
+    written = write_report(result, out_dir, asked, progress=progress)
+    if progress is not None:
+        progress(None)
     click.echo(render_text(result), nl=False)
-    click.echo(f"\nWrote {out_dir / 'results.json'} and {out_dir / 'report.md'}.")
+    ok = [w.path.name for w in written if w.error is None]
+    click.echo(f"\nWrote {', '.join(ok)} in {out_dir}.")
+    for w in written:
+        if w.error is not None:
+            click.echo(f"Could not write {w.path.name}: {w.error}", err=True)
+    for _plugin, reason in get_registry().report_failures:
+        click.echo(f"Report: {reason}", err=True)
     for o in result.failed:
         click.echo(f"Endpoint '{o.name}' failed: {o.reason}", err=True)
     sys.exit(result.exit_code)
+
+
+def _progress():
+    """A progress display for a terminal: one line per step on stderr, with the time the
+    previous step took (used only when stderr is a TTY, so logs stay clean)."""
+    import time
+
+    state: dict = {"step": None, "start": 0.0}
+
+    def progress(step: str | None) -> None:
+        now = time.perf_counter()
+        if state["step"] is not None:
+            click.echo(f" {now - state['start']:.1f} s", err=True)
+        state["step"], state["start"] = step, now
+        if step is not None:
+            label = step if " " in step else f"running {step}"
+            click.echo(f"  {label}...", err=True, nl=False)
+
+    return progress
 
 
 @main.command()

@@ -18,8 +18,12 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from .cohort import Cohort
     from .endpoint import Endpoint
+    from .report.document import Document, Section
+    from .runner import RunResult
 
 hookspec = pluggy.HookspecMarker("mdsrs")
 
@@ -60,4 +64,59 @@ def mdsrs_derive(cohort: Cohort) -> None:
                                     label="Change in hemoglobin (g/dL)")
 
     Called for every cohort built; a derivation that raises is reported and skipped.
+    """
+
+
+@hookspec
+def mdsrs_register_renderers(
+        register: Callable[[str, str, Callable[[Document, Path], None]], None]) -> None:
+    """Register report formats by calling ``register(name, suffix, render)`` for each.
+
+    :param register: takes the format's ``name`` (what ``mdsrs run --format`` accepts),
+        the file ``suffix`` (``".html"``) and ``render(document, path)``, which writes the
+        :class:`~mdsrs_core.report.document.Document` to ``path`` (``report`` + suffix in
+        the output folder; the optional keyword ``stem`` changes ``report``).
+        ``document.records`` holds the run's records. A later
+        registration of a name replaces an earlier one (a plugin may replace a built-in
+        format). The built-in formats (``html``, ``docx``, ``md``, ``json``, ``csv``) are
+        registered through this hook too.
+
+    Example::
+
+        @hookimpl
+        def mdsrs_register_renderers(register):
+            def render_txt(document, path):
+                lines = [document.title, *document.subtitle]
+                path.write_text("\\n".join(lines) + "\\n", encoding="utf-8")
+
+            register("txt", ".txt", render_txt)
+
+    Called each time a report is written; a plugin whose hook or renderer raises is
+    reported in the terminal and the other formats are still written.
+    """
+
+
+@hookspec
+def mdsrs_report_sections(run: RunResult, add: Callable[[Section], None]) -> None:
+    """Add sections of this plugin's own to the report, after the endpoints' sections.
+
+    :param run: the :class:`~mdsrs_core.runner.RunResult` (``run.records`` are the
+        analysis-results records; format numbers from them, never compute them again).
+    :param add: takes a :class:`~mdsrs_core.report.document.Section` (heading, then
+        paragraphs, tables, figures, notes).
+
+    Example::
+
+        from mdsrs_core.report.document import Paragraph, Section, Table
+
+        @hookimpl
+        def mdsrs_report_sections(run, add):
+            n = {r.arm: r.value for r in run.records
+                 if r.endpoint == "os" and r.stat == "n_event" and r.variable == "os"}
+            add(Section("Deaths by arm", [
+                Paragraph("Deaths from any cause during follow-up."),
+                Table("Deaths", ["Arm", "Deaths"], [[a, str(k)] for a, k in n.items()]),
+            ]))
+
+    Called once per report; a section hook that raises is named in the report and skipped.
     """

@@ -68,6 +68,12 @@ class Registry:
         self.endpoints: dict[str, Endpoint] = {}
         self.endpoint_plugin: dict[str, str] = {}
         self.derive_failures: list[tuple[str, str]] = []
+        #: plugins whose report hooks failed: (plugin name, reason)
+        self.report_failures: list[tuple[str, str]] = []
+        # the built-in report formats are a plugin too (import-light module)
+        from .report import renderers
+
+        self.pm.register(renderers, name=renderers.PLUGIN_NAME)
 
     # ------------------------------------------------------------------ loading
 
@@ -170,6 +176,44 @@ class Registry:
                 reason = f"plugin '{impl.plugin_name}' failed to derive variables: {_short(exc)}"
                 self.derive_failures.append((impl.plugin_name, reason))
                 cohort.notes.append(reason)
+
+
+    def renderers(self) -> dict[str, Any]:
+        """Every report format by name (:class:`~mdsrs_core.report.renderers.Renderer`),
+        the built-in ones first; a plugin registering a name again replaces it."""
+        from .report.renderers import Renderer
+
+        found: dict[str, Renderer] = {}
+        for impl in self.pm.hook.mdsrs_register_renderers.get_hookimpls():
+            def register(name: str, suffix: str, render: Any, *, stem: str = "report",
+                         _plugin: str = impl.plugin_name) -> None:
+                found[str(name)] = Renderer(str(name), str(suffix), render, _plugin, stem)
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:
+                self._report_failure(impl.plugin_name,
+                                     f"failed to register its report formats: {_short(exc)}")
+        return found
+
+    def report_sections(self, run: Any) -> list[tuple[str, Any]]:
+        """The sections plugins add to the report: (plugin name, Section), in load order."""
+        out: list[tuple[str, Any]] = []
+        for impl in self.pm.hook.mdsrs_report_sections.get_hookimpls():
+            added: list[Any] = []
+            try:
+                impl.function(run=run, add=added.append)
+            except Exception as exc:
+                self._report_failure(impl.plugin_name,
+                                     f"failed to add its report section: {_short(exc)}")
+                continue
+            out.extend((impl.plugin_name, s) for s in added)
+        return out
+
+    def _report_failure(self, plugin: str, reason: str) -> None:
+        entry = (plugin, f"plugin '{plugin}' {reason}")
+        if entry not in self.report_failures:
+            self.report_failures.append(entry)
 
 
 _registry: Registry | None = None

@@ -45,6 +45,7 @@ class EndpointOutcome:
     result: EndpointResult | None = None
     seconds: float = 0.0
     endpoint: Endpoint | None = None
+    config: EndpointConfig | None = None  # the settings it ran with (formulas, options)
 
 
 @dataclass
@@ -56,14 +57,26 @@ class RunResult:
     plugin_failures: list[PluginInfo] = field(default_factory=list)
     alpha: float = 0.05
     seed: int | None = None
+    #: software name -> version, taken when the run starts (recorded as ``run`` records)
+    software: dict[str, str] = field(default_factory=dict)
+    #: the plugin registry the run used (renderers and report sections come from it)
+    registry: Registry | None = field(default=None, repr=False)
 
     @property
     def records(self) -> list[Record]:
-        """Every record of the run: statuses, flows and statistics, endpoint by endpoint."""
-        out = [Record("cohort", None, "cohort", "note", note) for note in self.cohort.notes]
+        """Every record of the run: its settings and software, then statuses, formulas,
+        flows and statistics, endpoint by endpoint."""
+        out = [Record("run", None, "setting", "alpha", self.alpha),
+               Record("run", None, "setting", "seed", self.seed)]
+        out += [Record("run", None, "software", name, version)
+                for name, version in self.software.items()]
+        out += [Record("cohort", None, "cohort", "note", note) for note in self.cohort.notes]
         for o in self.outcomes:
             out.append(Record(o.name, None, "endpoint", "status", o.status, label=o.reason or
                               o.title))
+            if o.config is not None and o.status == "ok":
+                out.extend(Record(o.name, None, "formula", key, formula)
+                           for key, formula in o.config.formulas.items())
             if o.result is not None:
                 out.extend(_flow_records(o.result, self.cohort))
                 out.extend(o.result.records)
@@ -222,13 +235,34 @@ def run(cohort: Cohort, only: Iterable[str] | str | None = None,
         names = [n for n in names if n not in skip_l]
     configs = {n: endpoint_config(registry.endpoints[n], (settings or {}).get(n), alpha=alpha,
                                   seed=seed) for n in names}
-    result = RunResult(cohort, plugin_failures=registry.failures, alpha=alpha, seed=seed)
+    result = RunResult(cohort, plugin_failures=registry.failures, alpha=alpha, seed=seed,
+                       software=software_versions(), registry=registry)
     for name in names:
         endpoint = registry.endpoints[name]
         if progress is not None:
             progress(name)
-        result.outcomes.append(_run_one(endpoint, cohort, configs[name], timeout))
+        outcome = _run_one(endpoint, cohort, configs[name], timeout)
+        outcome.config = configs[name]
+        result.outcomes.append(outcome)
     return result
+
+
+#: The software whose versions a run records (the methods section names them).
+SOFTWARE = ("mdsrs", "numpy", "pandas", "scipy", "statsmodels", "patsy")
+
+
+def software_versions() -> dict[str, str]:
+    """Python's version and those of :data:`SOFTWARE` installed ("not installed" otherwise)."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in SOFTWARE:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 class EndpointTimeout(Exception):

@@ -1,17 +1,18 @@
-"""What ``mdsrs run`` prints and what ``report.md`` holds, both from the run's records."""
+"""What ``mdsrs run`` prints on the terminal, from the run's records (the report files are
+written by :mod:`mdsrs_core.report.write`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .formatting import markdown_table, text_table
+from .formatting import text_table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from ..runner import RunResult
 
-__all__ = ["status_rows", "render_text", "render_markdown"]
+__all__ = ["status_rows", "render_text"]
 
 
 def _frame_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -65,37 +66,3 @@ def render_text(result: RunResult, *, main_tables_only: bool = True) -> str:
             header, rows = _frame_rows(frame)
             out += ["", f"{o.title}: {title}", text_table(header, rows)]
     return "\n".join(out) + "\n"
-
-
-def render_markdown(result: RunResult) -> str:
-    """``report.md``: every endpoint's tables, notes, exclusions and failures."""
-    arms = " / ".join(result.cohort.arms)
-    out = ["# mdsrs report", "", _cohort_line(result), ""]
-    out += [f"Significance level: {result.alpha:g}." + (f" Seed: {result.seed}."
-                                                        if result.seed is not None else ""), ""]
-    out += [f"Values derived by plugins: {', '.join(sorted(result.cohort.derived))}.", ""] \
-        if result.cohort.derived else []
-    for note in result.cohort.notes:
-        out += [f"> {note}", ""]
-    out += ["## Endpoints", "",
-            markdown_table(["endpoint", "status", f"analysed ({arms})", "note"],
-                           status_rows(result)), ""]
-    for p in result.plugin_failures:
-        out += [f"> Plugin **{p.name}** failed to load: {p.error}", ""]
-    tables = dict((o.name, t) for o, t in _tables(result))
-    for o in result.outcomes:
-        out += [f"## {o.title} (`{o.name}`)", ""]
-        if o.status != "ok":
-            out += [f"**{o.status.capitalize()}**: {o.reason}", ""]
-            continue
-        for title, frame in tables.get(o.name, {}).items():
-            header, rows = _frame_rows(frame)
-            out += [f"### {title}", "", markdown_table(header, rows), ""]
-        res = o.result
-        if res is not None and res.exclusions:
-            out += ["Patients left out:", ""]
-            out += [f"- {e.patient_id} ({e.arm}): {e.reason}" for e in res.exclusions]
-            out += [""]
-        if res is not None and res.notes:
-            out += [f"- {n}" for n in res.notes] + [""]
-    return "\n".join(out)

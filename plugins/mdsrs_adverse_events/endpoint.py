@@ -36,3 +36,13 @@ class AdverseEvents(Endpoint):
         from .table import adverse_event_tables
 
         return adverse_event_tables(records)
+
+    def summary(self, records):
+        from .summary import adverse_events_summary
+
+        return adverse_events_summary(records)
+
+    def figures(self, records, data):
+        from .figures import adverse_event_figures
+
+        return adverse_event_figures(records, data)

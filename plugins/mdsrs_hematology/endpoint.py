@@ -55,3 +55,13 @@ class Hematology(Endpoint):
         from .table import hematology_tables
 
         return hematology_tables(records)
+
+    def summary(self, records):
+        from .summary import hematology_summary
+
+        return hematology_summary(records)
+
+    def figures(self, records, data):
+        from .figures import hematology_figures
+
+        return hematology_figures(records, data)

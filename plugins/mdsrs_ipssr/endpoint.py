@@ -74,6 +74,16 @@ class Ipssr(Endpoint):
 
         return ipssr_tables(records)
 
+    def summary(self, records):
+        from .summary import ipssr_summary
+
+        return ipssr_summary(records)
+
+    def figures(self, records, data):
+        from .figures import ipssr_figures
+
+        return ipssr_figures(records, data)
+
     def calculate(self, frame, columns=None, *, source=None, first_row=1):
         """The IPSS-R calculator behind ``mdsrs ipssr``: ``frame`` with the scores and
         categories appended (see :func:`mdsrs_ipssr.calculator.calculate`)."""

@@ -45,3 +45,8 @@ class Response(Endpoint):
         from .table import response_tables
 
         return response_tables(records)
+
+    def summary(self, records):
+        from .summary import response_summary
+
+        return response_summary(records)

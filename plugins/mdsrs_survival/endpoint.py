@@ -42,3 +42,13 @@ class OverallSurvival(Endpoint):
         from .table import os_tables
 
         return os_tables(records)
+
+    def summary(self, records):
+        from .summary import os_summary
+
+        return os_summary(records)
+
+    def figures(self, records, data):
+        from .figures import os_figures
+
+        return os_figures(records, data)

@@ -54,3 +54,13 @@ class Transformation(Endpoint):
         from .table import aml_tables
 
         return aml_tables(records)
+
+    def summary(self, records):
+        from .summary import aml_summary
+
+        return aml_summary(records)
+
+    def figures(self, records, data):
+        from .figures import aml_figures
+
+        return aml_figures(records, data)

@@ -1,0 +1,24 @@
+"""The records as CSV (``results.csv``): one row per record, the columns of results.json."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import fields
+from pathlib import Path
+
+from ..records import Record
+
+__all__ = ["write_records_csv"]
+
+
+def write_records_csv(records: list[Record], path: Path) -> None:
+    """Write ``records`` to ``path`` (UTF-8, header row; numbers with full precision, an
+    empty cell for a missing value, ``Inf``/``-Inf`` for infinities)."""
+    names = [f.name for f in fields(Record)]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        for r in records:
+            d = r.to_dict()
+            writer.writerow(["" if d[k] is None else repr(d[k]) if isinstance(d[k], float)
+                             else d[k] for k in names])

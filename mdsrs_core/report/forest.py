@@ -1,0 +1,104 @@
+"""The forest plot of the between-arm effects in the summary table (drawn by the core).
+
+One point with its interval per :class:`~mdsrs_core.endpoint.SummaryRow` that has an
+estimate: ratios (odds, hazard ratios) in one panel on a log axis with the line of no effect
+at 1, differences in another on a linear axis with the line at 0. The numbers are the
+records' (through the rows); matplotlib is imported only when a plot is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .formatting import fmt_num
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..endpoint import SummaryRow
+
+__all__ = ["forest_rows", "forest_plot"]
+
+
+def _finite(*values: Any) -> bool:
+    return all(v is not None and isinstance(v, (int, float)) and math.isfinite(v)
+               for v in values)
+
+
+def forest_rows(rows: Sequence[SummaryRow]) -> tuple[list[SummaryRow], list[SummaryRow]]:
+    """The rows that can be drawn: (ratios with a positive estimate and interval,
+    differences with a finite estimate and interval)."""
+    ratios = [r for r in rows if r.ratio and _finite(r.estimate, r.conf_low, r.conf_high)
+              and min(r.estimate, r.conf_low, r.conf_high) > 0]
+    diffs = [r for r in rows if not r.ratio and _finite(r.estimate, r.conf_low, r.conf_high)]
+    return ratios, diffs
+
+
+_DESCRIPTOR = re.compile(r",\s*(n/N \(%\)|n \(%\)|mean \(SD\).*)$")
+
+
+def _label(row: SummaryRow) -> str:
+    measure = _DESCRIPTOR.sub("", row.measure)
+    return f"{measure}\n{row.effect}" if row.effect else measure
+
+
+def _panel(ax: Any, rows: list[SummaryRow], ratio: bool, title: str | None,
+           xlabel: str | None) -> None:
+    from .style import GREY, TREATMENT_COLOR
+
+    y = list(range(len(rows)))[::-1]
+    for yi, r in zip(y, rows, strict=True):
+        ax.plot([r.conf_low, r.conf_high], [yi, yi], color=TREATMENT_COLOR, lw=1.4,
+                solid_capstyle="butt")
+        ax.plot([r.estimate], [yi], marker="s", color=TREATMENT_COLOR, ms=6, ls="none")
+        digits = 2 if ratio or abs(r.estimate) < 10 else 1
+        ax.annotate(f"{fmt_num(r.estimate, digits)} ({fmt_num(r.conf_low, digits)} to "
+                    f"{fmt_num(r.conf_high, digits)})", xy=(1.02, yi),
+                    xycoords=("axes fraction", "data"), va="center", fontsize=8)
+    ax.axvline(1.0 if ratio else 0.0, color=GREY, lw=0.8, ls="--")
+    if ratio:
+        ax.set_xscale("log")
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_yticks(y, [_label(r) for r in rows], fontsize=8)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+
+
+def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
+    """A matplotlib Figure of the effects in ``rows`` (``None`` when none can be drawn).
+
+    ``arms`` are the arm levels, the reference first.
+    """
+    ratios, diffs = forest_rows(rows)
+    if not ratios and not diffs:
+        return None
+    from .style import figure_style, new_figure
+
+    reference = arms[0] if arms else "reference"
+    treatment = arms[1] if len(arms) > 1 else "treatment"
+    # ratios share one log axis; each difference has its own units, so its own linear axis
+    panels: list[tuple[list[SummaryRow], bool, str | None, str | None]] = []
+    if ratios:
+        panels.append((ratios, True, "Ratios (log scale; 1 = no difference)",
+                       f"Ratio, {treatment} vs {reference}"))
+    for i, row in enumerate(diffs):
+        panels.append(([row], False,
+                       "Differences (each on its own scale; 0 = no difference)" if i == 0
+                       else None,
+                       f"Difference, {treatment} - {reference}" if i == len(diffs) - 1
+                       else None))
+    heights = [len(p[0]) + (0.9 if p[2] else 0.3) + (0.6 if p[3] else 0) for p in panels]
+    with figure_style():
+        fig = new_figure(7.0, 0.45 * sum(heights) + 0.3)
+        axes = fig.subplots(len(panels), 1, squeeze=False,
+                            gridspec_kw={"height_ratios": heights})[:, 0]
+        for ax, (panel_rows, ratio, title, xlabel) in zip(axes, panels, strict=True):
+            _panel(ax, panel_rows, ratio, title, xlabel)
+    fig.set_label("Forest plot of the between-arm effects")
+    return fig

@@ -1,0 +1,180 @@
+"""Publication defaults for mdsrs figures (matplotlib, imported only when a figure is drawn).
+
+Use :func:`figure_style` around the drawing, build figures with :func:`new_figure` (a plain
+``matplotlib.figure.Figure``, never pyplot's global state), colour arms with
+:func:`arm_colors` and write them with :func:`to_svg` (HTML) and :func:`to_png` (Word)::
+
+    with figure_style():
+        fig = new_figure(6.5, 4.5)
+        ax = fig.add_subplot()
+        ...
+    svg_text, png_bytes = to_svg(fig), to_png(fig, dpi=300)
+
+Importing this module imports no matplotlib: ``mdsrs --help`` and ``mdsrs plugins`` stay fast.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = ["PALETTE", "OKABE_ITO", "REFERENCE_COLOR", "TREATMENT_COLOR", "GREY", "LIGHT_GREY",
+           "arm_colors", "ordinal_colors", "p_text", "figure_style", "new_figure", "to_svg",
+           "to_png"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette, by name
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
+    "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+}
+#: the colour cycle of every figure: Okabe-Ito, the two arm colours first, yellow last
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+           "#F0E442")
+#: fixed arm colours: the reference arm blue, the (first) treatment arm vermillion
+REFERENCE_COLOR = OKABE_ITO["blue"]
+TREATMENT_COLOR = OKABE_ITO["vermillion"]
+#: neutral grey for reference lines and secondary text; light grey for "none" categories
+GREY = "#6E6E6E"
+LIGHT_GREY = "#D9D9D9"
+
+#: sans-serif families tried in order (Liberation Sans and Nimbus Sans are metric-compatible
+#: with Arial and Helvetica); only installed ones are used, DejaVu Sans (bundled) last
+_FONTS = ("Arial", "Helvetica", "Liberation Sans", "Nimbus Sans", "DejaVu Sans")
+
+STYLE: dict[str, Any] = {
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.title_fontsize": 9,
+    "legend.frameon": False,
+    "legend.handlelength": 1.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": False,
+    "axes.linewidth": 0.8,
+    "axes.edgecolor": "#222222",
+    "axes.labelcolor": "#222222",
+    "axes.facecolor": "white",
+    "xtick.major.width": 0.8,
+    "ytick.major.width": 0.8,
+    "xtick.major.size": 3.5,
+    "ytick.major.size": 3.5,
+    "xtick.color": "#222222",
+    "ytick.color": "#222222",
+    "lines.linewidth": 1.6,
+    "lines.markersize": 5,
+    "patch.linewidth": 0.6,
+    "hatch.linewidth": 0.6,
+    "image.cmap": "cividis",
+    "figure.facecolor": "white",
+    "figure.dpi": 100,
+    "savefig.dpi": 300,
+    "savefig.facecolor": "white",
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.05,
+    "svg.fonttype": "none",       # text stays text in SVG (searchable, small)
+    "svg.hashsalt": "mdsrs",      # stable element ids: the same figure gives the same SVG
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+}
+
+
+def arm_colors(arms: Sequence[str], reference: str | None = None) -> dict[str, str]:
+    """Fixed colours per arm: the reference arm (``reference``, else the first arm) blue, the
+    next arm vermillion, further arms the rest of :data:`PALETTE`."""
+    arms = [str(a) for a in arms]
+    ref = arms[0] if reference is None and arms else reference
+    others = [a for a in arms if a != ref]
+    out = {ref: REFERENCE_COLOR} if ref in arms else {}
+    rest = [c for c in PALETTE if c not in (REFERENCE_COLOR,)]
+    for arm, color in zip(others, rest, strict=False):
+        out[arm] = color
+    return {a: out.get(a, GREY) for a in arms}
+
+
+def ordinal_colors(n: int, cmap: str = "YlOrRd", low: float = 0.15, high: float = 0.95
+                   ) -> list[str]:
+    """``n`` colours of increasing darkness for ordered categories (default light yellow to
+    dark red; monotone in lightness, so readable with colour-vision deficiency)."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    colormap = matplotlib.colormaps[cmap]
+    if n <= 1:
+        return [to_hex(colormap(high))]
+    return [to_hex(colormap(low + (high - low) * i / (n - 1))) for i in range(n)]
+
+
+def p_text(value: Any, name: str = "p") -> str:
+    """A p-value for a figure panel, as journals print it: ``p = 0.019``, ``p < 0.001``."""
+    from .formatting import fmt_p
+
+    text = fmt_p(value)
+    return f"{name} {text[0]} {text[1:]}" if text.startswith("<") else f"{name} = {text}"
+
+
+def _fonts() -> list[str]:
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return [f for f in _FONTS if f in installed] or ["DejaVu Sans"]
+
+
+@contextmanager
+def figure_style(**overrides: Any) -> Iterator[dict[str, Any]]:
+    """The publication rcParams (plus ``overrides``, e.g. ``{"font.size": 10}``) for the
+    drawing inside the ``with`` block; the headless Agg backend unless pyplot is in use.
+
+    Yields the rcParams in force."""
+    import sys
+
+    import matplotlib
+    from cycler import cycler
+
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")  # headless; a session already using pyplot keeps its backend
+    rc = dict(STYLE, **{"font.sans-serif": _fonts(), "axes.prop_cycle": cycler(color=PALETTE)})
+    rc.update(overrides)
+    with matplotlib.rc_context(rc):
+        yield rc
+
+
+def new_figure(width: float = 6.5, height: float = 4.5, **kwargs: Any) -> Figure:
+    """A matplotlib Figure (inches; constrained layout), outside pyplot's global state: it
+    needs no closing and no display."""
+    from matplotlib.figure import Figure
+
+    kwargs.setdefault("layout", "constrained")
+    return Figure(figsize=(width, height), **kwargs)
+
+
+def _save(fig: Figure, fmt: str, **kwargs: Any) -> bytes:
+    buffer = io.BytesIO()
+    with figure_style():
+        fig.savefig(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as SVG text (fonts as text, no date: the same figure gives the same SVG)."""
+    metadata: dict[str, Any] = {"Date": None}
+    if fig.get_label():
+        metadata["Title"] = fig.get_label()
+    return _save(fig, "svg", metadata=metadata).decode("utf-8")
+
+
+def to_png(fig: Figure, dpi: int = 300) -> bytes:
+    """The figure as PNG bytes at ``dpi`` (300 for print and Word)."""
+    return _save(fig, "png", dpi=dpi)

@@ -1,0 +1,119 @@
+"""The report's summary table: one row per comparison the study reports, from every
+endpoint's :meth:`~mdsrs_core.endpoint.Endpoint.summary`, and the forest plot of its effects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .document import Figure, Note, Paragraph, Section, Table
+from .formatting import fmt_num, fmt_p
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..endpoint import SummaryRow
+    from ..runner import RunResult
+
+__all__ = ["summary_rows", "summary_section", "effect_digits", "format_effect"]
+
+
+def effect_digits(value: Any, ratio: bool) -> int:
+    """Decimals of an effect: 2 for a ratio; for a difference, by its size (0 from 100,
+    1 from 10, 2 from 0.1, else 3)."""
+    if ratio:
+        return 2
+    v = abs(value) if isinstance(value, (int, float)) and math.isfinite(value) else 0
+    return 0 if v >= 100 else 1 if v >= 10 else 2 if v >= 0.1 else 3
+
+
+def format_effect(row: SummaryRow) -> str:
+    """``"3.22 (1.08 to 9.63)"``; ``""`` without an estimate."""
+    if row.estimate is None:
+        return ""
+    d = effect_digits(row.estimate, row.ratio)
+    text = fmt_num(row.estimate, d)
+    if row.conf_low is not None or row.conf_high is not None:
+        text += f" ({fmt_num(row.conf_low, d)} to {fmt_num(row.conf_high, d)})"
+    return text
+
+
+def summary_rows(run: RunResult) -> tuple[list[SummaryRow], list[Note]]:
+    """Every ok endpoint's summary rows (in run order), and a note for each endpoint whose
+    ``summary()`` raised."""
+    records = run.records
+    rows: list[SummaryRow] = []
+    notes: list[Note] = []
+    for o in run.outcomes:
+        if o.status != "ok" or o.endpoint is None:
+            continue
+        own = [r for r in records if r.endpoint == o.name]
+        try:
+            rows.extend(o.endpoint.summary(own))
+        except Exception as exc:
+            notes.append(Note(f"The summary rows of '{o.name}' could not be formatted: "
+                              f"{type(exc).__name__}: {exc}", "error", "Failed"))
+    return rows, notes
+
+
+def _arm_totals(run: RunResult) -> dict[str, int]:
+    """Patients per arm (analysed + excluded) from the first endpoint's flow records."""
+    for o in run.outcomes:
+        flow = [r for r in run.records if r.endpoint == o.name and r.variable == "flow"
+                and r.arm is not None]
+        if flow:
+            totals: dict[str, int] = {}
+            for r in flow:
+                totals[r.arm] = totals.get(r.arm, 0) + int(r.value)
+            return totals
+    return {}
+
+
+def _conf_level(run: RunResult) -> str:
+    levels = {float((o.config.options if o.config else {}).get("conf_level", 0.95))
+              for o in run.outcomes if o.status == "ok"}
+    return f"{100 * levels.pop():g}% CI" if len(levels) == 1 else "CI"
+
+
+def summary_table(run: RunResult, rows: Sequence[SummaryRow]) -> Table:
+    arms = list(run.cohort.arms)
+    totals = _arm_totals(run)
+    ref, trt = (arms + ["", ""])[:2]
+    header = ["Measure", *[f"{a} (N={totals[a]})" if a in totals else a for a in arms],
+              "Between-arm effect", f"Estimate ({_conf_level(run)})", "p-value", "Test"]
+    body = [[r.measure, *[r.per_arm.get(a, "") for a in arms], r.effect or "",
+             format_effect(r), "" if r.p_value is None else fmt_p(r.p_value), r.test or ""]
+            for r in rows]
+    return Table("Summary of the between-arm comparisons", header, body, footnotes=[
+        f"Effects compare {trt} with {ref} (the reference arm): ratios above 1 and positive "
+        f"differences mean a higher value in the {trt} arm.",
+        "The p-value is that of the test named in the same row; intervals are Wald intervals "
+        "of the effect shown unless the endpoint's section says otherwise.",
+        "Every figure is formatted from the analysis-results records (results.json).",
+    ], row_tags=[r.endpoint for r in rows])
+
+
+def summary_section(run: RunResult) -> Section:
+    """The summary table, its forest plot and notes."""
+    rows, notes = summary_rows(run)
+    section = Section("Summary", id="summary")
+    if not rows:
+        section.add(Paragraph("No endpoint reported a between-arm comparison."))
+    else:
+        section.add(summary_table(run, rows))
+        try:
+            from .forest import forest_plot
+
+            fig = forest_plot(rows, list(run.cohort.arms))
+        except Exception as exc:  # a figure must not cost the report
+            notes.append(Note(f"The forest plot could not be drawn: {type(exc).__name__}: "
+                              f"{exc}", "warning", "Warning"))
+            fig = None
+        if fig is not None:
+            section.add(Figure("Forest plot of the between-arm effects", fig, caption=(
+                "Point estimates with their intervals, from the summary table. Ratios share "
+                "a log axis (1 = no difference); each difference has its own linear axis in "
+                "its own units (0 = no difference).")))
+    for n in notes:
+        section.add(n)
+    return section

@@ -1,0 +1,87 @@
+"""Writing a run's report in the formats asked for, through the registered renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..plugins import Registry
+    from ..runner import RunResult
+
+__all__ = ["DEFAULT_FORMATS", "ALWAYS", "Written", "parse_formats", "write_report"]
+
+#: formats written when none are asked for
+DEFAULT_FORMATS = ("html", "md")
+#: formats always written (the records)
+ALWAYS = ("json",)
+
+
+@dataclass
+class Written:
+    """One format's outcome: the file written, or the error that stopped it."""
+
+    format: str
+    path: Path
+    error: str | None = None
+
+
+def parse_formats(value: str | Iterable[str] | None, available: Iterable[str]) -> list[str]:
+    """``"html,docx"`` -> ``["json", "html", "docx"]`` (json first, always); raises
+    ``ValueError`` naming an unknown format and the available ones."""
+    if value is None:
+        asked = list(DEFAULT_FORMATS)
+    else:
+        items = [value] if isinstance(value, str) else list(value)
+        asked = [x.strip().lower().lstrip(".") for item in items for x in item.split(",")
+                 if x.strip()]
+        asked = ["md" if x == "markdown" else x for x in asked]
+    available = list(available)
+    unknown = [x for x in asked if x not in available]
+    if unknown:
+        raise ValueError(f"unknown format{'s' if len(unknown) > 1 else ''} "
+                         f"{', '.join(unknown)}; available: {', '.join(available)}")
+    return list(dict.fromkeys([*ALWAYS, *asked]))
+
+
+def write_report(run: RunResult, out_dir: Path, formats: Iterable[str] | None = None, *,
+                 registry: Registry | None = None,
+                 progress: Callable[[str], None] | None = None) -> list[Written]:
+    """Build the report of ``run`` once and write it in every format of ``formats``
+    (default :data:`DEFAULT_FORMATS`, plus :data:`ALWAYS`) into ``out_dir``.
+
+    A renderer that raises does not stop the others: its :class:`Written` carries the error.
+    """
+    from ..plugins import get_registry
+    from .document import Document
+    from .renderers import DATA_FORMATS
+
+    registry = registry or run.registry or get_registry()
+    renderers = registry.renderers()
+    names = parse_formats(None if formats is None else list(formats), renderers)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if all(n in DATA_FORMATS for n in names):
+        document = Document("mdsrs report", records=run.records)
+    else:
+        from .build import build_document
+
+        if progress is not None:
+            progress("building the report")
+        document = build_document(run, registry=registry)
+    written = []
+    for name in names:
+        renderer = renderers[name]
+        path = out_dir / renderer.filename()
+        if progress is not None:
+            progress(f"writing {path.name}")
+        try:
+            renderer.render(document, path)
+        except Exception as exc:  # one format failing must not cost the others
+            written.append(Written(name, path, f"{type(exc).__name__}: {exc} (renderer "
+                                               f"'{name}' of plugin '{renderer.plugin}')"))
+            continue
+        written.append(Written(name, path))
+    return written

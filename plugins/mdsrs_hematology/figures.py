@@ -1,0 +1,112 @@
+"""The ``hematology`` figure: HGB, PLT and ANC before and after treatment, one panel per lab.
+
+Per arm, each patient's before and after values joined by a thin line (the endpoint's figure
+data ``data[lab][arm]``) and the arm's mean before and after (records ``<lab>_base`` and
+``<lab>_post``, stat ``mean``) in bold; above each arm the paired t-test p of the change, in
+the panel's corner the ANCOVA p between arms (records). Nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mdsrs_core.report.style import GREY, arm_colors, figure_style, new_figure, p_text
+
+from .compute import PAIRED
+from .endpoint import LABS
+
+TITLE = "Blood counts before and after treatment by arm"
+#: distance between the arms' pairs of positions on the x axis
+_GAP = 2.6
+
+
+def _by(records) -> dict[tuple, Any]:
+    return {(r.variable, r.arm, r.level, r.stat): r for r in records}
+
+
+def _value(by, *key):
+    r = by.get(key)
+    if r is None or r.value is None or r.value != r.value:
+        return None
+    return r.value
+
+
+def _arms(records, data) -> list[str]:
+    arms = [r.arm for r in records if r.variable in LABS and r.stat == "n_analysed" and r.arm]
+    for lab in LABS:
+        arms += list(data.get(lab) or {})
+    return list(dict.fromkeys(arms))
+
+
+def paired_text(by, lab, arm) -> str | None:
+    p = _value(by, f"{lab}_change", arm, PAIRED, "p_value")
+    return None if p is None else f"paired t {p_text(p)}"
+
+
+def ancova_text(by, lab, arms) -> str | None:
+    if len(arms) < 2:
+        return None
+    p = _value(by, lab, None, f"arm[T.{arms[1]}]", "p_value")
+    return None if p is None else f"ANCOVA {p_text(p)}"
+
+
+def _panel(ax, by, lab, values, arms, colors):
+    short, label, unit = LABS[lab]
+    for i, arm in enumerate(arms):
+        x0 = i * _GAP
+        pairs = values.get(arm, {})
+        for b, p in zip(pairs.get("base", []), pairs.get("post", []), strict=True):
+            ax.plot([x0, x0 + 1], [b, p], color=colors[arm], alpha=0.3, lw=0.7,
+                    marker="o", ms=2.2, mew=0)
+        mean = (_value(by, f"{lab}_base", arm, None, "mean"),
+                _value(by, f"{lab}_post", arm, None, "mean"))
+        if None not in mean:
+            ax.plot([x0, x0 + 1], mean, color=colors[arm], lw=2.4, marker="o", ms=6,
+                    mec="white", mew=0.8, zorder=5, gid=f"mean-{arm}")
+        text = paired_text(by, lab, arm)
+        if text:
+            ax.text(x0 + 0.5, 1.0, text, transform=ax.get_xaxis_transform(), ha="center",
+                    va="bottom", fontsize=8, color=colors[arm])
+    ax.set_xticks([x for i in range(len(arms)) for x in (i * _GAP, i * _GAP + 1)],
+                  labels=["Before", "After"] * len(arms))
+    ax.set_xlim(-0.5, (len(arms) - 1) * _GAP + 1.5)
+    names = ax.secondary_xaxis(-0.09)
+    names.set_xticks([i * _GAP + 0.5 for i in range(len(arms))], labels=arms)
+    names.tick_params(length=0)
+    names.spines["bottom"].set_visible(False)
+    for tick, arm in zip(names.get_xticklabels(), arms, strict=True):
+        tick.set_color(colors[arm])
+    ax.set_ylabel(f"{label} ({unit.replace('x10^9/L', '×10⁹/L')})")
+    ax.set_title(short, pad=16)
+    corner = ancova_text(by, lab, arms)
+    if corner:
+        ax.set_title(corner, loc="right", fontsize=8, fontweight="normal", pad=16)
+
+
+def labs_figure(records, data: Mapping[str, Any]):
+    """One panel per lab of the figure data, side by side."""
+    by = _by(records)
+    labs = [lab for lab in LABS if data.get(lab)]
+    arms = _arms(records, data)
+    colors = arm_colors(arms)
+    with figure_style():
+        fig = new_figure(2.4 * len(labs) + 0.6, 3.6)
+        fig.set_label(TITLE)
+        axes = fig.subplots(1, len(labs), squeeze=False)[0]
+        for ax, lab in zip(axes, labs, strict=True):
+            _panel(ax, by, lab, data[lab], arms, colors)
+        from matplotlib.lines import Line2D
+
+        key = [Line2D([], [], color=GREY, alpha=0.5, lw=0.7, marker="o", ms=2.2, mew=0),
+               Line2D([], [], color=GREY, lw=2.4, marker="o", ms=6, mec="white", mew=0.8)]
+        fig.legend(key, ["One patient", "Arm mean"], loc="outside lower center", ncols=2)
+    return fig
+
+
+def hematology_figures(records, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``{title: Figure}``; empty when no lab has before and after values."""
+    records = [r for r in records if r.endpoint == "hematology"]
+    if not data or not any(data.get(lab) for lab in LABS):
+        return {}
+    return {TITLE: labs_figure(records, data)}

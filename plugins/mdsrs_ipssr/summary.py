@@ -1,0 +1,35 @@
+"""The ``ipssr`` row of the report's summary table, formatted from records only."""
+
+from __future__ import annotations
+
+from mdsrs_core.endpoint import SummaryRow
+from mdsrs_core.report.formatting import fmt_num
+
+
+def ipssr_summary(records) -> list[SummaryRow]:
+    """The IPSS-R score after treatment per arm (mean (SD) / median) and the ANCOVA
+    difference adjusted for the score before treatment."""
+    by = {(r.variable, r.arm, r.level, r.stat): r.value for r in records
+          if r.variable == "ipssr_post_score" and r.arm is not None}
+    arms = list(dict.fromkeys(k[1] for k in by))
+    if not arms:
+        return []
+    per_arm = {a: f"{fmt_num(by.get(('ipssr_post_score', a, None, 'mean')), 2)} "
+                  f"({fmt_num(by.get(('ipssr_post_score', a, None, 'sd')), 2)}) / "
+                  f"{fmt_num(by.get(('ipssr_post_score', a, None, 'median')), 1)}"
+               for a in arms}
+    measure = "IPSS-R score after treatment, mean (SD) / median"
+    model = {r.stat: r for r in records
+             if r.variable == "ipssr_post_score" and r.arm is None
+             and (r.level or "").startswith("arm[T.") and (r.method or "").startswith(
+                 "Linear regression")}
+    if "estimate" not in model:
+        return [SummaryRow("ipssr", measure, per_arm)]
+
+    def value(stat):
+        return model[stat].value if stat in model else None
+
+    return [SummaryRow("ipssr", measure, per_arm, effect="Difference adjusted for baseline",
+                       estimate=value("estimate"), conf_low=value("conf_low"),
+                       conf_high=value("conf_high"), p_value=value("p_value"),
+                       test=(model["estimate"].method or "").split(";")[0])]

@@ -1,0 +1,151 @@
+"""The ``os`` figure: Kaplan-Meier curves by arm with the numbers at risk beneath.
+
+Drawn from the endpoint's figure data (``data["km"]``: the survfit curve per arm and the
+numbers at risk on the risk-table grid) and its records (log-rank p, hazard ratio, landmark
+survival); nothing is computed here. Formatting only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mdsrs_core.report.formatting import fmt_num, fmt_pct
+from mdsrs_core.report.style import GREY, arm_colors, figure_style, new_figure, p_text
+
+TITLE = "Overall survival by arm (Kaplan-Meier)"
+X_LABEL = "Months since start of treatment"
+Y_LABEL = "Overall survival"
+
+
+def _by(records) -> dict[tuple, Any]:
+    return {(r.variable, r.arm, r.level, r.stat): r for r in records}
+
+
+def _arms(records, km) -> list[str]:
+    """Arms in the records' order (the reference first), then any others of the data."""
+    arms = [r.arm for r in records if r.variable == "os" and r.stat == "N" and r.arm]
+    return list(dict.fromkeys([*arms, *km["arms"]]))
+
+
+def logrank_text(by) -> str | None:
+    """``Log-rank p = 0.019`` from the log-rank record (``Stratified log-rank`` when so)."""
+    p = by.get(("os_logrank", None, None, "p_value"))
+    if p is None:
+        return None
+    name = "Stratified log-rank" if (p.method or "").startswith("Stratified") else "Log-rank"
+    return f"{name} {p_text(p.value)}"
+
+
+def hazard_ratio_text(by) -> str | None:
+    """``HR lenalidomide vs thalidomide 0.38 (95% CI 0.16-0.88)`` from the Cox records."""
+    arm_terms = [k[2] for k in by if k[0] == "os_cox" and k[3] == "estimate"
+                 and str(k[2]).startswith("arm[T.")]
+    if not arm_terms:
+        return None
+    term = arm_terms[0]
+    est = by[("os_cox", None, term, "estimate")]
+    low = by[("os_cox", None, term, "conf_low")].value
+    high = by[("os_cox", None, term, "conf_high")].value
+    level = re.search(r"(\d+(?:\.\d+)?)% CI", est.method or "")
+    what = (est.label or "").replace("Hazard ratio, ", "")
+    others = [k[2] for k in by if k[0] == "os_cox" and k[3] == "estimate"
+              and not str(k[2]).startswith("arm[")]
+    adjusted = f", adjusted for {', '.join(others)}" if others else ""
+    return (f"HR {what}{adjusted}: {fmt_num(est.value, 2)} "
+            f"({level.group(1) if level else '95'}% CI {fmt_num(low, 2)}\u2013"
+            f"{fmt_num(high, 2)})")
+
+
+def _landmark(by, arms, landmark) -> list[tuple[str, float]]:
+    """(arm, survival) at the landmark for the arms whose record exists."""
+    level = f"{landmark:g}"
+    out = []
+    for arm in arms:
+        r = by.get(("os_km", arm, level, "surv"))
+        if r is not None and r.value is not None:
+            out.append((arm, r.value))
+    return out
+
+
+def _curves(ax, km, arms, colors, confidence_bands):
+    for arm in arms:
+        c = km["arms"].get(arm)
+        if c is None:
+            continue
+        time, surv = [0.0, *c["time"]], [1.0, *c["surv"]]
+        ax.step(time, surv, where="post", color=colors[arm], label=arm, lw=1.6)
+        if confidence_bands:
+            ax.fill_between(time, [1.0, *c["conf_low"]], [1.0, *c["conf_high"]], step="post",
+                            color=colors[arm], alpha=0.12, lw=0)
+        cens = [(t, s) for t, s, k in zip(c["time"], c["surv"], c["n_censor"], strict=True)
+                if k > 0]
+        if cens:
+            ax.plot([t for t, _ in cens], [s for _, s in cens], ls="none", marker="|",
+                    ms=6, mew=1.0, color=colors[arm])
+
+
+def _risk_table(ax, km, arms, colors):
+    risk = km["risk_table"]
+    times = risk["times"]
+    rows = [a for a in arms if a in risk["n_risk"]]
+    for i, arm in enumerate(rows):
+        for t, n in zip(times, risk["n_risk"][arm], strict=True):
+            ax.text(t, i, str(n), ha="center", va="center", fontsize=8.5, color=colors[arm],
+                    gid="risk")
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_yticks(range(len(rows)), labels=rows)
+    for label, arm in zip(ax.get_yticklabels(), rows, strict=True):
+        label.set_color(colors[arm])
+    ax.tick_params(axis="y", length=0, pad=14)
+    ax.tick_params(axis="x", length=0, labelbottom=False)
+    for side in ("left", "bottom", "top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("Number at risk", fontsize=9, loc="left", pad=2)
+
+
+def km_figure(records, km: Mapping[str, Any], *, landmark: float | None = 60,
+              confidence_bands: bool = False):
+    """The Kaplan-Meier figure with the numbers-at-risk table; ``landmark`` (months) is
+    marked with its survival records when they exist (``None``: not marked)."""
+    by = _by(records)
+    arms = _arms(records, km)
+    colors = arm_colors(arms)
+    times = km["risk_table"]["times"]
+    with figure_style():
+        fig = new_figure(6.5, 4.8)
+        fig.set_label(TITLE)
+        grid = fig.add_gridspec(2, 1, height_ratios=[4, 0.3 + 0.25 * len(arms)])
+        ax = fig.add_subplot(grid[0])
+        table = fig.add_subplot(grid[1], sharex=ax)
+        _curves(ax, km, arms, colors, confidence_bands)
+        ax.set_ylim(0, 1.02)
+        ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        ax.set_ylabel(Y_LABEL)
+        ax.set_xlabel(X_LABEL)
+        ax.set_xticks(times)
+        last = max([*times, *(max(c["time"], default=0) for c in km["arms"].values())])
+        ax.set_xlim(0, last * 1.02 if last else 1)
+        marked = _landmark(by, arms, landmark) if landmark is not None else []
+        if marked:
+            ax.axvline(landmark, color=GREY, lw=0.8, ls=":")
+            text = ", ".join(f"{a} {fmt_pct(s)}" for a, s in marked)
+            ax.text(landmark, 1.01, f" {landmark:g} months: {text}", color=GREY, fontsize=8,
+                    va="top", ha="left")
+        lines = [t for t in (logrank_text(by), hazard_ratio_text(by)) if t]
+        if lines:
+            ax.text(0.98, 0.03, "\n".join(lines), transform=ax.transAxes, ha="right",
+                    va="bottom", fontsize=9, gid="stats")
+        ax.legend(loc="lower left")
+        _risk_table(table, km, arms, colors)
+    return fig
+
+
+def os_figures(records, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``{title: Figure}``; empty when there is no curve (e.g. no deaths)."""
+    records = [r for r in records if r.endpoint == "os"]
+    km = data.get("km") if data else None
+    if not km or not km.get("arms"):
+        return {}
+    return {TITLE: km_figure(records, km)}

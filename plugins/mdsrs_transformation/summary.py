@@ -1,0 +1,51 @@
+"""The ``aml`` rows of the report's summary table, formatted from records only."""
+
+from __future__ import annotations
+
+from mdsrs_core.endpoint import SummaryRow
+from mdsrs_core.report.formatting import fmt_pct
+
+
+def _value(by, *key):
+    r = by.get(key)
+    return None if r is None else r.value
+
+
+def aml_summary(records) -> list[SummaryRow]:
+    """The crude transformation rate per arm (odds ratio, the test gtsummary's rule chose)
+    and the cumulative incidence at the last landmark (Fine-Gray subdistribution hazard
+    ratio, Gray's test)."""
+    by = {(r.variable, r.arm, r.level, r.stat): r for r in records}
+    arms = list(dict.fromkeys(r.arm for r in records if r.variable == "aml" and r.stat == "N"
+                              and r.arm is not None))
+    if len(arms) != 2:
+        return []
+    term = f"arm[T.{arms[1]}]"
+    rows = []
+    chosen = by.get(("aml", None, "chosen_test", "p_value"))
+    estimate = _value(by, "aml", None, term, "estimate")
+    rows.append(SummaryRow(
+        "aml", "Transformation to AML, n/N (%)",
+        {a: f"{_value(by, 'aml', a, None, 'n')}/{_value(by, 'aml', a, None, 'N')} "
+            f"({fmt_pct(_value(by, 'aml', a, None, 'p'))})" for a in arms},
+        effect="Odds ratio (logistic regression)" if estimate is not None else None,
+        estimate=estimate, conf_low=_value(by, "aml", None, term, "conf_low"),
+        conf_high=_value(by, "aml", None, term, "conf_high"), ratio=True,
+        p_value=None if chosen is None else chosen.value,
+        test=None if chosen is None else chosen.method))
+    levels = {r.level for r in records if r.variable == "aml_cif" and r.arm is not None
+              and r.stat == "estimate"}
+    if not levels:
+        return rows
+    last = max(levels, key=float)
+    gray = by.get(("aml_cif", None, "gray_test", "p_value"))
+    shr = _value(by, "aml_subdistribution", None, term, "estimate")
+    rows.append(SummaryRow(
+        "aml", f"Cumulative incidence of AML at {last} months",
+        {a: fmt_pct(_value(by, "aml_cif", a, last, "estimate")) for a in arms},
+        effect="Subdistribution hazard ratio (Fine-Gray)" if shr is not None else None,
+        estimate=shr, conf_low=_value(by, "aml_subdistribution", None, term, "conf_low"),
+        conf_high=_value(by, "aml_subdistribution", None, term, "conf_high"), ratio=True,
+        p_value=None if gray is None else gray.value,
+        test=None if gray is None else gray.method))
+    return rows
