@@ -23,7 +23,7 @@ sensitivity panel: the shared engine of the ``response`` and ``aml`` endpoints.
   ``robust`` (True when every defined test gives the same conclusion).
 
 Every record has ``variable = outcome``; per-arm records carry ``arm``, the others
-``arm=None``.
+``arm=None``. :func:`summary_row` formats them into the report's summary-table row.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import pandas as pd
 
 from mdsrs_core.errors import ModelError
 
-__all__ = ["compare_binary", "CI_METHODS", "format_p"]
+__all__ = ["compare_binary", "CI_METHODS", "format_p", "summary_row"]
 
 CI_METHODS = {
     "clopper-pearson": "Clopper-Pearson exact interval (binom.test)",
@@ -285,3 +285,52 @@ def compare_binary(result: Any, data: pd.DataFrame, outcome: str, *, arms: list[
     result.add(outcome, "robust", robust, level="conclusion", label=label,
                method="every defined test of the panel gives the same conclusion", n=n_all)
     result.note(f"{label}: {sentence}")
+
+
+_PANEL_NAMES = {"fisher": "Fisher's exact", "yates": "Yates' chi-square",
+                "pearson": "Pearson's chi-square", "lrt": "likelihood-ratio test"}
+
+
+def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
+    """The summary-table row of a :func:`compare_binary` comparison (formatting only):
+    events/patients (%) per arm, the odds ratio, the chosen test's p-value -- and, when the
+    conclusion at alpha changes between the tests of the sensitivity panel, the tests that
+    disagree with the chosen one, with their p-values, in the test cell."""
+    from mdsrs_core.endpoint import SummaryRow
+    from mdsrs_core.records import RecordIndex
+    from mdsrs_core.report.formatting import fmt_p, fmt_pct
+
+    index = RecordIndex(records)
+    arms = index.arms(outcome)
+    chosen = index.get(outcome, None, "chosen_test", "p_value")
+    if len(arms) != 2:
+        return None
+    term = f"arm[T.{arms[1]}]"
+    estimate = index.value(outcome, None, term, "estimate")
+    test = None if chosen is None else chosen.method
+    if chosen is not None and index.value(outcome, None, "conclusion", "robust") is False:
+        chosen_sig = chosen.value is not None and chosen.value < _alpha(index, outcome)
+        others = [f"{name} p {_p_text(fmt_p(index.value(outcome, None, key, 'p_value')))}"
+                  for key, name in _PANEL_NAMES.items()
+                  if index.value(outcome, None, key, "significant") is (not chosen_sig)]
+        if others:
+            test += f"; conclusion depends on the test ({', '.join(others)})"
+    return SummaryRow(
+        endpoint, measure,
+        {a: f"{index.value(outcome, a, None, 'n')}/{index.value(outcome, a, None, 'N')} "
+            f"({fmt_pct(index.value(outcome, a, None, 'p'))})" for a in arms},
+        effect="Odds ratio (logistic regression)" if estimate is not None else None,
+        estimate=estimate, conf_low=index.value(outcome, None, term, "conf_low"),
+        conf_high=index.value(outcome, None, term, "conf_high"), ratio=True,
+        p_value=None if chosen is None else chosen.value, test=test)
+
+
+def _p_text(formatted: str) -> str:
+    return formatted if formatted.startswith("<") else f"= {formatted}"
+
+
+def _alpha(index, outcome: str) -> float:
+    """The alpha the panel's "significant" records were judged at (their method text)."""
+    r = index.get(outcome, None, "fisher", "significant")
+    text = (r.method or "") if r is not None else ""
+    return float(text.rsplit("=", 1)[-1]) if "=" in text else 0.05

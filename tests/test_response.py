@@ -239,3 +239,14 @@ def test_lab_endpoint_excludes_patients_without_cytopenia():
                         frame.loc[3, "patient_id"]: NO_CYTOPENIA}
     assert sum(result.n_analysed.values()) == 60
     assert any("8-week" in n for n in result.notes)
+
+
+def test_summary_row_shows_that_the_conclusion_depends_on_the_test():
+    result = run(load_example(), only="response")
+    own = [r for r in result.records if r.endpoint == "response"]
+    (row,) = result["response"].endpoint.summary(own)
+    assert row.per_arm == {"thalidomide": "9/38 (23.7%)", "lenalidomide": "12/24 (50.0%)"}
+    assert row.test == ("Pearson's Chi-squared test; conclusion depends on the test (Fisher's "
+                        "exact p = 0.053, Yates' chi-square p = 0.063)")
+    chosen = next(r for r in own if r.level == "chosen_test" and r.stat == "p_value")
+    assert row.p_value == chosen.value

@@ -52,17 +52,23 @@ def _cohort_line(result: RunResult) -> str:
     return f"Cohort {c.source}: {c.n} patients ({arms}); reference arm: {c.reference}."
 
 
-def render_text(result: RunResult, *, main_tables_only: bool = True) -> str:
-    """The terminal summary: the cohort, each endpoint's status, then each main table."""
+def render_text(result: RunResult) -> str:
+    """The terminal summary: the cohort, each endpoint's status, the summary table of the
+    between-arm comparisons and Table 1 (every other table is in the report)."""
+    from .summary_table import summary_rows, summary_table
+
     arms = " / ".join(result.cohort.arms)
     out = [_cohort_line(result), *[f"Note: {n}" for n in result.cohort.notes], "",
            text_table(["endpoint", "status", f"analysed ({arms})", "note"], status_rows(result))]
     for p in result.plugin_failures:
         out.append(f"plugin '{p.name}' failed to load: {p.error}")
+    rows, _notes = summary_rows(result)
+    if rows:
+        table = summary_table(result, rows)
+        out += ["", table.title, text_table(table.header, table.rows)]
     for o, tables in _tables(result):
-        for i, (title, frame) in enumerate(tables.items()):
-            if main_tables_only and i > 0:
-                break
-            header, rows = _frame_rows(frame)
-            out += ["", f"{o.title}: {title}", text_table(header, rows)]
+        if o.name == "baseline":
+            for title, frame in tables.items():
+                header, rows_ = _frame_rows(frame)
+                out += ["", f"{o.title}: {title}", text_table(header, rows_)]
     return "\n".join(out) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mdsrs_core.binary_outcome import summary_row
 from mdsrs_core.endpoint import SummaryRow
 from mdsrs_core.report.formatting import fmt_pct
 
@@ -22,17 +23,9 @@ def aml_summary(records) -> list[SummaryRow]:
         return []
     term = f"arm[T.{arms[1]}]"
     rows = []
-    chosen = by.get(("aml", None, "chosen_test", "p_value"))
-    estimate = _value(by, "aml", None, term, "estimate")
-    rows.append(SummaryRow(
-        "aml", "Transformation to AML, n/N (%)",
-        {a: f"{_value(by, 'aml', a, None, 'n')}/{_value(by, 'aml', a, None, 'N')} "
-            f"({fmt_pct(_value(by, 'aml', a, None, 'p'))})" for a in arms},
-        effect="Odds ratio (logistic regression)" if estimate is not None else None,
-        estimate=estimate, conf_low=_value(by, "aml", None, term, "conf_low"),
-        conf_high=_value(by, "aml", None, term, "conf_high"), ratio=True,
-        p_value=None if chosen is None else chosen.value,
-        test=None if chosen is None else chosen.method))
+    crude = summary_row(records, "aml", endpoint="aml", measure="Transformation to AML, n/N (%)")
+    if crude is not None:
+        rows.append(crude)
     levels = {r.level for r in records if r.variable == "aml_cif" and r.arm is not None
               and r.stat == "estimate"}
     if not levels:
