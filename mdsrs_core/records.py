@@ -113,6 +113,13 @@ class RecordIndex:
         for r in records:
             self._by.setdefault((r.variable, r.arm, r.level, r.stat), []).append(r)
 
+    def __iter__(self):
+        """The keys ``(variable, arm, level, stat)``, in record order."""
+        return iter(self._by)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by
+
     def get(self, variable: str, arm: str | None, level: str | None, stat: str,
             method: str | None = None) -> Record | None:
         """The record with this key (and ``method``, when given), or ``None``."""

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num
 from mdsrs_core.report.style import LIGHT_GREY, figure_style, new_figure, ordinal_colors, p_text
 
@@ -21,17 +22,6 @@ GRADE_WORDS = {0: "Grade 0 (none)", 1: "Grade 1", 2: "Grade 2", 3: "Grade 3", 4:
                5: "Grade 5 (death)"}
 #: a segment below this proportion is too thin for its count to be printed in it
 _LABEL_MIN = 0.05
-
-
-def _by(records) -> dict[tuple, Any]:
-    return {(r.variable, r.arm, r.level, r.stat): r for r in records}
-
-
-def _value(by, *key):
-    r = by.get(key)
-    if r is None or r.value is None or r.value != r.value:
-        return None
-    return r.value
 
 
 def _arms(records) -> list[str]:
@@ -45,8 +35,8 @@ def odds_ratio_text(by, reference: str | None = None) -> str | None:
              and str(k[2]).startswith("arm[T.")]
     if not terms:
         return None
-    est = by[("ae_max_grade", None, terms[0], "estimate")]
-    low, high, p = (_value(by, "ae_max_grade", None, terms[0], s)
+    est = by.get("ae_max_grade", None, terms[0], "estimate")
+    low, high, p = (by.value("ae_max_grade", None, terms[0], s)
                     for s in ("conf_low", "conf_high", "p_value"))
     level = re.search(r"(\d+(?:\.\d+)?)% CI", est.method or "")
     arm = terms[0][len("arm[T."):-1] + (f" vs {reference}" if reference else "")
@@ -56,7 +46,7 @@ def odds_ratio_text(by, reference: str | None = None) -> str | None:
 
 
 def wilcoxon_text(by) -> str | None:
-    p = by.get(("ae_max_grade", None, None, "p_value"))
+    p = by.get("ae_max_grade", None, None, "p_value")
     return None if p is None or p.value is None else f"Wilcoxon rank-sum {p_text(p.value)}"
 
 
@@ -67,7 +57,7 @@ def _contrast(hex_color: str) -> str:
 
 def grade_figure(records):
     """Stacked bars of the worst grade, one bar per arm, grade 0 at the bottom."""
-    by = _by(records)
+    by = RecordIndex(records)
     arms = _arms(records)
     colors = [LIGHT_GREY, *ordinal_colors(len(GRADES) - 1)]  # grade 0: no adverse event
     with figure_style():
@@ -78,18 +68,18 @@ def grade_figure(records):
         ax = fig.add_subplot()
         bottoms = [0.0] * len(arms)
         for grade, color in zip(GRADES, colors, strict=True):
-            heights = [_value(by, "ae_max_grade", a, str(grade), "p") or 0.0 for a in arms]
+            heights = [by.value("ae_max_grade", a, str(grade), "p") or 0.0 for a in arms]
             bars = ax.bar(range(len(arms)), heights, 0.6, bottom=bottoms, color=color,
                           edgecolor="white", linewidth=0.6, label=GRADE_WORDS[grade],
                           gid=f"grade-{grade}")
             for bar, arm, h in zip(bars, arms, heights, strict=True):
-                n = _value(by, "ae_max_grade", arm, str(grade), "n")
+                n = by.value("ae_max_grade", arm, str(grade), "n")
                 if n and h >= _LABEL_MIN:
                     ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + h / 2, str(n),
                             ha="center", va="center", fontsize=8, color=_contrast(color))
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         ax.set_xticks(range(len(arms)),
-                      labels=[f"{a}\n(N = {_value(by, 'ae_max_grade', a, None, 'N')})"
+                      labels=[f"{a}\n(N = {by.value('ae_max_grade', a, None, 'N')})"
                               for a in arms])
         ax.set_xlim(-0.6, len(arms) - 0.4)
         ax.set_ylim(0, 1)
@@ -107,7 +97,7 @@ def grade_figure(records):
 def adverse_event_figures(records, data: Mapping[str, Any]) -> dict[str, Any]:
     """``{title: Figure}``; empty when no arm has a patient analysed."""
     records = [r for r in records if r.endpoint == "adverse_events"]
-    by = _by(records)
-    if not any(_value(by, "ae_max_grade", a, None, "N") for a in _arms(records)):
+    by = RecordIndex(records)
+    if not any(by.value("ae_max_grade", a, None, "N") for a in _arms(records)):
         return {}
     return {TITLE: grade_figure(records)}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from mdsrs_core.endpoint import SummaryRow
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
 
 
 def _np(by, variable, arm, level) -> str:
-    n, p = by.get((variable, arm, level, "n")), by.get((variable, arm, level, "p"))
+    n, p = by.get(variable, arm, level, "n"), by.get(variable, arm, level, "p")
     if n is None:
         return "NA"
     return f"{n.value} ({fmt_pct(p.value)})" if p is not None else str(n.value)
@@ -16,7 +17,7 @@ def _np(by, variable, arm, level) -> str:
 def adverse_events_summary(records) -> list[SummaryRow]:
     """Worst grade 1-2 and >= 3 per arm with the proportional-odds (cumulative) odds ratio;
     grade >= 3 incidence with Fisher's exact test."""
-    by = {(r.variable, r.arm, r.level, r.stat): r for r in records}
+    by = RecordIndex(records)
     arms = list(dict.fromkeys(r.arm for r in records if r.variable == "ae_max_grade"
                               and r.stat == "N" and r.arm is not None))
     if not arms:
@@ -45,9 +46,9 @@ def adverse_events_summary(records) -> list[SummaryRow]:
         est = fisher.get("estimate")
         rows.append(SummaryRow(
             "adverse_events", "Worst adverse-event grade >= 3, n/N (%)",
-            {a: f"{by[('ae_grade_ge3', a, None, 'n')].value}/"
-                f"{by[('ae_grade_ge3', a, None, 'N')].value} "
-                f"({fmt_pct(by[('ae_grade_ge3', a, None, 'p')].value)})" for a in arms},
+            {a: f"{by.get('ae_grade_ge3', a, None, 'n').value}/"
+                f"{by.get('ae_grade_ge3', a, None, 'N').value} "
+                f"({fmt_pct(by.get('ae_grade_ge3', a, None, 'p').value)})" for a in arms},
             effect="Odds ratio (conditional MLE)" if est is not None else None,
             estimate=None if est is None else est.value,
             conf_low=getattr(fisher.get("conf_low"), "value", None),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.style import GREY, arm_colors, figure_style, new_figure, p_text
 
 from .compute import PAIRED
@@ -21,17 +22,6 @@ TITLE = "Blood counts before and after treatment by arm"
 _GAP = 2.6
 
 
-def _by(records) -> dict[tuple, Any]:
-    return {(r.variable, r.arm, r.level, r.stat): r for r in records}
-
-
-def _value(by, *key):
-    r = by.get(key)
-    if r is None or r.value is None or r.value != r.value:
-        return None
-    return r.value
-
-
 def _arms(records, data) -> list[str]:
     arms = [r.arm for r in records if r.variable in LABS and r.stat == "n_analysed" and r.arm]
     for lab in LABS:
@@ -40,14 +30,14 @@ def _arms(records, data) -> list[str]:
 
 
 def paired_text(by, lab, arm) -> str | None:
-    p = _value(by, f"{lab}_change", arm, PAIRED, "p_value")
+    p = by.value(f"{lab}_change", arm, PAIRED, "p_value")
     return None if p is None else f"paired t {p_text(p)}"
 
 
 def ancova_text(by, lab, arms) -> str | None:
     if len(arms) < 2:
         return None
-    p = _value(by, lab, None, f"arm[T.{arms[1]}]", "p_value")
+    p = by.value(lab, None, f"arm[T.{arms[1]}]", "p_value")
     return None if p is None else f"ANCOVA {p_text(p)}"
 
 
@@ -59,8 +49,8 @@ def _panel(ax, by, lab, values, arms, colors):
         for b, p in zip(pairs.get("base", []), pairs.get("post", []), strict=True):
             ax.plot([x0, x0 + 1], [b, p], color=colors[arm], alpha=0.3, lw=0.7,
                     marker="o", ms=2.2, mew=0)
-        mean = (_value(by, f"{lab}_base", arm, None, "mean"),
-                _value(by, f"{lab}_post", arm, None, "mean"))
+        mean = (by.value(f"{lab}_base", arm, None, "mean"),
+                by.value(f"{lab}_post", arm, None, "mean"))
         if None not in mean:
             ax.plot([x0, x0 + 1], mean, color=colors[arm], lw=2.4, marker="o", ms=6,
                     mec="white", mew=0.8, zorder=5, gid=f"mean-{arm}")
@@ -86,7 +76,7 @@ def _panel(ax, by, lab, values, arms, colors):
 
 def labs_figure(records, data: Mapping[str, Any]):
     """One panel per lab of the figure data, side by side."""
-    by = _by(records)
+    by = RecordIndex(records)
     labs = [lab for lab in LABS if data.get(lab)]
     arms = _arms(records, data)
     colors = arm_colors(arms)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mdsrs_core.endpoint import SummaryRow
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num
 
 from .endpoint import LABS
@@ -13,15 +14,10 @@ def _digits(value) -> int:
     return 0 if v >= 100 else 1 if v >= 3 else 2
 
 
-def _value(by, *key):
-    r = by.get(key)
-    return None if r is None else r.value
-
-
 def hematology_summary(records) -> list[SummaryRow]:
     """Per lab: the value after treatment per arm (mean (SD) / median) and the ANCOVA
     difference adjusted for the value before treatment, with its interval and p-value."""
-    by = {(r.variable, r.arm, r.level, r.stat): r for r in records}
+    by = RecordIndex(records)
     rows = []
     for lab, (short, _label, unit) in LABS.items():
         if (lab, None, None, "n_analysed") not in by:
@@ -29,10 +25,10 @@ def hematology_summary(records) -> list[SummaryRow]:
         post = f"{lab}_post"
         arms = list(dict.fromkeys(r.arm for r in records if r.variable == lab
                                   and r.stat == "n_analysed" and r.arm is not None))
-        d = _digits(_value(by, f"{lab}_base", arms[0], None, "median") if arms else 0)
-        per_arm = {a: f"{fmt_num(_value(by, post, a, None, 'mean'), d)} "
-                      f"({fmt_num(_value(by, post, a, None, 'sd'), d)}) / "
-                      f"{fmt_num(_value(by, post, a, None, 'median'), d)}" for a in arms}
+        d = _digits(by.value(f"{lab}_base", arms[0], None, "median") if arms else 0)
+        per_arm = {a: f"{fmt_num(by.value(post, a, None, 'mean'), d)} "
+                      f"({fmt_num(by.value(post, a, None, 'sd'), d)}) / "
+                      f"{fmt_num(by.value(post, a, None, 'median'), d)}" for a in arms}
         term = next((r for r in records if r.variable == lab and r.arm is None
                      and r.stat == "estimate" and (r.level or "").startswith("arm[T.")
                      and ":" not in r.level), None)
@@ -43,7 +39,7 @@ def hematology_summary(records) -> list[SummaryRow]:
         key = (lab, None, term.level)
         rows.append(SummaryRow(
             "hematology", measure, per_arm, effect="Difference adjusted for baseline",
-            estimate=term.value, conf_low=_value(by, *key, "conf_low"),
-            conf_high=_value(by, *key, "conf_high"), p_value=_value(by, *key, "p_value"),
+            estimate=term.value, conf_low=by.value(*key, "conf_low"),
+            conf_high=by.value(*key, "conf_high"), p_value=by.value(*key, "p_value"),
             test=(term.method or "ANCOVA").split(";")[0]))
     return rows

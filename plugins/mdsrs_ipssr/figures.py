@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
 from mdsrs_core.report.style import GREY, figure_style, new_figure
 
@@ -21,17 +22,6 @@ TITLE = "Shift of the IPSS-R risk category from before to after treatment by arm
 _CMAP = "Blues"
 
 
-def _by(records) -> dict[tuple, Any]:
-    return {(r.variable, r.arm, r.level, r.stat): r for r in records}
-
-
-def _value(by, *key):
-    r = by.get(key)
-    if r is None or r.value is None or r.value != r.value:
-        return None
-    return r.value
-
-
 def _arms(records) -> list[str]:
     return list(dict.fromkeys(r.arm for r in records if r.variable == "ipssr_base_category"
                               and r.stat == "N" and r.arm is not None))
@@ -39,7 +29,7 @@ def _arms(records) -> list[str]:
 
 def shift_counts(by, arm) -> list[list[int]]:
     """The shift table of ``arm`` from its records: rows before, columns after."""
-    return [[_value(by, "ipssr_shift", arm, f"{b} -> {a}", "n") or 0 for a in CATEGORIES]
+    return [[by.value("ipssr_shift", arm, f"{b} -> {a}", "n") or 0 for a in CATEGORIES]
             for b in CATEGORIES]
 
 
@@ -47,8 +37,8 @@ def change_text(by, arm) -> str:
     """``Improved 5 (20.8%) · Unchanged ... · Worsened ...`` from the change records."""
     parts = []
     for level in CHANGE_LEVELS:
-        n = _value(by, "ipssr_category_change", arm, level, "n")
-        p = _value(by, "ipssr_category_change", arm, level, "p")
+        n = by.value("ipssr_category_change", arm, level, "n")
+        p = by.value("ipssr_category_change", arm, level, "p")
         parts.append(f"{level.capitalize()} {n} ({fmt_pct(p)})")
     return ", ".join(parts)
 
@@ -72,14 +62,14 @@ def _panel(ax, by, arm, counts, norm, cmap):
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_xlabel("IPSS-R category after treatment")
-    n_arm = _value(by, "ipssr_base_category", arm, None, "N")
+    n_arm = by.value("ipssr_base_category", arm, None, "N")
     ax.set_title(f"{arm} (N = {n_arm})", loc="center")
     ax.text(0.5, -0.42, change_text(by, arm), transform=ax.transAxes, ha="center",
             va="top", fontsize=8, gid="change")
 
 
 def shift_figure(records):
-    by = _by(records)
+    by = RecordIndex(records)
     arms = _arms(records)
     tables = {arm: shift_counts(by, arm) for arm in arms}
     with figure_style():
@@ -110,7 +100,7 @@ def shift_figure(records):
 def ipssr_figures(records, data: Mapping[str, Any]) -> dict[str, Any]:
     """``{title: Figure}``; empty when no patient has both scores."""
     records = [r for r in records if r.endpoint == "ipssr"]
-    by = _by(records)
-    if not any(_value(by, "ipssr_base_category", a, None, "N") for a in _arms(records)):
+    by = RecordIndex(records)
+    if not any(by.value("ipssr_base_category", a, None, "N") for a in _arms(records)):
         return {}
     return {TITLE: shift_figure(records)}

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from mdsrs_core.endpoint import SummaryRow
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num
 
 
 def ipssr_summary(records) -> list[SummaryRow]:
     """The IPSS-R score after treatment per arm (mean (SD) / median) and the ANCOVA
     difference adjusted for the score before treatment."""
-    by = {(r.variable, r.arm, r.level, r.stat): r.value for r in records
-          if r.variable == "ipssr_post_score" and r.arm is not None}
-    arms = list(dict.fromkeys(k[1] for k in by))
+    by = RecordIndex(records)
+    arms = by.arms("ipssr_post_score", stat="mean")
     if not arms:
         return []
-    per_arm = {a: f"{fmt_num(by.get(('ipssr_post_score', a, None, 'mean')), 2)} "
-                  f"({fmt_num(by.get(('ipssr_post_score', a, None, 'sd')), 2)}) / "
-                  f"{fmt_num(by.get(('ipssr_post_score', a, None, 'median')), 1)}"
+    per_arm = {a: f"{fmt_num(by.value('ipssr_post_score', a, None, 'mean'), 2)} "
+                  f"({fmt_num(by.value('ipssr_post_score', a, None, 'sd'), 2)}) / "
+                  f"{fmt_num(by.value('ipssr_post_score', a, None, 'median'), 1)}"
                for a in arms}
     measure = "IPSS-R score after treatment, mean (SD) / median"
     model = {r.stat: r for r in records

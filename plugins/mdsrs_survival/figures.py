@@ -11,16 +11,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num, fmt_pct
 from mdsrs_core.report.style import GREY, arm_colors, figure_style, new_figure, p_text
 
 TITLE = "Overall survival by arm (Kaplan-Meier)"
 X_LABEL = "Months since start of treatment"
 Y_LABEL = "Overall survival"
-
-
-def _by(records) -> dict[tuple, Any]:
-    return {(r.variable, r.arm, r.level, r.stat): r for r in records}
 
 
 def _arms(records, km) -> list[str]:
@@ -31,7 +28,7 @@ def _arms(records, km) -> list[str]:
 
 def logrank_text(by) -> str | None:
     """``Log-rank p = 0.019`` from the log-rank record (``Stratified log-rank`` when so)."""
-    p = by.get(("os_logrank", None, None, "p_value"))
+    p = by.get("os_logrank", None, None, "p_value")
     if p is None:
         return None
     name = "Stratified log-rank" if (p.method or "").startswith("Stratified") else "Log-rank"
@@ -45,9 +42,9 @@ def hazard_ratio_text(by) -> str | None:
     if not arm_terms:
         return None
     term = arm_terms[0]
-    est = by[("os_cox", None, term, "estimate")]
-    low = by[("os_cox", None, term, "conf_low")].value
-    high = by[("os_cox", None, term, "conf_high")].value
+    est = by.get("os_cox", None, term, "estimate")
+    low = by.get("os_cox", None, term, "conf_low").value
+    high = by.get("os_cox", None, term, "conf_high").value
     level = re.search(r"(\d+(?:\.\d+)?)% CI", est.method or "")
     what = (est.label or "").replace("Hazard ratio, ", "")
     others = [k[2] for k in by if k[0] == "os_cox" and k[3] == "estimate"
@@ -63,7 +60,7 @@ def _landmark(by, arms, landmark) -> list[tuple[str, float]]:
     level = f"{landmark:g}"
     out = []
     for arm in arms:
-        r = by.get(("os_km", arm, level, "surv"))
+        r = by.get("os_km", arm, level, "surv")
         if r is not None and r.value is not None:
             out.append((arm, r.value))
     return out
@@ -109,7 +106,7 @@ def km_figure(records, km: Mapping[str, Any], *, landmark: float | None = 60,
               confidence_bands: bool = False):
     """The Kaplan-Meier figure with the numbers-at-risk table; ``landmark`` (months) is
     marked with its survival records when they exist (``None``: not marked)."""
-    by = _by(records)
+    by = RecordIndex(records)
     arms = _arms(records, km)
     colors = arm_colors(arms)
     times = km["risk_table"]["times"]

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from mdsrs_core.endpoint import SummaryRow
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
-
-
-def _value(by, *key):
-    r = by.get(key)
-    return None if r is None else r.value
 
 
 def os_summary(records) -> list[SummaryRow]:
     """Kaplan-Meier overall survival at 60 months (or the last landmark) per arm, the Cox
     hazard ratio with its Wald interval and the log-rank p-value."""
-    by = {(r.variable, r.arm, r.level, r.stat): r for r in records}
+    by = RecordIndex(records)
     arms = list(dict.fromkeys(r.arm for r in records if r.variable == "os" and r.stat == "N"
                               and r.arm is not None))
     levels = [r.level for r in records if r.variable == "os_km" and r.stat == "surv"]
@@ -22,13 +18,13 @@ def os_summary(records) -> list[SummaryRow]:
         return []
     level = "60" if "60" in levels else max(levels, key=float)
     term = f"arm[T.{arms[1]}]"
-    hr = _value(by, "os_cox", None, term, "estimate")
-    logrank = by.get(("os_logrank", None, None, "p_value"))
+    hr = by.value("os_cox", None, term, "estimate")
+    logrank = by.get("os_logrank", None, None, "p_value")
     return [SummaryRow(
         "os", f"Overall survival at {level} months (Kaplan-Meier)",
-        {a: fmt_pct(_value(by, "os_km", a, level, "surv")) for a in arms},
+        {a: fmt_pct(by.value("os_km", a, level, "surv")) for a in arms},
         effect="Hazard ratio (Cox)" if hr is not None else None, estimate=hr,
-        conf_low=_value(by, "os_cox", None, term, "conf_low"),
-        conf_high=_value(by, "os_cox", None, term, "conf_high"), ratio=True,
+        conf_low=by.value("os_cox", None, term, "conf_low"),
+        conf_high=by.value("os_cox", None, term, "conf_high"), ratio=True,
         p_value=None if logrank is None else logrank.value,
         test=None if logrank is None else logrank.method)]

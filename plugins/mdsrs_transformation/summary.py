@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from mdsrs_core.binary_outcome import summary_row
 from mdsrs_core.endpoint import SummaryRow
+from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
-
-
-def _value(by, *key):
-    r = by.get(key)
-    return None if r is None else r.value
 
 
 def aml_summary(records) -> list[SummaryRow]:
     """The crude transformation rate per arm (odds ratio, the test gtsummary's rule chose)
     and the cumulative incidence at the last landmark (Fine-Gray subdistribution hazard
     ratio, Gray's test)."""
-    by = {(r.variable, r.arm, r.level, r.stat): r for r in records}
+    by = RecordIndex(records)
     arms = list(dict.fromkeys(r.arm for r in records if r.variable == "aml" and r.stat == "N"
                               and r.arm is not None))
     if len(arms) != 2:
@@ -31,14 +27,14 @@ def aml_summary(records) -> list[SummaryRow]:
     if not levels:
         return rows
     last = max(levels, key=float)
-    gray = by.get(("aml_cif", None, "gray_test", "p_value"))
-    shr = _value(by, "aml_subdistribution", None, term, "estimate")
+    gray = by.get("aml_cif", None, "gray_test", "p_value")
+    shr = by.value("aml_subdistribution", None, term, "estimate")
     rows.append(SummaryRow(
         "aml", f"Cumulative incidence of AML at {last} months",
-        {a: fmt_pct(_value(by, "aml_cif", a, last, "estimate")) for a in arms},
+        {a: fmt_pct(by.value("aml_cif", a, last, "estimate")) for a in arms},
         effect="Subdistribution hazard ratio (Fine-Gray)" if shr is not None else None,
-        estimate=shr, conf_low=_value(by, "aml_subdistribution", None, term, "conf_low"),
-        conf_high=_value(by, "aml_subdistribution", None, term, "conf_high"), ratio=True,
+        estimate=shr, conf_low=by.value("aml_subdistribution", None, term, "conf_low"),
+        conf_high=by.value("aml_subdistribution", None, term, "conf_high"), ratio=True,
         p_value=None if gray is None else gray.value,
         test=None if gray is None else gray.method))
     return rows
