@@ -111,11 +111,15 @@ def test_plugins_lists_baseline_as_builtin():
     assert row.split() == ["baseline", "0.1.0", "built-in", "ok", "baseline"]
 
 
-def test_results_json_is_byte_identical_between_runs(tmp_path):
-    invoke("run", "--only", "baseline", "--out", str(tmp_path / "1"))
-    invoke("run", "--only", "baseline", "--out", str(tmp_path / "2"))
-    assert (tmp_path / "1" / "results.json").read_bytes() == (
-        tmp_path / "2" / "results.json").read_bytes()
+def test_same_inputs_and_seed_give_byte_identical_output(tmp_path):
+    for run_dir in ("1", "2"):
+        out = invoke("run", "--seed", "20240101", "--out", str(tmp_path / run_dir))
+        assert out.exit_code == 0, out.output
+    for name in ("results.json", "report.md", "report.html"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+    records = json.loads((tmp_path / "1" / "results.json").read_text())
+    seed = [r["value"] for r in records if r["variable"] == "setting" and r["stat"] == "seed"]
+    assert seed == [20240101]
 
 
 def test_missing_study_file(tmp_path):

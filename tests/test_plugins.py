@@ -54,6 +54,7 @@ def test_plugins_lists_builtin_external_and_failed(site):
     assert lines["raises"][1:] == ["0.0.1", "external", "ok", "raises"]
     for name in ("broken_import", "invalid_endpoint", "unknown_hook"):
         assert lines[name][3] == "FAILED"
+    assert lines["malformed"][1:] == ["0.0.1", "external", "ok", "malformed"]
     assert ("plugin 'broken_import' (mdsrs_broken.import_error) could not be imported: "
             "ModuleNotFoundError: No module named 'mdsrs_missing_dependency' "
             "(at import_error.py:2)") in out.stdout
@@ -277,3 +278,20 @@ def test_endpoint_past_the_time_limit_is_failed_and_the_run_goes_on(frame):
                                       "0.2 s")
     assert result["good"].status == "ok"
     assert result.exit_code == 1
+
+
+def test_malformed_records_and_time_limit_through_entry_points(site, tmp_path):
+    out = mdsrs(site, "run", "--out", str(tmp_path), "--only", "baseline,malformed,hangs",
+                "--timeout", "2")
+    assert out.returncode == 1, out.stderr
+    records = json.loads((tmp_path / "results.json").read_text())
+    status = {r["endpoint"]: (r["value"], r["label"]) for r in records if r["stat"] == "status"}
+    assert status["baseline"][0] == "ok"
+    assert status["hangs"] == ("failed", "EndpointTimeout: did not finish within the time limit "
+                                         "of 2 s")
+    assert status["malformed"][0] == "failed"
+    assert status["malformed"][1].startswith("TypeError: analyze() returned a malformed record: "
+                                             "{'endpoint': 'malformed'")
+    report = (tmp_path / "report.md").read_text()
+    assert "did not finish within the time limit of 2 s" in report
+    assert "Endpoint 'hangs' failed: EndpointTimeout" in out.stderr
