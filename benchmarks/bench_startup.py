@@ -21,8 +21,9 @@ def median_seconds(args: list[str], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "mdsrs_core.cli", *args], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "mdsrs_core.cli", *args], check=True, capture_output=True
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 

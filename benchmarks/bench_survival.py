@@ -42,19 +42,22 @@ def synthetic_cohort(n: int, seed: int = SEED) -> pd.DataFrame:
     event_time = rng.exponential(1.0 / rate)
     censor_time = rng.uniform(1.0, 120.0, size=n)
     time = np.minimum(event_time, censor_time)
-    return pd.DataFrame({
-        "arm": arm,
-        "age": age,
-        "os_months": np.maximum(np.round(time, 1), 0.1),
-        "death": (event_time <= censor_time).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "arm": arm,
+            "age": age,
+            "os_months": np.maximum(np.round(time, 1), 0.1),
+            "death": (event_time <= censor_time).astype(int),
+        }
+    )
 
 
 def operations(data: pd.DataFrame) -> dict[str, object]:
     from mdsrs_core.models import coxph, survdiff, survfit
 
     cohort = data.assign(
-        arm=pd.Categorical(data["arm"], categories=["thalidomide", "lenalidomide"]))
+        arm=pd.Categorical(data["arm"], categories=["thalidomide", "lenalidomide"])
+    )
 
     def cox_fit():
         coxph("Surv(os_months, death) ~ arm + age", cohort).tidy()
@@ -92,8 +95,12 @@ def time_python(data: pd.DataFrame, repeats: int) -> dict[str, float]:
 def time_r(csv: Path, label: str, repeats: int) -> dict[str, float]:
     if shutil.which("Rscript") is None:
         return {}
-    res = subprocess.run(["Rscript", str(R_SCRIPT), str(csv), label, str(repeats)],
-                         capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        ["Rscript", str(R_SCRIPT), str(csv), label, str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     out = {}
     for line in res.stdout.splitlines():
         _, name, secs = line.split("\t")
@@ -105,9 +112,15 @@ def r_version() -> str:
     if shutil.which("Rscript") is None:
         return "R not available"
     res = subprocess.run(
-        ["Rscript", "-e", 'cat(R.version.string, "; survival", '
-         'as.character(packageVersion("survival")))'],
-        capture_output=True, text=True, check=True)
+        [
+            "Rscript",
+            "-e",
+            'cat(R.version.string, "; survival", as.character(packageVersion("survival")))',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return res.stdout.strip()
 
 
@@ -140,37 +153,39 @@ def main() -> None:
     import numpy  # noqa: F401 - versions for the record
     import scipy
 
-    text = "\n".join([
-        "# Survival models: mdsrs vs R",
-        "",
-        "Median wall time of repeated runs (one warm-up run first), in milliseconds.",
-        "R's `coxph` always computes the concordance, so the row `coxph(~ arm + age)` times",
-        "mdsrs's fit + `tidy()` + `glance()` (which computes it); the row \"without",
-        "concordance\" is the fit and `tidy()` alone (R has no such option).",
-        "The Cox fit itself (Newton-Raphson on cumulative sums over sorted risk sets) is",
-        "faster than R's; at 200,000 rows most of mdsrs's time is the concordance and its",
-        "jackknife standard error (vectorised merge counting, O(n log^2 n); R uses a",
-        "compiled O(n log n) balanced tree). On the 62-patient cohort both take milliseconds;",
-        "mdsrs's overhead there is the formula layer (patsy).",
-        "",
-        "| cohort | operation | mdsrs (ms) | R (ms) | mdsrs / R |",
-        "|---|---|---:|---:|---:|",
-        *rows,
-        "",
-        "Commands (from the repository root):",
-        "",
-        "```",
-        f"/work/venv/bin/python benchmarks/bench_survival.py --repeats {args.repeats} "
-        f"--rows {args.rows}",
-        "# which runs, for each cohort written to a temporary CSV:",
-        "Rscript benchmarks/bench_survival.R COHORT.csv LABEL REPEATS",
-        "```",
-        "",
-        f"Python {platform.python_version()}, numpy {np.__version__}, "
-        f"pandas {pd.__version__}, scipy {scipy.__version__}; {r_version()}; "
-        f"{platform.machine()} {platform.system()}.",
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# Survival models: mdsrs vs R",
+            "",
+            "Median wall time of repeated runs (one warm-up run first), in milliseconds.",
+            "R's `coxph` always computes the concordance, so the row `coxph(~ arm + age)` times",
+            "mdsrs's fit + `tidy()` + `glance()` (which computes it); the row \"without",
+            'concordance" is the fit and `tidy()` alone (R has no such option).',
+            "The Cox fit itself (Newton-Raphson on cumulative sums over sorted risk sets) is",
+            "faster than R's; at 200,000 rows most of mdsrs's time is the concordance and its",
+            "jackknife standard error (vectorised merge counting, O(n log^2 n); R uses a",
+            "compiled O(n log n) balanced tree). On the 62-patient cohort both take milliseconds;",
+            "mdsrs's overhead there is the formula layer (patsy).",
+            "",
+            "| cohort | operation | mdsrs (ms) | R (ms) | mdsrs / R |",
+            "|---|---|---:|---:|---:|",
+            *rows,
+            "",
+            "Commands (from the repository root):",
+            "",
+            "```",
+            f"/work/venv/bin/python benchmarks/bench_survival.py --repeats {args.repeats} "
+            f"--rows {args.rows}",
+            "# which runs, for each cohort written to a temporary CSV:",
+            "Rscript benchmarks/bench_survival.R COHORT.csv LABEL REPEATS",
+            "```",
+            "",
+            f"Python {platform.python_version()}, numpy {np.__version__}, "
+            f"pandas {pd.__version__}, scipy {scipy.__version__}; {r_version()}; "
+            f"{platform.machine()} {platform.system()}.",
+            "",
+        ]
+    )
     args.out.write_text(text)
     print(f"wrote {args.out}", file=sys.stderr)
 

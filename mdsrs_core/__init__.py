@@ -1,7 +1,7 @@
 """mdsrs core: the shared cohort, the endpoint-plugin interface, the runner and the models API.
 
 Public names (CONTRACT.md) are imported lazily so that ``mdsrs --help`` and
-``mdsrs plugins`` start without pandas, statsmodels or lifelines.
+``mdsrs plugins`` start without pandas, statsmodels or scipy.
 """
 
 from __future__ import annotations
@@ -11,8 +11,19 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
-    "Cohort", "CohortError", "Endpoint", "EndpointConfig", "EndpointResult", "MdsrsError",
-    "Record", "RunResult", "Study", "hookimpl", "load_example", "run", "__version__",
+    "Cohort",
+    "CohortError",
+    "Endpoint",
+    "EndpointConfig",
+    "EndpointResult",
+    "MdsrsError",
+    "Record",
+    "RunResult",
+    "Study",
+    "hookimpl",
+    "load_example",
+    "run",
+    "__version__",
 ]
 
 _LAZY = {

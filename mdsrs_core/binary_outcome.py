@@ -80,8 +80,8 @@ def _glm_lrt(full: Any, design: pd.DataFrame, y: np.ndarray) -> tuple[float, int
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = sm.GLM(y, reduced.to_numpy(dtype=float), family=sm.families.Binomial()).fit(
-            method="IRLS", maxiter=100, tol=1e-12, tol_criterion="params", atol=1e-12,
-            rtol=1e-12)
+            method="IRLS", maxiter=100, tol=1e-12, tol_criterion="params", atol=1e-12, rtol=1e-12
+        )
     return max(0.0, float(fit.deviance) - full.deviance), len(arm_cols)
 
 
@@ -98,9 +98,18 @@ def _firth_lrt(fit: Any) -> tuple[float, int]:
     return max(0.0, 2.0 * (fit.loglik - reduced)), len(arm_cols)
 
 
-def compare_binary(result: Any, data: pd.DataFrame, outcome: str, *, arms: list[str],
-                   alpha: float, formula: str, label: str,
-                   ci_method: str = "clopper-pearson", conf_level: float = 0.95) -> None:
+def compare_binary(
+    result: Any,
+    data: pd.DataFrame,
+    outcome: str,
+    *,
+    arms: list[str],
+    alpha: float,
+    formula: str,
+    label: str,
+    ci_method: str = "clopper-pearson",
+    conf_level: float = 0.95,
+) -> None:
     """Compare a 0/1 ``outcome`` between two arms; append records and notes to ``result``.
 
     ``data`` has ``patient_id``, ``arm`` (Categorical, reference first = ``arms[0]``),
@@ -146,18 +155,22 @@ def compare_binary(result: Any, data: pd.DataFrame, outcome: str, *, arms: list[
     (x0, n0), (x1, n1) = counts[ref], counts[trt]
     n_all = n0 + n1
     if x0 in (0, n0) or x1 in (0, n1):
-        which = [f"{'no' if x == 0 else 'every'} patient of {a} ({x}/{n})"
-                 for a, (x, n) in counts.items() if x in (0, n)]
-        result.note(f"{label}: the outcome occurs in {' and '.join(which)}; the proportions, "
-                    "difference and tests are defined, the odds ratio needs Firth's method.")
+        which = [
+            f"{'no' if x == 0 else 'every'} patient of {a} ({x}/{n})"
+            for a, (x, n) in counts.items()
+            if x in (0, n)
+        ]
+        result.note(
+            f"{label}: the outcome occurs in {' and '.join(which)}; the proportions, "
+            "difference and tests are defined, the odds ratio needs Firth's method."
+        )
 
     # ---------------------------------------------------------------- difference
     d, low, high = newcombe_diff(x1, n1, x0, n0, conf_level)
     method = f"{NEWCOMBE}, {pct}"
     dlabel = f"{label}: difference {trt} - {ref}"
     for stat, value in (("estimate", d), ("conf_low", low), ("conf_high", high)):
-        result.add(outcome, stat, value, level="difference", label=dlabel, method=method,
-                   n=n_all)
+        result.add(outcome, stat, value, level="difference", label=dlabel, method=method, n=n_all)
 
     # ---------------------------------------------------------------- odds ratio
     firth = None
@@ -175,23 +188,35 @@ def compare_binary(result: Any, data: pd.DataFrame, outcome: str, *, arms: list[
         )
     if firth is None:
         tidy = fit.tidy(conf_level=conf_level, exponentiate=True)
-        model_method = (f"Logistic regression (glm, binomial); odds ratio, Wald {pct} CI")
+        model_method = f"Logistic regression (glm, binomial); odds ratio, Wald {pct} CI"
         nobs = fit.nobs
     else:
         tidy = firth.tidy(conf_level=conf_level, exponentiate=True)
-        model_method = ("Firth's penalised logistic regression (logistf); odds ratio, "
-                        f"profile penalised-likelihood {pct} CI, penalised likelihood-ratio "
-                        "test")
+        model_method = (
+            "Firth's penalised logistic regression (logistf); odds ratio, "
+            f"profile penalised-likelihood {pct} CI, penalised likelihood-ratio "
+            "test"
+        )
         nobs = firth.nobs
     for _, row in tidy.iterrows():
         term = str(row["term"])
         if term == "Intercept":
             continue
-        tlabel = (f"{label}: odds ratio, {trt} vs {ref}" if term == f"arm[T.{trt}]"
-                  else f"{label}: odds ratio, {term}")
+        tlabel = (
+            f"{label}: odds ratio, {trt} vs {ref}"
+            if term == f"arm[T.{trt}]"
+            else f"{label}: odds ratio, {term}"
+        )
         for stat in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
-            result.add(outcome, stat, float(row[stat]), level=term, label=tlabel,
-                       method=model_method, n=nobs)
+            result.add(
+                outcome,
+                stat,
+                float(row[stat]),
+                level=term,
+                label=tlabel,
+                method=model_method,
+                n=nobs,
+            )
 
     # ---------------------------------------------------------------- tests
     table = np.array([[n0 - x0, x0], [n1 - x1, x1]])
@@ -200,31 +225,56 @@ def compare_binary(result: Any, data: pd.DataFrame, outcome: str, *, arms: list[
     chosen = choose_test(table)
     res = chosen.result
     clabel = f"{label}: test chosen by gtsummary's rule"
-    result.add(outcome, "test_rule", chosen.rule, level="chosen_test", label=clabel,
-               method=res.method, n=n_all)
-    for stat, value in (("statistic", res.statistic), ("df", res.df), ("p_value", res.p_value)):
-        if value is not None:
-            result.add(outcome, stat, value, level="chosen_test", label=clabel,
-                       method=res.method, n=n_all)
+    result.add(
+        outcome,
+        "test_rule",
+        chosen.rule,
+        level="chosen_test",
+        label=clabel,
+        method=res.method,
+        n=n_all,
+    )
+    for stat, figure in (("statistic", res.statistic), ("df", res.df), ("p_value", res.p_value)):
+        if figure is not None:
+            result.add(
+                outcome, stat, figure, level="chosen_test", label=clabel, method=res.method, n=n_all
+            )
 
     fisher = fisher_test(table, conf_level)
-    panel["fisher"] = {"name": "Fisher's exact test", "method": fisher.method,
-                       "p_value": fisher.p_value, "extra": {
-                           "estimate": fisher.estimate, "conf_low": fisher.conf_low,
-                           "conf_high": fisher.conf_high}}
-    for key, correct, name in (("yates", True, "Yates' corrected chi-square"),
-                               ("pearson", False, "Pearson's chi-square")):
+    panel["fisher"] = {
+        "name": "Fisher's exact test",
+        "method": fisher.method,
+        "p_value": fisher.p_value,
+        "extra": {
+            "estimate": fisher.estimate,
+            "conf_low": fisher.conf_low,
+            "conf_high": fisher.conf_high,
+        },
+    }
+    for key, correct, name in (
+        ("yates", True, "Yates' corrected chi-square"),
+        ("pearson", False, "Pearson's chi-square"),
+    ):
         try:
             chi = chisq_test(table, correct=correct)
         except ValueError:
-            method = ("Pearson's Chi-squared test with Yates' continuity correction" if correct
-                      else "Pearson's Chi-squared test")
+            method = (
+                "Pearson's Chi-squared test with Yates' continuity correction"
+                if correct
+                else "Pearson's Chi-squared test"
+            )
             panel[key] = {"name": name, "method": method, "p_value": None, "extra": {}}
-            result.note(f"{label}: {name} is not defined when every patient has the same "
-                        "outcome (R's chisq.test gives NaN).")
+            result.note(
+                f"{label}: {name} is not defined when every patient has the same "
+                "outcome (R's chisq.test gives NaN)."
+            )
             continue
-        panel[key] = {"name": name, "method": chi.method, "p_value": chi.p_value,
-                      "extra": {"statistic": chi.statistic, "df": chi.df}}
+        panel[key] = {
+            "name": name,
+            "method": chi.method,
+            "p_value": chi.p_value,
+            "extra": {"statistic": chi.statistic, "df": chi.df},
+        }
     if firth is None:
         lr, df = _glm_lrt(fit, fit.model_frame.design, fit.y)
         lr_method = "Likelihood-ratio test of arm (glm, binomial; deviance difference)"
@@ -233,16 +283,22 @@ def compare_binary(result: Any, data: pd.DataFrame, outcome: str, *, arms: list[
         lr, df = _firth_lrt(firth)
         lr_method = "Penalised likelihood-ratio test of arm (logistf)"
         lr_name = "the penalised likelihood-ratio test"
-    panel["lrt"] = {"name": lr_name, "method": lr_method,
-                    "p_value": float(stats.chi2.sf(lr, df)),
-                    "extra": {"statistic": lr, "df": float(df)}}
+    panel["lrt"] = {
+        "name": lr_name,
+        "method": lr_method,
+        "p_value": float(stats.chi2.sf(lr, df)),
+        "extra": {"statistic": lr, "df": float(df)},
+    }
 
     any_small = table.sum(axis=0).min() > 0 and np.any(
-        np.outer(table.sum(axis=1), table.sum(axis=0)) / n_all < 5)
+        np.outer(table.sum(axis=1), table.sum(axis=0)) / n_all < 5
+    )
     if any_small:
-        result.note(f"{label}: an expected count is below 5, so the chi-square "
-                    "approximation may be incorrect (R warns so); Fisher's exact test does "
-                    "not rely on it.")
+        result.note(
+            f"{label}: an expected count is below 5, so the chi-square "
+            "approximation may be incorrect (R warns so); Fisher's exact test does "
+            "not rely on it."
+        )
 
     significant: dict[str, bool | None] = {}
     for key in ("fisher", "yates", "pearson", "lrt"):
@@ -250,14 +306,21 @@ def compare_binary(result: Any, data: pd.DataFrame, outcome: str, *, arms: list[
         tlabel = f"{label}: {test['name']}"
         for stat, value in test["extra"].items():
             if value is not None:
-                result.add(outcome, stat, value, level=key, label=tlabel,
-                           method=test["method"], n=n_all)
+                result.add(
+                    outcome, stat, value, level=key, label=tlabel, method=test["method"], n=n_all
+                )
         p = test["p_value"]
-        result.add(outcome, "p_value", p, level=key, label=tlabel, method=test["method"],
-                   n=n_all)
+        result.add(outcome, "p_value", p, level=key, label=tlabel, method=test["method"], n=n_all)
         significant[key] = None if p is None else bool(p < alpha)
-        result.add(outcome, "significant", significant[key], level=key, label=tlabel,
-                   method=f"p < alpha = {alpha:g}", n=n_all)
+        result.add(
+            outcome,
+            "significant",
+            significant[key],
+            level=key,
+            label=tlabel,
+            method=f"p < alpha = {alpha:g}",
+            n=n_all,
+        )
 
     # ---------------------------------------------------------------- conclusion
     def listing(keys: list[str], joiner: str) -> str:
@@ -272,23 +335,35 @@ def compare_binary(result: Any, data: pd.DataFrame, outcome: str, *, arms: list[
     robust = not (sig and non)
     head = f"The conclusion at alpha = {alpha:g}"
     if sig and non:
-        sentence = (f"{head} depends on the test: significant by {listing(sig, 'and')}, "
-                    f"not by {listing(non, 'or')}.")
+        sentence = (
+            f"{head} depends on the test: significant by {listing(sig, 'and')}, "
+            f"not by {listing(non, 'or')}."
+        )
     elif sig:
         sentence = f"{head} is the same under every test: significant by {listing(sig, 'and')}."
     else:
-        sentence = (f"{head} is the same under every test: not significant by "
-                    f"{listing(non, 'or')}.")
+        sentence = f"{head} is the same under every test: not significant by {listing(non, 'or')}."
     if undefined:
         sentence = sentence[:-1] + f"; {listing(undefined, 'and')} not defined."
     result.add(outcome, "conclusion", sentence, level="conclusion", label=label, n=n_all)
-    result.add(outcome, "robust", robust, level="conclusion", label=label,
-               method="every defined test of the panel gives the same conclusion", n=n_all)
+    result.add(
+        outcome,
+        "robust",
+        robust,
+        level="conclusion",
+        label=label,
+        method="every defined test of the panel gives the same conclusion",
+        n=n_all,
+    )
     result.note(f"{label}: {sentence}")
 
 
-_PANEL_NAMES = {"fisher": "Fisher's exact", "yates": "Yates' chi-square",
-                "pearson": "Pearson's chi-square", "lrt": "likelihood-ratio test"}
+_PANEL_NAMES = {
+    "fisher": "Fisher's exact",
+    "yates": "Yates' chi-square",
+    "pearson": "Pearson's chi-square",
+    "lrt": "likelihood-ratio test",
+}
 
 
 def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
@@ -310,19 +385,29 @@ def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
     test = None if chosen is None else chosen.method
     if chosen is not None and index.value(outcome, None, "conclusion", "robust") is False:
         chosen_sig = chosen.value is not None and chosen.value < _alpha(index, outcome)
-        others = [f"{name} p {_p_text(fmt_p(index.value(outcome, None, key, 'p_value')))}"
-                  for key, name in _PANEL_NAMES.items()
-                  if index.value(outcome, None, key, "significant") is (not chosen_sig)]
+        others = [
+            f"{name} p {_p_text(fmt_p(index.value(outcome, None, key, 'p_value')))}"
+            for key, name in _PANEL_NAMES.items()
+            if index.value(outcome, None, key, "significant") is (not chosen_sig)
+        ]
         if others:
-            test += f"; conclusion depends on the test ({', '.join(others)})"
+            test = f"{test}; conclusion depends on the test ({', '.join(others)})"
     return SummaryRow(
-        endpoint, measure,
-        {a: f"{index.value(outcome, a, None, 'n')}/{index.value(outcome, a, None, 'N')} "
-            f"({fmt_pct(index.value(outcome, a, None, 'p'))})" for a in arms},
+        endpoint,
+        measure,
+        {
+            a: f"{index.value(outcome, a, None, 'n')}/{index.value(outcome, a, None, 'N')} "
+            f"({fmt_pct(index.value(outcome, a, None, 'p'))})"
+            for a in arms
+        },
         effect="Odds ratio (logistic regression)" if estimate is not None else None,
-        estimate=estimate, conf_low=index.value(outcome, None, term, "conf_low"),
-        conf_high=index.value(outcome, None, term, "conf_high"), ratio=True,
-        p_value=None if chosen is None else chosen.value, test=test)
+        estimate=estimate,
+        conf_low=index.value(outcome, None, term, "conf_low"),
+        conf_high=index.value(outcome, None, term, "conf_high"),
+        ratio=True,
+        p_value=None if chosen is None else chosen.value,
+        test=test,
+    )
 
 
 def _p_text(formatted: str) -> str:

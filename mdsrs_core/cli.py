@@ -1,6 +1,6 @@
 """The ``mdsrs`` command line (click).
 
-Start-up stays fast: this module imports only click; pandas, statsmodels and lifelines are
+Start-up stays fast: this module imports only click; pandas, statsmodels and matplotlib are
 imported inside the commands that need them. Exit codes: 0 success; 1 an endpoint failed
 while others were reported; 2 bad input or usage, with a message and no traceback.
 """
@@ -20,7 +20,7 @@ EXIT_BAD_INPUT = 2
 class _Group(click.Group):
     """Turns input errors into one message and exit code 2 (no traceback)."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except MdsrsError as exc:
@@ -53,32 +53,73 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
 
 @main.command()
 @click.argument("target", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="mdsrs-report",
-              show_default=True, help="Folder for results.json and the report.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default="mdsrs-report",
+    show_default=True,
+    help="Folder for results.json and the report.",
+)
 @click.option("--only", multiple=True, help="Run only these endpoints (repeat or comma-separate).")
 @click.option("--skip", multiple=True, help="Do not run these endpoints.")
-@click.option("--map", "mapping", multiple=True, metavar="NAME=COLUMN",
-              help="Map a canonical variable onto your column (repeatable).")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="Map a canonical variable onto your column (repeatable).",
+)
 @click.option("--arm", help="The column holding the treatment arm (default 'arm').")
 @click.option("--reference", help="The reference (control) level of the arm.")
-@click.option("--adverse-events", type=click.Path(path_type=Path),
-              help="Adverse-event table in long form (patient_id, term, grade).")
-@click.option("--time-unit", type=click.Choice(["months", "days", "weeks", "years"]),
-              help="Unit of the time columns (default months).")
+@click.option(
+    "--adverse-events",
+    type=click.Path(path_type=Path),
+    help="Adverse-event table in long form (patient_id, term, grade).",
+)
+@click.option(
+    "--time-unit",
+    type=click.Choice(["months", "days", "weeks", "years"]),
+    help="Unit of the time columns (default months).",
+)
 @click.option("--seed", type=int, help="Seed for resampling methods (recorded).")
-@click.option("--timeout", type=click.FloatRange(0, min_open=True),
-              help="Seconds an endpoint may run before it is recorded as failed (600).")
-@click.option("--formula", "formulas", multiple=True, metavar="ENDPOINT[.KEY]=FORMULA",
-              help="Override an endpoint's formula, e.g. "
-                   "'os=Surv(os_months, death) ~ arm + age' (repeatable).")
-@click.option("--format", "formats", default="html,md", show_default=True,
-              metavar="FORMAT[,FORMAT...]",
-              help="Report formats: html, docx, md, csv (the records), or one a plugin adds; "
-                   "results.json is always written.")
-def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[str, ...],
-        mapping: tuple[str, ...], arm: str | None, reference: str | None,
-        adverse_events: Path | None, time_unit: str | None, seed: int | None,
-        timeout: float | None, formulas: tuple[str, ...], formats: str) -> None:
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    help="Seconds an endpoint may run before it is recorded as failed (600).",
+)
+@click.option(
+    "--formula",
+    "formulas",
+    multiple=True,
+    metavar="ENDPOINT[.KEY]=FORMULA",
+    help="Override an endpoint's formula, e.g. "
+    "'os=Surv(os_months, death) ~ arm + age' (repeatable).",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,md",
+    show_default=True,
+    metavar="FORMAT[,FORMAT...]",
+    help="Report formats: html, docx, md, csv (the records), or one a plugin adds; "
+    "results.json is always written.",
+)
+def run(
+    target: Path | None,
+    out_dir: Path,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    mapping: tuple[str, ...],
+    arm: str | None,
+    reference: str | None,
+    adverse_events: Path | None,
+    time_unit: str | None,
+    seed: int | None,
+    timeout: float | None,
+    formulas: tuple[str, ...],
+    formats: str,
+) -> None:
     """Run every registered endpoint on a cohort and write results.json and the report.
 
     TARGET is a study file (.toml) or a data file (.csv, .tsv, .xlsx, .parquet); without it,
@@ -108,8 +149,9 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
     for item in formulas:
         target_name, sep, formula = item.partition("=")
         if not sep or not formula.strip() or not target_name.strip():
-            raise click.BadParameter(f"'{item}' is not ENDPOINT[.KEY]=FORMULA",
-                                     param_hint="--formula")
+            raise click.BadParameter(
+                f"'{item}' is not ENDPOINT[.KEY]=FORMULA", param_hint="--formula"
+            )
         endpoint, _, key = target_name.strip().partition(".")
         settings = study.endpoints.setdefault(endpoint, {})
         if key:
@@ -130,9 +172,16 @@ def run(target: Path | None, out_dir: Path, only: tuple[str, ...], skip: tuple[s
     progress = _progress() if sys.stderr.isatty() else None
 
     try:
-        result = run_endpoints(cohort, only=list(only) or None, skip=list(skip) or None,
-                               settings=study.endpoints, alpha=study.alpha, seed=study.seed,
-                               timeout=study.timeout, progress=progress)
+        result = run_endpoints(
+            cohort,
+            only=list(only) or None,
+            skip=list(skip) or None,
+            settings=study.endpoints,
+            alpha=study.alpha,
+            seed=study.seed,
+            timeout=study.timeout,
+            progress=progress,
+        )
     except (StudyError, FormulaError) as exc:
         # a setting of the study file's [endpoints] tables: name the file too
         from_file = study.path is not None and not formulas and str(exc).startswith("[endpoints")
@@ -193,8 +242,14 @@ def plugins() -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default="mdsrs-example",
-              show_default=True, help="Folder to write the example files into.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default="mdsrs-example",
+    show_default=True,
+    help="Folder to write the example files into.",
+)
 def example(out_dir: Path) -> None:
     """Write the bundled synthetic example cohort (patients, adverse events, study file)."""
     import shutil
@@ -222,17 +277,38 @@ def _model_names() -> list[str]:
 @click.argument("model", type=click.Choice(_model_names()))
 @click.argument("formula")
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--family", type=click.Choice(["gaussian", "binomial", "poisson"]),
-              help="glm family (default gaussian, as in R).")
+@click.option(
+    "--family",
+    type=click.Choice(["gaussian", "binomial", "poisson"]),
+    help="glm family (default gaussian, as in R).",
+)
 @click.option("--exponentiate", is_flag=True, help="Odds/hazard ratios instead of log scale.")
-@click.option("--conf-level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=0.95, show_default=True)
-@click.option("--ref", "refs", multiple=True, metavar="COLUMN=LEVEL",
-              help="Reference level of a categorical column (repeatable).")
+@click.option(
+    "--conf-level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+)
+@click.option(
+    "--ref",
+    "refs",
+    multiple=True,
+    metavar="COLUMN=LEVEL",
+    help="Reference level of a categorical column (repeatable).",
+)
 @click.option("--times", help="survfit, cuminc: comma-separated times for the summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
-def fit(model: str, formula: str, data: Path, family: str | None, exponentiate: bool,
-        conf_level: float, refs: tuple[str, ...], times: str | None, as_json: bool) -> None:
+def fit(
+    model: str,
+    formula: str,
+    data: Path,
+    family: str | None,
+    exponentiate: bool,
+    conf_level: float,
+    refs: tuple[str, ...],
+    times: str | None,
+    as_json: bool,
+) -> None:
     """Fit one model of the Python API and print its tidy table (survfit: its summary;
     survdiff, cox_zph: their test table; cuminc: Gray's tests, or the summary at --times).
 
@@ -258,8 +334,9 @@ def fit(model: str, formula: str, data: Path, family: str | None, exponentiate: 
         for item in refs:
             column, _, level = item.partition("=")
             if column not in frame.columns or level not in set(frame[column].astype(str)):
-                raise click.BadParameter(f"'{item}': no level '{level}' in column '{column}'",
-                                         param_hint="--ref")
+                raise click.BadParameter(
+                    f"'{item}': no level '{level}' in column '{column}'", param_hint="--ref"
+                )
             values = frame[column].astype(str).where(frame[column].notna())
             others = sorted(v for v in values.dropna().unique() if v != level)
             frame[column] = pd.Categorical(values, categories=[level, *others])
@@ -283,17 +360,32 @@ def fit(model: str, formula: str, data: Path, family: str | None, exponentiate: 
         click.echo(f"\nChisq = {result.chisq:.6g} on {result.df:g} df, p = {result.p_value:.4g}")
     elif hasattr(result, "glance"):
         glance = result.glance().iloc[0]
-        click.echo(f"\nn = {int(glance['nobs'])}" + (
-            f", {int(glance['n_dropped'])} rows dropped for missing values"
-            if "n_dropped" in glance and glance["n_dropped"] else ""))
+        click.echo(
+            f"\nn = {int(glance['nobs'])}"
+            + (
+                f", {int(glance['n_dropped'])} rows dropped for missing values"
+                if "n_dropped" in glance and glance["n_dropped"]
+                else ""
+            )
+        )
 
 
 @main.command()
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--map", "mapping", multiple=True, metavar="NAME=COLUMN",
-              help="Column of an input: hgb, plt, anc, blasts, cyto or age (repeatable).")
-@click.option("-o", "--out", "out_file", type=click.Path(path_type=Path),
-              help="Write the table with the scores to this .csv or .xlsx file.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="NAME=COLUMN",
+    help="Column of an input: hgb, plt, anc, blasts, cyto or age (repeatable).",
+)
+@click.option(
+    "-o",
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path),
+    help="Write the table with the scores to this .csv or .xlsx file.",
+)
 def ipssr(data: Path, mapping: tuple[str, ...], out_file: Path | None) -> None:
     """IPSS-R (and IPSS-RA) calculator for a table of patients (Greenberg et al. 2012).
 
@@ -311,8 +403,10 @@ def ipssr(data: Path, mapping: tuple[str, ...], out_file: Path | None) -> None:
     # reaches it through the registry and never imports a plugin by name.
     calculate = getattr(get_registry().endpoints.get("ipssr"), "calculate", None)
     if calculate is None:
-        raise StudyError("mdsrs ipssr: no loaded plugin provides the IPSS-R calculator (the "
-                         "'ipssr' endpoint); see 'mdsrs plugins'.")
+        raise StudyError(
+            "mdsrs ipssr: no loaded plugin provides the IPSS-R calculator (the "
+            "'ipssr' endpoint); see 'mdsrs plugins'."
+        )
     if out_file is not None and out_file.suffix.lower() not in (".csv", ".xlsx"):
         raise StudyError(f"-o {out_file}: the output file must end in .csv or .xlsx.")
     import pandas as pd
@@ -322,8 +416,9 @@ def ipssr(data: Path, mapping: tuple[str, ...], out_file: Path | None) -> None:
     frame = read_table(data)
     table = calculate(frame, _parse_map(mapping), source=data.name, first_row=2)
     if out_file is None:
-        with pd.option_context("display.width", 200, "display.max_columns", 50,
-                               "display.max_rows", None):
+        with pd.option_context(
+            "display.width", 200, "display.max_columns", 50, "display.max_rows", None
+        ):
             click.echo(table.to_string(index=False))
         return
     if out_file.suffix.lower() == ".csv":

@@ -98,8 +98,9 @@ class Cohort:
         self.derived: dict[str, str] = {}
         self.column_map = self._column_map(data, columns or {}, arm)
         if time_unit not in TIME_UNITS:
-            raise CohortError(f"{self.source}: time unit '{time_unit}' is not one of "
-                              f"{', '.join(TIME_UNITS)}.")
+            raise CohortError(
+                f"{self.source}: time unit '{time_unit}' is not one of {', '.join(TIME_UNITS)}."
+            )
         if event_codes is not None:
             problem = event_codes_problem(_plain(event_codes))
             if problem:
@@ -109,15 +110,26 @@ class Cohort:
         frame, problems = parse_columns(frame, event_codes=event_codes, time_unit=time_unit)
         factor = TIME_UNITS[time_unit]
         if "patient_id" not in frame.columns:
-            problems.insert(0, Problem(None, "no patient_id column: map the column that "
-                                       "identifies patients with --map patient_id=COLUMN or "
-                                       "[columns] patient_id = \"COLUMN\""))
+            problems.insert(
+                0,
+                Problem(
+                    None,
+                    "no patient_id column: map the column that "
+                    "identifies patients with --map patient_id=COLUMN or "
+                    '[columns] patient_id = "COLUMN"',
+                ),
+            )
         if "arm" not in frame.columns:
-            problems.insert(0, Problem(None, f"no arm column '{arm or 'arm'}': name the column "
-                                       "holding the treatment arm with --arm COLUMN or "
-                                       "arm = \"COLUMN\" under [cohort]"))
-        problems.extend(check_rules(frame, problems, time_unit=time_unit,
-                                    months_per_unit=factor))
+            problems.insert(
+                0,
+                Problem(
+                    None,
+                    f"no arm column '{arm or 'arm'}': name the column "
+                    "holding the treatment arm with --arm COLUMN or "
+                    'arm = "COLUMN" under [cohort]',
+                ),
+            )
+        problems.extend(check_rules(frame, problems, time_unit=time_unit, months_per_unit=factor))
         if "arm" in frame.columns:
             frame["arm"], arm_problems = self._arm(frame["arm"], reference)
             problems.extend(arm_problems)
@@ -126,13 +138,16 @@ class Cohort:
             if var.kind == "time" and name in frame and factor != 1.0:
                 frame[name] = frame[name] * factor
         if factor != 1.0:
-            self.notes.append(f"Times were given in {time_unit} and converted to months "
-                              "(1 month = 365.25/12 days).")
+            self.notes.append(
+                f"Times were given in {time_unit} and converted to months "
+                "(1 month = 365.25/12 days)."
+            )
         self.data: pd.DataFrame = frame
         self.adverse_events_complete = adverse_events_complete
         self._from_ae_file = _from_file and adverse_events_source is not None
         self.adverse_events = (
-            None if adverse_events is None
+            None
+            if adverse_events is None
             else self._adverse_events(adverse_events, adverse_events_source or "adverse events")
         )
         if derive:
@@ -143,8 +158,9 @@ class Cohort:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def read(cls, path: str | Path, *, adverse_events: str | Path | None = None,
-             **kwargs: Any) -> Cohort:
+    def read(
+        cls, path: str | Path, *, adverse_events: str | Path | None = None, **kwargs: Any
+    ) -> Cohort:
         """Read a cohort from a csv, tsv, xlsx or parquet file (see :class:`Cohort`)."""
         from .io import read_table
 
@@ -154,11 +170,18 @@ class Cohort:
         if adverse_events is not None:
             ae = read_table(adverse_events)
             ae_name = Path(adverse_events).name
-        return cls(frame, source=path.name, adverse_events=ae, adverse_events_source=ae_name,
-                   _from_file=True, **kwargs)
+        return cls(
+            frame,
+            source=path.name,
+            adverse_events=ae,
+            adverse_events_source=ae_name,
+            _from_file=True,
+            **kwargs,
+        )
 
-    def _column_map(self, data: pd.DataFrame, columns: Mapping[str, str], arm: str | None
-                    ) -> dict[str, str]:
+    def _column_map(
+        self, data: pd.DataFrame, columns: Mapping[str, str], arm: str | None
+    ) -> dict[str, str]:
         mapping = dict(columns)
         if arm is not None:
             mapping["arm"] = arm
@@ -177,8 +200,10 @@ class Cohort:
                 hint = f"; close matches: {', '.join(close)}" if close else ""
                 problems.append(f"column '{user}' (mapped to {canon}) is not in the data{hint}")
             elif canon != user and canon in present:
-                problems.append(f"both column '{canon}' and column '{user}' (mapped to {canon}) "
-                                "are present; rename or drop one")
+                problems.append(
+                    f"both column '{canon}' and column '{user}' (mapped to {canon}) "
+                    "are present; rename or drop one"
+                )
         if problems:
             text = "; ".join(problems)
             raise CohortError(f"{self.source}: {text}" + ("" if text.endswith("?") else "."))
@@ -193,11 +218,15 @@ class Cohort:
         problems = []
         missing = text.isna()
         if missing.any():
-            problems.append(Problem("arm", "must not be empty: every patient needs an arm",
-                                    list(arm.index[missing])))
+            problems.append(
+                Problem(
+                    "arm", "must not be empty: every patient needs an arm", list(arm.index[missing])
+                )
+            )
         if len(levels) == 1:
-            problems.append(Problem("arm", f"has one level ('{levels[0]}'); mdsrs compares two "
-                                    "arms"))
+            problems.append(
+                Problem("arm", f"has one level ('{levels[0]}'); mdsrs compares two arms")
+            )
         elif len(levels) > 2:
             listing = ", ".join(f"'{lv}' ({counts[lv]})" for lv in levels)
             hint = ""
@@ -211,25 +240,36 @@ class Cohort:
                     from .validation import format_rows
 
                     labels = [self._row_label(r) for r in rows]
-                    how = "differs only in upper/lower case from" if same else \
-                        "looks like a typo of"
-                    hint = (f"; '{a}' {how} '{close[0]}' "
-                            f"({format_rows(labels, self._row_word)})")
+                    how = (
+                        "differs only in upper/lower case from" if same else "looks like a typo of"
+                    )
+                    hint = f"; '{a}' {how} '{close[0]}' ({format_rows(labels, self._row_word)})"
                     break
-            problems.append(Problem("arm", f"has {len(levels)} levels: {listing}; mdsrs compares "
-                                    f"exactly two arms{hint}"))
+            problems.append(
+                Problem(
+                    "arm",
+                    f"has {len(levels)} levels: {listing}; mdsrs compares exactly two arms{hint}",
+                )
+            )
         if reference is not None and levels and reference not in levels:
             close = suggest(reference, levels, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(Problem("arm", f"the reference level '{reference}' is not among its "
-                                    f"levels ({', '.join(levels)}){hint}"))
+            problems.append(
+                Problem(
+                    "arm",
+                    f"the reference level '{reference}' is not among its "
+                    f"levels ({', '.join(levels)}){hint}",
+                )
+            )
             reference = None
         if problems or not levels:
             return arm, problems
         if reference is None:
             reference = levels[0]
-            self.notes.append(f"No reference arm was given: '{reference}' (first in sorted "
-                              "order, as R's factor() does) is the reference.")
+            self.notes.append(
+                f"No reference arm was given: '{reference}' (first in sorted "
+                "order, as R's factor() does) is the reference."
+            )
         order = [reference] + [lv for lv in levels if lv != reference]
         return pd.Series(pd.Categorical(text, categories=order), index=arm.index), []
 
@@ -237,8 +277,10 @@ class Cohort:
         need = ["patient_id", "term", "grade"]
         absent = [c for c in need if c not in table.columns]
         if absent:
-            raise CohortError(f"{source}: the adverse-event table needs columns patient_id, term "
-                              f"and grade; missing: {', '.join(absent)}.")
+            raise CohortError(
+                f"{source}: the adverse-event table needs columns patient_id, term "
+                f"and grade; missing: {', '.join(absent)}."
+            )
         ae = table[need].copy()
         if self._from_ae_file:
             ae = ae.reset_index(drop=True)
@@ -247,36 +289,66 @@ class Cohort:
         grade = pd.to_numeric(ae["grade"], errors="coerce")
         empty = ae["grade"].isna() | (ae["grade"].astype("string").str.strip() == "")
         if empty.any():
-            problems.append(Problem("grade", "every adverse event needs a CTCAE grade (1 to 5)",
-                                    list(ae.index[empty])))
+            problems.append(
+                Problem(
+                    "grade",
+                    "every adverse event needs a CTCAE grade (1 to 5)",
+                    list(ae.index[empty]),
+                )
+            )
         bad = ~empty & (grade.isna() | ~grade.isin([1, 2, 3, 4, 5]))
         if bad.any():
-            problems.append(Problem("grade", "CTCAE grades of listed events must be whole numbers "
-                                    "from 1 to 5", list(ae.index[bad]),
-                                    ae.loc[bad, "grade"].tolist()))
+            problems.append(
+                Problem(
+                    "grade",
+                    "CTCAE grades of listed events must be whole numbers from 1 to 5",
+                    list(ae.index[bad]),
+                    ae.loc[bad, "grade"].tolist(),
+                )
+            )
         known = set(self.data["patient_id"].dropna())
         unknown = ~ae["patient_id"].isin(known)
         if unknown.any():
-            problems.append(Problem("patient_id", f"patients not in {self.source}",
-                                    list(ae.index[unknown]),
-                                    list(dict.fromkeys(ae.loc[unknown, "patient_id"].tolist()))))
+            problems.append(
+                Problem(
+                    "patient_id",
+                    f"patients not in {self.source}",
+                    list(ae.index[unknown]),
+                    list(dict.fromkeys(ae.loc[unknown, "patient_id"].tolist())),
+                )
+            )
         empty_term = ae["term"].isna() | (ae["term"].astype("string").str.strip() == "")
         if empty_term.any():
-            problems.append(Problem("term", "every adverse event needs a CTCAE term",
-                                    list(ae.index[empty_term])))
+            problems.append(
+                Problem(
+                    "term", "every adverse event needs a CTCAE term", list(ae.index[empty_term])
+                )
+            )
         if problems:
             label = (lambda i: str(i + 2)) if self._from_ae_file else str
-            raise_problems(problems, source=source, source_columns={}, row_label=label,
-                           row_word="row" if self._from_ae_file else "index")
+            raise_problems(
+                problems,
+                source=source,
+                source_columns={},
+                row_label=label,
+                row_word="row" if self._from_ae_file else "index",
+            )
         ae["grade"] = grade.astype(int)
         ae["term"] = ae["term"].astype("string").str.strip()
         return ae.reset_index(drop=True)
 
     def _raise(self, problems: list[Problem]) -> None:
         order = {name: i for i, name in enumerate(VARIABLES)}
-        problems = sorted(problems, key=lambda p: order.get(p.column, -1))
-        raise_problems(problems, source=self.source, source_columns=self.column_map,
-                       row_label=self._row_label, row_word=self._row_word)
+        problems = sorted(
+            problems, key=lambda p: -1 if p.column is None else order.get(p.column, -1)
+        )
+        raise_problems(
+            problems,
+            source=self.source,
+            source_columns=self.column_map,
+            row_label=self._row_label,
+            row_word=self._row_word,
+        )
 
     @property
     def _row_word(self) -> str:
@@ -323,18 +395,23 @@ class Cohort:
         """How messages number the row with this index (spreadsheet row for files)."""
         return self._row_label(index)
 
-    def add_variable(self, name: str, values: Any, *, label: str | None = None,
-                     source: str | None = None) -> None:
+    def add_variable(
+        self, name: str, values: Any, *, label: str | None = None, source: str | None = None
+    ) -> None:
         """Add a derived variable (used by ``mdsrs_derive`` hooks).
 
         A derived variable must not replace a variable from the data: that would silently
         change the user's numbers.
         """
         if name in self.data.columns and name not in self.derived:
-            raise ValueError(f"'{name}' is a column of the data; a derived variable cannot "
-                             "replace it")
-        series = pd.Series(values, index=self.data.index) if not isinstance(
-            values, pd.Series) else values.reindex(self.data.index)
+            raise ValueError(
+                f"'{name}' is a column of the data; a derived variable cannot replace it"
+            )
+        series = (
+            pd.Series(values, index=self.data.index)
+            if not isinstance(values, pd.Series)
+            else values.reindex(self.data.index)
+        )
         self.data[name] = series
         self.derived[name] = source or "derived"
         if label:

@@ -5,7 +5,7 @@ default ``formulas`` and ``options`` (a study file or the command line may overr
 :meth:`Endpoint.analyze` computes; :meth:`Endpoint.tables` only formats records into tables
 (gtsummary 2's split between computing "cards" and formatting them).
 
-This module is import-light (no pandas, statsmodels or lifelines): ``mdsrs plugins`` loads
+This module is import-light (no pandas, statsmodels or matplotlib): ``mdsrs plugins`` loads
 every endpoint class without importing the statistics stack.
 """
 
@@ -87,20 +87,38 @@ class EndpointResult:
     notes: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, variable: str, stat: str, value: Any, *, arm: str | None = None,
-            level: Any = None, label: str | None = None, method: str | None = None,
-            n: int | None = None) -> None:
+    def add(
+        self,
+        variable: str,
+        stat: str,
+        value: Any,
+        *,
+        arm: str | None = None,
+        level: Any = None,
+        label: str | None = None,
+        method: str | None = None,
+        n: int | None = None,
+    ) -> None:
         """Append one record of this endpoint."""
-        self.records.append(Record(self.endpoint, arm, variable, stat, value,
-                                   None if level is None else str(level), label, method,
-                                   None if n is None else int(n)))
+        self.records.append(
+            Record(
+                self.endpoint,
+                arm,
+                variable,
+                stat,
+                value,
+                None if level is None else str(level),
+                label,
+                method,
+                None if n is None else int(n),
+            )
+        )
 
     def analysed(self, by_arm: Mapping[str, int]) -> None:
         """Set how many patients of each arm were analysed."""
         self.n_analysed = {str(k): int(v) for k, v in by_arm.items()}
 
-    def exclude(self, patient_ids: Iterable[str], arms: Iterable[str | None], reason: str
-                ) -> None:
+    def exclude(self, patient_ids: Iterable[str], arms: Iterable[str | None], reason: str) -> None:
         """Record patients left out of the analysis, each with the reason."""
         for pid, arm in zip(patient_ids, arms, strict=True):
             self.exclusions.append(Exclusion(str(pid), None if arm is None else str(arm), reason))

@@ -40,18 +40,46 @@ from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula_check import check_formula
 
 __all__ = [
-    "ModelFrame", "display_name", "evaluate", "model_frame", "quote_names", "split_formula",
+    "ModelFrame",
+    "display_name",
+    "evaluate",
+    "model_frame",
+    "quote_names",
+    "split_formula",
     "split_top_level",
 ]
 
 # Names a formula may use that are not columns: patsy's built-ins and our R aliases.
 _FUNCTIONS: dict[str, Any] = {
-    "np": np, "numpy": np, "log": np.log, "exp": np.exp, "sqrt": np.sqrt, "log2": np.log2,
-    "log10": np.log10, "log1p": np.log1p, "abs": np.abs,
+    "np": np,
+    "numpy": np,
+    "log": np.log,
+    "exp": np.exp,
+    "sqrt": np.sqrt,
+    "log2": np.log2,
+    "log10": np.log10,
+    "log1p": np.log1p,
+    "abs": np.abs,
 }
 _PATSY_NAMES = {
-    "C", "I", "Q", "Treatment", "Sum", "Helmert", "Poly", "Diff", "ContrastMatrix",
-    "center", "standardize", "scale", "bs", "cr", "cc", "te", "np", "numpy",
+    "C",
+    "I",
+    "Q",
+    "Treatment",
+    "Sum",
+    "Helmert",
+    "Poly",
+    "Diff",
+    "ContrastMatrix",
+    "center",
+    "standardize",
+    "scale",
+    "bs",
+    "cr",
+    "cc",
+    "te",
+    "np",
+    "numpy",
 }
 _SURV = re.compile(r"^\s*Surv\s*\((.*)\)\s*$", re.DOTALL)
 
@@ -101,8 +129,9 @@ def quote_names(formula: str, columns: Any = ()) -> str:
     names = {str(c) for c in columns}
     parts = re.split(r"(Q\((?:'[^']*'|\"[^\"]*\")\))", text)  # leave Q("...") alone
     return "".join(
-        part if part.startswith("Q(") else _DOTTED.sub(
-            lambda m: repl(m) if m.group(1) in names else m.group(1), part)
+        part
+        if part.startswith("Q(")
+        else _DOTTED.sub(lambda m: repl(m) if m.group(1) in names else m.group(1), part)
         for part in parts
     )
 
@@ -388,7 +417,10 @@ def _design(rhs_desc: patsy.ModelDesc, frame: pd.DataFrame, formula: str) -> pd.
     env = patsy.EvalEnvironment([_FUNCTIONS])
     try:
         design = patsy.dmatrix(
-            rhs_desc, frame, eval_env=env, NA_action=patsy.NAAction(on_NA="drop"),
+            rhs_desc,
+            frame,
+            eval_env=env,
+            NA_action=patsy.NAAction(on_NA="drop"),
             return_type="dataframe",
         )
     except patsy.PatsyError as err:

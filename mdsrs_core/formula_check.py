@@ -31,12 +31,23 @@ NUMERIC_FUNCTIONS = frozenset({"log", "exp", "sqrt", "log2", "log10", "log1p", "
 ALLOWED_FUNCTIONS = frozenset({"C", "Treatment", "I", "Q", "Surv", "strata"}) | NUMERIC_FUNCTIONS
 _NUMPY = frozenset({"np", "numpy"})
 _FORMULA_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor, ast.BitAnd)
-_ARITHMETIC_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.FloorDiv,
-                   ast.BitAnd, ast.BitOr)
+_ARITHMETIC_OPS = (
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.Mod,
+    ast.FloorDiv,
+    ast.BitAnd,
+    ast.BitOr,
+)
 _COMPARISONS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
-_GRAMMAR = ("Formulas may use column names (`backquoted` when they are not plain names), "
-            "numbers, + - * : / ** ^, C(), Treatment(), I() with arithmetic or comparisons, "
-            "log, exp, sqrt (also np.log-style), Surv() and strata().")
+_GRAMMAR = (
+    "Formulas may use column names (`backquoted` when they are not plain names), "
+    "numbers, + - * : / ** ^, C(), Treatment(), I() with arithmetic or comparisons, "
+    "log, exp, sqrt (also np.log-style), Surv() and strata()."
+)
 
 
 class _Refused(Exception):
@@ -59,7 +70,7 @@ def _r_to_python(side: str) -> str:
             end = side.find("`", i + 1)
             if end < 0:
                 raise _Refused("a backquote is not closed")
-            out.append("Q(" + repr(side[i + 1:end]) + ")")
+            out.append("Q(" + repr(side[i + 1 : end]) + ")")
             i = end
         elif ch == ":":
             out.append(" & ")
@@ -85,8 +96,12 @@ def _call_name(func: ast.expr) -> str:
             return func.id
         hint = f" ({_R_HINTS[func.id]})" if func.id in _R_HINTS else ""
         raise _Refused(f"it calls {func.id}(), which is not allowed in a formula{hint}")
-    if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-            and func.value.id in _NUMPY and func.attr in NUMERIC_FUNCTIONS):
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id in _NUMPY
+        and func.attr in NUMERIC_FUNCTIONS
+    ):
         return func.attr
     raise _Refused(f"it calls {ast.unparse(func)}(), which is not allowed in a formula")
 
@@ -116,8 +131,12 @@ def _check_call(node: ast.Call, inside_i: bool, seen: list[str]) -> None:
     if any(isinstance(a, ast.Starred) for a in node.args):
         raise _Refused("starred arguments are not allowed in a formula")
     if name == "Q":
-        if (len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Constant)
-                or not isinstance(node.args[0].value, str)):
+        if (
+            len(node.args) != 1
+            or node.keywords
+            or not isinstance(node.args[0], ast.Constant)
+            or not isinstance(node.args[0].value, str)
+        ):
             raise _Refused("Q() takes one quoted column name")
         return
     if name in ("C", "Treatment"):
@@ -144,8 +163,11 @@ def _check_level(node: ast.expr, seen: list[str]) -> None:
         for elt in node.elts:
             _check_level(elt, seen)
         return
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
-            node.func.id == "Treatment":
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "Treatment"
+    ):
         _check_call(node, False, seen)
         return
     if isinstance(node, ast.Name) and node.id == "Treatment":
@@ -166,8 +188,9 @@ def _check(node: ast.expr, inside_i: bool, seen: list[str]) -> None:
         _check(node.left, inside_i, seen)
         _check(node.right, inside_i, seen)
     elif isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, (ast.USub, ast.UAdd) if not inside_i else
-                          (ast.USub, ast.UAdd, ast.Invert)):
+        if not isinstance(
+            node.op, (ast.USub, ast.UAdd) if not inside_i else (ast.USub, ast.UAdd, ast.Invert)
+        ):
             raise _Refused(f"the operator in {ast.unparse(node)!r} is not allowed")
         _check(node.operand, inside_i, seen)
     elif isinstance(node, ast.Compare) and inside_i:
@@ -187,8 +210,7 @@ def _check(node: ast.expr, inside_i: bool, seen: list[str]) -> None:
     elif isinstance(node, ast.Lambda):
         raise _Refused("lambda expressions are not allowed in a formula")
     else:
-        raise _Refused(f"{ast.unparse(node)!r} ({type(node).__name__}) is not allowed in a "
-                       "formula")
+        raise _Refused(f"{ast.unparse(node)!r} ({type(node).__name__}) is not allowed in a formula")
 
 
 def check_formula(formula: str) -> list[str]:
@@ -211,8 +233,9 @@ def check_formula(formula: str) -> list[str]:
                 raise _Refused(f"it is not a formula ({err.msg})") from None
             _check(tree.body, False, seen)
     except _Refused as why:
-        raise FormulaError(f"The formula {formula!r} is refused before evaluation: {why}. "
-                           f"{_GRAMMAR}") from None
+        raise FormulaError(
+            f"The formula {formula!r} is refused before evaluation: {why}. {_GRAMMAR}"
+        ) from None
     return list(dict.fromkeys(seen))
 
 
@@ -222,4 +245,4 @@ def _split_tilde(formula: str) -> list[str]:
     if len(positions) != 1:
         raise _Refused("it needs exactly one '~' (for example 'y ~ arm + age')")
     i = positions[0]
-    return [formula[:i], formula[i + 1:]]
+    return [formula[:i], formula[i + 1 :]]

@@ -69,7 +69,8 @@ def mdsrs_derive(cohort: Cohort) -> None:
 
 @hookspec
 def mdsrs_register_renderers(
-        register: Callable[[str, str, Callable[[Document, Path], None]], None]) -> None:
+    register: Callable[[str, str, Callable[[Document, Path], None]], None],
+) -> None:
     """Register report formats by calling ``register(name, suffix, render)`` for each.
 
     :param register: takes the format's ``name`` (what ``mdsrs run --format`` accepts),

@@ -39,8 +39,9 @@ def read_table(path: str | Path, *, typed: bool = False) -> pd.DataFrame:
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         known = ", ".join(sorted(SUFFIXES))
-        raise CohortError(f"{path}: cannot read files ending in '{path.suffix}'; use one of "
-                          f"{known}.")
+        raise CohortError(
+            f"{path}: cannot read files ending in '{path.suffix}'; use one of {known}."
+        )
     if kind in ("csv", "tsv"):
         frame = _read_text(path, "," if kind == "csv" else "\t", typed)
     elif kind == "xlsx":
@@ -60,7 +61,8 @@ def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:
         line = raw[: exc.start].count(b"\n") + 1
         raise CohortError(
             f"{path}: line {line} is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file "
-            "as UTF-8 (in Excel: 'CSV UTF-8').") from None
+            "as UTF-8 (in Excel: 'CSV UTF-8')."
+        ) from None
     if not text.strip():
         raise CohortError(f"{path}: the file is empty.")
     records = _records(path, text, sep)
@@ -71,18 +73,25 @@ def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:
                 want = "comma" if sep == "," else "tab"
                 raise CohortError(
                     f"{path}: the header has one column but contains '{other}': the file seems "
-                    f"{name}-separated, while a {path.suffix} file must be {want}-separated.")
+                    f"{name}-separated, while a {path.suffix} file must be {want}-separated."
+                )
     _check_header(path, header)
     _check_records(path, records)
     from io import StringIO
 
     try:
-        return pd.read_csv(StringIO(text), sep=sep, dtype=None if typed else str,
-                           keep_default_na=False,
-                           na_values=["", "NA", "N/A", "NaN", "nan", "."], skipinitialspace=True)
+        return pd.read_csv(
+            StringIO(text),
+            sep=sep,
+            dtype=None if typed else str,
+            keep_default_na=False,
+            na_values=["", "NA", "N/A", "NaN", "nan", "."],
+            skipinitialspace=True,
+        )
     except Exception as exc:  # pandas' tokenizer: a case the checks above did not foresee
-        raise CohortError(f"{path}: cannot be read as a {path.suffix} table ({exc}).".replace(
-            "\n", " ")) from None
+        raise CohortError(
+            f"{path}: cannot be read as a {path.suffix} table ({exc}).".replace("\n", " ")
+        ) from None
 
 
 def _records(path: Path, text: str, sep: str) -> list[list[str]]:
@@ -95,11 +104,15 @@ def _records(path: Path, text: str, sep: str) -> list[list[str]]:
         for record in reader:
             records.append(record)
     except csv.Error as exc:
-        what = ("a quotation mark opens a value that is never closed"
-                if "end of data" in str(exc) else f"the quoting is broken ({exc})")
+        what = (
+            "a quotation mark opens a value that is never closed"
+            if "end of data" in str(exc)
+            else f"the quoting is broken ({exc})"
+        )
         raise CohortError(
             f"{path}: row {len(records) + 1}: {what}. A quoted value must end with a quotation "
-            "mark, and a quotation mark inside a quoted value is written twice (\"\").") from None
+            'mark, and a quotation mark inside a quoted value is written twice ("").'
+        ) from None
     return records
 
 
@@ -113,14 +126,20 @@ def _check_records(path: Path, records: list[list[str]]) -> None:
         if not record:
             raise CohortError(
                 f"{path}: row {number} is an empty line inside the table; delete it (an empty "
-                "line would shift the row numbers of every message below it).")
+                "line would shift the row numbers of every message below it)."
+            )
         if len(record) != width:
             more = len(record) > width
-            why = ("a value holds the separator without quotes (e.g. a decimal comma) or a cell "
-                   "was added" if more else "a value is missing its separator or the line was cut")
+            why = (
+                "a value holds the separator without quotes (e.g. a decimal comma) or a cell "
+                "was added"
+                if more
+                else "a value is missing its separator or the line was cut"
+            )
             raise CohortError(
                 f"{path}: row {number} has {len(record)} fields but the header has {width}; "
-                f"{why}. Values would land in the wrong columns.")
+                f"{why}. Values would land in the wrong columns."
+            )
 
 
 def _check_header(path: Path, header: list) -> None:
@@ -129,23 +148,40 @@ def _check_header(path: Path, header: list) -> None:
     if dupes:
         names_text = ", ".join(repr(d) for d in dupes)
         verb = "appear" if len(dupes) > 1 else "appears"
-        raise CohortError(f"{path}: column name{'s' if len(dupes) > 1 else ''} {names_text} "
-                          f"{verb} more than once in the header; every column needs its own "
-                          "name.")
+        raise CohortError(
+            f"{path}: column name{'s' if len(dupes) > 1 else ''} {names_text} "
+            f"{verb} more than once in the header; every column needs its own "
+            "name."
+        )
     blank = [i + 1 for i, name in enumerate(names) if not name or name.startswith("Unnamed:")]
     if blank and len(blank) < len(names):
         raise CohortError(
             f"{path}: header column{'s' if len(blank) > 1 else ''} "
             f"{', '.join(map(str, blank))} {'have' if len(blank) > 1 else 'has'} no name. If the "
             "first row is a title above the header, delete it so that row 1 holds the column "
-            "names.")
+            "names."
+        )
+
+
+def _numeric_or_unchanged(column: pd.Series) -> pd.Series:
+    """The column as numbers when every value converts, else unchanged (what pandas'
+    deprecated ``to_numeric(errors="ignore")`` did)."""
+    try:
+        return pd.to_numeric(column)
+    except (ValueError, TypeError):
+        return column
 
 
 def _read_excel(path: Path, typed: bool = False) -> pd.DataFrame:
     try:
         # header=None: pandas would silently rename a repeated column name ("age.1")
-        raw = pd.read_excel(path, header=None, dtype=None if typed else str,
-                            keep_default_na=False, na_values=["", "NA", "N/A"])
+        raw = pd.read_excel(
+            path,
+            header=None,
+            dtype=None if typed else str,
+            keep_default_na=False,
+            na_values=["", "NA", "N/A"],
+        )
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise CohortError(f"{path}: cannot be read as an Excel workbook ({exc}).") from None
     if raw.empty:
@@ -155,8 +191,7 @@ def _read_excel(path: Path, typed: bool = False) -> pd.DataFrame:
     frame = raw.iloc[1:].reset_index(drop=True)
     frame.columns = header
     if typed:
-        frame = frame.apply(lambda col: pd.to_numeric(col, errors="ignore")
-                            if col.dtype == object else col)
+        frame = frame.apply(lambda col: _numeric_or_unchanged(col) if col.dtype == object else col)
     return frame
 
 
@@ -164,7 +199,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except ImportError:
-        raise CohortError(f"{path}: reading parquet needs pyarrow: pip install 'mdsrs[parquet]'."
-                          ) from None
+        raise CohortError(
+            f"{path}: reading parquet needs pyarrow: pip install 'mdsrs[parquet]'."
+        ) from None
     except Exception as exc:
         raise CohortError(f"{path}: cannot be read as a parquet file ({exc}).") from None

@@ -51,8 +51,11 @@ class PluginError(Exception):
 def _short(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     stdlib = os.path.dirname(os.__file__)
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(("<frozen", stdlib)) and f.filename != __file__]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith(("<frozen", stdlib)) and f.filename != __file__
+    ]
     if frames:
         text += f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})"
     return text
@@ -112,8 +115,11 @@ class Registry:
             info.error = f"is not a valid mdsrs plugin: {exc}"
             self._block(info.name)
             return info
-        impls = [i for i in self.pm.hook.mdsrs_register_endpoints.get_hookimpls()
-                 if i.plugin_name == info.name]
+        impls = [
+            i
+            for i in self.pm.hook.mdsrs_register_endpoints.get_hookimpls()
+            if i.plugin_name == info.name
+        ]
         found: list[Endpoint] = []
         try:
             for impl in impls:
@@ -123,8 +129,11 @@ class Registry:
             if len({e.name for e in found}) != len(found):
                 raise PluginError("registers the same endpoint name twice")
         except Exception as exc:
-            reason = str(exc) if isinstance(exc, PluginError) else (
-                f"failed while registering its endpoints: {_short(exc)}")
+            reason = (
+                str(exc)
+                if isinstance(exc, PluginError)
+                else (f"failed while registering its endpoints: {_short(exc)}")
+            )
             info.error = reason
             self._block(info.name)
             return info
@@ -136,19 +145,24 @@ class Registry:
 
     def _check_endpoint(self, endpoint: Any) -> None:
         if not isinstance(endpoint, Endpoint):
-            raise PluginError(f"registered {endpoint!r}, which is not an mdsrs_core.Endpoint "
-                              "instance")
+            raise PluginError(
+                f"registered {endpoint!r}, which is not an mdsrs_core.Endpoint instance"
+            )
         name = getattr(endpoint, "name", "")
         if not isinstance(name, str) or not _NAME.match(name):
-            raise PluginError(f"registered an endpoint with an invalid name {name!r} (lower-case "
-                              "letters, digits and underscores, starting with a letter)")
+            raise PluginError(
+                f"registered an endpoint with an invalid name {name!r} (lower-case "
+                "letters, digits and underscores, starting with a letter)"
+            )
         if type(endpoint).analyze is Endpoint.analyze:
             raise PluginError(f"endpoint '{name}' does not implement analyze()")
         if not endpoint.title:
             raise PluginError(f"endpoint '{name}' has no title")
         if name in self.endpoints:
-            raise PluginError(f"registers endpoint '{name}', already registered by plugin "
-                              f"'{self.endpoint_plugin[name]}'")
+            raise PluginError(
+                f"registers endpoint '{name}', already registered by plugin "
+                f"'{self.endpoint_plugin[name]}'"
+            )
 
     def _block(self, name: str) -> None:
         plugin = self.pm.get_plugin(name)
@@ -177,7 +191,6 @@ class Registry:
                 self.derive_failures.append((impl.plugin_name, reason))
                 cohort.notes.append(reason)
 
-
     def renderers(self) -> dict[str, Any]:
         """Every report format by name (:class:`~mdsrs_core.report.renderers.Renderer`),
         the built-in ones first; a plugin registering a name again replaces it."""
@@ -185,15 +198,23 @@ class Registry:
 
         found: dict[str, Renderer] = {}
         for impl in self.pm.hook.mdsrs_register_renderers.get_hookimpls():
-            def register(name: str, suffix: str, render: Any, *, stem: str = "report",
-                         _plugin: str = impl.plugin_name) -> None:
+
+            def register(
+                name: str,
+                suffix: str,
+                render: Any,
+                *,
+                stem: str = "report",
+                _plugin: str = impl.plugin_name,
+            ) -> None:
                 found[str(name)] = Renderer(str(name), str(suffix), render, _plugin, stem)
 
             try:
                 impl.function(register=register)
             except Exception as exc:
-                self._report_failure(impl.plugin_name,
-                                     f"failed to register its report formats: {_short(exc)}")
+                self._report_failure(
+                    impl.plugin_name, f"failed to register its report formats: {_short(exc)}"
+                )
         return found
 
     def report_sections(self, run: Any) -> list[tuple[str, Any]]:
@@ -204,8 +225,9 @@ class Registry:
             try:
                 impl.function(run=run, add=added.append)
             except Exception as exc:
-                self._report_failure(impl.plugin_name,
-                                     f"failed to add its report section: {_short(exc)}")
+                self._report_failure(
+                    impl.plugin_name, f"failed to add its report section: {_short(exc)}"
+                )
                 continue
             out.extend((impl.plugin_name, s) for s in added)
         return out

@@ -5,18 +5,27 @@ report are formatted from records and never compute a number a second time.
 
 Fields (``results.json`` keys):
 
-``endpoint``  the endpoint name (``"response"``, ``"os"``...).
-``arm``       the arm level the statistic describes, or ``None`` for between-arm and
-              whole-cohort statistics (differences, ratios, p-values, overall columns).
-``variable``  the canonical variable or quantity (``"responder"``, ``"hgb_post"``...).
-``level``     a level of ``variable`` (a category, a landmark time, a model term) or ``None``.
-``stat``      broom/cards-style statistic name: ``n``, ``N``, ``p``, ``mean``, ``sd``,
-              ``median``, ``p25``, ``p75``, ``estimate``, ``std_error``, ``statistic``,
-              ``p_value``, ``conf_low``, ``conf_high``, ``smd``...
-``value``     the number (``None`` when not estimable; ``inf`` is written as ``"Inf"``).
-``label``     human-readable name of ``variable``/``level``.
-``method``    the method that produced the value (e.g. ``"Fisher's exact test"``).
-``n``         the number of patients the statistic is computed on.
+``endpoint``
+    the endpoint name (``"response"``, ``"os"``...).
+``arm``
+    the arm level the statistic describes, or ``None`` for between-arm and whole-cohort
+    statistics (differences, ratios, p-values, overall columns).
+``variable``
+    the canonical variable or quantity (``"responder"``, ``"hgb_post"``...).
+``level``
+    a level of ``variable`` (a category, a landmark time, a model term) or ``None``.
+``stat``
+    broom/cards-style statistic name: ``n``, ``N``, ``p``, ``mean``, ``sd``, ``median``,
+    ``p25``, ``p75``, ``estimate``, ``std_error``, ``statistic``, ``p_value``, ``conf_low``,
+    ``conf_high``, ``smd``...
+``value``
+    the number (``None`` when not estimable; ``inf`` is written as ``"Inf"``).
+``label``
+    human-readable name of ``variable``/``level``.
+``method``
+    the method that produced the value (e.g. ``"Fisher's exact test"``).
+``n``
+    the number of patients the statistic is computed on.
 """
 
 from __future__ import annotations
@@ -120,16 +129,28 @@ class RecordIndex:
     def __contains__(self, key: object) -> bool:
         return key in self._by
 
-    def get(self, variable: str, arm: str | None, level: str | None, stat: str,
-            method: str | None = None) -> Record | None:
+    def get(
+        self,
+        variable: str,
+        arm: str | None,
+        level: str | None,
+        stat: str,
+        method: str | None = None,
+    ) -> Record | None:
         """The record with this key (and ``method``, when given), or ``None``."""
         found = self._by.get((variable, arm, level, stat), [])
         if method is not None:
             found = [r for r in found if r.method == method]
         return found[0] if found else None
 
-    def value(self, variable: str, arm: str | None, level: str | None, stat: str,
-              method: str | None = None) -> Any:
+    def value(
+        self,
+        variable: str,
+        arm: str | None,
+        level: str | None,
+        stat: str,
+        method: str | None = None,
+    ) -> Any:
         """The record's value; ``None`` when there is no record or its value is missing."""
         r = self.get(variable, arm, level, stat, method)
         if r is None or r.value is None:
@@ -140,11 +161,20 @@ class RecordIndex:
 
     def arms(self, variable: str, stat: str = "N") -> list[str]:
         """The arms with a ``stat`` record of ``variable``, in record order."""
-        return list(dict.fromkeys(arm for (v, arm, _level, s) in self._by
-                                  if v == variable and s == stat and arm is not None))
+        return list(
+            dict.fromkeys(
+                arm
+                for (v, arm, _level, s) in self._by
+                if v == variable and s == stat and arm is not None
+            )
+        )
 
     def levels(self, variable: str, stat: str, arm: str | None = None) -> list[str]:
         """The levels of ``variable`` with a ``stat`` record (for ``arm``), in record order."""
-        return list(dict.fromkeys(level for (v, a, level, s) in self._by
-                                  if v == variable and s == stat and a == arm
-                                  and level is not None))
+        return list(
+            dict.fromkeys(
+                level
+                for (v, a, level, s) in self._by
+                if v == variable and s == stat and a == arm and level is not None
+            )
+        )

@@ -66,22 +66,30 @@ class RunResult:
     def records(self) -> list[Record]:
         """Every record of the run: its settings and software, then statuses, formulas,
         flows and statistics, endpoint by endpoint."""
-        out = [Record("run", None, "setting", "alpha", self.alpha),
-               Record("run", None, "setting", "seed", self.seed)]
-        out += [Record("run", None, "software", name, version)
-                for name, version in self.software.items()]
+        out = [
+            Record("run", None, "setting", "alpha", self.alpha),
+            Record("run", None, "setting", "seed", self.seed),
+        ]
+        out += [
+            Record("run", None, "software", name, version)
+            for name, version in self.software.items()
+        ]
         out += [Record("cohort", None, "cohort", "note", note) for note in self.cohort.notes]
         for o in self.outcomes:
-            out.append(Record(o.name, None, "endpoint", "status", o.status, label=o.reason or
-                              o.title))
+            out.append(
+                Record(o.name, None, "endpoint", "status", o.status, label=o.reason or o.title)
+            )
             if o.config is not None and o.status == "ok":
-                out.extend(Record(o.name, None, "formula", key, formula)
-                           for key, formula in o.config.formulas.items())
+                out.extend(
+                    Record(o.name, None, "formula", key, formula)
+                    for key, formula in o.config.formulas.items()
+                )
             if o.result is not None:
                 out.extend(_flow_records(o.result, self.cohort))
                 out.extend(o.result.records)
-                out.extend(Record(o.name, None, "endpoint", "note", note)
-                           for note in o.result.notes)
+                out.extend(
+                    Record(o.name, None, "endpoint", "note", note) for note in o.result.notes
+                )
         for p in self.plugin_failures:
             out.append(Record("plugins", None, p.name, "load_error", p.error, label=p.module))
         return out
@@ -137,9 +145,11 @@ def _check_names(names: list[str], registry: Registry, what: str) -> None:
     if unknown:
         failed = [p.name for p in registry.failures]
         extra = f" (plugins that failed to load: {', '.join(failed)})" if failed else ""
-        raise StudyError(f"{what}: unknown endpoint{'s' if len(unknown) > 1 else ''} "
-                         f"{', '.join(unknown)}; registered: "
-                         f"{', '.join(_order(registry.endpoints))}{extra}.")
+        raise StudyError(
+            f"{what}: unknown endpoint{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)}; registered: "
+            f"{', '.join(_order(registry.endpoints))}{extra}."
+        )
 
 
 def _option_type_problem(default: Any, value: Any) -> str | None:
@@ -149,6 +159,7 @@ def _option_type_problem(default: Any, value: Any) -> str | None:
     [12, 36, 60]``, not ``"12"``), a number for a number, true/false for a flag, text for
     text. A default of ``None`` takes anything.
     """
+
     def kind(v: Any) -> str:
         if isinstance(v, bool):
             return "true or false"
@@ -172,8 +183,9 @@ def _option_type_problem(default: Any, value: Any) -> str | None:
     return f"must be {kind(default)}, not {value!r}"
 
 
-def endpoint_config(endpoint: Endpoint, settings: Mapping[str, Any] | None, *, alpha: float,
-                    seed: int | None) -> EndpointConfig:
+def endpoint_config(
+    endpoint: Endpoint, settings: Mapping[str, Any] | None, *, alpha: float, seed: int | None
+) -> EndpointConfig:
     """Merge an endpoint's defaults with the study's ``[endpoints.NAME]`` settings."""
     settings = dict(settings or {})
     formulas = dict(endpoint.formulas)
@@ -186,8 +198,10 @@ def endpoint_config(endpoint: Endpoint, settings: Mapping[str, Any] | None, *, a
         given = settings.pop("formulas")
         bad = [k for k in given if k not in formulas]
         if bad:
-            raise StudyError(f"{where}: unknown formula key {', '.join(bad)}; "
-                             f"known: {', '.join(formulas) or 'none'}.")
+            raise StudyError(
+                f"{where}: unknown formula key {', '.join(bad)}; "
+                f"known: {', '.join(formulas) or 'none'}."
+            )
         formulas.update({k: str(v) for k, v in given.items()})
     for key, formula in formulas.items():
         if formula != endpoint.formulas.get(key):
@@ -199,8 +213,10 @@ def endpoint_config(endpoint: Endpoint, settings: Mapping[str, Any] | None, *, a
     bad = [k for k in settings if k not in options]
     if bad:
         known = ", ".join(["formula", "formulas", *options]) if formulas else ", ".join(options)
-        raise StudyError(f"{where}: unknown option{'s' if len(bad) > 1 else ''} "
-                         f"{', '.join(bad)}; known: {known or 'none'}.")
+        raise StudyError(
+            f"{where}: unknown option{'s' if len(bad) > 1 else ''} "
+            f"{', '.join(bad)}; known: {known or 'none'}."
+        )
     for key, value in settings.items():
         problem = _option_type_problem(options[key], value)
         if problem:
@@ -209,11 +225,18 @@ def endpoint_config(endpoint: Endpoint, settings: Mapping[str, Any] | None, *, a
     return EndpointConfig(formulas=formulas, options=options, alpha=alpha, seed=seed)
 
 
-def run(cohort: Cohort, only: Iterable[str] | str | None = None,
-        skip: Iterable[str] | str | None = None, *,
-        settings: Mapping[str, Mapping[str, Any]] | None = None, alpha: float = 0.05,
-        seed: int | None = None, registry: Registry | None = None,
-        progress: Any = None, timeout: float | None = DEFAULT_TIMEOUT) -> RunResult:
+def run(
+    cohort: Cohort,
+    only: Iterable[str] | str | None = None,
+    skip: Iterable[str] | str | None = None,
+    *,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    alpha: float = 0.05,
+    seed: int | None = None,
+    registry: Registry | None = None,
+    progress: Any = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> RunResult:
     """Run every registered endpoint (or those in ``only``, minus ``skip``) on ``cohort``.
 
     ``settings`` maps endpoint names to their study-file settings (formulas and options).
@@ -224,8 +247,11 @@ def run(cohort: Cohort, only: Iterable[str] | str | None = None,
 
     registry = registry or get_registry()
     only_l, skip_l = _parse_names(only), _parse_names(skip)
-    for names, what in ((only_l, "--only"), (skip_l, "--skip"),
-                        (list(settings or {}), "[endpoints]")):
+    for names, what in (
+        (only_l, "--only"),
+        (skip_l, "--skip"),
+        (list(settings or {}), "[endpoints]"),
+    ):
         if names:
             _check_names(names, registry, what)
     names = _order(registry.endpoints)
@@ -233,10 +259,18 @@ def run(cohort: Cohort, only: Iterable[str] | str | None = None,
         names = [n for n in names if n in only_l]
     if skip_l:
         names = [n for n in names if n not in skip_l]
-    configs = {n: endpoint_config(registry.endpoints[n], (settings or {}).get(n), alpha=alpha,
-                                  seed=seed) for n in names}
-    result = RunResult(cohort, plugin_failures=registry.failures, alpha=alpha, seed=seed,
-                       software=software_versions(), registry=registry)
+    configs = {
+        n: endpoint_config(registry.endpoints[n], (settings or {}).get(n), alpha=alpha, seed=seed)
+        for n in names
+    }
+    result = RunResult(
+        cohort,
+        plugin_failures=registry.failures,
+        alpha=alpha,
+        seed=seed,
+        software=software_versions(),
+        registry=registry,
+    )
     for name in names:
         endpoint = registry.endpoints[name]
         if progress is not None:
@@ -299,12 +333,15 @@ def _failure(exc: BaseException) -> str:
     if isinstance(exc, EndpointTimeout):
         return f"EndpointTimeout: {exc}"
     where = traceback.extract_tb(exc.__traceback__)[-1]
-    return (f"{type(exc).__name__}: {exc} (in {where.name}, "
-            f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+    return (
+        f"{type(exc).__name__}: {exc} (in {where.name}, "
+        f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
+    )
 
 
-def _run_one(endpoint: Endpoint, cohort: Cohort, config: EndpointConfig,
-             timeout: float | None = None) -> EndpointOutcome:
+def _run_one(
+    endpoint: Endpoint, cohort: Cohort, config: EndpointConfig, timeout: float | None = None
+) -> EndpointOutcome:
     outcome = EndpointOutcome(endpoint.name, endpoint.title, "ok", endpoint=endpoint)
     start = time.perf_counter()
     try:
@@ -326,8 +363,10 @@ def _run_one(endpoint: Endpoint, cohort: Cohort, config: EndpointConfig,
         outcome.seconds = time.perf_counter() - start
     accounted = sum(res.n_analysed.values()) + len(res.exclusions)
     if accounted != cohort.n:
-        res.note(f"The endpoint accounts for {accounted} of the cohort's {cohort.n} patients "
-                 "(analysed plus excluded).")
+        res.note(
+            f"The endpoint accounts for {accounted} of the cohort's {cohort.n} patients "
+            "(analysed plus excluded)."
+        )
     outcome.result = res
     return outcome
 

@@ -45,8 +45,15 @@ __all__ = ["Study", "load_example", "EXAMPLE_STUDY"]
 
 EXAMPLE_STUDY = Path(__file__).parent / "example" / "data" / "study.toml"
 
-_COHORT_KEYS = {"data", "adverse_events", "adverse_events_complete", "arm", "reference",
-                "time_unit", "event_codes"}
+_COHORT_KEYS = {
+    "data",
+    "adverse_events",
+    "adverse_events_complete",
+    "arm",
+    "reference",
+    "time_unit",
+    "event_codes",
+}
 _ANALYSIS_KEYS = {"alpha", "seed", "timeout"}
 _TABLES = {"cohort", "columns", "analysis", "endpoints"}
 
@@ -88,21 +95,27 @@ class Study:
         where = str(path) if path else "study"
         unknown = set(raw) - _TABLES
         if unknown:
-            raise StudyError(f"{where}: unknown table{'s' if len(unknown) > 1 else ''} "
-                             f"{', '.join(f'[{u}]' for u in sorted(unknown))}; a study file has "
-                             "[cohort], [columns], [analysis] and [endpoints.NAME].")
+            raise StudyError(
+                f"{where}: unknown table{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(f'[{u}]' for u in sorted(unknown))}; a study file has "
+                "[cohort], [columns], [analysis] and [endpoints.NAME]."
+            )
         cohort = raw.get("cohort", {})
         bad = set(cohort) - _COHORT_KEYS
         if bad:
-            raise StudyError(f"{where}: unknown key{'s' if len(bad) > 1 else ''} in [cohort]: "
-                             f"{', '.join(sorted(bad))}; known: {', '.join(sorted(_COHORT_KEYS))}.")
+            raise StudyError(
+                f"{where}: unknown key{'s' if len(bad) > 1 else ''} in [cohort]: "
+                f"{', '.join(sorted(bad))}; known: {', '.join(sorted(_COHORT_KEYS))}."
+            )
         if "data" not in cohort:
-            raise StudyError(f"{where}: [cohort] needs data = \"FILE\", the patient table.")
+            raise StudyError(f'{where}: [cohort] needs data = "FILE", the patient table.')
         analysis = raw.get("analysis", {})
         bad = set(analysis) - _ANALYSIS_KEYS
         if bad:
-            raise StudyError(f"{where}: unknown key in [analysis]: {', '.join(sorted(bad))}; "
-                             f"known: {', '.join(sorted(_ANALYSIS_KEYS))}.")
+            raise StudyError(
+                f"{where}: unknown key in [analysis]: {', '.join(sorted(bad))}; "
+                f"known: {', '.join(sorted(_ANALYSIS_KEYS))}."
+            )
         base = path.parent if path else Path.cwd()
         endpoints = raw.get("endpoints", {})
         for name, settings in endpoints.items():
@@ -112,18 +125,29 @@ class Study:
         for canon, user in columns.items():
             if not isinstance(user, str):
                 raise StudyError(f"{where}: [columns] {canon} must name a column as text.")
-        _check_types(where, cohort, {"data": str, "adverse_events": str, "arm": str,
-                                     "reference": str, "time_unit": str,
-                                     "adverse_events_complete": bool, "event_codes": dict},
-                     "[cohort]")
+        _check_types(
+            where,
+            cohort,
+            {
+                "data": str,
+                "adverse_events": str,
+                "arm": str,
+                "reference": str,
+                "time_unit": str,
+                "adverse_events_complete": bool,
+                "event_codes": dict,
+            },
+            "[cohort]",
+        )
         _check_types(where, analysis, {"seed": int}, "[analysis]")
         from .cohort import TIME_UNITS
         from .validation import event_codes_problem
 
         unit = cohort.get("time_unit", "months")
         if unit not in TIME_UNITS:
-            raise StudyError(f"{where}: [cohort] time_unit must be one of "
-                             f"{', '.join(TIME_UNITS)}, not {unit!r}.")
+            raise StudyError(
+                f"{where}: [cohort] time_unit must be one of {', '.join(TIME_UNITS)}, not {unit!r}."
+            )
         if "event_codes" in cohort:
             problem = event_codes_problem(cohort["event_codes"])
             if problem:
@@ -137,7 +161,8 @@ class Study:
         return cls(
             data=_resolve(base, cohort["data"]),
             adverse_events=_resolve(base, cohort["adverse_events"])
-            if cohort.get("adverse_events") else None,
+            if cohort.get("adverse_events")
+            else None,
             adverse_events_complete=bool(cohort.get("adverse_events_complete", True)),
             arm=cohort.get("arm", "arm"),
             reference=cohort.get("reference"),
@@ -156,14 +181,24 @@ class Study:
         from .cohort import Cohort
 
         return Cohort.read(
-            self.data, adverse_events=self.adverse_events, columns=self.columns, arm=self.arm,
-            reference=self.reference, time_unit=self.time_unit, event_codes=self.event_codes,
-            adverse_events_complete=self.adverse_events_complete, derive=derive,
+            self.data,
+            adverse_events=self.adverse_events,
+            columns=self.columns,
+            arm=self.arm,
+            reference=self.reference,
+            time_unit=self.time_unit,
+            event_codes=self.event_codes,
+            adverse_events_complete=self.adverse_events_complete,
+            derive=derive,
         )
 
 
-_TYPE_NAMES = {str: "text in quotes", bool: "true or false", int: "a whole number",
-               dict: "a table such as {1 = 0, 2 = 1}"}
+_TYPE_NAMES = {
+    str: "text in quotes",
+    bool: "true or false",
+    int: "a whole number",
+    dict: "a table such as {1 = 0, 2 = 1}",
+}
 
 
 def _check_types(where: str, table: dict, types: dict, name: str) -> None:
@@ -173,8 +208,7 @@ def _check_types(where: str, table: dict, types: dict, name: str) -> None:
             continue
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if not ok:
-            raise StudyError(f"{where}: {name} {key} must be {_TYPE_NAMES[kind]}, not "
-                             f"{value!r}.")
+            raise StudyError(f"{where}: {name} {key} must be {_TYPE_NAMES[kind]}, not {value!r}.")
 
 
 def _resolve(base: Path, value: str) -> Path:

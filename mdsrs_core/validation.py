@@ -19,8 +19,9 @@ from a file, and by index label for an in-memory DataFrame.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -34,8 +35,15 @@ from .variables import (
     level_key,
 )
 
-__all__ = ["Problem", "parse_columns", "check_rules", "raise_problems", "format_rows",
-           "event_codes_problem", "EVENT_VARIABLES"]
+__all__ = [
+    "Problem",
+    "parse_columns",
+    "check_rules",
+    "raise_problems",
+    "format_rows",
+    "event_codes_problem",
+    "EVENT_VARIABLES",
+]
 
 _MAX_LISTED = 8
 
@@ -50,8 +58,12 @@ class Problem:
     values: list = field(default_factory=list)
     hint: str = ""
 
-    def describe(self, source_columns: dict[str, str], row_label: Callable[[object], str],
-                 row_word: str = "row") -> str:
+    def describe(
+        self,
+        source_columns: dict[str, str],
+        row_label: Callable[[object], str],
+        row_word: str = "row",
+    ) -> str:
         where = []
         if self.column is not None:
             col = f"column '{self.column}'"
@@ -91,8 +103,14 @@ def format_rows(labels: list[str], word: str = "row") -> str:
     return f"{word} {head}" + (f" and {more} more" if more > 0 else "")
 
 
-def raise_problems(problems: list[Problem], *, source: str, source_columns: dict[str, str],
-                   row_label: Callable[[object], str], row_word: str = "row") -> None:
+def raise_problems(
+    problems: list[Problem],
+    *,
+    source: str,
+    source_columns: dict[str, str],
+    row_label: Callable[[object], str],
+    row_word: str = "row",
+) -> None:
     """Raise one :class:`CohortError` listing every problem, or return if there are none."""
     if not problems:
         return
@@ -124,8 +142,10 @@ _DATE = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")
 def _number_hint(raw: list[str], var: Variable | None, time_unit: str = "months") -> str:
     if any(_DATE.match(x) for x in raw):
         if var is not None and var.kind == "time":
-            return (f"dates found where a duration in {time_unit} belongs: give the time from "
-                    "treatment start to the event or last follow-up")
+            return (
+                f"dates found where a duration in {time_unit} belongs: give the time from "
+                "treatment start to the event or last follow-up"
+            )
         return "dates found where a number belongs"
     if any(_DECIMAL_COMMA.match(x) for x in raw):
         return "decimal commas found: write 1.5, not 1,5 (or export the file with '.' decimals)"
@@ -134,8 +154,9 @@ def _number_hint(raw: list[str], var: Variable | None, time_unit: str = "months"
     return "write plain numbers"
 
 
-def _parse_numeric(s: pd.Series, name: str, var: Variable | None, time_unit: str = "months"
-                   ) -> tuple[pd.Series, list]:
+def _parse_numeric(
+    s: pd.Series, name: str, var: Variable | None, time_unit: str = "months"
+) -> tuple[pd.Series, list]:
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype("float64"), []
     text = s.astype("string").str.strip()
@@ -145,8 +166,11 @@ def _parse_numeric(s: pd.Series, name: str, var: Variable | None, time_unit: str
     problems = []
     if bad.any():
         raw = [str(x) for x in text[bad]]
-        problems.append(Problem(name, "must be a number", list(s.index[bad]), raw,
-                                _number_hint(raw, var, time_unit)))
+        problems.append(
+            Problem(
+                name, "must be a number", list(s.index[bad]), raw, _number_hint(raw, var, time_unit)
+            )
+        )
     return parsed.astype("float64"), problems
 
 
@@ -169,27 +193,36 @@ def event_codes_problem(codes: object) -> str | None:
         return f"event_codes must be a table mapping codes to 0 or 1, {example}"
     nested = [k for k, v in codes.items() if isinstance(v, dict)]
     if nested and len(nested) != len(codes):
-        return ("event_codes mixes codes and per-column tables; give either one table for every "
-                f"event column or one table per column, {example}")
+        return (
+            "event_codes mixes codes and per-column tables; give either one table for every "
+            f"event column or one table per column, {example}"
+        )
     tables = {str(k): v for k, v in codes.items()} if nested else {"": codes}
     for column, table in tables.items():
         where = f"event_codes.{column}" if column else "event_codes"
         if column and column not in EVENT_VARIABLES:
-            return (f"event_codes names '{column}', which is not an event column; per-column codes "
-                    f"are for {', '.join(EVENT_VARIABLES)}")
+            return (
+                f"event_codes names '{column}', which is not an event column; per-column codes "
+                f"are for {', '.join(EVENT_VARIABLES)}"
+            )
         if not table:
             return f"{where} is empty; map each code to 0 (censored) or 1 (the event)"
-        bad = [f"{k} = {v!r}" for k, v in table.items()
-               if isinstance(v, bool) or v not in (0, 1) or isinstance(v, dict)]
+        bad = [
+            f"{k} = {v!r}"
+            for k, v in table.items()
+            if isinstance(v, bool) or v not in (0, 1) or isinstance(v, dict)
+        ]
         if bad:
-            return (f"{where} maps codes to 0 (censored) or 1 (the event), not {', '.join(bad)}")
+            return f"{where} maps codes to 0 (censored) or 1 (the event), not {', '.join(bad)}"
         if set(table.values()) != {0, 1}:
-            return (f"{where} must map one code to 0 (censored) and one to 1 (the event); "
-                    f"it maps every code to {next(iter(table.values()))}")
+            return (
+                f"{where} must map one code to 0 (censored) and one to 1 (the event); "
+                f"it maps every code to {next(iter(table.values()))}"
+            )
     return None
 
 
-def _parse_event(s: pd.Series, name: str, codes: dict | None) -> tuple[pd.Series, list]:
+def _parse_event(s: pd.Series, name: str, codes: Mapping | None) -> tuple[pd.Series, list]:
     """0/1 event indicator. Other codings only through an explicit ``codes`` mapping."""
     if codes:
         mapping = {str(k).strip().lower(): int(v) for k, v in codes.items()}
@@ -200,30 +233,43 @@ def _parse_event(s: pd.Series, name: str, codes: dict | None) -> tuple[pd.Series
         problems = []
         if bad.any():
             allowed = ", ".join(sorted(mapping))
-            problems.append(Problem(name, f"event codes must be one of {allowed} "
-                                    "(the study file's event_codes)", list(s.index[bad]),
-                                    list(dict.fromkeys(s[bad].tolist()))))
+            problems.append(
+                Problem(
+                    name,
+                    f"event codes must be one of {allowed} (the study file's event_codes)",
+                    list(s.index[bad]),
+                    list(dict.fromkeys(s[bad].tolist())),
+                )
+            )
         return out.astype("Float64").astype("float64"), problems
-    num, problems = (s.astype("float64"), []) if pd.api.types.is_numeric_dtype(s) else (
-        pd.to_numeric(s.astype("string").str.strip(), errors="coerce"), [])
+    num, problems = (
+        (s.astype("float64"), [])
+        if pd.api.types.is_numeric_dtype(s)
+        else (pd.to_numeric(s.astype("string").str.strip(), errors="coerce"), [])
+    )
     bad = s.notna() & ~num.isin([0, 1])
     if bad.any():
         found = list(dict.fromkeys(s[bad].tolist()))
-        text = {str(v).strip().lower() for v in found}
-        if text <= {"1", "2", "1.0", "2.0"}:
-            hint = ("1/2 coding as in R's Surv() (1 = censored, 2 = event) is accepted only when "
-                    "the study file says so: event_codes = {1 = 0, 2 = 1} under [cohort]")
-        elif text & (_TRUE | _FALSE):
-            hint = ("text codes are accepted only when the study file maps them, e.g. "
-                    'event_codes = {yes = 1, no = 0} under [cohort]')
+        spelled = {str(v).strip().lower() for v in found}
+        if spelled <= {"1", "2", "1.0", "2.0"}:
+            hint = (
+                "1/2 coding as in R's Surv() (1 = censored, 2 = event) is accepted only when "
+                "the study file says so: event_codes = {1 = 0, 2 = 1} under [cohort]"
+            )
+        elif spelled & (_TRUE | _FALSE):
+            hint = (
+                "text codes are accepted only when the study file maps them, e.g. "
+                "event_codes = {yes = 1, no = 0} under [cohort]"
+            )
         else:
             hint = "code 1 for the event and 0 for censored"
         problems.append(Problem(name, "must be 0 or 1", list(s.index[bad]), found, hint))
     return num.where(~bad), problems
 
 
-def _normalize_levels(s: pd.Series, name: str, levels: tuple[str, ...],
-                      synonyms: dict[str, str]) -> tuple[pd.Series, list]:
+def _normalize_levels(
+    s: pd.Series, name: str, levels: tuple[str, ...], synonyms: dict[str, str]
+) -> tuple[pd.Series, list]:
     key = {level_key(lv): lv for lv in levels}
     key.update(synonyms)
     text = s.astype("string").str.strip()
@@ -233,8 +279,14 @@ def _normalize_levels(s: pd.Series, name: str, levels: tuple[str, ...],
     bad = norm.notna() & out.isna()
     problems = []
     if bad.any():
-        problems.append(Problem(name, "must be one of " + ", ".join(levels), list(s.index[bad]),
-                                list(dict.fromkeys(text[bad].tolist()))))
+        problems.append(
+            Problem(
+                name,
+                "must be one of " + ", ".join(levels),
+                list(s.index[bad]),
+                list(dict.fromkeys(text[bad].tolist())),
+            )
+        )
     cat = pd.Categorical(out.where(~bad), categories=list(levels))
     return pd.Series(cat, index=s.index, name=name), problems
 
@@ -242,12 +294,17 @@ def _normalize_levels(s: pd.Series, name: str, levels: tuple[str, ...],
 _SEX = {"female": "F", "f": "F", "w": "F", "male": "M", "m": "M"}
 _RESPONSE = {lv.lower(): lv for lv in RESPONSE_LEVELS}
 # Cytogenetic groups: the one spelling table (also used by the IPSS-R calculator).
-_SYNONYMS = {"sex": _SEX, "response": _RESPONSE, "cyto_base": CYTO_SYNONYMS,
-             "cyto_post": CYTO_SYNONYMS}
+_SYNONYMS = {
+    "sex": _SEX,
+    "response": _RESPONSE,
+    "cyto_base": CYTO_SYNONYMS,
+    "cyto_post": CYTO_SYNONYMS,
+}
 
 
-def parse_columns(frame: pd.DataFrame, *, event_codes: dict | None = None,
-                  time_unit: str = "months") -> tuple[pd.DataFrame, list[Problem]]:
+def parse_columns(
+    frame: pd.DataFrame, *, event_codes: Mapping | None = None, time_unit: str = "months"
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Convert canonical columns to their types; return the new frame and the problems."""
     out = frame.copy()
     problems: list[Problem] = []
@@ -263,8 +320,9 @@ def parse_columns(frame: pd.DataFrame, *, event_codes: dict | None = None,
                 codes = codes.get(name)  # per-column codes: {death = {1 = 0, 2 = 1}}
             out[name], found = _parse_event(frame[name], name, codes)
         elif var.kind == "category":
-            out[name], found = _normalize_levels(frame[name], name, var.levels,
-                                                 _SYNONYMS.get(name, {}))
+            out[name], found = _normalize_levels(
+                frame[name], name, var.levels, _SYNONYMS.get(name, {})
+            )
         else:  # pragma: no cover - every kind is handled above
             raise AssertionError(var.kind)
         problems.extend(found)
@@ -273,8 +331,9 @@ def parse_columns(frame: pd.DataFrame, *, event_codes: dict | None = None,
         text = ids.astype("string").str.strip()
         # ids read as floats (1.0, 2.0) become "1", "2"
         if pd.api.types.is_float_dtype(ids):
-            text = ids.map(lambda v: None if pd.isna(v) else
-                           (str(int(v)) if float(v).is_integer() else str(v))).astype("string")
+            text = ids.map(
+                lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))
+            ).astype("string")
         out["patient_id"] = text.mask(text == "")
     return out, problems
 
@@ -287,19 +346,27 @@ def _schema(frame: pd.DataFrame, time_unit: str, months_per_unit: float):
 
     columns = {
         "patient_id": pa.Column(
-            "string", nullable=False, unique=True, required=False,
+            "string",
+            nullable=False,
+            unique=True,
+            required=False,
         ),
     }
     for name, var in VARIABLES.items():
         if name not in frame.columns or var.kind in ("id", "arm", "category", "event"):
             continue
         checks = []
-        if var.kind == "time":
+        if var.kind == "time" and var.high is not None:
             checks.append(pa.Check.gt(0, error="times must be greater than 0"))
             high = round(var.high / months_per_unit, 1)  # the bound in the data's own unit
-            checks.append(pa.Check.le(high, error=f"must be at most {high:g} {time_unit}"
-                                                  f"|times are durations in {time_unit}, not "
-                                                  "dates"))
+            checks.append(
+                pa.Check.le(
+                    high,
+                    error=f"must be at most {high:g} {time_unit}"
+                    f"|times are durations in {time_unit}, not "
+                    "dates",
+                )
+            )
         elif var.low is not None and var.high is not None:
             # Two checks with the same rule, so that the hint fits the direction: a unit hint
             # ("looks like g/L") for values above the range, ``low_hint`` for values below it.
@@ -309,29 +376,39 @@ def _schema(frame: pd.DataFrame, time_unit: str, months_per_unit: float):
                 checks.append(pa.Check.ge(var.low, error=f"{rule}|{var.low_hint}"))
                 checks.append(pa.Check.le(var.high, error=f"{rule}|{var.unit_hint}"))
             else:
-                checks.append(pa.Check.in_range(var.low, var.high,
-                                                error=f"{rule}|{var.unit_hint}"))
+                checks.append(pa.Check.in_range(var.low, var.high, error=f"{rule}|{var.unit_hint}"))
         if var.kind == "grade":
-            checks.append(pa.Check(lambda s: (s % 1) == 0, element_wise=False,
-                                   error=f"must be a whole number|{var.unit_hint}"))
+            checks.append(
+                pa.Check(
+                    lambda s: (s % 1) == 0,
+                    element_wise=False,
+                    error=f"must be a whole number|{var.unit_hint}",
+                )
+            )
         columns[name] = pa.Column("float64", checks=checks, nullable=True, required=False)
     frame_checks = []
     if {"aml_months", "os_months"} <= set(frame.columns):
-        frame_checks.append(pa.Check(
-            lambda d: ~(d["aml_months"] > d["os_months"] + 1e-9),
-            error="aml_months,os_months|time to AML cannot be later than the end of follow-up "
-                  "(aml_months must be <= os_months)"))
+        frame_checks.append(
+            pa.Check(
+                lambda d: ~(d["aml_months"] > d["os_months"] + 1e-9),
+                error="aml_months,os_months|time to AML cannot be later than the end of follow-up "
+                "(aml_months must be <= os_months)",
+            )
+        )
     for event, time in (("death", "os_months"), ("aml", "aml_months")):
         if {event, time} <= set(frame.columns):
-            frame_checks.append(pa.Check(
-                lambda d, e=event, t=time: d[e].isna() == d[t].isna(),
-                error=f"{time},{event}|{event} and {time} must be given together: a row has one "
-                      "without "
-                      "the other"))
+            frame_checks.append(
+                pa.Check(
+                    lambda d, e=event, t=time: d[e].isna() == d[t].isna(),
+                    error=f"{time},{event}|{event} and {time} must be given together: a row has "
+                    "one without "
+                    "the other",
+                )
+            )
     return pa.DataFrameSchema(columns, checks=frame_checks, coerce=False)
 
 
-def _is_missing(value: object) -> bool:
+def _is_missing(value: Any) -> bool:
     """None, NaN, NaT or pd.NA (``pd.NA == pd.NA`` is not a bool, so ``v == v`` cannot test it)."""
     try:
         return bool(pd.isna(value))
@@ -343,7 +420,8 @@ def _grouped(cases: pd.DataFrame) -> Iterable[tuple[str | None, str, list, list]
     for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
         rows = sorted(dict.fromkeys(group["index"].tolist()))
         values = [v for v in group["failure_case"].tolist() if not _is_missing(v)]
-        yield column, str(check), rows, values
+        # column-level failures name their column; frame-level ones have none (NaN)
+        yield (None if _is_missing(column) else str(column)), str(check), rows, values
 
 
 _BUILTIN_RULES = {
@@ -352,8 +430,13 @@ _BUILTIN_RULES = {
 }
 
 
-def check_rules(frame: pd.DataFrame, unparsed: list[Problem] = (), *, time_unit: str = "months",
-                months_per_unit: float = 1.0) -> list[Problem]:
+def check_rules(
+    frame: pd.DataFrame,
+    unparsed: Sequence[Problem] = (),
+    *,
+    time_unit: str = "months",
+    months_per_unit: float = 1.0,
+) -> list[Problem]:
     """Apply the declarative rules to a parsed canonical frame; return the problems.
 
     ``unparsed`` are the parsing problems already found: a cross-column rule is not reported
@@ -391,4 +474,4 @@ def check_rules(frame: pd.DataFrame, unparsed: list[Problem] = (), *, time_unit:
         if rows:
             problems.append(Problem(involved[0], rule, sorted(set(rows)), []))
     order = {c: i for i, c in enumerate(frame.columns)}
-    return sorted(problems, key=lambda p: order.get(p.column, -1))
+    return sorted(problems, key=lambda p: -1 if p.column is None else order.get(p.column, -1))

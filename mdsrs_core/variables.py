@@ -10,8 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["Variable", "VARIABLES", "variable", "SURVIVAL_PAIRS", "RESPONSE_LEVELS", "CYTO_LEVELS",
-           "CYTO_SYNONYMS", "LEVEL_SEPARATORS", "level_key"]
+__all__ = [
+    "Variable",
+    "VARIABLES",
+    "variable",
+    "SURVIVAL_PAIRS",
+    "RESPONSE_LEVELS",
+    "CYTO_LEVELS",
+    "CYTO_SYNONYMS",
+    "LEVEL_SEPARATORS",
+    "level_key",
+]
 
 RESPONSE_LEVELS = ("CR", "PR", "mCR", "HI", "SD", "PD")
 #: IWG 2006 responses counted as a response (Cheson et al., Blood 2006;108:419).
@@ -35,14 +44,26 @@ def level_key(text: str) -> str:
 #: and any spaces, hyphens, underscores or dots between the words are accepted ("Very-Good",
 #: "VERY_GOOD", "v. good"), and the abbreviations VG, G, I, Int, Inter, Interm, Intermed, P, VP.
 CYTO_SYNONYMS: dict[str, str] = {
-    "very good": "very good", "verygood": "very good", "v good": "very good",
-    "vgood": "very good", "vg": "very good",
-    "good": "good", "g": "good",
-    "intermediate": "intermediate", "intermed": "intermediate", "interm": "intermediate",
-    "inter": "intermediate", "int": "intermediate", "i": "intermediate",
-    "poor": "poor", "p": "poor",
-    "very poor": "very poor", "verypoor": "very poor", "v poor": "very poor",
-    "vpoor": "very poor", "vp": "very poor",
+    "very good": "very good",
+    "verygood": "very good",
+    "v good": "very good",
+    "vgood": "very good",
+    "vg": "very good",
+    "good": "good",
+    "g": "good",
+    "intermediate": "intermediate",
+    "intermed": "intermediate",
+    "interm": "intermediate",
+    "inter": "intermediate",
+    "int": "intermediate",
+    "i": "intermediate",
+    "poor": "poor",
+    "p": "poor",
+    "very poor": "very poor",
+    "verypoor": "very poor",
+    "v poor": "very poor",
+    "vpoor": "very poor",
+    "vp": "very poor",
 }
 
 
@@ -67,8 +88,9 @@ class Variable:
     low_hint: str = ""
 
 
-def _lab(name: str, label: str, unit: str, low: float, high: float, hint: str,
-         low_hint: str = "") -> Variable:
+def _lab(
+    name: str, label: str, unit: str, low: float, high: float, hint: str, low_hint: str = ""
+) -> Variable:
     return Variable(name, label, "numeric", unit, low, high, hint, low_hint=low_hint)
 
 
@@ -87,31 +109,82 @@ VARIABLES: dict[str, Variable] = {
         Variable("sex", "Sex", "category", levels=("F", "M")),
         _lab("hgb_base", "Hemoglobin before treatment", "g/dL", 2, 25, _HGB_HINT, _HGB_LOW_HINT),
         _lab("hgb_post", "Hemoglobin after treatment", "g/dL", 2, 25, _HGB_HINT, _HGB_LOW_HINT),
-        _lab("plt_base", "Platelets before treatment", "x10^9/L", 0, 2000, _PLT_HINT,
-             _COUNT_LOW_HINT),
-        _lab("plt_post", "Platelets after treatment", "x10^9/L", 0, 2000, _PLT_HINT,
-             _COUNT_LOW_HINT),
-        _lab("anc_base", "Neutrophils (ANC) before treatment", "x10^9/L", 0, 100, _ANC_HINT,
-             _COUNT_LOW_HINT),
-        _lab("anc_post", "Neutrophils (ANC) after treatment", "x10^9/L", 0, 100, _ANC_HINT,
-             _COUNT_LOW_HINT),
-        _lab("bm_blast_base", "Marrow blasts before treatment", "%", 0, 100,
-             "blasts are a percentage from 0 to 100"),
-        _lab("bm_blast_post", "Marrow blasts after treatment", "%", 0, 100,
-             "blasts are a percentage from 0 to 100"),
-        Variable("cyto_base", "IPSS-R cytogenetic group before treatment", "category",
-                 levels=CYTO_LEVELS),
-        Variable("cyto_post", "IPSS-R cytogenetic group after treatment", "category",
-                 levels=CYTO_LEVELS),
+        _lab(
+            "plt_base", "Platelets before treatment", "x10^9/L", 0, 2000, _PLT_HINT, _COUNT_LOW_HINT
+        ),
+        _lab(
+            "plt_post", "Platelets after treatment", "x10^9/L", 0, 2000, _PLT_HINT, _COUNT_LOW_HINT
+        ),
+        _lab(
+            "anc_base",
+            "Neutrophils (ANC) before treatment",
+            "x10^9/L",
+            0,
+            100,
+            _ANC_HINT,
+            _COUNT_LOW_HINT,
+        ),
+        _lab(
+            "anc_post",
+            "Neutrophils (ANC) after treatment",
+            "x10^9/L",
+            0,
+            100,
+            _ANC_HINT,
+            _COUNT_LOW_HINT,
+        ),
+        _lab(
+            "bm_blast_base",
+            "Marrow blasts before treatment",
+            "%",
+            0,
+            100,
+            "blasts are a percentage from 0 to 100",
+        ),
+        _lab(
+            "bm_blast_post",
+            "Marrow blasts after treatment",
+            "%",
+            0,
+            100,
+            "blasts are a percentage from 0 to 100",
+        ),
+        Variable(
+            "cyto_base", "IPSS-R cytogenetic group before treatment", "category", levels=CYTO_LEVELS
+        ),
+        Variable(
+            "cyto_post", "IPSS-R cytogenetic group after treatment", "category", levels=CYTO_LEVELS
+        ),
         Variable("response", "Best response (IWG 2006)", "category", levels=RESPONSE_LEVELS),
-        Variable("ae_max_grade", "Worst adverse-event grade (CTCAE)", "grade", "", 0, 5,
-                 "CTCAE grades are whole numbers from 0 (none) to 5 (death)"),
+        Variable(
+            "ae_max_grade",
+            "Worst adverse-event grade (CTCAE)",
+            "grade",
+            "",
+            0,
+            5,
+            "CTCAE grades are whole numbers from 0 (none) to 5 (death)",
+        ),
         Variable("aml", "Transformation to AML", "event"),
-        Variable("aml_months", "Time to AML or last follow-up", "time", "months", 0, 600,
-                 "times are durations in months, not dates"),
+        Variable(
+            "aml_months",
+            "Time to AML or last follow-up",
+            "time",
+            "months",
+            0,
+            600,
+            "times are durations in months, not dates",
+        ),
         Variable("death", "Death from any cause", "event"),
-        Variable("os_months", "Time to death or last follow-up", "time", "months", 0, 600,
-                 "times are durations in months, not dates"),
+        Variable(
+            "os_months",
+            "Time to death or last follow-up",
+            "time",
+            "months",
+            0,
+            600,
+            "times are durations in months, not dates",
+        ),
     ]
 }
 

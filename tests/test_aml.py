@@ -27,26 +27,33 @@ def outcome():
 
 @pytest.fixture(scope="module")
 def records(outcome):
-    return {(r.variable, r.arm or "", r.level or "", r.stat): r
-            for r in outcome.result.records}
+    return {(r.variable, r.arm or "", r.level or "", r.stat): r for r in outcome.result.records}
 
 
 def r_values():
     with REFERENCE.open() as f:
-        return [(row["variable"], row["arm"], row["level"], row["stat"], float(row["value"]))
-                for row in csv.DictReader(f)]
+        return [
+            (row["variable"], row["arm"], row["level"], row["stat"], float(row["value"]))
+            for row in csv.DictReader(f)
+        ]
 
 
-@pytest.mark.parametrize("variable, arm, level, stat, expected", r_values(),
-                         ids=lambda v: str(v) if not isinstance(v, float) else "")
+@pytest.mark.parametrize(
+    "variable, arm, level, stat, expected",
+    r_values(),
+    ids=lambda v: str(v) if not isinstance(v, float) else "",
+)
 def test_equals_r(records, variable, arm, level, stat, expected):
     assert records[(variable, arm, level, stat)].value == pytest.approx(expected, rel=1e-6)
 
 
 def test_every_number_recorded_has_an_r_reference(records):
     reference = {(v, a, lv, s) for v, a, lv, s, _ in r_values()}
-    numbers = {k for k, r in records.items()
-               if isinstance(r.value, (int, float)) and not isinstance(r.value, bool)}
+    numbers = {
+        k
+        for k, r in records.items()
+        if isinstance(r.value, (int, float)) and not isinstance(r.value, bool)
+    }
     assert numbers <= reference, sorted(numbers - reference)
 
 
@@ -60,7 +67,8 @@ def test_published_result_reproduced(records):
     assert round(100 * records[("aml", "thalidomide", "", "p")].value, 2) == 15.79
     assert records[("aml", "", "chosen_test", "p_value")].value > 0.05
     assert records[("aml", "", "chosen_test", "p_value")].method == (
-        "Fisher's Exact Test for Count Data")
+        "Fisher's Exact Test for Count Data"
+    )
     assert records[("aml", "", "conclusion", "robust")].value is True
     assert records[("aml_cif", "", "gray_test", "p_value")].value > 0.05
     assert records[("aml_subdistribution", "", TERM, "p_value")].value > 0.05
@@ -72,7 +80,8 @@ def test_flow_and_methods(outcome, records):
     assert res.n_analysed == {"thalidomide": 38, "lenalidomide": 24}
     assert res.exclusions == []
     assert records[("aml_cif", "", "gray_test", "p_value")].method == (
-        "Gray's test (cmprsk::cuminc), rho = 0")
+        "Gray's test (cmprsk::cuminc), rho = 0"
+    )
     assert "cmprsk::crr" in records[("aml_subdistribution", "", TERM, "estimate")].method
     assert "survival::coxph" in records[("aml_cause_specific", "", TERM, "estimate")].method
     assert any(n.startswith("Competing-risk status: 1 = transformation") for n in res.notes)
@@ -91,9 +100,12 @@ def test_cif_figure_is_the_step_curves(outcome):
 
 def test_tables(outcome):
     tables = Transformation().tables(outcome.result.records)
-    assert list(tables) == ["Crude rate by arm",
-                            "Cumulative incidence (death without AML as competing risk)",
-                            "Hazard ratios of AML", "Sensitivity panel of the crude rate"]
+    assert list(tables) == [
+        "Crude rate by arm",
+        "Cumulative incidence (death without AML as competing risk)",
+        "Hazard ratios of AML",
+        "Sensitivity panel of the crude rate",
+    ]
     crude = tables["Crude rate by arm"]
     assert crude.loc["lenalidomide", "n/N"] == "6/24"
     assert crude.loc["thalidomide", "Rate / estimate"] == "15.79%"
@@ -105,8 +117,9 @@ def test_tables(outcome):
 
 def _analyze(data: pd.DataFrame, **options):
     arm = pd.Categorical(data["arm"].astype(str), categories=["thalidomide", "lenalidomide"])
-    cohort = SimpleNamespace(data=data.assign(arm=arm), arms=["thalidomide", "lenalidomide"],
-                             reference="thalidomide")
+    cohort = SimpleNamespace(
+        data=data.assign(arm=arm), arms=["thalidomide", "lenalidomide"], reference="thalidomide"
+    )
     ep = Transformation()
     config = EndpointConfig(formulas=dict(ep.formulas), options={**ep.options, **options})
     return ep.analyze(cohort, config)
@@ -142,8 +155,11 @@ def test_exclusions_with_reasons_add_up():
     d.loc[i, "aml_months"] = d.loc[i, "os_months"] + 5
     res = _analyze(d)
     reasons = sorted(e.reason for e in res.exclusions)
-    assert reasons == ["aml_months > os_months (AML after the last follow-up)", "missing aml",
-                       "missing os_months"]
+    assert reasons == [
+        "aml_months > os_months (AML after the last follow-up)",
+        "missing aml",
+        "missing os_months",
+    ]
     assert sum(res.n_analysed.values()) + len(res.exclusions) == 62
 
 

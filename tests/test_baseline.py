@@ -16,18 +16,26 @@ REFERENCE = Path(__file__).parent / "results" / "baseline.csv"
 def records():
     result = run(load_example(), only=["baseline"])
     assert result["baseline"].status == "ok"
-    return {(r.variable, r.arm or "", r.level or "", r.stat): r
-            for r in result.records if r.endpoint == "baseline"}
+    return {
+        (r.variable, r.arm or "", r.level or "", r.stat): r
+        for r in result.records
+        if r.endpoint == "baseline"
+    }
 
 
 def r_values():
     with REFERENCE.open() as f:
-        return [(row["variable"], row["arm"], row["level"], row["stat"], float(row["value"]))
-                for row in csv.DictReader(f)]
+        return [
+            (row["variable"], row["arm"], row["level"], row["stat"], float(row["value"]))
+            for row in csv.DictReader(f)
+        ]
 
 
-@pytest.mark.parametrize("variable, arm, level, stat, expected", r_values(),
-                         ids=lambda v: str(v) if not isinstance(v, float) else "")
+@pytest.mark.parametrize(
+    "variable, arm, level, stat, expected",
+    r_values(),
+    ids=lambda v: str(v) if not isinstance(v, float) else "",
+)
 def test_equals_r(records, variable, arm, level, stat, expected):
     assert records[(variable, arm, level, stat)].value == pytest.approx(expected, rel=1e-6)
 
@@ -40,11 +48,13 @@ def test_every_reference_row_is_used_and_every_test_is_checked(records):
 
 def test_test_named_per_row_by_gtsummary_rule(records):
     assert records[("age", "", "", "p_value")].method == (
-        "Wilcoxon rank sum test with continuity correction")
+        "Wilcoxon rank sum test with continuity correction"
+    )
     assert records[("sex", "", "", "p_value")].method == "Pearson's Chi-squared test"
     assert records[("cyto_base", "", "", "p_value")].method == "Fisher's Exact Test for Count Data"
     assert records[("cyto_base", "", "", "test_rule")].value == (
-        "gtsummary add_p() default: an expected count < 5 (smallest 0.387), so Fisher's exact test")
+        "gtsummary add_p() default: an expected count < 5 (smallest 0.387), so Fisher's exact test"
+    )
 
 
 def test_arm_sizes_and_patient_flow(records):
@@ -64,8 +74,11 @@ def test_missing_values_counted(frame):
 
     frame.loc[[0, 1], "age"] = None
     out = run(Cohort(frame, reference="thal"), only="baseline")
-    recs = {(r.variable, r.arm, r.stat): r.value for r in out.records
-            if r.endpoint == "baseline" and r.level is None}
+    recs = {
+        (r.variable, r.arm, r.stat): r.value
+        for r in out.records
+        if r.endpoint == "baseline" and r.level is None
+    }
     assert recs[("age", "len", "n_missing")] == 1
     assert recs[("age", "thal", "n_missing")] == 1
     assert recs[("age", None, "n")] == 6

@@ -43,8 +43,16 @@ def frame(change=None):
 def compared(scenario):
     formula, ci_method, change = SCENARIOS[scenario]
     result = EndpointResult("response")
-    compare_binary(result, frame(change), "responder", arms=ARMS, alpha=0.05, formula=formula,
-                   label="Responder rate", ci_method=ci_method)
+    compare_binary(
+        result,
+        frame(change),
+        "responder",
+        arms=ARMS,
+        alpha=0.05,
+        formula=formula,
+        label="Responder rate",
+        ci_method=ci_method,
+    )
     return result
 
 
@@ -59,13 +67,16 @@ def keyed(result):
 
 def r_rows():
     with REFERENCE.open() as f:
-        return [(r["scenario"], r["variable"], r["arm"], r["level"], r["stat"], r["value"])
-                for r in csv.DictReader(f)
-                if r["scenario"] in SCENARIOS and r["variable"] == "responder"]
+        return [
+            (r["scenario"], r["variable"], r["arm"], r["level"], r["stat"], r["value"])
+            for r in csv.DictReader(f)
+            if r["scenario"] in SCENARIOS and r["variable"] == "responder"
+        ]
 
 
-@pytest.mark.parametrize("scenario, variable, arm, level, stat, expected", r_rows(),
-                         ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    "scenario, variable, arm, level, stat, expected", r_rows(), ids=lambda v: str(v)
+)
 def test_equals_r(results, scenario, variable, arm, level, stat, expected):
     record = keyed(results[scenario]).get((variable, arm, level, stat))
     if expected == "NA":  # R: chisq.test gives NaN when nobody has the event
@@ -82,8 +93,10 @@ def test_every_estimate_and_p_value_is_checked_against_r(results):
     reference = {(s, v, a, lv, st) for s, v, a, lv, st, _ in r_rows()}
     for name, result in results.items():
         for (v, a, lv, st), r in keyed(result).items():
-            if st in ("estimate", "p_value", "conf_low", "conf_high", "statistic", "n", "N",
-                      "p") and r.value is not None:
+            if (
+                st in ("estimate", "p_value", "conf_low", "conf_high", "statistic", "n", "N", "p")
+                and r.value is not None
+            ):
                 assert (name, v, a, lv, st) in reference, (name, v, a, lv, st)
 
 
@@ -100,7 +113,8 @@ def test_example_conclusion_depends_on_the_test(results):
     assert sentence == (
         "The conclusion at alpha = 0.05 depends on the test: significant by Pearson's "
         "chi-square (p = 0.033) and the likelihood-ratio test (p = 0.034), not by Fisher's "
-        "exact test (p = 0.053) or Yates' corrected chi-square (p = 0.063).")
+        "exact test (p = 0.053) or Yates' corrected chi-square (p = 0.063)."
+    )
     assert any(sentence in note for note in results["example"].notes)
 
 
@@ -130,8 +144,16 @@ def test_all_responders_and_no_events_are_defined(results):
 
 def test_conf_level_changes_intervals():
     result = EndpointResult("response")
-    compare_binary(result, frame(), "responder", arms=ARMS, alpha=0.05,
-                   formula="responder ~ arm", label="R", conf_level=0.90)
+    compare_binary(
+        result,
+        frame(),
+        "responder",
+        arms=ARMS,
+        alpha=0.05,
+        formula="responder ~ arm",
+        label="R",
+        conf_level=0.90,
+    )
     rec = keyed(result)
     low90 = rec[("responder", "lenalidomide", "", "conf_low")].value
     low95 = keyed(compared("example"))[("responder", "lenalidomide", "", "conf_low")].value
@@ -142,11 +164,26 @@ def test_conf_level_changes_intervals():
 def test_bad_input_raises():
     bad = frame().assign(responder=2)
     with pytest.raises(ValueError):
-        compare_binary(EndpointResult("r"), bad, "responder", arms=ARMS, alpha=0.05,
-                       formula="responder ~ arm", label="R")
+        compare_binary(
+            EndpointResult("r"),
+            bad,
+            "responder",
+            arms=ARMS,
+            alpha=0.05,
+            formula="responder ~ arm",
+            label="R",
+        )
     with pytest.raises(ValueError):
-        compare_binary(EndpointResult("r"), frame(), "responder", arms=ARMS, alpha=0.05,
-                       formula="responder ~ arm", label="R", ci_method="wald")
+        compare_binary(
+            EndpointResult("r"),
+            frame(),
+            "responder",
+            arms=ARMS,
+            alpha=0.05,
+            formula="responder ~ arm",
+            label="R",
+            ci_method="wald",
+        )
 
 
 def test_format_p():

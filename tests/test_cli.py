@@ -41,8 +41,9 @@ def test_run_on_bundled_example(tmp_path):
     assert "Baseline characteristics: Table 1" in out.output
     assert "thalidomide (N=38)" in out.output
     records = json.loads((tmp_path / "rep" / "results.json").read_text())
-    assert {"endpoint", "arm", "variable", "stat", "value", "label", "method", "n",
-            "level"} == set(records[0])
+    assert {"endpoint", "arm", "variable", "stat", "value", "label", "method", "n", "level"} == set(
+        records[0]
+    )
     report = (tmp_path / "rep" / "report.md").read_text()
     assert report.startswith("# mdsrs report")
     assert "### Table 1" in report
@@ -52,17 +53,30 @@ def test_run_data_file_with_column_mapping(tmp_path):
     frame = pd.read_csv(EXAMPLE_STUDY.parent / "patients.csv")
     frame = frame.rename(columns={"hgb_base": "HB", "arm": "group"})
     frame.to_csv(tmp_path / "mine.csv", index=False)
-    out = invoke("run", str(tmp_path / "mine.csv"), "--map", "hgb_base=HB", "--arm", "group",
-                 "--reference", "thalidomide", "--only", "baseline", "--out",
-                 str(tmp_path / "a"))
+    out = invoke(
+        "run",
+        str(tmp_path / "mine.csv"),
+        "--map",
+        "hgb_base=HB",
+        "--arm",
+        "group",
+        "--reference",
+        "thalidomide",
+        "--only",
+        "baseline",
+        "--out",
+        str(tmp_path / "a"),
+    )
     assert out.exit_code == 0, out.output
     invoke("run", "--only", "baseline", "--out", str(tmp_path / "b"))
     mine = json.loads((tmp_path / "a" / "results.json").read_text())
     bundled = json.loads((tmp_path / "b" / "results.json").read_text())
     key = {(r["variable"], r["arm"], r["level"], r["stat"]): r["value"] for r in bundled}
     got = {(r["variable"], r["arm"], r["level"], r["stat"]): r["value"] for r in mine}
-    assert got[("hgb_base", "lenalidomide", None, "median")] == key[
-        ("hgb_base", "lenalidomide", None, "median")]
+    assert (
+        got[("hgb_base", "lenalidomide", None, "median")]
+        == key[("hgb_base", "lenalidomide", None, "median")]
+    )
     assert got[("hgb_base", None, None, "p_value")] == key[("hgb_base", None, None, "p_value")]
 
 
@@ -70,15 +84,28 @@ def test_bad_data_exits_2_with_one_message_and_no_traceback(tmp_path):
     frame = pd.read_csv(EXAMPLE_STUDY.parent / "patients.csv")
     frame.loc[4, "hgb_base"] = 84.0
     frame.to_csv(tmp_path / "bad.csv", index=False)
-    out = subprocess.run([sys.executable, "-m", "mdsrs_core.cli", "run", str(tmp_path / "bad.csv"),
-                          "--reference", "thalidomide", "--out", str(tmp_path / "o")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mdsrs_core.cli",
+            "run",
+            str(tmp_path / "bad.csv"),
+            "--reference",
+            "thalidomide",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert out.stderr == (
         "Error: bad.csv: 1 problem in the cohort data:\n"
         "  - column 'hgb_base', row 6 (value 84): must be between 2 and 25 g/dL; values above 25 "
-        "look like g/L: divide by 10.\n")
+        "look like g/L: divide by 10.\n"
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -98,9 +125,18 @@ def test_example_writes_files_that_run(tmp_path):
     out = invoke("example", "--out", str(tmp_path / "ex"))
     assert out.exit_code == 0
     assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == [
-        "adverse_events.csv", "patients.csv", "study.toml"]
-    run = invoke("run", str(tmp_path / "ex" / "study.toml"), "--only", "baseline", "--out",
-                 str(tmp_path / "r"))
+        "adverse_events.csv",
+        "patients.csv",
+        "study.toml",
+    ]
+    run = invoke(
+        "run",
+        str(tmp_path / "ex" / "study.toml"),
+        "--only",
+        "baseline",
+        "--out",
+        str(tmp_path / "r"),
+    )
     assert run.exit_code == 0, run.output
 
 
@@ -132,21 +168,30 @@ def test_fit_prints_tidy_table_equal_to_python_api(tmp_path):
     from mdsrs_core.models import glm
 
     data = EXAMPLE_STUDY.parent / "patients.csv"
-    out = invoke("fit", "glm", "aml ~ arm + age", str(data), "--family", "binomial", "--ref",
-                 "arm=thalidomide", "--json")
+    out = invoke(
+        "fit",
+        "glm",
+        "aml ~ arm + age",
+        str(data),
+        "--family",
+        "binomial",
+        "--ref",
+        "arm=thalidomide",
+        "--json",
+    )
     assert out.exit_code == 0, out.output
     rows = json.loads(out.output)
     frame = pd.read_csv(data)
     frame["arm"] = pd.Categorical(frame["arm"], categories=["thalidomide", "lenalidomide"])
     expected = glm("aml ~ arm + age", frame, family="binomial").tidy()
     assert [r["term"] for r in rows] == expected["term"].tolist()
-    assert [r["estimate"] for r in rows] == pytest.approx(expected["estimate"].tolist(),
-                                                          rel=1e-12)
+    assert [r["estimate"] for r in rows] == pytest.approx(expected["estimate"].tolist(), rel=1e-12)
 
 
 def test_fit_on_a_study_file_uses_the_cohort_reference():
-    out = invoke("fit", "coxph", "Surv(os_months, death) ~ arm", str(EXAMPLE_STUDY),
-                 "--exponentiate")
+    out = invoke(
+        "fit", "coxph", "Surv(os_months, death) ~ arm", str(EXAMPLE_STUDY), "--exponentiate"
+    )
     assert out.exit_code == 0, out.output
     assert out.output.splitlines()[1].split()[0] == "arm[T.lenalidomide]"
     assert out.output.rstrip().endswith("n = 62")
@@ -155,13 +200,16 @@ def test_fit_on_a_study_file_uses_the_cohort_reference():
 def test_fit_unknown_column_exits_2():
     out = invoke("fit", "lm", "hgb_post ~ arm + hgb_bse", str(EXAMPLE_STUDY))
     assert out.exit_code == 2
-    assert out.output.startswith("Error: The formula 'hgb_post ~ arm + hgb_bse' names the column "
-                                 "'hgb_bse', which is not in the data. Did you mean 'hgb_base'")
+    assert out.output.startswith(
+        "Error: The formula 'hgb_post ~ arm + hgb_bse' names the column "
+        "'hgb_bse', which is not in the data. Did you mean 'hgb_base'"
+    )
 
 
 def test_formula_override_from_the_command_line(tmp_path):
-    out = invoke("run", "--only", "baseline", "--formula", "baseline=y ~ arm", "--out",
-                 str(tmp_path))
+    out = invoke(
+        "run", "--only", "baseline", "--formula", "baseline=y ~ arm", "--out", str(tmp_path)
+    )
     assert out.exit_code == 2
     assert out.output == "Error: [endpoints.baseline]: endpoint 'baseline' takes no formula.\n"
     out = invoke("run", "--formula", "baseline")
@@ -175,6 +223,7 @@ def test_fit_offers_every_model_of_the_api():
     out = invoke("fit", "--help")
     usage = "".join(out.output.split("FORMULA")[0].split())  # undo click's line wrapping
     assert usage.endswith("{" + "|".join(MODELS) + "}")
-    zph = invoke("fit", "cox_zph", "Surv(os_months, death) ~ arm + age", str(EXAMPLE_STUDY),
-                 "--json")
+    zph = invoke(
+        "fit", "cox_zph", "Surv(os_months, death) ~ arm + age", str(EXAMPLE_STUDY), "--json"
+    )
     assert [row["term"] for row in json.loads(zph.output)] == ["arm", "age", "GLOBAL"]

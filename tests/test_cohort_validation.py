@@ -35,8 +35,10 @@ def test_valid_frame_builds_with_reference_first(frame):
 def test_default_reference_is_first_sorted_level_with_a_note(frame):
     cohort = Cohort(frame, derive=False)
     assert cohort.reference == "len"
-    assert cohort.notes == ["No reference arm was given: 'len' (first in sorted order, as R's "
-                            "factor() does) is the reference."]
+    assert cohort.notes == [
+        "No reference arm was given: 'len' (first in sorted order, as R's "
+        "factor() does) is the reference."
+    ]
 
 
 def test_text_not_a_number(frame):
@@ -44,14 +46,16 @@ def test_text_not_a_number(frame):
     frame.loc[[2, 5], "hgb_base"] = ["8,5", "n.d."]
     assert only_problem(frame, reference="thal") == (
         "column 'hgb_base', index 2, 5 (values '8,5', 'n.d.'): must be a number; decimal commas "
-        "found: write 1.5, not 1,5 (or export the file with '.' decimals).")
+        "found: write 1.5, not 1,5 (or export the file with '.' decimals)."
+    )
 
 
 def test_percent_signs(frame):
     frame["bm_blast_base"] = frame["bm_blast_base"].astype(str) + "%"
     assert only_problem(frame, reference="thal").startswith(
         "column 'bm_blast_base', index 0, 1, 2, 3, 4, 5, 6, 7 (values '2%', '3%', '1%', '4%', "
-        "'2%', '1%', '3%', '2%'): must be a number; percent signs found: write 12, not 12%.")
+        "'2%', '1%', '3%', '2%'): must be a number; percent signs found: write 12, not 12%."
+    )
 
 
 def test_dates_instead_of_durations(frame):
@@ -60,14 +64,16 @@ def test_dates_instead_of_durations(frame):
     assert only_problem(frame, reference="thal") == (
         "column 'os_months', index 0 (value '2019-03-01'): must be a number; dates found where a "
         "duration in months belongs: give the time from treatment start to the event or last "
-        "follow-up.")
+        "follow-up."
+    )
 
 
 def test_hemoglobin_in_g_per_litre_is_named(frame):
     frame["hgb_base"] = frame["hgb_base"] * 10
     assert only_problem(frame, reference="thal") == (
         "column 'hgb_base', index 0, 1, 2, 3, 4, 5, 6, 7 (values 81, 79, 85, 90, 72, 88, 94, 80): "
-        "must be between 2 and 25 g/dL; values above 25 look like g/L: divide by 10.")
+        "must be between 2 and 25 g/dL; values above 25 look like g/L: divide by 10."
+    )
 
 
 def test_platelets_per_microlitre_named_with_user_column(frame):
@@ -75,47 +81,60 @@ def test_platelets_per_microlitre_named_with_user_column(frame):
     frame.loc[3, "PLT"] = 200000
     assert only_problem(frame, reference="thal", columns={"plt_base": "PLT"}) == (
         "column 'plt_base' (your column 'PLT'), index 3 (value 200000): must be between 0 and "
-        "2000 x10^9/L; values in the thousands look like counts per microlitre: divide by 1000.")
+        "2000 x10^9/L; values in the thousands look like counts per microlitre: divide by 1000."
+    )
 
 
 def test_duplicate_patient_ids(frame):
     frame.loc[5, "patient_id"] = "P2"
     assert only_problem(frame, reference="thal") == (
         "column 'patient_id', index 1, 5 (value 'P2'): must be unique: the same patient id "
-        "appears more than once.")
+        "appears more than once."
+    )
 
 
 def test_single_arm(frame):
     frame["arm"] = "len"
-    assert only_problem(frame) == (
-        "column 'arm': has one level ('len'); mdsrs compares two arms.")
+    assert only_problem(frame) == ("column 'arm': has one level ('len'); mdsrs compares two arms.")
 
 
 def test_three_arms_with_a_typo_named(frame):
     frame.loc[7, "arm"] = "thall"
     assert only_problem(frame, reference="thal") == (
         "column 'arm': has 3 levels: 'len' (4), 'thal' (3), 'thall' (1); mdsrs compares exactly "
-        "two arms; 'thall' looks like a typo of 'thal' (index 7).")
+        "two arms; 'thall' looks like a typo of 'thal' (index 7)."
+    )
 
 
 def test_unknown_reference_level(frame):
     assert only_problem(frame, reference="thalidomide") == (
         "column 'arm': the reference level 'thalidomide' is not among its levels (len, thal); "
-        "did you mean 'thal'?")
+        "did you mean 'thal'?"
+    )
 
 
 def test_missing_arm(frame):
     frame.loc[[1, 4], "arm"] = None
     assert only_problem(frame, reference="thal") == (
-        "column 'arm', index 1, 4: must not be empty: every patient needs an arm.")
+        "column 'arm', index 1, 4: must not be empty: every patient needs an arm."
+    )
 
 
-@pytest.mark.parametrize("codes, hint", [
-    ([1, 2, 1, 2, 1, 2, 1, 2], "1/2 coding as in R's Surv() (1 = censored, 2 = event) is "
-     "accepted only when the study file says so: event_codes = {1 = 0, 2 = 1} under [cohort]."),
-    (["no", "yes"] * 4, "text codes are accepted only when the study file maps them, e.g. "
-     "event_codes = {yes = 1, no = 0} under [cohort]."),
-])
+@pytest.mark.parametrize(
+    "codes, hint",
+    [
+        (
+            [1, 2, 1, 2, 1, 2, 1, 2],
+            "1/2 coding as in R's Surv() (1 = censored, 2 = event) is accepted only when the "
+            "study file says so: event_codes = {1 = 0, 2 = 1} under [cohort].",
+        ),
+        (
+            ["no", "yes"] * 4,
+            "text codes are accepted only when the study file maps them, e.g. "
+            "event_codes = {yes = 1, no = 0} under [cohort].",
+        ),
+    ],
+)
 def test_event_codes_other_than_0_1(frame, codes, hint):
     frame["death"] = codes
     text = only_problem(frame, reference="thal")
@@ -139,14 +158,16 @@ def test_times_must_be_positive(frame, value):
     frame.loc[2, "os_months"] = value
     frame.loc[2, "aml_months"] = 1.0
     assert only_problem(frame, reference="thal") == (
-        f"column 'os_months', index 2 (value {value:g}): times must be greater than 0.")
+        f"column 'os_months', index 2 (value {value:g}): times must be greater than 0."
+    )
 
 
 def test_aml_after_end_of_follow_up(frame):
     frame.loc[0, "aml_months"] = 61.0
     assert only_problem(frame, reference="thal") == (
         "column 'aml_months', index 0: time to AML cannot be later than the end of follow-up "
-        "(aml_months must be <= os_months).")
+        "(aml_months must be <= os_months)."
+    )
 
 
 def test_event_without_time(frame):
@@ -155,20 +176,25 @@ def test_event_without_time(frame):
     frame.loc[3, "aml"] = None
     assert only_problem(frame, reference="thal") == (
         "column 'os_months', index 3: death and os_months must be given together: a row has one "
-        "without the other.")
+        "without the other."
+    )
 
 
-@pytest.mark.parametrize("grade, rule", [
-    (6, "must be between 0 and 5"),
-    (2.5, "must be a whole number"),
-    (-1, "must be between 0 and 5"),
-])
+@pytest.mark.parametrize(
+    "grade, rule",
+    [
+        (6, "must be between 0 and 5"),
+        (2.5, "must be a whole number"),
+        (-1, "must be between 0 and 5"),
+    ],
+)
 def test_grades_outside_0_to_5(frame, grade, rule):
     frame["ae_max_grade"] = frame["ae_max_grade"].astype(float)
     frame.loc[1, "ae_max_grade"] = grade
     assert only_problem(frame, reference="thal") == (
         f"column 'ae_max_grade', index 1 (value {grade:g}): {rule}; CTCAE grades are whole "
-        "numbers from 0 (none) to 5 (death).")
+        "numbers from 0 (none) to 5 (death)."
+    )
 
 
 def test_unknown_category_levels(frame):
@@ -178,7 +204,8 @@ def test_unknown_category_levels(frame):
     assert text == (
         "data: 2 problems in the cohort data:\n"
         "  - column 'sex', index 4 (value 'unknown'): must be one of F, M.\n"
-        "  - column 'response', index 2 (value 'CRi'): must be one of CR, PR, mCR, HI, SD, PD.")
+        "  - column 'response', index 2 (value 'CRi'): must be one of CR, PR, mCR, HI, SD, PD."
+    )
 
 
 def test_spellings_of_levels_are_normalised(frame):
@@ -188,8 +215,16 @@ def test_spellings_of_levels_are_normalised(frame):
     data = Cohort(frame, reference="thal", derive=False).data
     assert data["sex"].tolist() == ["F", "M", "M", "F", "M", "M", "F", "F"]
     assert data["response"].tolist() == ["HI", "SD", "PR", "PD", "CR", "SD", "mCR", "SD"]
-    assert data["cyto_base"].tolist() == ["very good", "very good", "intermediate", "very good",
-                                          "good", "poor", "very poor", "good"]
+    assert data["cyto_base"].tolist() == [
+        "very good",
+        "very good",
+        "intermediate",
+        "very good",
+        "good",
+        "poor",
+        "very poor",
+        "good",
+    ]
 
 
 def test_all_problems_reported_at_once(frame):
@@ -206,15 +241,18 @@ def test_all_problems_reported_at_once(frame):
 def test_mapping_to_a_missing_column(frame):
     with pytest.raises(CohortError) as info:
         Cohort(frame, columns={"hgb_base": "Hb"}, derive=False)
-    assert str(info.value) == ("data: column 'Hb' (mapped to hgb_base) is not in the data; "
-                               "close matches: hgb_post, hgb_base.")
+    assert str(info.value) == (
+        "data: column 'Hb' (mapped to hgb_base) is not in the data; "
+        "close matches: hgb_post, hgb_base."
+    )
 
 
 def test_mapping_an_unknown_variable(frame):
     with pytest.raises(CohortError) as info:
         Cohort(frame, columns={"hgb_baseline": "hgb_base"}, derive=False)
-    assert str(info.value) == ("data: 'hgb_baseline' is not a canonical variable; did you mean "
-                               "'hgb_base'?")
+    assert str(info.value) == (
+        "data: 'hgb_baseline' is not a canonical variable; did you mean 'hgb_base'?"
+    )
 
 
 def test_no_arm_and_no_patient_id_columns(frame):
@@ -222,9 +260,10 @@ def test_no_arm_and_no_patient_id_columns(frame):
     assert text == (
         "data: 2 problems in the cohort data:\n"
         "  - no arm column 'arm': name the column holding the treatment arm with --arm COLUMN or "
-        "arm = \"COLUMN\" under [cohort].\n"
+        'arm = "COLUMN" under [cohort].\n'
         "  - no patient_id column: map the column that identifies patients with --map "
-        "patient_id=COLUMN or [columns] patient_id = \"COLUMN\".")
+        'patient_id=COLUMN or [columns] patient_id = "COLUMN".'
+    )
 
 
 def test_absent_variables_are_fine_and_reported_by_missing(frame):
@@ -238,9 +277,11 @@ def test_time_unit_conversion(frame):
     frame["aml_months"] = frame["aml_months"] * 365.25 / 12
     cohort = Cohort(frame, reference="thal", time_unit="days", derive=False)
     assert cohort.data["os_months"].tolist() == pytest.approx(
-        [60.0, 25.0, 48.0, 30.0, 70.0, 14.0, 65.0, 40.0], rel=1e-12)
-    assert cohort.notes == ["Times were given in days and converted to months (1 month = "
-                            "365.25/12 days)."]
+        [60.0, 25.0, 48.0, 30.0, 70.0, 14.0, 65.0, 40.0], rel=1e-12
+    )
+    assert cohort.notes == [
+        "Times were given in days and converted to months (1 month = 365.25/12 days)."
+    ]
 
 
 def test_time_range_in_the_data_unit(frame):
@@ -249,4 +290,5 @@ def test_time_range_in_the_data_unit(frame):
     frame.loc[0, "os_months"] = 20000
     assert only_problem(frame, reference="thal", time_unit="days") == (
         "column 'os_months', index 0 (value 20000): must be at most 18262.5 days; times are "
-        "durations in days, not dates.")
+        "durations in days, not dates."
+    )

@@ -27,8 +27,9 @@ def _data(name):
 
 
 def _id(case):
-    return f"{case['data']}-{case['formula'].split('~')[1].strip()}-{case['ties']}-" \
-           f"{case['transform']}"
+    return (
+        f"{case['data']}-{case['formula'].split('~')[1].strip()}-{case['ties']}-{case['transform']}"
+    )
 
 
 @pytest.fixture(scope="module", params=CASES, ids=_id)
@@ -86,7 +87,10 @@ def test_errors():
 
 def test_term_assign_groups_factor_columns():
     assert term_assign(["trt", "celltype[T.large]", "celltype[T.smallcell]", "age:karno"]) == {
-        "trt": [0], "celltype": [1, 2], "age:karno": [3]}
+        "trt": [0],
+        "celltype": [1, 2],
+        "age:karno": [3],
+    }
 
 
 def test_registered_in_models():

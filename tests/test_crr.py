@@ -29,8 +29,10 @@ def example_frame() -> pd.DataFrame:
 
 def _vectors(ref: dict) -> dict:
     """jsonlite's auto_unbox writes length-1 vectors as scalars: make them vectors again."""
-    return {k: (list(np.atleast_1d(v)) if k in ("coef", "se", "z", "p", "var", "inf") else v)
-            for k, v in ref.items()}
+    return {
+        k: (list(np.atleast_1d(v)) if k in ("coef", "se", "z", "p", "var", "inf") else v)
+        for k, v in ref.items()
+    }
 
 
 CASES = {
@@ -78,8 +80,7 @@ def test_hazard_ratio_interval_is_exp_of_wald():
     z = 1.959963984540054
     assert hr["estimate"] == pytest.approx(np.exp(ref["coef"][0]), rel=1e-6)
     assert hr["conf_low"] == pytest.approx(np.exp(ref["coef"][0] - z * ref["se"][0]), rel=1e-6)
-    assert hr["conf_high"] == pytest.approx(np.exp(ref["coef"][0] + z * ref["se"][0]),
-                                            rel=1e-6)
+    assert hr["conf_high"] == pytest.approx(np.exp(ref["coef"][0] + z * ref["se"][0]), rel=1e-6)
 
 
 def test_zero_events_in_one_arm_is_not_estimable():

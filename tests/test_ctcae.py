@@ -17,10 +17,20 @@ import pytest
 from mdsrs_adverse_events.ctcae import grade_anemia, grade_neutrophils, grade_platelets
 
 
-@pytest.mark.parametrize("hgb, grade", [
-    (14.0, 0), (12.0, 0), (11.99, 1), (10.0, 1), (9.99, 2), (8.0, 2), (7.99, 3), (4.0, 3),
-    (0.0, 3),
-])
+@pytest.mark.parametrize(
+    "hgb, grade",
+    [
+        (14.0, 0),
+        (12.0, 0),
+        (11.99, 1),
+        (10.0, 1),
+        (9.99, 2),
+        (8.0, 2),
+        (7.99, 3),
+        (4.0, 3),
+        (0.0, 3),
+    ],
+)
 def test_anemia_cut_points(hgb, grade):
     assert grade_anemia(hgb) == grade  # default LLN 12.0 g/dL
 
@@ -29,8 +39,9 @@ def test_anemia_never_grade_4_from_hemoglobin():
     assert grade_anemia(np.array([0.5, 2.0, 6.4])).tolist() == [3, 3, 3]
 
 
-@pytest.mark.parametrize("hgb, lln, grade", [(13.49, 13.5, 1), (13.5, 13.5, 0),
-                                             (10.5, 10.5, 0), (10.49, 10.5, 1)])
+@pytest.mark.parametrize(
+    "hgb, lln, grade", [(13.49, 13.5, 1), (13.5, 13.5, 0), (10.5, 10.5, 0), (10.49, 10.5, 1)]
+)
 def test_anemia_laboratory_lln(hgb, lln, grade):
     assert grade_anemia(hgb, lln=lln) == grade
 
@@ -44,10 +55,21 @@ def test_anemia_lln_by_sex_who():
     assert grade_anemia([12.5], sex=[None]).tolist() == [0]
 
 
-@pytest.mark.parametrize("plt, grade", [
-    (150.0, 0), (149.9, 1), (75.0, 1), (74.9, 2), (50.0, 2), (49.9, 3), (25.0, 3), (24.9, 4),
-    (0.0, 4), (400.0, 0),
-])
+@pytest.mark.parametrize(
+    "plt, grade",
+    [
+        (150.0, 0),
+        (149.9, 1),
+        (75.0, 1),
+        (74.9, 2),
+        (50.0, 2),
+        (49.9, 3),
+        (25.0, 3),
+        (24.9, 4),
+        (0.0, 4),
+        (400.0, 0),
+    ],
+)
 def test_platelet_cut_points(plt, grade):
     assert grade_platelets(plt) == grade
 
@@ -57,10 +79,21 @@ def test_platelet_laboratory_lln():
     assert grade_platelets(129.9, lln=130) == 1
 
 
-@pytest.mark.parametrize("anc, grade", [
-    (2.0, 0), (1.99, 1), (1.5, 1), (1.49, 2), (1.0, 2), (0.99, 3), (0.5, 3), (0.49, 4),
-    (0.0, 4), (7.0, 0),
-])
+@pytest.mark.parametrize(
+    "anc, grade",
+    [
+        (2.0, 0),
+        (1.99, 1),
+        (1.5, 1),
+        (1.49, 2),
+        (1.0, 2),
+        (0.99, 3),
+        (0.5, 3),
+        (0.49, 4),
+        (0.0, 4),
+        (7.0, 0),
+    ],
+)
 def test_neutrophil_cut_points(anc, grade):
     assert grade_neutrophils(anc) == grade
 
@@ -97,10 +130,11 @@ def test_derived_variables_on_the_example_cohort():
     data = cohort.data
     for when in ("base", "post"):
         assert data[f"ctcae_plt_{when}"].tolist() == grade_platelets(data[f"plt_{when}"]).tolist()
-        assert data[f"ctcae_anc_{when}"].tolist() == grade_neutrophils(
-            data[f"anc_{when}"]).tolist()
-        assert data[f"ctcae_anemia_{when}"].tolist() == grade_anemia(
-            data[f"hgb_{when}"], sex=data["sex"]).tolist()
+        assert data[f"ctcae_anc_{when}"].tolist() == grade_neutrophils(data[f"anc_{when}"]).tolist()
+        assert (
+            data[f"ctcae_anemia_{when}"].tolist()
+            == grade_anemia(data[f"hgb_{when}"], sex=data["sex"]).tolist()
+        )
         assert f"ctcae_anemia_{when}" in cohort.derived
     # MDS-RS patients are anaemic before treatment: every baseline Hgb below 12 g/dL
     assert (data["hgb_base"] < 12).all()

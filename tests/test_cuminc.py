@@ -37,8 +37,7 @@ CASES = {
     ("example", "cuminc_rho1"): lambda: cuminc("Surv(tt, st) ~ arm", example_frame(), rho=1),
     ("example", "cuminc_one_group"): lambda: cuminc("Surv(tt, st) ~ 1", example_frame()),
     ("sim", "cuminc"): lambda: cuminc("Surv(ftime, fstatus) ~ group", SIM),
-    ("sim", "cuminc_strata"): lambda: cuminc("Surv(ftime, fstatus) ~ group + strata(stratum)",
-                                             SIM),
+    ("sim", "cuminc_strata"): lambda: cuminc("Surv(ftime, fstatus) ~ group + strata(stratum)", SIM),
     ("mgus2", "cuminc"): lambda: cuminc("Surv(etime, event) ~ sex", MGUS2),
 }
 
@@ -70,10 +69,8 @@ def test_timepoints_equal_r(case):
         rows = s[(s["group"] == c.group) & (s["cause"] == c.cause)]
         est, var = _num(ref["tp_est"][i]), _num(ref["tp_var"][i])
         np.testing.assert_array_equal(np.isnan(rows["estimate"]), np.isnan(est))
-        assert rows["estimate"].to_numpy() == pytest.approx(est, rel=1e-6, abs=1e-15,
-                                                            nan_ok=True)
-        assert rows["variance"].to_numpy() == pytest.approx(var, rel=1e-6, abs=1e-15,
-                                                            nan_ok=True)
+        assert rows["estimate"].to_numpy() == pytest.approx(est, rel=1e-6, abs=1e-15, nan_ok=True)
+        assert rows["variance"].to_numpy() == pytest.approx(var, rel=1e-6, abs=1e-15, nan_ok=True)
 
 
 def test_gray_test_equals_r(case):
@@ -107,8 +104,13 @@ def test_loglog_interval_formula():
 
 
 def test_zero_event_group_gives_zero_curve_and_a_test():
-    d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8.0], "s": [1, 0, 2, 1, 0, 2, 0, 0],
-                      "g": ["a", "a", "a", "a", "b", "b", "b", "b"]})
+    d = pd.DataFrame(
+        {
+            "t": [1, 2, 3, 4, 5, 6, 7, 8.0],
+            "s": [1, 0, 2, 1, 0, 2, 0, 0],
+            "g": ["a", "a", "a", "a", "b", "b", "b", "b"],
+        }
+    )
     fit = cuminc("Surv(t, s) ~ g", d)
     b1 = fit.curve_of("b", 1)
     assert b1.est.max() == 0
@@ -124,8 +126,9 @@ def test_missing_rows_dropped_and_counted():
 
 def test_array_interface_matches_formula():
     d = example_frame()
-    a = cuminc_fit(d["tt"], d["st"], d["arm"].astype(str),
-                   group_levels=["thalidomide", "lenalidomide"])
+    a = cuminc_fit(
+        d["tt"], d["st"], d["arm"].astype(str), group_levels=["thalidomide", "lenalidomide"]
+    )
     b = cuminc("Surv(tt, st) ~ arm", d)
     for ca, cb in zip(a.curves, b.curves, strict=True):
         np.testing.assert_array_equal(ca.est, cb.est)

@@ -21,15 +21,45 @@ from mdsrs_ipssr import score
 LEN, THAL = "lenalidomide", "thalidomide"
 RESPONDERS = {"CR", "PR", "mCR", "HI"}
 CANONICAL_COLUMNS = [
-    "patient_id", "arm", "treatment_start", "age", "sex", "ring_sideroblasts_pct", "sf3b1",
-    "transfusion_dependent", "hgb_base", "hgb_post", "plt_base", "plt_post", "anc_base",
-    "anc_post", "bm_blast_base", "bm_blast_post", "cyto_base", "cyto_post", "response",
-    "ae_max_grade", "aml", "aml_months", "death", "os_months",
+    "patient_id",
+    "arm",
+    "treatment_start",
+    "age",
+    "sex",
+    "ring_sideroblasts_pct",
+    "sf3b1",
+    "transfusion_dependent",
+    "hgb_base",
+    "hgb_post",
+    "plt_base",
+    "plt_post",
+    "anc_base",
+    "anc_post",
+    "bm_blast_base",
+    "bm_blast_post",
+    "cyto_base",
+    "cyto_post",
+    "response",
+    "ae_max_grade",
+    "aml",
+    "aml_months",
+    "death",
+    "os_months",
 ]
 CTCAE_TERMS = {
-    "Anemia", "Platelet count decreased", "Neutrophil count decreased", "Fatigue",
-    "Rash maculo-papular", "Pruritus", "Peripheral sensory neuropathy", "Constipation",
-    "Diarrhea", "Thromboembolic event", "Somnolence", "Dizziness", "Edema limbs",
+    "Anemia",
+    "Platelet count decreased",
+    "Neutrophil count decreased",
+    "Fatigue",
+    "Rash maculo-papular",
+    "Pruritus",
+    "Peripheral sensory neuropathy",
+    "Constipation",
+    "Diarrhea",
+    "Thromboembolic event",
+    "Somnolence",
+    "Dizziness",
+    "Edema limbs",
 }
 
 
@@ -103,8 +133,16 @@ def test_study_file():
 def test_fixed_decimals_in_csv():
     lines = (DATA_DIR / "patients.csv").read_text().splitlines()
     header = lines[0].split(",")
-    decimals = {"hgb_base": 1, "hgb_post": 1, "anc_base": 2, "anc_post": 2,
-                "bm_blast_base": 1, "os_months": 2, "aml_months": 2, "plt_base": 0}
+    decimals = {
+        "hgb_base": 1,
+        "hgb_post": 1,
+        "anc_base": 2,
+        "anc_post": 2,
+        "bm_blast_base": 1,
+        "os_months": 2,
+        "aml_months": 2,
+        "plt_base": 0,
+    }
     for line in lines[1:]:
         cells = dict(zip(header, line.split(","), strict=True))
         for col, d in decimals.items():
@@ -135,8 +173,20 @@ def test_plausible_mds_rs_baseline(patients):
     assert patients["hgb_base"].between(6, 10).all()
     assert 7 <= patients["hgb_base"].mean() <= 10
     assert (patients["bm_blast_base"] < 5).mean() >= 0.9
-    assert (patients[[c for c in CANONICAL_COLUMNS if c.endswith(("_base", "_post"))
-                      and not c.startswith("cyto")]] >= 0).all().all()
+    assert (
+        (
+            patients[
+                [
+                    c
+                    for c in CANONICAL_COLUMNS
+                    if c.endswith(("_base", "_post")) and not c.startswith("cyto")
+                ]
+            ]
+            >= 0
+        )
+        .all()
+        .all()
+    )
 
 
 def test_arm_sizes(patients):
@@ -253,10 +303,22 @@ def test_labs_higher_with_lenalidomide_ancova(patients, lab):
 # ------------------------------------------------------------------ IPSS-R
 @pytest.fixture(scope="module")
 def ipssr(patients) -> pd.DataFrame:
-    base = score(patients, hgb="hgb_base", plt="plt_base", anc="anc_base",
-                 blasts="bm_blast_base", cyto="cyto_base")
-    post = score(patients, hgb="hgb_post", plt="plt_post", anc="anc_post",
-                 blasts="bm_blast_post", cyto="cyto_post")
+    base = score(
+        patients,
+        hgb="hgb_base",
+        plt="plt_base",
+        anc="anc_base",
+        blasts="bm_blast_base",
+        cyto="cyto_base",
+    )
+    post = score(
+        patients,
+        hgb="hgb_post",
+        plt="plt_post",
+        anc="anc_post",
+        blasts="bm_blast_post",
+        cyto="cyto_post",
+    )
     return pd.DataFrame(
         {"arm": patients["arm"], "base": base["ipssr_score"], "post": post["ipssr_score"]}
     )
@@ -310,8 +372,7 @@ def test_adverse_event_profiles_differ_by_drug(patients, ae):
     arm_of = patients.set_index("patient_id")["arm"]
     terms = ae.assign(arm=ae["patient_id"].map(arm_of))
     thal_typical = {"Peripheral sensory neuropathy", "Constipation", "Somnolence"}
-    len_typical = {"Neutrophil count decreased", "Platelet count decreased",
-                   "Rash maculo-papular"}
+    len_typical = {"Neutrophil count decreased", "Platelet count decreased", "Rash maculo-papular"}
     share = terms.groupby("arm")["term"].agg(
         thal=lambda t: t.isin(thal_typical).mean(), len=lambda t: t.isin(len_typical).mean()
     )

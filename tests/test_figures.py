@@ -40,7 +40,11 @@ def r_os(variable, arm, level, stat) -> float:
     with (RESULTS / "os.csv").open() as f:
         for row in csv.DictReader(f):
             if (row["variable"], row["arm"], row["level"], row["stat"]) == (
-                    variable, arm, level, stat):
+                variable,
+                arm,
+                level,
+                stat,
+            ):
                 return float(row["value"])
     raise KeyError((variable, arm, level, stat))
 
@@ -53,8 +57,9 @@ def outcomes():
 
 @pytest.fixture(scope="module")
 def figures(outcomes):
-    return {name: o.endpoint.figures(o.result.records, o.result.figures)
-            for name, o in outcomes.items()}
+    return {
+        name: o.endpoint.figures(o.result.records, o.result.figures) for name, o in outcomes.items()
+    }
 
 
 def _by(records):
@@ -120,8 +125,9 @@ def test_every_figure_renders_to_svg_and_png(outcomes, figures, name):
     again = o.endpoint.figures(o.result.records, o.result.figures)
     for title, fig in figures[name].items():
         svg = to_svg(fig)
-        assert svg.lstrip().startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith(
-            "</svg>")
+        assert (
+            svg.lstrip().startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith("</svg>")
+        )
         assert f"<title>{title}</title>" in svg
         assert to_svg(again[title]) == svg  # drawn twice, the same SVG (no date, fixed ids)
         png = to_png(fig, dpi=300)
@@ -178,17 +184,22 @@ def test_km_panel_prints_logrank_p_and_hazard_ratio_of_the_records(outcomes, fig
     term = "arm[T.lenalidomide]"
     p = by[("os_logrank", None, None, "p_value")]
     hr = [by[("os_cox", None, term, s)] for s in ("estimate", "conf_low", "conf_high")]
-    want = (f"Log-rank p = {fmt_p(p)}\nHR lenalidomide vs thalidomide: {fmt_num(hr[0], 2)} "
-            f"(95% CI {fmt_num(hr[1], 2)}\u2013{fmt_num(hr[2], 2)})")
+    want = (
+        f"Log-rank p = {fmt_p(p)}\nHR lenalidomide vs thalidomide: {fmt_num(hr[0], 2)} "
+        f"(95% CI {fmt_num(hr[1], 2)}\u2013{fmt_num(hr[2], 2)})"
+    )
     [panel] = _texts(fig, "stats")
     assert panel.get_text() == want
     # and the same text from R's values
     r_hr = [r_os("os_cox", "", term, s) for s in ("estimate", "conf_low", "conf_high")]
-    assert want == (f"Log-rank p = {fmt_p(r_os('os_logrank', '', '', 'p_value'))}\n"
-                    f"HR lenalidomide vs thalidomide: {fmt_num(r_hr[0], 2)} (95% CI "
-                    f"{fmt_num(r_hr[1], 2)}\u2013{fmt_num(r_hr[2], 2)})")
-    assert want == ("Log-rank p = 0.019\nHR lenalidomide vs thalidomide: 0.38 "
-                    "(95% CI 0.16\u20130.88)")
+    assert want == (
+        f"Log-rank p = {fmt_p(r_os('os_logrank', '', '', 'p_value'))}\n"
+        f"HR lenalidomide vs thalidomide: {fmt_num(r_hr[0], 2)} (95% CI "
+        f"{fmt_num(r_hr[1], 2)}\u2013{fmt_num(r_hr[2], 2)})"
+    )
+    assert want == (
+        "Log-rank p = 0.019\nHR lenalidomide vs thalidomide: 0.38 (95% CI 0.16\u20130.88)"
+    )
 
 
 def test_km_curves_are_the_figure_data(outcomes, figures):
@@ -205,8 +216,9 @@ def test_km_curves_are_the_figure_data(outcomes, figures):
     [mark] = [t for t in ax.texts if "60 months" in t.get_text()]
     by = _by(outcomes["os"].result.records)
     surv = {arm: fmt_pct(by[("os_km", arm, "60", "surv")]) for arm in ARMS}
-    assert mark.get_text() == (f" 60 months: thalidomide {surv['thalidomide']}, "
-                               f"lenalidomide {surv['lenalidomide']}")
+    assert mark.get_text() == (
+        f" 60 months: thalidomide {surv['thalidomide']}, lenalidomide {surv['lenalidomide']}"
+    )
     legend = ax.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ARMS
     assert not legend.get_frame_on()
@@ -246,12 +258,15 @@ def test_cif_curves_and_gray_p(outcomes, figures):
     assert panel.get_text() == (
         f"Gray's test (AML) p = {fmt_p(by[('aml_cif', None, 'gray_test', 'p_value')])}\n"
         "Gray's test (death without AML) p = "
-        f"{fmt_p(by[('death_without_aml_cif', None, 'gray_test', 'p_value')])}")
+        f"{fmt_p(by[('death_without_aml_cif', None, 'gray_test', 'p_value')])}"
+    )
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.lines}
     for arm in ARMS:
-        for key, words, style in (("aml", "AML", "-"), ("death_without_aml",
-                                                         "death without AML", "--")):
+        for key, words, style in (
+            ("aml", "AML", "-"),
+            ("death_without_aml", "death without AML", "--"),
+        ):
             line = lines[f"{arm}, {words}"]
             assert list(line.get_xdata()) == res.figures["cif"][key][arm]["time"]
             assert list(line.get_ydata()) == res.figures["cif"][key][arm]["estimate"]
@@ -287,13 +302,16 @@ def test_before_after_means_are_the_records_and_lines_the_patients(outcomes, fig
     for ax, lab in zip(panels, ("hgb", "plt", "anc"), strict=True):
         for arm in ARMS:
             [mean] = [line for line in ax.lines if line.get_gid() == f"mean-{arm}"]
-            assert list(mean.get_ydata()) == [by[(f"{lab}_base", arm, None, "mean")],
-                                              by[(f"{lab}_post", arm, None, "mean")]]
+            assert list(mean.get_ydata()) == [
+                by[(f"{lab}_base", arm, None, "mean")],
+                by[(f"{lab}_post", arm, None, "mean")],
+            ]
         patients = [line for line in ax.lines if line.get_gid() is None]
         assert len(patients) == sum(by[(lab, a, None, "n_analysed")] for a in ARMS)
         assert ax.get_title(loc="right") == (
             f"ANCOVA p {'<' if by[(lab, None, 'arm[T.lenalidomide]', 'p_value')] < 0.001 else '='}"
-            f" {fmt_p(by[(lab, None, 'arm[T.lenalidomide]', 'p_value')]).lstrip('<')}")
+            f" {fmt_p(by[(lab, None, 'arm[T.lenalidomide]', 'p_value')]).lstrip('<')}"
+        )
     assert panels[0].get_ylabel() == "Hemoglobin (g/dL)"
 
 
@@ -312,17 +330,21 @@ def test_stacked_bar_heights_equal_the_record_proportions(outcomes, figures):
     ax = fig.axes[0]
     bottoms = [0.0, 0.0]
     for grade in range(6):
-        bars = sorted((p for p in ax.patches if p.get_gid() == f"grade-{grade}"),
-                      key=lambda p: p.get_x())
+        bars = sorted(
+            (p for p in ax.patches if p.get_gid() == f"grade-{grade}"), key=lambda p: p.get_x()
+        )
         # (matplotlib stores a stacked bar's height as (bottom + height) - bottom: equal to
         # the record up to rounding in the last bit)
         assert [b.get_height() for b in bars] == pytest.approx(
-            [by[("ae_max_grade", arm, str(grade), "p")] for arm in ARMS], rel=1e-12, abs=1e-15)
+            [by[("ae_max_grade", arm, str(grade), "p")] for arm in ARMS], rel=1e-12, abs=1e-15
+        )
         assert [b.get_y() for b in bars] == pytest.approx(bottoms)
         bottoms = [b + p.get_height() for b, p in zip(bottoms, bars, strict=True)]
     assert bottoms == pytest.approx([1.0, 1.0])
     assert [t.get_text() for t in ax.get_xticklabels()] == [
-        "thalidomide\n(N = 38)", "lenalidomide\n(N = 24)"]
+        "thalidomide\n(N = 38)",
+        "lenalidomide\n(N = 24)",
+    ]
     assert ax.get_legend().get_texts()[0].get_text() == "Grade 5 (death)"
 
 
@@ -330,14 +352,18 @@ def test_adverse_events_panel_text_is_the_records(outcomes, figures):
     fig = figures["adverse_events"]["Worst adverse-event grade (CTCAE) by arm"]
     by = _by(outcomes["adverse_events"].result.records)
     term = "arm[T.lenalidomide]"
-    est, low, high = (by[("ae_max_grade", None, term, s)]
-                      for s in ("estimate", "conf_low", "conf_high"))
-    p_or, p_w = by[("ae_max_grade", None, term, "p_value")], by[("ae_max_grade", None, None,
-                                                                  "p_value")]
+    est, low, high = (
+        by[("ae_max_grade", None, term, s)] for s in ("estimate", "conf_low", "conf_high")
+    )
+    p_or, p_w = (
+        by[("ae_max_grade", None, term, "p_value")],
+        by[("ae_max_grade", None, None, "p_value")],
+    )
     assert fig.get_supxlabel() == (
         f"Proportional-odds OR, lenalidomide vs thalidomide: {fmt_num(est, 2)} (95% CI "
         f"{fmt_num(low, 2)}\u2013{fmt_num(high, 2)}), p = {fmt_p(p_or)}\n"
-        f"Wilcoxon rank-sum p = {fmt_p(p_w)}")
+        f"Wilcoxon rank-sum p = {fmt_p(p_w)}"
+    )
 
 
 def test_adverse_events_without_patients_gives_no_figure():
@@ -356,19 +382,23 @@ def test_shift_cells_are_the_record_counts(outcomes, figures):
     by = _by(outcomes["ipssr"].result.records)
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == [
-        f"{a} (N = {by[('ipssr_base_category', a, None, 'N')]})" for a in ARMS]
+        f"{a} (N = {by[('ipssr_base_category', a, None, 'N')]})" for a in ARMS
+    ]
     for ax, arm in zip(panels, ARMS, strict=True):
-        cells = {t.get_gid(): int(t.get_text()) for t in ax.texts
-                 if str(t.get_gid()).startswith("cell-")}
+        cells = {
+            t.get_gid(): int(t.get_text()) for t in ax.texts if str(t.get_gid()).startswith("cell-")
+        }
         for i, before in enumerate(CATEGORIES):
             for j, after in enumerate(CATEGORIES):
-                assert cells[f"cell-{i}-{j}"] == by[("ipssr_shift", arm, f"{before} -> {after}",
-                                                     "n")]
+                assert (
+                    cells[f"cell-{i}-{j}"] == by[("ipssr_shift", arm, f"{before} -> {after}", "n")]
+                )
         [change] = [t for t in ax.texts if t.get_gid() == "change"]
         assert change.get_text() == ", ".join(
             f"{lv.capitalize()} {by[('ipssr_category_change', arm, lv, 'n')]} "
             f"({fmt_pct(by[('ipssr_category_change', arm, lv, 'p')])})"
-            for lv in ("improved", "unchanged", "worsened"))
+            for lv in ("improved", "unchanged", "worsened")
+        )
 
 
 def test_ipssr_without_patients_gives_no_figure():

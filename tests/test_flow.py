@@ -18,8 +18,16 @@ def holes_cohort() -> Cohort:
 
     frame = read_table(study.data)
     rng = np.random.default_rng(7)
-    for column in ("hgb_post", "plt_base", "anc_post", "bm_blast_post", "cyto_post", "response",
-                   "ae_max_grade", "age"):
+    for column in (
+        "hgb_post",
+        "plt_base",
+        "anc_post",
+        "bm_blast_post",
+        "cyto_post",
+        "response",
+        "ae_max_grade",
+        "age",
+    ):
         frame.loc[rng.choice(len(frame), size=4, replace=False), column] = None
     rows = rng.choice(len(frame), size=3, replace=False)
     frame.loc[rows, ["death", "os_months", "aml", "aml_months"]] = None
@@ -31,8 +39,15 @@ def test_analysed_plus_excluded_is_the_cohort_for_every_endpoint(make):
     cohort = make()
     result = run(cohort)
     arms = cohort.counts()
-    assert [o.name for o in result.outcomes] == ["baseline", "response", "hematology", "ipssr",
-                                                 "adverse_events", "aml", "os"]
+    assert [o.name for o in result.outcomes] == [
+        "baseline",
+        "response",
+        "hematology",
+        "ipssr",
+        "adverse_events",
+        "aml",
+        "os",
+    ]
     for outcome in result.outcomes:
         assert outcome.status == "ok", (outcome.name, outcome.reason)
         res = outcome.result

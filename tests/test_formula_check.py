@@ -43,10 +43,14 @@ def test_allowed(formula):
 
 
 REFUSED = [
-    ("y ~ __import__('os').system('touch pwned')",
-     "it calls __import__('os').system(), which is not allowed in a formula"),
-    ("y ~ I(__import__('os').system('touch pwned'))",
-     "it calls __import__('os').system(), which is not allowed in a formula"),
+    (
+        "y ~ __import__('os').system('touch pwned')",
+        "it calls __import__('os').system(), which is not allowed in a formula",
+    ),
+    (
+        "y ~ I(__import__('os').system('touch pwned'))",
+        "it calls __import__('os').system(), which is not allowed in a formula",
+    ),
     ("y ~ I(__import__('os'))", "it calls __import__(), which is not allowed in a formula"),
     ("y ~ os.system('touch pwned')", "it calls os.system(), which is not allowed in a formula"),
     ("y ~ x.__class__", "attribute access (x.__class__) is not allowed in a formula"),
@@ -111,9 +115,18 @@ def test_study_file_formula_refused_before_any_endpoint_runs(tmp_path):
     from mdsrs_core.cli import main
 
     target = tmp_path / "pwned"
-    out = CliRunner().invoke(main, [
-        "run", "--only", "baseline", "--out", str(tmp_path / "o"), "--formula",
-        f"baseline=y ~ __import__('pathlib').Path('{target}').touch()"])
+    out = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--only",
+            "baseline",
+            "--out",
+            str(tmp_path / "o"),
+            "--formula",
+            f"baseline=y ~ __import__('pathlib').Path('{target}').touch()",
+        ],
+    )
     assert out.exit_code == 2
     assert not target.exists()
     assert not (tmp_path / "o").exists()
@@ -123,5 +136,6 @@ def test_dotted_name_must_be_a_column():
     data = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 0.0, 1.0, 0.5]})
     with pytest.raises(FormulaError) as info:
         lm("y ~ x.values", data)
-    assert str(info.value).startswith("The formula 'y ~ x.values' names the column 'x.values', "
-                                      "which is not in the data.")
+    assert str(info.value).startswith(
+        "The formula 'y ~ x.values' names the column 'x.values', which is not in the data."
+    )

@@ -20,14 +20,26 @@ LABS = ("hgb", "plt", "anc")
 
 def r_values(case=None):
     with REFERENCE.open() as f:
-        rows = [(row["case"], row["variable"], row["arm"], row["level"], row["stat"],
-                 float(row["value"])) for row in csv.DictReader(f)]
+        rows = [
+            (
+                row["case"],
+                row["variable"],
+                row["arm"],
+                row["level"],
+                row["stat"],
+                float(row["value"]),
+            )
+            for row in csv.DictReader(f)
+        ]
     return rows if case is None else [r[1:] for r in rows if r[0] == case]
 
 
 def keyed(records):
-    return {(r.variable, r.arm or "", r.level or "", r.stat): r for r in records
-            if r.endpoint == "hematology"}
+    return {
+        (r.variable, r.arm or "", r.level or "", r.stat): r
+        for r in records
+        if r.endpoint == "hematology"
+    }
 
 
 def example_frame() -> pd.DataFrame:
@@ -49,9 +61,16 @@ def long_labs(cohort: Cohort, labs=LABS) -> pd.DataFrame:
     parts = []
     for lab in labs:
         for visit in ("base", "post"):
-            parts.append(pd.DataFrame({"patient_id": d["patient_id"].astype(str),
-                                       "visit": visit, "test": lab.upper(),
-                                       "value": d[f"{lab}_{visit}"]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": d["patient_id"].astype(str),
+                        "visit": visit,
+                        "test": lab.upper(),
+                        "value": d[f"{lab}_{visit}"],
+                    }
+                )
+            )
     out = pd.concat(parts, ignore_index=True)
     return out[out["value"].notna()].reset_index(drop=True)
 
@@ -85,27 +104,37 @@ def mixed_records():
 
 # ------------------------------------------------------------------ parity with R
 
-@pytest.mark.parametrize("variable, arm, level, stat, expected", r_values("example"),
-                         ids=lambda v: str(v) if not isinstance(v, float) else "")
+
+@pytest.mark.parametrize(
+    "variable, arm, level, stat, expected",
+    r_values("example"),
+    ids=lambda v: str(v) if not isinstance(v, float) else "",
+)
 def test_example_equals_r(records, variable, arm, level, stat, expected):
     assert records[(variable, arm, level, stat)].value == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.parametrize("variable, arm, level, stat, expected", r_values("missing"),
-                         ids=lambda v: str(v) if not isinstance(v, float) else "")
+@pytest.mark.parametrize(
+    "variable, arm, level, stat, expected",
+    r_values("missing"),
+    ids=lambda v: str(v) if not isinstance(v, float) else "",
+)
 def test_missing_values_case_equals_r(missing, variable, arm, level, stat, expected):
     assert keyed(missing.records)[(variable, arm, level, stat)].value == pytest.approx(
-        expected, rel=1e-6)
+        expected, rel=1e-6
+    )
 
 
 def test_custom_formula_from_settings_equals_r():
     formula = "log(plt_post) ~ arm + log(plt_base)"
-    result = run(load_example(), only="hematology",
-                 settings={"hematology": {"formulas": {"plt": formula}}})
+    result = run(
+        load_example(), only="hematology", settings={"hematology": {"formulas": {"plt": formula}}}
+    )
     got = keyed(result.records)
     assert got[("plt", "", "", "formula")].value == formula
     assert got[("plt", "", "arm[T.lenalidomide]", "estimate")].method.startswith(
-        f"ANCOVA (lm: {formula})")
+        f"ANCOVA (lm: {formula})"
+    )
     reference = r_values("log_plt")
     assert len(reference) == 22
     for variable, arm, level, stat, expected in reference:
@@ -114,8 +143,11 @@ def test_custom_formula_from_settings_equals_r():
     assert got[("hgb", "", "", "formula")].value == "hgb_post ~ arm + hgb_base"
 
 
-@pytest.mark.parametrize("variable, arm, level, stat, expected", r_values("mixed"),
-                         ids=lambda v: str(v) if not isinstance(v, float) else "")
+@pytest.mark.parametrize(
+    "variable, arm, level, stat, expected",
+    r_values("mixed"),
+    ids=lambda v: str(v) if not isinstance(v, float) else "",
+)
 def test_mixed_model_equals_lmer(mixed_records, variable, arm, level, stat, expected):
     if stat == "p_value_lme":
         # nlme::lme's own p-value: lme stops its optimiser ~2e-6 (relative) away from the REML
@@ -134,8 +166,12 @@ def test_unbalanced_mixed_model_and_lme_denominator_df():
     got = keyed(analyze_long_labs(long_labs(cohort, ["hgb"]), cohort).records)
     reference = r_values("mixed_missing")
     dfs = {level: v for var, a, level, stat, v in reference if stat == "df"}
-    assert dfs == {"Intercept": 60, "arm[T.lenalidomide]": 60, "visit[T.post]": 58,
-                   "arm[T.lenalidomide]:visit[T.post]": 58}
+    assert dfs == {
+        "Intercept": 60,
+        "arm[T.lenalidomide]": 60,
+        "visit[T.post]": 58,
+        "arm[T.lenalidomide]:visit[T.post]": 58,
+    }
     for variable, arm, level, stat, expected in reference:
         # lme's own p-values: rel=1e-4 (see test_mixed_model_equals_lmer)
         tol = 1e-4 if stat == "p_value_lme" else 1e-6
@@ -145,14 +181,29 @@ def test_unbalanced_mixed_model_and_lme_denominator_df():
 
 def test_every_inferential_record_is_checked_against_r(records, missing):
     reference = {(v, a, lv, s) for v, a, lv, s, _ in r_values("example")}
-    inferential = {"estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high",
-                   "df", "mean", "sd", "median", "p25", "p75", "sigma", "r_squared"}
+    inferential = {
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+        "df",
+        "mean",
+        "sd",
+        "median",
+        "p25",
+        "p75",
+        "sigma",
+        "r_squared",
+    }
     tested = {k for k, r in records.items() if k[3] in inferential and r.value is not None}
     assert tested <= reference
     assert len(tested) > 150
 
 
 # ------------------------------------------------------------------ what the study reports
+
 
 def test_increase_in_both_arms_and_more_with_lenalidomide(records):
     for lab in LABS:
@@ -168,9 +219,11 @@ def test_increase_in_both_arms_and_more_with_lenalidomide(records):
 
 def test_method_strings_as_r_prints_them(records):
     assert records[("hgb_change", "thalidomide", "Paired t-test", "p_value")].method == (
-        "Paired t-test")
+        "Paired t-test"
+    )
     assert records[("hgb_change", "", "Welch Two Sample t-test", "p_value")].method == (
-        "Welch Two Sample t-test")
+        "Welch Two Sample t-test"
+    )
     wil = records[("hgb_change", "thalidomide", "Wilcoxon signed rank test", "p_value")]
     assert wil.method == "Wilcoxon signed rank test with continuity correction"
     rule = records[("hgb_change", "thalidomide", "Wilcoxon signed rank test", "test_rule")]
@@ -188,6 +241,7 @@ def test_exact_signed_rank_when_no_ties(frame):
 
 # ------------------------------------------------------------------ patient flow
 
+
 def test_flow_sums_and_reasons_per_lab(missing):
     out = missing["hematology"]
     got = keyed(missing.records)
@@ -201,8 +255,11 @@ def test_flow_sums_and_reasons_per_lab(missing):
     assert got[("anc", arm5, "no ANC before or after treatment", "n_excluded")].value == 1
     for lab in LABS:  # analysed + excluded = arm size, per lab
         for arm, size in (("thalidomide", 38), ("lenalidomide", 24)):
-            excluded = sum(r.value for k, r in got.items()
-                           if k[0] == lab and k[1] == arm and k[3] == "n_excluded")
+            excluded = sum(
+                r.value
+                for k, r in got.items()
+                if k[0] == lab and k[1] == arm and k[3] == "n_excluded"
+            )
             assert got[(lab, arm, "", "n_analysed")].value + excluded == size
     # endpoint level: every patient is analysed for at least one lab
     assert out.result.n_analysed == {"thalidomide": 38, "lenalidomide": 24}
@@ -214,8 +271,9 @@ def test_patient_with_no_complete_lab_is_excluded_with_reason(frame):
     out = run(Cohort(frame, reference="thal"), only="hematology")["hematology"].result
     assert out.n_analysed == {"thal": 4, "len": 3}
     assert [(e.patient_id, e.arm) for e in out.exclusions] == [("P1", "len")]
-    assert out.exclusions[0].reason == ("no lab with both a before and an after value "
-                                        "(HGB, PLT, ANC)")
+    assert out.exclusions[0].reason == (
+        "no lab with both a before and an after value (HGB, PLT, ANC)"
+    )
     assert sum(out.n_analysed.values()) + len(out.exclusions) == 8
 
 
@@ -227,8 +285,9 @@ def test_missing_lab_column_is_skipped_with_a_note(frame):
     got = keyed(result.records)
     assert not any(k[0].startswith("plt") for k in got)
     assert ("hgb", "", "arm[T.len]", "p_value") in got
-    assert any(n.startswith("PLT: not analysed (plt_post is not in the data") for n in
-               out.result.notes)
+    assert any(
+        n.startswith("PLT: not analysed (plt_post is not in the data") for n in out.result.notes
+    )
 
 
 def test_no_lab_at_all_skips_the_endpoint(frame):
@@ -252,18 +311,21 @@ def test_one_arm_without_values_is_a_note_not_a_crash(frame):
 
 def test_bad_formula_is_a_formula_error():
     with pytest.raises(FormulaError, match="plt_pots"):
-        run(load_example(), only="hematology",
-            settings={"hematology": {"formulas": {"plt": "plt_pots ~ arm + plt_base"}}})
+        run(
+            load_example(),
+            only="hematology",
+            settings={"hematology": {"formulas": {"plt": "plt_pots ~ arm + plt_base"}}},
+        )
 
 
 # ------------------------------------------------------------------ long-form labs
+
 
 def test_long_labs_option_reads_a_file(tmp_path):
     cohort = load_example()
     path = tmp_path / "labs.csv"
     long_labs(cohort, ["hgb"]).to_csv(path, index=False)
-    result = run(cohort, only="hematology",
-                 settings={"hematology": {"long_labs": str(path)}})
+    result = run(cohort, only="hematology", settings={"hematology": {"long_labs": str(path)}})
     got = keyed(result.records)
     reference = {(v, a, lv, s): x for v, a, lv, s, x in r_values("mixed") if v == "hgb_mixed"}
     key = ("hgb_mixed", "", "arm[T.lenalidomide]:visit[T.post]", "estimate")
@@ -271,16 +333,21 @@ def test_long_labs_option_reads_a_file(tmp_path):
     assert got[("hgb_mixed", "thalidomide", "", "n")].value == 38
     assert ("plt_mixed", "", "", "nobs") not in got
     table = result["hematology"].endpoint.tables(
-        [r for r in result.records if r.endpoint == "hematology"])
+        [r for r in result.records if r.endpoint == "hematology"]
+    )
     assert "Long-form labs: linear mixed models (value ~ arm * visit)" in table
 
 
 def test_long_labs_validation_lists_every_problem():
     cohort = load_example()
-    frame = pd.DataFrame({"patient_id": ["MDS001", "NOPE9", "MDS002", "MDS003", "MDS003"],
-                          "visit": ["base", "base", "base", "post", "post"],
-                          "test": ["hgb", "hgb", "ldh", "plt", "PLT"],
-                          "value": ["9.1", "8", "230", "abc", "120"]})
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["MDS001", "NOPE9", "MDS002", "MDS003", "MDS003"],
+            "visit": ["base", "base", "base", "post", "post"],
+            "test": ["hgb", "hgb", "ldh", "plt", "PLT"],
+            "value": ["9.1", "8", "230", "abc", "120"],
+        }
+    )
     from mdsrs_hematology import validate_long_labs
 
     with pytest.raises(CohortError) as err:
@@ -296,13 +363,17 @@ def test_long_labs_missing_columns_and_file(tmp_path):
     from mdsrs_hematology import validate_long_labs
 
     with pytest.raises(CohortError, match="missing: visit"):
-        validate_long_labs(pd.DataFrame({"patient_id": ["MDS001"], "test": ["hgb"],
-                                         "value": [1]}), load_example())
+        validate_long_labs(
+            pd.DataFrame({"patient_id": ["MDS001"], "test": ["hgb"], "value": [1]}), load_example()
+        )
     # inside a run a bad input file is bad input (exit code 2 on the command line), not an
     # endpoint failure
     with pytest.raises(CohortError) as info:
-        run(load_example(), only="hematology",
-            settings={"hematology": {"long_labs": str(tmp_path / "absent.csv")}})
+        run(
+            load_example(),
+            only="hematology",
+            settings={"hematology": {"long_labs": str(tmp_path / "absent.csv")}},
+        )
     assert str(info.value) == f"{tmp_path / 'absent.csv'}: no such file."
 
 
@@ -319,6 +390,7 @@ def test_long_labs_flow_of_the_python_api():
 
 # ------------------------------------------------------------------ models API and tables
 
+
 def test_mixedlm_is_in_the_models_api():
     from mdsrs_core import models
 
@@ -333,18 +405,23 @@ def test_mixedlm_is_in_the_models_api():
     ref = dict(((lv, s), x) for v, _, lv, s, x in r_values("mixed") if v == "hgb_mixed")
     assert a.glance()["logLik"].iloc[0] == pytest.approx(ref[("", "logLik")], rel=1e-9)
     assert a.varcorr()["variance"].iloc[0] == pytest.approx(
-        ref[("patient_id: (Intercept)", "variance")], rel=1e-6)
+        ref[("patient_id: (Intercept)", "variance")], rel=1e-6
+    )
     with pytest.raises(FormulaError, match="random intercept"):
         models.mixedlm("value ~ arm * visit", data)
 
 
 def test_tables(example):
     tables = example["hematology"].endpoint.tables(
-        [r for r in example.records if r.endpoint == "hematology"])
-    assert set(tables) == {"HGB before and after treatment", "PLT before and after treatment",
-                           "ANC before and after treatment",
-                           "Change within arms (after - before)",
-                           "Between arms: ANCOVA and Welch's t-test on the change"}
+        [r for r in example.records if r.endpoint == "hematology"]
+    )
+    assert set(tables) == {
+        "HGB before and after treatment",
+        "PLT before and after treatment",
+        "ANC before and after treatment",
+        "Change within arms (after - before)",
+        "Between arms: ANCOVA and Welch's t-test on the change",
+    }
     between = tables["Between arms: ANCOVA and Welch's t-test on the change"]
     assert between.loc["HGB (g/dL)", "ANCOVA p"] == "0.002"  # R: 0.00199055
     assert math.isclose(float(between.loc["HGB (g/dL)", "ANCOVA p"]), 0.002)

@@ -43,9 +43,7 @@ GOLDEN = [
 def test_golden_cases_from_published_calculator(
     hgb, anc, plt, blasts, cyto, age, ipssr, cat, ipssra, racat
 ):
-    frame = pd.DataFrame(
-        [dict(hgb=hgb, anc=anc, plt=plt, blasts=blasts, cyto=cyto, age=age)]
-    )
+    frame = pd.DataFrame([dict(hgb=hgb, anc=anc, plt=plt, blasts=blasts, cyto=cyto, age=age)])
     res = score(frame, **COLS, age="age").iloc[0]
     assert res["ipssr_score"] == ipssr
     assert res["ipssr_category"] == cat
@@ -77,17 +75,25 @@ def test_category_is_ordered_categorical():
     cat = res["ipssr_category"]
     assert isinstance(cat.dtype, pd.CategoricalDtype)
     assert cat.cat.ordered
-    assert list(cat.cat.categories) == [
-        "Very Low", "Low", "Intermediate", "High", "Very High"
-    ]
+    assert list(cat.cat.categories) == ["Very Low", "Low", "Intermediate", "High", "Very High"]
     assert list(CATEGORIES) == list(cat.cat.categories)
 
 
 # ---------------------------------------------------------------- component cut-points
 @pytest.mark.parametrize(
     "blasts,points",
-    [(0, 0), (2, 0), (2.0001, 1), (3, 1), (4.999, 1), (5, 2), (7.5, 2), (10, 2),
-     (10.0001, 3), (19, 3)],
+    [
+        (0, 0),
+        (2, 0),
+        (2.0001, 1),
+        (3, 1),
+        (4.999, 1),
+        (5, 2),
+        (7.5, 2),
+        (10, 2),
+        (10.0001, 3),
+        (19, 3),
+    ],
 )
 def test_blast_cut_points(blasts, points):
     assert one(blasts=blasts)["ipssr_score"] == points
@@ -126,10 +132,16 @@ EPS = 1e-4
 @pytest.mark.parametrize(
     "value,category",
     [
-        (0.0, "Very Low"), (1.5, "Very Low"), (1.5 + EPS, "Low"),
-        (3.0, "Low"), (3.0 + EPS, "Intermediate"),
-        (4.5, "Intermediate"), (4.5 + EPS, "High"),
-        (6.0, "High"), (6.0 + EPS, "Very High"), (10.0, "Very High"),
+        (0.0, "Very Low"),
+        (1.5, "Very Low"),
+        (1.5 + EPS, "Low"),
+        (3.0, "Low"),
+        (3.0 + EPS, "Intermediate"),
+        (4.5, "Intermediate"),
+        (4.5 + EPS, "High"),
+        (6.0, "High"),
+        (6.0 + EPS, "Very High"),
+        (10.0, "Very High"),
     ],
 )
 def test_category_cut_points(value, category):
@@ -163,12 +175,12 @@ def test_total_score_category_cut_points(overrides, total, category):
 @pytest.mark.parametrize(
     "ipssr,age,expected",
     [
-        (3.0, 28, 1.53),        # 3 - 42 x 0.035
-        (2.5, 63.5, 2.2563),    # 2.25625 rounded half-up as published
+        (3.0, 28, 1.53),  # 3 - 42 x 0.035
+        (2.5, 63.5, 2.2563),  # 2.25625 rounded half-up as published
         (4.0, 79, 4.27),
-        (10.0, 66, 10.0),       # (0.05 - 10 x 0.005) = 0: no age effect at 10
-        (2.0, 70, 2.0),         # age 70: no adjustment
-        (0.0, 90, 1.0),         # 0 + 20 x 0.05
+        (10.0, 66, 10.0),  # (0.05 - 10 x 0.005) = 0: no age effect at 10
+        (2.0, 70, 2.0),  # age 70: no adjustment
+        (0.0, 90, 1.0),  # 0 + 20 x 0.05
     ],
 )
 def test_age_adjustment_formula(ipssr, age, expected):
@@ -243,15 +255,33 @@ def test_blank_cytogenetics_is_missing_not_an_error():
 @pytest.mark.parametrize(
     "label,canonical",
     [
-        ("very good", "very good"), ("Very Good", "very good"), ("Very-Good", "very good"),
-        ("very_good", "very good"), ("VERY  GOOD", "very good"), ("VG", "very good"),
-        ("vg", "very good"), ("v. good", "very good"), (" verygood ", "very good"),
-        ("good", "good"), ("Good", "good"), ("GOOD", "good"), ("G", "good"),
-        ("intermediate", "intermediate"), ("Int", "intermediate"), ("int.", "intermediate"),
-        ("intermed.", "intermediate"), ("Interm", "intermediate"), ("INTERMEDIATE", "intermediate"),
-        ("poor", "poor"), ("Poor", "poor"), ("P", "poor"),
-        ("very poor", "very poor"), ("Very-Poor", "very poor"), ("very_poor", "very poor"),
-        ("VP", "very poor"), ("v.poor", "very poor"),
+        ("very good", "very good"),
+        ("Very Good", "very good"),
+        ("Very-Good", "very good"),
+        ("very_good", "very good"),
+        ("VERY  GOOD", "very good"),
+        ("VG", "very good"),
+        ("vg", "very good"),
+        ("v. good", "very good"),
+        (" verygood ", "very good"),
+        ("good", "good"),
+        ("Good", "good"),
+        ("GOOD", "good"),
+        ("G", "good"),
+        ("intermediate", "intermediate"),
+        ("Int", "intermediate"),
+        ("int.", "intermediate"),
+        ("intermed.", "intermediate"),
+        ("Interm", "intermediate"),
+        ("INTERMEDIATE", "intermediate"),
+        ("poor", "poor"),
+        ("Poor", "poor"),
+        ("P", "poor"),
+        ("very poor", "very poor"),
+        ("Very-Poor", "very poor"),
+        ("very_poor", "very poor"),
+        ("VP", "very poor"),
+        ("v.poor", "very poor"),
     ],
 )
 def test_label_spellings(label, canonical):

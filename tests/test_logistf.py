@@ -59,21 +59,34 @@ def fits():
     out = {}
     for name, (formula, data) in DATASETS.items():
         fit = logistf(formula, data())
-        out[name] = (fit, fit.tidy().set_index("term"), fit.tidy(method="wald").set_index(
-            "term"), fit.glance().iloc[0])
+        out[name] = (
+            fit,
+            fit.tidy().set_index("term"),
+            fit.tidy(method="wald").set_index("term"),
+            fit.glance().iloc[0],
+        )
     return out
 
 
-@pytest.mark.parametrize("dataset, term, stat, expected", r_rows(),
-                         ids=lambda v: str(v) if not isinstance(v, float) else "")
+@pytest.mark.parametrize(
+    "dataset, term, stat, expected",
+    r_rows(),
+    ids=lambda v: str(v) if not isinstance(v, float) else "",
+)
 def test_equals_base_r_firth(fits, dataset, term, stat, expected):
     fit, tidy, wald, glance = fits[dataset]
     if term == "":
-        value = {"logLik": glance["logLik"], "null_logLik": glance["null_logLik"],
-                 "lr_statistic": glance["statistic"], "lr_p_value": glance["p_value"]}[stat]
+        value = {
+            "logLik": glance["logLik"],
+            "null_logLik": glance["null_logLik"],
+            "lr_statistic": glance["statistic"],
+            "lr_p_value": glance["p_value"],
+        }[stat]
     elif stat.startswith("wald_"):
-        value = wald.loc[term, {"wald_low": "conf_low", "wald_high": "conf_high",
-                                "wald_p_value": "p_value"}[stat]]
+        value = wald.loc[
+            term,
+            {"wald_low": "conf_low", "wald_high": "conf_high", "wald_p_value": "p_value"}[stat],
+        ]
     else:
         value = tidy.loc[term, stat]
     # profile limits are roots found to ~1e-12 on both sides: 1e-6 relative holds
@@ -85,7 +98,12 @@ def test_every_dataset_and_term_checked(fits):
     for name, (_fit, tidy, _, _) in fits.items():
         for term in tidy.index:
             assert {s for d, t, s, _ in rows if d == name and t == term} >= {
-                "estimate", "std_error", "p_value", "conf_low", "conf_high"}
+                "estimate",
+                "std_error",
+                "p_value",
+                "conf_low",
+                "conf_high",
+            }
 
 
 def test_two_by_two_equals_haldane_corrected_log_odds_ratio():

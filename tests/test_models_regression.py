@@ -46,62 +46,148 @@ def patients() -> pd.DataFrame:
 
 
 # name in regression.json -> (model, formula, data, keyword arguments, {python term: R term})
-CYL = {"Intercept": "(Intercept)", "wt": "wt", "C(cyl)[T.6]": "factor(cyl)6",
-       "C(cyl)[T.8]": "factor(cyl)8"}
-EDU = {"Intercept": "(Intercept)", "spontaneous": "spontaneous", "induced": "induced",
-       "education[T.12+ yrs]": "education12+ yrs", "education[T.6-11yrs]": "education6-11yrs"}
-WINE = {"1|2": "1|2", "2|3": "2|3", "3|4": "3|4", "4|5": "4|5", "temp[T.warm]": "tempwarm",
-        "contact[T.yes]": "contactyes"}
+CYL = {
+    "Intercept": "(Intercept)",
+    "wt": "wt",
+    "C(cyl)[T.6]": "factor(cyl)6",
+    "C(cyl)[T.8]": "factor(cyl)8",
+}
+EDU = {
+    "Intercept": "(Intercept)",
+    "spontaneous": "spontaneous",
+    "induced": "induced",
+    "education[T.12+ yrs]": "education12+ yrs",
+    "education[T.6-11yrs]": "education6-11yrs",
+}
+WINE = {
+    "1|2": "1|2",
+    "2|3": "2|3",
+    "3|4": "3|4",
+    "4|5": "4|5",
+    "temp[T.warm]": "tempwarm",
+    "contact[T.yes]": "contactyes",
+}
 CASES = {
     "lm_mtcars": (lm, "mpg ~ wt + C(cyl)", lambda: read("mtcars"), {}, CYL),
     "lm_mtcars_relevel": (
-        lm, "mpg ~ wt + C(cyl, Treatment(6))", lambda: read("mtcars"), {},
-        {"Intercept": "(Intercept)", "wt": "wt", "C(cyl, Treatment(6))[T.4]": "cyl4",
-         "C(cyl, Treatment(6))[T.8]": "cyl8"}),
+        lm,
+        "mpg ~ wt + C(cyl, Treatment(6))",
+        lambda: read("mtcars"),
+        {},
+        {
+            "Intercept": "(Intercept)",
+            "wt": "wt",
+            "C(cyl, Treatment(6))[T.4]": "cyl4",
+            "C(cyl, Treatment(6))[T.8]": "cyl8",
+        },
+    ),
     "lm_mtcars_interaction": (
-        lm, "mpg ~ wt * am + hp", lambda: read("mtcars"), {},
-        {"Intercept": "(Intercept)", "wt": "wt", "am": "am", "hp": "hp", "wt:am": "wt:am"}),
+        lm,
+        "mpg ~ wt * am + hp",
+        lambda: read("mtcars"),
+        {},
+        {"Intercept": "(Intercept)", "wt": "wt", "am": "am", "hp": "hp", "wt:am": "wt:am"},
+    ),
     "lm_mtcars_na": (
-        lm, "mpg ~ wt + hp", lambda: read("mtcars_na"), {},
-        {"Intercept": "(Intercept)", "wt": "wt", "hp": "hp"}),
-    "lm_mtcars_noint": (lm, "mpg ~ wt + hp - 1", lambda: read("mtcars"), {},
-                        {"wt": "wt", "hp": "hp"}),
-    "glm_infert": (glm, "case ~ spontaneous + induced + education", lambda: read("infert"),
-                   {"family": "binomial"}, EDU),
-    "glm_infert_relevel": (
-        glm, 'case ~ age + C(education, Treatment("6-11yrs"))', lambda: read("infert"),
+        lm,
+        "mpg ~ wt + hp",
+        lambda: read("mtcars_na"),
+        {},
+        {"Intercept": "(Intercept)", "wt": "wt", "hp": "hp"},
+    ),
+    "lm_mtcars_noint": (
+        lm,
+        "mpg ~ wt + hp - 1",
+        lambda: read("mtcars"),
+        {},
+        {"wt": "wt", "hp": "hp"},
+    ),
+    "glm_infert": (
+        glm,
+        "case ~ spontaneous + induced + education",
+        lambda: read("infert"),
         {"family": "binomial"},
-        {"Intercept": "(Intercept)", "age": "age",
-         'C(education, Treatment("6-11yrs"))[T.0-5yrs]': "education0-5yrs",
-         'C(education, Treatment("6-11yrs"))[T.12+ yrs]': "education12+ yrs"}),
+        EDU,
+    ),
+    "glm_infert_relevel": (
+        glm,
+        'case ~ age + C(education, Treatment("6-11yrs"))',
+        lambda: read("infert"),
+        {"family": "binomial"},
+        {
+            "Intercept": "(Intercept)",
+            "age": "age",
+            'C(education, Treatment("6-11yrs"))[T.0-5yrs]': "education0-5yrs",
+            'C(education, Treatment("6-11yrs"))[T.12+ yrs]': "education12+ yrs",
+        },
+    ),
     "glm_infert_interaction": (
-        glm, "case ~ spontaneous * induced", lambda: read("infert"), {"family": "binomial"},
-        {"Intercept": "(Intercept)", "spontaneous": "spontaneous", "induced": "induced",
-         "spontaneous:induced": "spontaneous:induced"}),
-    "glm_infert_na": (glm, "case ~ spontaneous + induced + education",
-                      lambda: read("infert_na"), {"family": "binomial"}, EDU),
+        glm,
+        "case ~ spontaneous * induced",
+        lambda: read("infert"),
+        {"family": "binomial"},
+        {
+            "Intercept": "(Intercept)",
+            "spontaneous": "spontaneous",
+            "induced": "induced",
+            "spontaneous:induced": "spontaneous:induced",
+        },
+    ),
+    "glm_infert_na": (
+        glm,
+        "case ~ spontaneous + induced + education",
+        lambda: read("infert_na"),
+        {"family": "binomial"},
+        EDU,
+    ),
     "glm_warpbreaks": (
-        glm, 'breaks ~ wool * C(tension, Treatment("L"))', lambda: read("warpbreaks"),
+        glm,
+        'breaks ~ wool * C(tension, Treatment("L"))',
+        lambda: read("warpbreaks"),
         {"family": "poisson"},
-        {"Intercept": "(Intercept)", "wool[T.B]": "woolB",
-         'C(tension, Treatment("L"))[T.M]': "tensionM",
-         'C(tension, Treatment("L"))[T.H]': "tensionH",
-         'wool[T.B]:C(tension, Treatment("L"))[T.M]': "woolB:tensionM",
-         'wool[T.B]:C(tension, Treatment("L"))[T.H]': "woolB:tensionH"}),
-    "glm_mtcars_gaussian": (glm, "mpg ~ wt + hp", lambda: read("mtcars"),
-                            {"family": "gaussian"},
-                            {"Intercept": "(Intercept)", "wt": "wt", "hp": "hp"}),
+        {
+            "Intercept": "(Intercept)",
+            "wool[T.B]": "woolB",
+            'C(tension, Treatment("L"))[T.M]': "tensionM",
+            'C(tension, Treatment("L"))[T.H]': "tensionH",
+            'wool[T.B]:C(tension, Treatment("L"))[T.M]': "woolB:tensionM",
+            'wool[T.B]:C(tension, Treatment("L"))[T.H]': "woolB:tensionH",
+        },
+    ),
+    "glm_mtcars_gaussian": (
+        glm,
+        "mpg ~ wt + hp",
+        lambda: read("mtcars"),
+        {"family": "gaussian"},
+        {"Intercept": "(Intercept)", "wt": "wt", "hp": "hp"},
+    ),
     "clm_wine": (clm, "rating ~ temp + contact", wine, {}, WINE),
     "clm_wine_interaction": (
-        clm, "rating ~ temp * contact", wine, {},
-        {**WINE, "temp[T.warm]:contact[T.yes]": "tempwarm:contactyes"}),
+        clm,
+        "rating ~ temp * contact",
+        wine,
+        {},
+        {**WINE, "temp[T.warm]:contact[T.yes]": "tempwarm:contactyes"},
+    ),
     "clm_wine_na": (clm, "rating ~ temp + contact", lambda: wine("wine_na"), {}, WINE),
-    "lm_patients_hgb": (lm, "hgb_post ~ arm + hgb_base", patients, {},
-                        {"Intercept": "(Intercept)", "arm[T.lenalidomide]": "armlenalidomide",
-                         "hgb_base": "hgb_base"}),
+    "lm_patients_hgb": (
+        lm,
+        "hgb_post ~ arm + hgb_base",
+        patients,
+        {},
+        {
+            "Intercept": "(Intercept)",
+            "arm[T.lenalidomide]": "armlenalidomide",
+            "hgb_base": "hgb_base",
+        },
+    ),
     "glm_patients_responder": (
-        glm, "responder ~ arm", patients, {"family": "binomial"},
-        {"Intercept": "(Intercept)", "arm[T.lenalidomide]": "armlenalidomide"}),
+        glm,
+        "responder ~ arm",
+        patients,
+        {"family": "binomial"},
+        {"Intercept": "(Intercept)", "arm[T.lenalidomide]": "armlenalidomide"},
+    ),
     "clm_patients_ae": (clm, "ae ~ arm", patients, {}, None),
 }
 
@@ -142,8 +228,15 @@ def test_tidy_exponentiate_keeps_link_scale_se() -> None:
     result = glm("case ~ spontaneous + induced", read("infert"), family="binomial")
     raw = result.tidy()
     expo = result.tidy(exponentiate=True, conf_level=0.9)
-    assert list(expo.columns[:7]) == ["term", "estimate", "std_error", "statistic", "p_value",
-                                      "conf_low", "conf_high"]
+    assert list(expo.columns[:7]) == [
+        "term",
+        "estimate",
+        "std_error",
+        "statistic",
+        "p_value",
+        "conf_low",
+        "conf_high",
+    ]
     np.testing.assert_allclose(expo["estimate"], np.exp(raw["estimate"]))
     np.testing.assert_allclose(expo["std_error"], raw["std_error"])
     np.testing.assert_allclose(expo["statistic"], raw["statistic"])
@@ -183,7 +276,8 @@ def test_syntax_error_message() -> None:
         lm("mpg ~ wt +", read("mtcars"))
     assert str(err.value).startswith(
         "The formula 'mpg ~ wt +' is refused before evaluation: it is not a formula (invalid "
-        "syntax).")
+        "syntax)."
+    )
 
 
 def test_one_level_factor_message() -> None:
@@ -199,17 +293,18 @@ def test_no_rows_left() -> None:
 
 
 def test_separation_is_an_error_naming_the_term() -> None:
-    data = pd.DataFrame({
-        "arm": ["a"] * 10 + ["b"] * 10,
-        "age": np.linspace(50, 80, 20),
-        "y": [0, 1, 0, 1, 1, 0, 0, 1, 0, 1] + [1] * 10,
-    })
+    data = pd.DataFrame(
+        {
+            "arm": ["a"] * 10 + ["b"] * 10,
+            "age": np.linspace(50, 80, 20),
+            "y": [0, 1, 0, 1, 1, 0, 0, 1, 0, 1] + [1] * 10,
+        }
+    )
     with pytest.raises(ModelError) as err:
         glm("y ~ arm + age", data, family="binomial")
     message = str(err.value)
     assert "separated" in message
-    assert "among the 10 rows with arm[T.b] the outcome is always '1': '0' is never seen" \
-        in message
+    assert "among the 10 rows with arm[T.b] the outcome is always '1': '0' is never seen" in message
 
 
 def test_complete_separation_on_a_continuous_term() -> None:
@@ -221,7 +316,8 @@ def test_complete_separation_on_a_continuous_term() -> None:
 def test_default_family_is_gaussian_as_in_r() -> None:
     data = read("infert")
     assert glm("case ~ spontaneous", data).tidy()["estimate"].tolist() == pytest.approx(
-        lm("case ~ spontaneous", data).tidy()["estimate"].tolist(), rel=1e-10)
+        lm("case ~ spontaneous", data).tidy()["estimate"].tolist(), rel=1e-10
+    )
     assert glm("case ~ spontaneous", data).family == "gaussian"
 
 
@@ -278,18 +374,22 @@ def test_models_import_is_lazy() -> None:
 
 
 def surv_data() -> pd.DataFrame:
-    return pd.DataFrame({
-        "months": [5.0, 8.0, np.nan, 12.0, 3.0, 7.0],
-        "death": [1, 0, 1, 1, 0, 1],
-        "arm": ["len", "thal", "len", "thal", "len", "thal"],
-        "sex": ["F", "M", "M", "F", "F", "M"],
-        "age": [60, 70, 65, np.nan, 72, 58],
-    }, index=list("abcdef"))
+    return pd.DataFrame(
+        {
+            "months": [5.0, 8.0, np.nan, 12.0, 3.0, 7.0],
+            "death": [1, 0, 1, 1, 0, 1],
+            "arm": ["len", "thal", "len", "thal", "len", "thal"],
+            "sex": ["F", "M", "M", "F", "F", "M"],
+            "age": [60, 70, 65, np.nan, 72, 58],
+        },
+        index=list("abcdef"),
+    )
 
 
 def test_surv_lhs_and_strata() -> None:
-    frame = model_frame("Surv(months, death) ~ arm + strata(sex, arm)", surv_data(),
-                        intercept=False)
+    frame = model_frame(
+        "Surv(months, death) ~ arm + strata(sex, arm)", surv_data(), intercept=False
+    )
     assert frame.outcome is None
     assert list(frame.dropped) == ["c"]
     assert frame.n_input == 6 and frame.n_dropped == 1
@@ -297,8 +397,13 @@ def test_surv_lhs_and_strata() -> None:
     np.testing.assert_array_equal(frame.event, [1, 0, 1, 0, 1])
     assert frame.event.dtype.kind == "i"
     assert list(frame.design.columns) == ["arm[T.thal]"]
-    assert list(frame.strata) == ["sex=F, arm=len", "sex=M, arm=thal", "sex=F, arm=thal",
-                                  "sex=F, arm=len", "sex=M, arm=thal"]
+    assert list(frame.strata) == [
+        "sex=F, arm=len",
+        "sex=M, arm=thal",
+        "sex=F, arm=thal",
+        "sex=F, arm=len",
+        "sex=M, arm=thal",
+    ]
     assert list(frame.strata.index) == list("abdef")
 
 
@@ -331,7 +436,8 @@ def test_r_only_function_gets_a_hint() -> None:
         lm("mpg ~ factor(cyl)", read("mtcars"))
     assert str(err.value).startswith(
         "The formula 'mpg ~ factor(cyl)' is refused before evaluation: it calls factor(), which "
-        "is not allowed in a formula (write C(x) for R's factor(x)).")
+        "is not allowed in a formula (write C(x) for R's factor(x))."
+    )
 
 
 def test_dotted_column_names_work_bare_as_in_r() -> None:
@@ -350,12 +456,14 @@ def test_dotted_column_names_work_bare_as_in_r() -> None:
 
 
 def test_clm_complete_separation_is_a_model_error() -> None:
-    data = pd.DataFrame({"grade": [0, 0, 1, 1, 2, 2, 3, 3],
-                         "arm": ["a", "a", "a", "a", "b", "b", "b", "b"]})
+    data = pd.DataFrame(
+        {"grade": [0, 0, 1, 1, 2, 2, 3, 3], "arm": ["a", "a", "a", "a", "b", "b", "b", "b"]}
+    )
     data["grade"] = pd.Categorical(data["grade"], ordered=True)
     with pytest.raises(ModelError) as err:
         clm("grade ~ arm", data)
     assert str(err.value) == (
         "The clm model 'grade ~ arm' has no finite maximum-likelihood estimate (every row with "
         "arm[T.b] is in a category at or above every row without it: quasi-complete "
-        "separation); no estimate can be reported.")
+        "separation); no estimate can be reported."
+    )

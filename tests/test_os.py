@@ -24,8 +24,9 @@ def _key(r):
 
 
 def _run(cohort=None, settings=None):
-    result = run(cohort or load_example(), only=["os"],
-                 settings={"os": settings} if settings else None)
+    result = run(
+        cohort or load_example(), only=["os"], settings={"os": settings} if settings else None
+    )
     assert result["os"].status == "ok", result["os"].reason
     return result["os"]
 
@@ -46,8 +47,10 @@ def _float(text):
 
 def r_values():
     with REFERENCE.open() as f:
-        return [(row["variable"], row["arm"], row["level"], row["stat"], _float(row["value"]))
-                for row in csv.DictReader(f)]
+        return [
+            (row["variable"], row["arm"], row["level"], row["stat"], _float(row["value"]))
+            for row in csv.DictReader(f)
+        ]
 
 
 def _equal(value, expected):
@@ -56,8 +59,11 @@ def _equal(value, expected):
     return value == pytest.approx(expected, rel=1e-6)
 
 
-@pytest.mark.parametrize("variable, arm, level, stat, expected", r_values(),
-                         ids=lambda v: str(v) if not isinstance(v, float) else "")
+@pytest.mark.parametrize(
+    "variable, arm, level, stat, expected",
+    r_values(),
+    ids=lambda v: str(v) if not isinstance(v, float) else "",
+)
 def test_equals_r(records, variable, arm, level, stat, expected):
     assert _equal(records[(variable, arm, level, stat)].value, expected)
 
@@ -78,12 +84,15 @@ def test_five_year_os_of_the_study_abstract(records):
 def test_methods_named(records):
     assert records[("os_logrank", "", "", "p_value")].method == "Log-rank test (survdiff, rho = 0)"
     assert records[("os_cox_test", "", "score", "p_value")].method == (
-        "Score (logrank) test (coxph)")
+        "Score (logrank) test (coxph)"
+    )
     assert "cox.zph" in records[("os_ph", "", "GLOBAL", "p_value")].method
     assert records[("os_landmark_diff", "", "60", "estimate")].method.startswith(
-        "Difference in Kaplan-Meier survival (lenalidomide - thalidomide)")
+        "Difference in Kaplan-Meier survival (lenalidomide - thalidomide)"
+    )
     assert records[("os_cox", "", "arm[T.lenalidomide]", "estimate")].label == (
-        "Hazard ratio, lenalidomide vs thalidomide")
+        "Hazard ratio, lenalidomide vs thalidomide"
+    )
 
 
 def test_flow_and_notes(outcome):
@@ -91,8 +100,9 @@ def test_flow_and_notes(outcome):
     assert res.n_analysed == {"thalidomide": 38, "lenalidomide": 24}
     assert res.exclusions == []
     assert "No evidence against proportional hazards (global p = 0.832)." in res.notes
-    assert any("Median overall survival not reached in the lenalidomide arm" in n
-               for n in res.notes)
+    assert any(
+        "Median overall survival not reached in the lenalidomide arm" in n for n in res.notes
+    )
 
 
 def test_km_figure_numbers_at_risk_equal_r(outcome):
@@ -107,15 +117,21 @@ def test_km_figure_curve_equals_r(outcome, arm):
     want = R["curve"][arm]
     for name in ("time", "surv", "n_risk", "n_event", "n_censor", "conf_low", "conf_high"):
         assert got[name] == pytest.approx(want[name], rel=1e-9), name
-    assert got["censor_times"] == [t for t, c in zip(want["time"], want["n_censor"],
-                                                     strict=True) if c > 0]
+    assert got["censor_times"] == [
+        t for t, c in zip(want["time"], want["n_censor"], strict=True) if c > 0
+    ]
 
 
 def test_tables(outcome):
     tables = outcome.endpoint.tables(outcome.result.records)
-    assert list(tables) == ["Kaplan-Meier survival at landmarks", "Median overall survival",
-                            "Log-rank test", "Cox model", "Proportional hazards (cox.zph)",
-                            "Landmark differences"]
+    assert list(tables) == [
+        "Kaplan-Meier survival at landmarks",
+        "Median overall survival",
+        "Log-rank test",
+        "Cox model",
+        "Proportional hazards (cox.zph)",
+        "Landmark differences",
+    ]
     km = tables["Kaplan-Meier survival at landmarks"]
     assert km.loc["60 months"].iloc[0].startswith("44.7% (31.4%, 63.7%)")
     assert km.loc["60 months"].iloc[2].startswith("75.0% (59.5%, 94.5%)")
@@ -135,8 +151,10 @@ def _frame():
 def _case(name, frame, settings=None):
     out = _run(Cohort(frame, reference="thalidomide"), settings)
     got = {_key(r): r.value for r in out.result.records}
-    want = {(r["variable"], r["arm"], r["level"], r["stat"]): _float(r["value"])
-            for r in R["cases"][name]["records"]}
+    want = {
+        (r["variable"], r["arm"], r["level"], r["stat"]): _float(r["value"])
+        for r in R["cases"][name]["records"]
+    }
     numbers = {k for k in got if k[3] != "estimable"}
     assert numbers == set(want)
     for key, value in want.items():
@@ -159,11 +177,13 @@ def test_arm_without_deaths_hr_not_estimable_logrank_valid():
 
 
 def test_stratified_cox_and_log_rank():
-    out = _case("stratified", _frame(),
-                {"formula": "Surv(os_months, death) ~ arm + age + strata(sex)"})
+    out = _case(
+        "stratified", _frame(), {"formula": "Surv(os_months, death) ~ arm + age + strata(sex)"}
+    )
     recs = {_key(r): r for r in out.result.records}
     assert recs[("os_logrank", "", "", "p_value")].method == (
-        "Stratified log-rank test (survdiff, rho = 0; strata(sex))")
+        "Stratified log-rank test (survdiff, rho = 0; strata(sex))"
+    )
     assert ("os_ph", "", "age", "p_value") in recs
 
 
@@ -189,8 +209,10 @@ def test_missing_times_excluded_with_reason():
     frame.loc[[0, 4, 9], ["os_months", "death"]] = None
     out = _case("missing", frame)
     reasons = {e.patient_id: e.reason for e in out.result.exclusions}
-    assert reasons == {frame.loc[i, "patient_id"]: "Overall survival: os_months and death "
-                       "missing" for i in (0, 4, 9)}
+    assert reasons == {
+        frame.loc[i, "patient_id"]: "Overall survival: os_months and death missing"
+        for i in (0, 4, 9)
+    }
     assert sum(out.result.n_analysed.values()) == 59
 
 
@@ -200,7 +222,8 @@ def test_ph_verdict_words():
     bad = pd.DataFrame({"term": ["arm", "GLOBAL"], "p_value": [0.02, 0.02]})
     assert ph_verdict(bad, 0.05) == (
         "Proportional hazards questionable for arm (p = 0.02); global p = 0.02: the hazard "
-        "ratio may change over time; consider a landmark or time-varying analysis.")
+        "ratio may change over time; consider a landmark or time-varying analysis."
+    )
     good = pd.DataFrame({"term": ["arm", "GLOBAL"], "p_value": [0.41, 0.41]})
     assert ph_verdict(good, 0.05) == "No evidence against proportional hazards (global p = 0.41)."
 
@@ -217,7 +240,11 @@ def test_no_deaths_at_all_gives_counts_and_a_note():
     frame["death"] = 0
     out = _run(Cohort(frame, reference="thalidomide"))
     recs = {_key(r): r.value for r in out.result.records}
-    assert recs == {("os", "thalidomide", "", "N"): 38, ("os", "thalidomide", "", "n_event"): 0,
-                    ("os", "lenalidomide", "", "N"): 24, ("os", "lenalidomide", "", "n_event"): 0}
+    assert recs == {
+        ("os", "thalidomide", "", "N"): 38,
+        ("os", "thalidomide", "", "n_event"): 0,
+        ("os", "lenalidomide", "", "N"): 24,
+        ("os", "lenalidomide", "", "n_event"): 0,
+    }
     assert "no deaths among the patients analysed" in out.result.notes[0]
     assert list(out.endpoint.tables(out.result.records)) == ["Median overall survival"]

@@ -32,17 +32,34 @@ def site(tmp_path_factory) -> Path:
         copy = tmp_path_factory.mktemp("src") / project.name  # builds leave files behind
         shutil.copytree(project, copy, ignore=shutil.ignore_patterns("build", "*.egg-info"))
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-             "--no-build-isolation", "--target", str(target), str(copy)],
-            check=True, capture_output=True)
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--no-build-isolation",
+                "--target",
+                str(target),
+                str(copy),
+            ],
+            check=True,
+            capture_output=True,
+        )
     return target
 
 
 def mdsrs(site: Path, *args: str, env: dict | None = None, cwd: Path | None = None):
     environ = {**os.environ, "PYTHONPATH": str(site), **(env or {})}
     environ.pop("MDSRS_DISABLE_PLUGIN_AUTOLOAD", None) if not env else None
-    return subprocess.run([sys.executable, "-m", "mdsrs_core.cli", *args], env=environ,
-                          capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "mdsrs_core.cli", *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
 
 
 def test_plugins_lists_builtin_external_and_failed(site):
@@ -55,14 +72,22 @@ def test_plugins_lists_builtin_external_and_failed(site):
     for name in ("broken_import", "invalid_endpoint", "unknown_hook"):
         assert lines[name][3] == "FAILED"
     assert lines["malformed"][1:] == ["0.0.1", "external", "ok", "malformed"]
-    assert ("plugin 'broken_import' (mdsrs_broken.import_error) could not be imported: "
-            "ModuleNotFoundError: No module named 'mdsrs_missing_dependency' "
-            "(at import_error.py:2)") in out.stdout
-    assert ("plugin 'invalid_endpoint' (mdsrs_broken.invalid_endpoint) registered an endpoint "
-            "with an invalid name 'Bad Name!' (lower-case letters, digits and underscores, "
-            "starting with a letter)") in out.stdout
-    assert ("plugin 'unknown_hook' (mdsrs_broken.unknown_hook) is not a valid mdsrs plugin: "
-            "unknown hook 'mdsrs_derrive' in plugin") in out.stdout
+    source = (BROKEN_PLUGINS / "mdsrs_broken" / "import_error.py").read_text().splitlines()
+    line = source.index("import mdsrs_missing_dependency  # noqa: F401") + 1
+    assert (
+        "plugin 'broken_import' (mdsrs_broken.import_error) could not be imported: "
+        "ModuleNotFoundError: No module named 'mdsrs_missing_dependency' "
+        f"(at import_error.py:{line})"
+    ) in out.stdout
+    assert (
+        "plugin 'invalid_endpoint' (mdsrs_broken.invalid_endpoint) registered an endpoint "
+        "with an invalid name 'Bad Name!' (lower-case letters, digits and underscores, "
+        "starting with a letter)"
+    ) in out.stdout
+    assert (
+        "plugin 'unknown_hook' (mdsrs_broken.unknown_hook) is not a valid mdsrs plugin: "
+        "unknown hook 'mdsrs_derrive' in plugin"
+    ) in out.stdout
 
 
 def test_external_plugin_runs_and_broken_ones_do_not_stop_the_run(site, tmp_path):
@@ -72,13 +97,19 @@ def test_external_plugin_runs_and_broken_ones_do_not_stop_the_run(site, tmp_path
     records = json.loads((tmp_path / "results.json").read_text())
     status = {r["endpoint"]: r["value"] for r in records if r["stat"] == "status"}
     assert status == {"baseline": "ok", "hgb_change": "ok", "raises": "failed"}
-    means = {r["arm"]: r["value"] for r in records
-             if r["endpoint"] == "hgb_change" and r["stat"] == "mean"}
+    means = {
+        r["arm"]: r["value"]
+        for r in records
+        if r["endpoint"] == "hgb_change" and r["stat"] == "mean"
+    }
     data = load_example().data
     change = (data.hgb_post - data.hgb_base).groupby(data.arm, observed=True).mean()
     assert means == pytest.approx(change.to_dict(), rel=1e-12)
-    load_errors = {r["variable"] for r in records
-                   if r["stat"] == "load_error" and r["label"].startswith("mdsrs_broken")}
+    load_errors = {
+        r["variable"]
+        for r in records
+        if r["stat"] == "load_error" and r["label"].startswith("mdsrs_broken")
+    }
     assert load_errors == {"broken_import", "invalid_endpoint", "unknown_hook"}
     report = (tmp_path / "report.md").read_text()
     assert "## Always fails (`raises`)" in report
@@ -133,8 +164,9 @@ def test_register_raising_is_reported():
             raise ValueError("no licence file")
 
     info = Registry().register(Raising())
-    assert info.error.startswith("failed while registering its endpoints: ValueError: no "
-                                 "licence file")
+    assert info.error.startswith(
+        "failed while registering its endpoints: ValueError: no licence file"
+    )
 
 
 def test_non_endpoint_registration_rejected():
@@ -180,8 +212,9 @@ def test_failing_derive_is_isolated_and_noted(frame):
     registry.derive(cohort)
     assert cohort.data["double_age"].tolist() == (frame["age"] * 2).tolist()
     assert cohort.derived == {"double_age": "good"}
-    assert cohort.notes[0].startswith("plugin 'BadDerive' failed to derive variables: "
-                                      "KeyError: 'hgb'")
+    assert cohort.notes[0].startswith(
+        "plugin 'BadDerive' failed to derive variables: KeyError: 'hgb'"
+    )
 
 
 def test_derived_variable_cannot_replace_data(frame):
@@ -199,8 +232,7 @@ def test_run_with_explicit_registry_and_flow_records(frame):
     registry.register(GoodPlugin())
     result = run(Cohort(frame, reference="thal", derive=False), registry=registry)
     flow = {(r.arm, r.stat): r.value for r in result.records if r.variable == "flow"}
-    assert flow == {("thal", "n_analysed"): 4, ("len", "n_analysed"): 4,
-                    (None, "n_analysed"): 8}
+    assert flow == {("thal", "n_analysed"): 4, ("len", "n_analysed"): 4, (None, "n_analysed"): 8}
     assert result.exit_code == 0
 
 
@@ -220,8 +252,10 @@ def test_skipped_endpoint_states_reason(frame):
     registry.register(Plugin())
     cohort = Cohort(frame.drop(columns=["os_months", "death"]), reference="thal", derive=False)
     outcome = run(cohort, registry=registry)["needs_os"]
-    assert (outcome.status, outcome.reason) == ("skipped", "needs os_months, death, not in the "
-                                                "data")
+    assert (outcome.status, outcome.reason) == (
+        "skipped",
+        "needs os_months, death, not in the data",
+    )
 
 
 def test_malformed_records_fail_the_endpoint(frame):
@@ -245,7 +279,8 @@ def test_malformed_records_fail_the_endpoint(frame):
     result = run(Cohort(frame, reference="thal", derive=False), registry=registry)
     assert result["malformed"].status == "failed"
     assert result["malformed"].reason.startswith(
-        "TypeError: analyze() returned a malformed record: {'stat': 'n'}")
+        "TypeError: analyze() returned a malformed record: {'stat': 'n'}"
+    )
     assert result.exit_code == 1
 
 
@@ -274,24 +309,29 @@ def test_endpoint_past_the_time_limit_is_failed_and_the_run_goes_on(frame):
     result = run(Cohort(frame, reference="thal", derive=False), registry=registry, timeout=0.2)
     release.set()
     assert result["hangs"].status == "failed"
-    assert result["hangs"].reason == ("EndpointTimeout: did not finish within the time limit of "
-                                      "0.2 s")
+    assert result["hangs"].reason == (
+        "EndpointTimeout: did not finish within the time limit of 0.2 s"
+    )
     assert result["good"].status == "ok"
     assert result.exit_code == 1
 
 
 def test_malformed_records_and_time_limit_through_entry_points(site, tmp_path):
-    out = mdsrs(site, "run", "--out", str(tmp_path), "--only", "baseline,malformed,hangs",
-                "--timeout", "2")
+    out = mdsrs(
+        site, "run", "--out", str(tmp_path), "--only", "baseline,malformed,hangs", "--timeout", "2"
+    )
     assert out.returncode == 1, out.stderr
     records = json.loads((tmp_path / "results.json").read_text())
     status = {r["endpoint"]: (r["value"], r["label"]) for r in records if r["stat"] == "status"}
     assert status["baseline"][0] == "ok"
-    assert status["hangs"] == ("failed", "EndpointTimeout: did not finish within the time limit "
-                                         "of 2 s")
+    assert status["hangs"] == (
+        "failed",
+        "EndpointTimeout: did not finish within the time limit of 2 s",
+    )
     assert status["malformed"][0] == "failed"
-    assert status["malformed"][1].startswith("TypeError: analyze() returned a malformed record: "
-                                             "{'endpoint': 'malformed'")
+    assert status["malformed"][1].startswith(
+        "TypeError: analyze() returned a malformed record: {'endpoint': 'malformed'"
+    )
     report = (tmp_path / "report.md").read_text()
     assert "did not finish within the time limit of 2 s" in report
     assert "Endpoint 'hangs' failed: EndpointTimeout" in out.stderr

@@ -20,19 +20,32 @@ from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula_check import ALLOWED_FUNCTIONS, check_formula
 from mdsrs_core.variables import CYTO_LEVELS, RESPONSE_LEVELS
 
-FAST = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 # ============================================================================ cohort validator
 
 RANGES = {  # inside the plausible ranges of mdsrs_core.variables
-    "age": (18, 100), "hgb_base": (2, 25), "hgb_post": (2, 25), "plt_base": (0, 2000),
-    "plt_post": (0, 2000), "anc_base": (0, 100), "anc_post": (0, 100),
-    "bm_blast_base": (0, 100), "bm_blast_post": (0, 100),
+    "age": (18, 100),
+    "hgb_base": (2, 25),
+    "hgb_post": (2, 25),
+    "plt_base": (0, 2000),
+    "plt_post": (0, 2000),
+    "anc_base": (0, 100),
+    "anc_post": (0, 100),
+    "bm_blast_base": (0, 100),
+    "bm_blast_post": (0, 100),
 }
-CATEGORIES = {"sex": ("F", "M"), "response": RESPONSE_LEVELS, "cyto_base": CYTO_LEVELS,
-              "cyto_post": CYTO_LEVELS}
+CATEGORIES = {
+    "sex": ("F", "M"),
+    "response": RESPONSE_LEVELS,
+    "cyto_base": CYTO_LEVELS,
+    "cyto_post": CYTO_LEVELS,
+}
 
 
 def _floats(low: float, high: float):
@@ -50,8 +63,9 @@ def valid_cohorts(draw) -> pd.DataFrame:
         col[name] = draw(st.lists(_floats(low, high), min_size=n, max_size=n))
     for name, levels in CATEGORIES.items():
         col[name] = draw(st.lists(st.sampled_from(levels), min_size=n, max_size=n))
-    col["ae_max_grade"] = [float(g) for g in
-                           draw(st.lists(st.integers(0, 5), min_size=n, max_size=n))]
+    col["ae_max_grade"] = [
+        float(g) for g in draw(st.lists(st.integers(0, 5), min_size=n, max_size=n))
+    ]
     os_months = draw(st.lists(_floats(0.1, 600), min_size=n, max_size=n))
     share = draw(st.lists(_floats(0.01, 1), min_size=n, max_size=n))
     col["os_months"] = os_months
@@ -79,8 +93,13 @@ def _corruptions(column: str) -> list[tuple[str, object]]:
     """(what, value) that break ``column``'s rule."""
     if column in RANGES:
         low, high = {"age": (0, 120)}.get(column, RANGES[column])
-        return [("above range", high * 10 + 1), ("below range", low - 1),
-                ("text", "n.d."), ("decimal comma", "1,5"), ("percent", "12%")]
+        return [
+            ("above range", high * 10 + 1),
+            ("below range", low - 1),
+            ("text", "n.d."),
+            ("decimal comma", "1,5"),
+            ("percent", "12%"),
+        ]
     if column in ("os_months", "aml_months"):
         return [("zero", 0.0), ("negative", -2.0), ("over 600", 601.0), ("date", "2019-03-01")]
     if column in ("death", "aml"):
@@ -94,8 +113,16 @@ def _corruptions(column: str) -> list[tuple[str, object]]:
     raise AssertionError(column)
 
 
-CORRUPTIBLE = ["patient_id", *RANGES, *CATEGORIES, "ae_max_grade", "os_months", "aml_months",
-               "death", "aml"]
+CORRUPTIBLE = [
+    "patient_id",
+    *RANGES,
+    *CATEGORIES,
+    "ae_max_grade",
+    "os_months",
+    "aml_months",
+    "death",
+    "aml",
+]
 
 
 @FAST
@@ -117,8 +144,7 @@ def test_one_corrupted_cell_is_named_by_column_and_row(frame, column, data):
     assert mine, str(err)
     assert any(set(rows) <= set(p.rows) for p in mine), str(err)
     lines = [ln for ln in str(err).split("\n") if f"column '{column}', index " in ln]
-    assert any(all(re.search(rf"index [\d, ]*\b{r}\b", ln) for r in rows) for ln in lines), \
-        str(err)
+    assert any(all(re.search(rf"index [\d, ]*\b{r}\b", ln) for r in rows) for ln in lines), str(err)
 
 
 # ============================================================================ IPSS-R calculator
@@ -127,16 +153,29 @@ ipssr = pytest.importorskip("mdsrs_ipssr")
 CUTS = (1.5, 3.0, 4.5, 6.0)
 NAMES = ("Very Low", "Low", "Intermediate", "High", "Very High")
 
-patient = st.fixed_dictionaries({
-    "hgb": _floats(2, 25), "plt": _floats(0, 2000), "anc": _floats(0, 100),
-    "blasts": _floats(0, 100), "cyto": st.sampled_from(CYTO_LEVELS), "age": _floats(18, 100),
-})
+patient = st.fixed_dictionaries(
+    {
+        "hgb": _floats(2, 25),
+        "plt": _floats(0, 2000),
+        "anc": _floats(0, 100),
+        "blasts": _floats(0, 100),
+        "cyto": st.sampled_from(CYTO_LEVELS),
+        "age": _floats(18, 100),
+    }
+)
 
 
 def _score(rows: list[dict], age: bool = False) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
-    return ipssr.score(frame, hgb="hgb", plt="plt", anc="anc", blasts="blasts", cyto="cyto",
-                       age="age" if age else None)
+    return ipssr.score(
+        frame,
+        hgb="hgb",
+        plt="plt",
+        anc="anc",
+        blasts="blasts",
+        cyto="cyto",
+        age="age" if age else None,
+    )
 
 
 def _category(s: float) -> str:
@@ -161,7 +200,7 @@ def worse(draw, p: dict) -> dict:
     if which == "blasts":
         q["blasts"] = draw(_floats(p["blasts"], 100))
     elif which == "cyto":
-        q["cyto"] = draw(st.sampled_from(CYTO_LEVELS[CYTO_LEVELS.index(p["cyto"]):]))
+        q["cyto"] = draw(st.sampled_from(CYTO_LEVELS[CYTO_LEVELS.index(p["cyto"]) :]))
     else:
         q[which] = draw(_floats({"hgb": 2}.get(which, 0), p[which]))
     return q
@@ -193,8 +232,13 @@ def test_ipssr_missing_component_gives_missing_score(rows, data):
 @given(st.lists(patient, min_size=1, max_size=20))
 def test_ipssra_equals_the_formula(rows):
     out = _score(rows, age=True)
-    for s, age, ra, cat in zip(out["ipssr_score"], [r["age"] for r in rows],
-                               out["ipssra_score"], out["ipssra_category"], strict=True):
+    for s, age, ra, cat in zip(
+        out["ipssr_score"],
+        [r["age"] for r in rows],
+        out["ipssra_score"],
+        out["ipssra_category"],
+        strict=True,
+    ):
         ds, da = Decimal(repr(float(s))), Decimal(repr(float(age)))
         exact = ds + (da - 70) * (Decimal("0.05") - ds * Decimal("0.005"))
         assert ra == float(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
@@ -206,13 +250,19 @@ def test_ipssra_equals_the_formula(rows):
 
 _RESERVED = set(ALLOWED_FUNCTIONS) | {"np", "numpy", "Q"}
 names = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True).filter(
-    lambda s: not keyword.iskeyword(s) and not keyword.issoftkeyword(s) and s not in _RESERVED)
+    lambda s: not keyword.iskeyword(s) and not keyword.issoftkeyword(s) and s not in _RESERVED
+)
 
 
 @st.composite
 def terms(draw, depth: int = 2) -> str:
-    kind = draw(st.sampled_from(["name", "C", "I", "log", "strata", "interaction", "product",
-                                 "power", "sub"] if depth else ["name", "C", "I", "log"]))
+    kind = draw(
+        st.sampled_from(
+            ["name", "C", "I", "log", "strata", "interaction", "product", "power", "sub"]
+            if depth
+            else ["name", "C", "I", "log"]
+        )
+    )
     a = draw(names)
     if kind == "name":
         return a
@@ -255,26 +305,27 @@ def test_any_formula_of_the_grammar_passes(formula):
 SENTINEL_DIR = Path(tempfile.mkdtemp(prefix="mdsrs-sentinel-"))
 
 FORBIDDEN = [
-    "__import__('pathlib').Path('{p}').touch()",          # dunder call + attribute calls
-    "open('{p}', 'w')",                                   # unknown function
-    "np.save('{p}', 1)",                                  # attribute call on numpy
-    "{n}.__class__",                                      # dunder attribute
-    "__builtins__",                                       # dunder name
-    "{n}[0]",                                             # subscript
-    "(lambda: open('{p}', 'w'))()",                       # lambda
-    "{n}.write_text('{p}')",                              # attribute call
-    "exec(\"open('{p}', 'w')\")",                         # unknown function
-    "getattr({n}, 'touch')()",                            # unknown function
+    "__import__('pathlib').Path('{p}').touch()",  # dunder call + attribute calls
+    "open('{p}', 'w')",  # unknown function
+    "np.save('{p}', 1)",  # attribute call on numpy
+    "{n}.__class__",  # dunder attribute
+    "__builtins__",  # dunder name
+    "{n}[0]",  # subscript
+    "(lambda: open('{p}', 'w'))()",  # lambda
+    "{n}.write_text('{p}')",  # attribute call
+    "exec(\"open('{p}', 'w')\")",  # unknown function
+    "getattr({n}, 'touch')()",  # unknown function
 ]
-unknown_function = names.filter(lambda s: s not in ALLOWED_FUNCTIONS).map(
-    lambda f: f + "('{p}')")
+unknown_function = names.filter(lambda s: s not in ALLOWED_FUNCTIONS).map(lambda f: f + "('{p}')")
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(terms(1), min_size=1, max_size=3), st.one_of(st.sampled_from(FORBIDDEN),
-                                                              unknown_function),
-       st.sampled_from(["{}", "I({})", "C({})", "strata({})", "log({})", "{} : x"]),
-       st.data())
+@given(
+    st.lists(terms(1), min_size=1, max_size=3),
+    st.one_of(st.sampled_from(FORBIDDEN), unknown_function),
+    st.sampled_from(["{}", "I({})", "C({})", "strata({})", "log({})", "{} : x"]),
+    st.data(),
+)
 def test_forbidden_construct_is_refused_and_never_runs(parts, construct, wrapper, data):
     sentinel = SENTINEL_DIR / f"pwned-{data.draw(st.integers(0, 10**9))}"
     bad = wrapper.format(construct.format(p=sentinel, n=data.draw(names)))

@@ -8,9 +8,11 @@ from mdsrs_core.records import Record, RecordIndex, records_from_json, records_t
 
 
 def test_json_round_trip_with_missing_and_infinite_values():
-    records = [Record("os", "a", "os_km", "surv", 0.75, level="60", n=24),
-               Record("os", None, "os_cox", "conf_high", math.inf, level="arm[T.b]"),
-               Record("os", None, "os_cox", "estimate", math.nan)]
+    records = [
+        Record("os", "a", "os_km", "surv", 0.75, level="60", n=24),
+        Record("os", None, "os_cox", "conf_high", math.inf, level="arm[T.b]"),
+        Record("os", None, "os_cox", "estimate", math.nan),
+    ]
     text = records_to_json(records)
     assert '"value": "Inf"' in text and '"value": null' in text
     back = records_from_json(text)
@@ -20,11 +22,15 @@ def test_json_round_trip_with_missing_and_infinite_values():
 
 
 def test_record_index_lookup_by_key_and_method():
-    records = [Record("e", "a", "x", "N", 10), Record("e", "b", "x", "N", 12),
-               Record("e", None, "y", "estimate", 1.5, level="arm", method="model 1"),
-               Record("e", None, "y", "estimate", 2.5, level="arm", method="model 2"),
-               Record("e", "a", "x", "n", 3, level="PR"), Record("e", "a", "x", "n", 4, level="CR"),
-               Record("e", None, "z", "p_value", math.nan)]
+    records = [
+        Record("e", "a", "x", "N", 10),
+        Record("e", "b", "x", "N", 12),
+        Record("e", None, "y", "estimate", 1.5, level="arm", method="model 1"),
+        Record("e", None, "y", "estimate", 2.5, level="arm", method="model 2"),
+        Record("e", "a", "x", "n", 3, level="PR"),
+        Record("e", "a", "x", "n", 4, level="CR"),
+        Record("e", None, "z", "p_value", math.nan),
+    ]
     index = RecordIndex(records)
     assert index.value("x", "b", None, "N") == 12
     assert index.value("y", None, "arm", "estimate") == 1.5

@@ -32,8 +32,9 @@ SUMMARY_ID = "table-summary-of-the-between-arm-comparisons"
 def report_dir(tmp_path_factory) -> Path:
     """``mdsrs run`` on the example cohort, every format."""
     out = tmp_path_factory.mktemp("report")
-    result = CliRunner().invoke(main, ["run", "--out", str(out), "--format",
-                                       "md,html,docx,csv"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["run", "--out", str(out), "--format", "md,html,docx,csv"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -111,8 +112,12 @@ def unmatched(cells, records) -> list[str]:
 
 
 def record(records, endpoint, variable, stat, arm=None, level=None):
-    found = [r for r in records if (r.endpoint, r.variable, r.stat, r.arm, r.level)
-             == (endpoint, variable, stat, arm, level)]
+    found = [
+        r
+        for r in records
+        if (r.endpoint, r.variable, r.stat, r.arm, r.level)
+        == (endpoint, variable, stat, arm, level)
+    ]
     assert len(found) == 1, (endpoint, variable, stat, arm, level, found)
     return found[0]
 
@@ -135,7 +140,10 @@ def test_default_formats_and_unknown_format(tmp_path):
     out = CliRunner().invoke(main, ["run", "--only", "response", "--out", str(tmp_path)])
     assert out.exit_code == 0, out.output
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [
-        "report.html", "report.md", "results.json"]
+        "report.html",
+        "report.md",
+        "results.json",
+    ]
     assert out.stderr == ""  # no progress display when stderr is not a terminal
     bad = CliRunner().invoke(main, ["run", "--format", "pdf", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2
@@ -147,8 +155,7 @@ def test_csv_holds_the_records(report_dir, records):
         rows = list(csv.DictReader(f))
     assert len(rows) == len(records)
     for row, r in zip(rows, records, strict=True):
-        assert (row["endpoint"], row["variable"], row["stat"]) == (r.endpoint, r.variable,
-                                                                   r.stat)
+        assert (row["endpoint"], row["variable"], row["stat"]) == (r.endpoint, r.variable, r.stat)
         if isinstance(r.value, float) and math.isfinite(r.value):
             assert float(row["value"]) == r.value  # full precision
 
@@ -167,12 +174,12 @@ def test_run_records_settings_software_and_formulas(records):
 def test_every_number_of_the_html_summary_table_comes_from_a_record(report_dir, records):
     text = (report_dir / "report.html").read_text(encoding="utf-8")
     tables, tags = html_tables(text, tags=True)
-    header, body, endpoints = tables[SUMMARY_ID][0], tables[SUMMARY_ID][1:], \
-        tags[SUMMARY_ID][1:]
+    header, body, endpoints = tables[SUMMARY_ID][0], tables[SUMMARY_ID][1:], tags[SUMMARY_ID][1:]
     assert len(body) >= 10  # response, 3 labs, IPSS-R, 2 AE, 2 AML, OS
     assert set(endpoints) == {"response", "hematology", "ipssr", "adverse_events", "aml", "os"}
-    numeric_columns = [i for i, h in enumerate(header) if h not in ("Measure", "Test",
-                                                                      "Between-arm effect")]
+    numeric_columns = [
+        i for i, h in enumerate(header) if h not in ("Measure", "Test", "Between-arm effect")
+    ]
     assert unmatched(header[1:3], [r for r in records if r.variable == "flow"]) == []
     n_tokens = 0
     for row, endpoint in zip(body, endpoints, strict=True):
@@ -187,8 +194,9 @@ def test_every_number_of_the_html_summary_table_comes_from_a_record(report_dir, 
     # the rows mirror the abstract
     response = next(r for r in body if r[0].startswith("Responder rate"))
     assert response[1:3] == ["9/38 (23.7%)", "12/24 (50.0%)"]
-    assert response[5] == fmt_p(record(records, "response", "responder", "p_value",
-                                       level="chosen_test").value)
+    assert response[5] == fmt_p(
+        record(records, "response", "responder", "p_value", level="chosen_test").value
+    )
     os_row = next(r for r in body if r[0].startswith("Overall survival at 60 months"))
     assert os_row[1:3] == ["44.7%", "75.0%"]
     assert os_row[5] == fmt_p(record(records, "os", "os_logrank", "p_value").value)
@@ -240,8 +248,11 @@ def test_docx_tables_equal_the_records(report_dir, records):
     # the whole of Table 1 is the baseline endpoint's formatting of its records
     from mdsrs_core.plugins import get_registry
 
-    expected = get_registry().endpoints["baseline"].tables(
-        [r for r in records if r.endpoint == "baseline"])["Table 1"]
+    expected = (
+        get_registry()
+        .endpoints["baseline"]
+        .tables([r for r in records if r.endpoint == "baseline"])["Table 1"]
+    )
     assert [row[1:] for row in table1[1:]] == expected.astype(str).values.tolist()
 
     summary = next(t for t in tables if t[0][0] == "Measure")
@@ -249,14 +260,15 @@ def test_docx_tables_equal_the_records(report_dir, records):
     p_values = {fmt_p(r.value) for r in records if r.stat == "p_value"}
     assert all(row[p_column] in p_values for row in summary[1:])
     aml = next(row for row in summary if row[0].startswith("Transformation to AML"))
-    assert aml[p_column] == fmt_p(record(records, "aml", "aml", "p_value",
-                                         level="chosen_test").value)
+    assert aml[p_column] == fmt_p(
+        record(records, "aml", "aml", "p_value", level="chosen_test").value
+    )
     # journal layout: numbers right-aligned, header row repeated on each page
     word_table = next(t for t in document.tables if t.rows[0].cells[0].text == "Measure")
     cell = word_table.rows[1].cells[p_column]
     assert cell.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
     assert word_table.rows[1].cells[0].paragraphs[0].alignment != WD_ALIGN_PARAGRAPH.RIGHT
-    assert 'w:tblHeader' in word_table.rows[0]._tr.xml
+    assert "w:tblHeader" in word_table.rows[0]._tr.xml
 
 
 def test_docx_has_titles_and_300_dpi_figures(report_dir):
@@ -293,19 +305,28 @@ class _ReportPlugin:
     @hookimpl
     def mdsrs_register_renderers(self, register):
         def render_txt(document, path):
-            path.write_text("\n".join([document.title, *document.subtitle]) + "\n",
-                            encoding="utf-8")
+            path.write_text(
+                "\n".join([document.title, *document.subtitle]) + "\n", encoding="utf-8"
+            )
 
         register("txt", ".txt", render_txt)
 
     @hookimpl
     def mdsrs_report_sections(self, run, add):
-        deaths = {r.arm: r.value for r in run.records
-                  if r.endpoint == "os" and r.variable == "os" and r.stat == "n_event"}
-        add(Section("Deaths by arm (plugin)", [
-            Paragraph("Added by a plugin."),
-            Table("Deaths", ["Arm", "Deaths"], [[a, str(k)] for a, k in deaths.items()]),
-        ]))
+        deaths = {
+            r.arm: r.value
+            for r in run.records
+            if r.endpoint == "os" and r.variable == "os" and r.stat == "n_event"
+        }
+        add(
+            Section(
+                "Deaths by arm (plugin)",
+                [
+                    Paragraph("Added by a plugin."),
+                    Table("Deaths", ["Arm", "Deaths"], [[a, str(k)] for a, k in deaths.items()]),
+                ],
+            )
+        )
 
 
 class _BrokenReportPlugin:
@@ -334,7 +355,11 @@ def test_a_plugin_adds_a_format_and_a_section(registry, tmp_path):
     result = run(load_example(), only=["os", "always_fails"], registry=registry)
     written = write_report(result, tmp_path, ["txt", "html", "md"], registry=registry)
     assert [(w.format, w.error) for w in written] == [
-        ("json", None), ("txt", None), ("html", None), ("md", None)]
+        ("json", None),
+        ("txt", None),
+        ("html", None),
+        ("md", None),
+    ]
     assert (tmp_path / "report.txt").read_text(encoding="utf-8").startswith("mdsrs report\n")
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Deaths by arm (plugin)" in html
@@ -349,8 +374,9 @@ def test_a_plugin_adds_a_format_and_a_section(registry, tmp_path):
 def test_a_broken_renderer_or_section_costs_only_itself(registry, tmp_path):
     registry.register(_BrokenReportPlugin())
     result = run(load_example(), only=["response"], registry=registry)
-    written = {w.format: w for w in write_report(result, tmp_path, ["broken", "html"],
-                                                 registry=registry)}
+    written = {
+        w.format: w for w in write_report(result, tmp_path, ["broken", "html"], registry=registry)
+    }
     assert "OSError: disk full" in written["broken"].error
     assert written["html"].error is None
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
@@ -360,7 +386,8 @@ def test_a_broken_renderer_or_section_costs_only_itself(registry, tmp_path):
 def test_builtin_formats_come_through_the_hook(registry):
     renderers = registry.renderers()
     assert {n: r.plugin for n, r in renderers.items()} == {
-        n: "mdsrs-report" for n in ("html", "docx", "md", "json", "csv")}
+        n: "mdsrs-report" for n in ("html", "docx", "md", "json", "csv")
+    }
     assert renderers["json"].filename() == "results.json"
     assert renderers["html"].filename() == "report.html"
 
@@ -368,8 +395,9 @@ def test_builtin_formats_come_through_the_hook(registry):
 def test_docs_example_plugin_works(tmp_path):
     """The example in docs/report.md, run as it is written there."""
     text = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
-    code = re.search(r"<!-- tested: tests/test_report.py -->\s*```python\n(.*?)```", text,
-                     re.DOTALL).group(1)
+    code = re.search(
+        r"<!-- tested: tests/test_report.py -->\s*```python\n(.*?)```", text, re.DOTALL
+    ).group(1)
     module = types.ModuleType("mdsrs_docs_example")
     exec(compile(code, "docs/report.md", "exec"), module.__dict__)
     reg = Registry()
@@ -380,10 +408,11 @@ def test_docs_example_plugin_works(tmp_path):
     assert all(w.error is None for w in written)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Deaths by arm" in html
-    assert html_tables(html)["table-deaths-by-arm"][1:] == [["thalidomide", "23", "38"],
-                                                           ["lenalidomide", "7", "24"]]
+    assert html_tables(html)["table-deaths-by-arm"][1:] == [
+        ["thalidomide", "23", "38"],
+        ["lenalidomide", "7", "24"],
+    ]
     assert "mdsrs report" in (tmp_path / "report.txt").read_text(encoding="utf-8")
-
 
 
 def test_every_exclusion_is_in_the_patient_flow(make_frame, tmp_path):
@@ -395,10 +424,11 @@ def test_every_exclusion_is_in_the_patient_flow(make_frame, tmp_path):
     result = run(Cohort(frame, reference="thal"), only=["response"])
     flow = [t for t in build_document(result).tables() if t.title == "Patient flow (response)"]
     assert flow[0].header == ["", "thal", "len", "Total"]
-    assert flow[0].rows == [["Patients in the cohort", "4", "4", "8"],
-                            ["Excluded: response missing", "0", "1", "1"],
-                            ["Analysed", "4", "3", "7"]]
+    assert flow[0].rows == [
+        ["Patients in the cohort", "4", "4", "8"],
+        ["Excluded: response missing", "0", "1", "1"],
+        ["Analysed", "4", "3", "7"],
+    ]
     assert flow[0].footnotes == ["Patients excluded: P1 (len)."]
-    excluded = [r for r in result.records if r.endpoint == "response"
-                and r.stat == "n_excluded"]
+    excluded = [r for r in result.records if r.endpoint == "response" and r.stat == "n_excluded"]
     assert [(r.arm, r.level, r.value) for r in excluded] == [("len", "response missing", 1)]

@@ -22,9 +22,19 @@ from mdsrs_core import load_example, run
 from mdsrs_core.report.write import write_report
 
 CONSOLE = re.compile(r"CONSOLE[(:]\d+\)?\]\s*(.*)")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0", "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--hide-scrollbars",
+]
 
 
 def _chromium() -> str:
@@ -33,8 +43,7 @@ def _chromium() -> str:
         if path:
             return path
     if os.environ.get("MDSRS_REQUIRE_BROWSER") == "1":
-        pytest.fail("MDSRS_REQUIRE_BROWSER=1 but no chromium on PATH "
-                    "(apt-get install -y chromium)")
+        pytest.fail("MDSRS_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install -y chromium)")
     pytest.skip("chromium is not installed (set MDSRS_REQUIRE_BROWSER=1 to require it)")
 
 
@@ -63,9 +72,11 @@ def browse(chromium: str, page: Path, tmp_path: Path, *extra: str) -> tuple[str,
 
 def test_console_errors_are_detected(chromium, tmp_path):
     bad = tmp_path / "bad.html"
-    bad.write_text('<!DOCTYPE html><html><body><p>broken</p><script>'
-                   'console.error("deliberate error"); notAFunction();</script></body></html>',
-                   encoding="utf-8")
+    bad.write_text(
+        "<!DOCTYPE html><html><body><p>broken</p><script>"
+        'console.error("deliberate error"); notAFunction();</script></body></html>',
+        encoding="utf-8",
+    )
     _, console = browse(chromium, bad, tmp_path, "--dump-dom")
     assert any("deliberate error" in m for m in console), console
     assert any("notAFunction is not defined" in m for m in console), console
@@ -87,8 +98,9 @@ def test_screenshot_is_not_blank(chromium, report, tmp_path):
     from matplotlib import image
 
     shot = tmp_path / "shot.png"
-    _, console = browse(chromium, report, tmp_path, "--window-size=1280,2200",
-                        f"--screenshot={shot}")
+    _, console = browse(
+        chromium, report, tmp_path, "--window-size=1280,2200", f"--screenshot={shot}"
+    )
     assert console == []
     pixels = image.imread(str(shot))[..., :3]
     assert pixels.shape[:2] == (2200, 1280)

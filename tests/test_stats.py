@@ -123,14 +123,17 @@ def test_wilcox_test_equals_r(name: str) -> None:
 def test_wilcox_test_paths() -> None:
     exact = REF["two_sample"]["exact"]
     assert ranks.wilcox_test(vec(exact["x"]), vec(exact["y"])).method == (
-        "Wilcoxon rank sum exact test")
+        "Wilcoxon rank sum exact test"
+    )
     for name in ("ties", "large"):  # ties, or n >= 50: normal approximation
         case = REF["two_sample"][name]
         assert ranks.wilcox_test(vec(case["x"]), vec(case["y"])).method == (
-            "Wilcoxon rank sum test with continuity correction")
+            "Wilcoxon rank sum test with continuity correction"
+        )
     missing = REF["two_sample"]["missing"]
     assert ranks.wilcox_test(vec(missing["x"]), vec(missing["y"])).note == (
-        "3 missing values dropped")
+        "3 missing values dropped"
+    )
 
 
 @pytest.mark.parametrize("name", TWO_SAMPLE)
@@ -271,20 +274,24 @@ def test_proportion_intervals_equal_r(case: dict[str, Any], level: str) -> None:
     assert [low, high] == approx(vec(ref["clopper_pearson"]).tolist())
     assert list(proportions.wilson(x, n, conf)[1:]) == approx(vec(ref["wilson"]).tolist())
     assert list(proportions.wilson(x, n, conf, correct=True)[1:]) == approx(
-        vec(ref["wilson_cc"]).tolist())
+        vec(ref["wilson_cc"]).tolist()
+    )
 
 
-@pytest.mark.parametrize("case", REF["newcombe"], ids=lambda c: "-".join(
-    str(int(v)) for v in c["counts"]))
+@pytest.mark.parametrize(
+    "case", REF["newcombe"], ids=lambda c: "-".join(str(int(v)) for v in c["counts"])
+)
 def test_newcombe_equals_r_formula(case: dict[str, Any]) -> None:
     x1, n1, x2, n2 = (int(v) for v in case["counts"])
     assert list(proportions.newcombe_diff(x1, n1, x2, n2)) == approx(vec(case["conf95"]).tolist())
     assert list(proportions.newcombe_diff(x1, n1, x2, n2, 0.90)) == approx(
-        vec(case["conf90"]).tolist())
+        vec(case["conf90"]).tolist()
+    )
 
 
-@pytest.mark.parametrize("case", REF["newcombe_published"], ids=lambda c: "-".join(
-    str(int(v)) for v in c["counts"]))
+@pytest.mark.parametrize(
+    "case", REF["newcombe_published"], ids=lambda c: "-".join(str(int(v)) for v in c["counts"])
+)
 def test_newcombe_equals_published_table(case: dict[str, Any]) -> None:
     x1, n1, x2, n2 = (int(v) for v in case["counts"])
     _, low, high = proportions.newcombe_diff(x1, n1, x2, n2)
@@ -307,6 +314,7 @@ def test_proportion_boundaries_and_errors() -> None:
 
 # ---- standardized mean differences ------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", sorted(REF["smd"]["continuous"]))
 def test_smd_continuous_equals_smd_package(name: str) -> None:
     case = REF["smd"]["continuous"][name]
@@ -325,8 +333,9 @@ def test_smd_categorical_equals_smd_package(name: str) -> None:
         assert got == approx(num(case["smd_drop_one"]))
 
 
-@pytest.mark.parametrize("case", REF["smd"]["binary"], ids=lambda c: "-".join(
-    str(int(v)) for v in c["counts"]))
+@pytest.mark.parametrize(
+    "case", REF["smd"]["binary"], ids=lambda c: "-".join(str(int(v)) for v in c["counts"])
+)
 def test_smd_binary_equals_smd_package(case: dict[str, Any]) -> None:
     x1, n1, x2, n2 = (int(v) for v in case["counts"])
     got = smd.smd_binary(x1, n1, x2, n2)
@@ -342,6 +351,7 @@ def test_smd_binary_factor_is_unsigned() -> None:
 
 # ---- result type and package import ----------------------------------------------------
 
+
 def test_test_result_is_frozen() -> None:
     result = TestResult("m", 1.0, None, 0.5)
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -350,7 +360,9 @@ def test_test_result_is_frozen() -> None:
 
 
 def test_package_import_does_not_load_scipy() -> None:
-    code = ("import sys, mdsrs_core.stats; "
-            "print(any(m.split('.')[0] in ('scipy', 'statsmodels') for m in sys.modules))")
+    code = (
+        "import sys, mdsrs_core.stats; "
+        "print(any(m.split('.')[0] in ('scipy', 'statsmodels') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

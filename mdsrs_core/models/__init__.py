@@ -1,23 +1,30 @@
 """R-named statistical models taking an R-style formula and ``data=`` (a Cohort or DataFrame).
 
-=============  ======================================  ==============================
-function       R call mirrored                         module
-=============  ======================================  ==============================
-``lm``         ``stats::lm(formula, data)``            :mod:`.lm`
-``glm``        ``stats::glm(formula, family, data)``   :mod:`.glm`
-``clm``        ``ordinal::clm(formula, data)``         :mod:`.clm`
-``coxph``      ``survival::coxph(formula, data)``      :mod:`.coxph`
-``survfit``    ``survival::survfit(formula, data)``    :mod:`.survfit`
-``survdiff``   ``survival::survdiff(formula, data)``   :mod:`.survdiff`
-=============  ======================================  ==============================
+================  =========================================  ===================================
+function          R call mirrored                            results
+================  =========================================  ===================================
+:func:`lm`        ``stats::lm(formula, data)``               :class:`~.lm.LmResults`
+:func:`glm`       ``stats::glm(formula, family, data)``      :class:`~.glm.GlmResults`
+:func:`clm`       ``ordinal::clm(formula, data)``            :class:`~.clm.ClmResults`
+:func:`coxph`     ``survival::coxph(formula, data)``         :class:`~.coxph.CoxphResults`
+:func:`survfit`   ``survival::survfit(formula, data)``       :class:`~.survfit.SurvfitResults`
+:func:`survdiff`  ``survival::survdiff(formula, data)``      :class:`~.survdiff.SurvdiffResults`
+:func:`cox_zph`   ``survival::cox.zph(fit)``                 :class:`~.cox_zph.CoxZphResults`
+:func:`logistf`   ``logistf::logistf(formula, data)``        :class:`~.logistf.LogistfResults`
+:func:`mixedlm`   ``lme4::lmer(formula, data) / nlme::lme``  :class:`~.mixedlm.MixedLMResults`
+:func:`cuminc`    ``cmprsk::cuminc(ftime, fstatus, group)``  :class:`~.cuminc.CumincResults`
+:func:`crr`       ``cmprsk::crr(ftime, fstatus, cov1)``      :class:`~.crr.CrrResults`
+================  =========================================  ===================================
 
 The model modules are imported on first use (PEP 562 module ``__getattr__``), so that
-``import mdsrs_core.models`` does not import statsmodels, lifelines or scipy.
+``import mdsrs_core.models`` does not import statsmodels, scipy or patsy.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -57,6 +64,26 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+class _ModelsPackage(types.ModuleType):
+    """This package's module type: ``models.lm`` stays the function ``lm``.
+
+    Importing a submodule (``import mdsrs_core.models.lm``, ``from .glm import ...``) makes
+    Python bind the *module* to the package attribute of that name, hiding the function of
+    the same name; the binding is turned into the function here.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in MODELS and isinstance(value, types.ModuleType):
+            function = getattr(value, name, None)
+            if function is None:  # a partly imported submodule: __getattr__ binds it later
+                return
+            value = function
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _ModelsPackage
+
+
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(MODELS))
 
@@ -69,7 +96,5 @@ def fit(model_name: str, formula: str, data: Any, **kwargs: Any) -> Any:
     from mdsrs_core.errors import FormulaError
 
     if model_name not in MODELS:
-        raise FormulaError(
-            f"Unknown model {model_name!r}: choose one of {', '.join(MODELS)}."
-        )
+        raise FormulaError(f"Unknown model {model_name!r}: choose one of {', '.join(MODELS)}.")
     return __getattr__(model_name)(formula, data, **kwargs)

@@ -31,7 +31,10 @@ def separating_direction(design: pd.DataFrame, y: np.ndarray) -> pd.Series | Non
     sx = x * sign[:, None]
     # maximise sum_i s_i x_i'b  subject to  s_i x_i'b >= 0,  -1 <= b <= 1
     res = linprog(
-        c=-sx.sum(axis=0), A_ub=-sx, b_ub=np.zeros(len(y)), bounds=[(-1, 1)] * x.shape[1],
+        c=-sx.sum(axis=0),
+        A_ub=-sx,
+        b_ub=np.zeros(len(y)),
+        bounds=[(-1, 1)] * x.shape[1],
         method="highs",
     )
     if res.status != 0 or -res.fun <= 1e-7 * max(1, len(y)) ** 0.5:

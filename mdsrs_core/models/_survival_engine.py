@@ -53,8 +53,9 @@ class CoxFit:
 class _CoxData:
     """Data sorted by (stratum, time) with the index sets the likelihood needs."""
 
-    def __init__(self, time: np.ndarray, event: np.ndarray, x: np.ndarray,
-                 strata: np.ndarray, efron: bool) -> None:
+    def __init__(
+        self, time: np.ndarray, event: np.ndarray, x: np.ndarray, strata: np.ndarray, efron: bool
+    ) -> None:
         order = np.lexsort((time, strata))
         self.order = order
         t, s = time[order], strata[order]
@@ -136,9 +137,16 @@ def _inverse(info: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(info)
 
 
-def cox_fit(time: np.ndarray, event: np.ndarray, x: np.ndarray,
-            strata: np.ndarray | None = None, *, ties: str = "efron",
-            eps: float = 1e-12, max_iter: int = 100) -> CoxFit:
+def cox_fit(
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    strata: np.ndarray | None = None,
+    *,
+    ties: str = "efron",
+    eps: float = 1e-12,
+    max_iter: int = 100,
+) -> CoxFit:
     """Fit a Cox proportional-hazards model by Newton-Raphson (Cox 1972).
 
     Ties are handled by Efron's (1977) approximation or Breslow's. The iteration is that
@@ -220,8 +228,9 @@ def _linear_predictor(x: np.ndarray, beta: np.ndarray) -> np.ndarray:
 # =========================================================================== concordance
 
 
-def _pair_counts(group: np.ndarray, rank: np.ndarray, left_ok: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pair_counts(
+    group: np.ndarray, rank: np.ndarray, left_ok: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per element, counts of (left, right) pairs it belongs to, by comparison of ranks.
 
     Elements are in array order; a pair is (i, j) with i before j in the same ``group``
@@ -271,8 +280,9 @@ def _pair_counts(group: np.ndarray, rank: np.ndarray, left_ok: np.ndarray
     return conc, disc, tied
 
 
-def concordance(time: np.ndarray, event: np.ndarray, lp: np.ndarray,
-                strata: np.ndarray | None = None) -> tuple[float, float, dict[str, float]]:
+def concordance(
+    time: np.ndarray, event: np.ndarray, lp: np.ndarray, strata: np.ndarray | None = None
+) -> tuple[float, float, dict[str, float]]:
     """Harrell's concordance of ``lp`` with survival, and its standard error, as R's coxph.
 
     A pair is comparable when the shorter time is an event (a censored time equal to an
@@ -349,8 +359,9 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray) -> KMCurve:
     return KMCurve(utime, n_risk, n_event, n_censor, surv, std_err, len(time))
 
 
-def km_confint(surv: np.ndarray, std_err: np.ndarray, conf_level: float,
-               conf_type: str) -> tuple[np.ndarray, np.ndarray]:
+def km_confint(
+    surv: np.ndarray, std_err: np.ndarray, conf_level: float, conf_type: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise confidence limits of a survival curve, R's ``survfit_confint``.
 
     ``std_err`` is the standard error of ``-log S``. "log": ``S exp(-/+ z se)`` (upper
@@ -413,8 +424,13 @@ class LogrankFit:
     df: int
 
 
-def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray,
-            strata: np.ndarray | None = None, rho: float = 0.0) -> LogrankFit:
+def logrank(
+    time: np.ndarray,
+    event: np.ndarray,
+    group: np.ndarray,
+    strata: np.ndarray | None = None,
+    rho: float = 0.0,
+) -> LogrankFit:
     """G-rho test of Harrington & Fleming (1982); rho = 0 is the log-rank (Mantel 1966).
 
     At each event time each death is weighted by ``S(t-)^rho``, the pooled Kaplan-Meier
@@ -456,7 +472,8 @@ def logrank(time: np.ndarray, event: np.ndarray, group: np.ndarray,
         with np.errstate(divide="ignore", invalid="ignore"):
             kk = np.where(nr > 1, wt**2 * d * (nr - d) / (nr - 1), 0.0)
         var += np.einsum("t,tj,jk->jk", kk, share, np.eye(k)) - np.einsum(
-            "t,tj,tk->jk", kk, share, share)
+            "t,tj,tk->jk", kk, share, share
+        )
     use = expected > 0
     df = int(use.sum()) - 1
     if use.sum() < 2:

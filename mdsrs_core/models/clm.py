@@ -53,9 +53,18 @@ class ClmResults(ModelResults):
     model_name = "clm"
     r_call = "ordinal::clm(formula, data, link = 'logit')"
 
-    def __init__(self, mf: ModelFrame, levels: list[str], theta: np.ndarray, beta: np.ndarray,
-                 vcov: np.ndarray, loglik: float, converged: bool, iterations: int,
-                 max_gradient: float) -> None:
+    def __init__(
+        self,
+        mf: ModelFrame,
+        levels: list[str],
+        theta: np.ndarray,
+        beta: np.ndarray,
+        vcov: np.ndarray,
+        loglik: float,
+        converged: bool,
+        iterations: int,
+        max_gradient: float,
+    ) -> None:
         thresholds = [f"{levels[j]}|{levels[j + 1]}" for j in range(len(levels) - 1)]
         terms = thresholds + list(mf.design.columns)
         estimate = np.concatenate([theta, beta])
@@ -76,8 +85,13 @@ class ClmResults(ModelResults):
 
     def tidy(self, conf_level: float = 0.95, exponentiate: bool = False) -> pd.DataFrame:
         """Wald table of thresholds and coefficients, with a ``coef_type`` column."""
-        table = wald_table(self.terms, self.estimate, self.std_error,
-                           conf_level=conf_level, exponentiate=exponentiate)
+        table = wald_table(
+            self.terms,
+            self.estimate,
+            self.std_error,
+            conf_level=conf_level,
+            exponentiate=exponentiate,
+        )
         table["coef_type"] = self.coef_types
         return table
 
@@ -85,11 +99,19 @@ class ClmResults(ModelResults):
         """``nobs, n_dropped, logLik, AIC, BIC, df, converged`` (``df`` = number of
         parameters, as ``logLik(clm)``'s df)."""
         k = len(self.estimate)
-        return pd.DataFrame([{
-            "nobs": self.nobs, "n_dropped": self.n_dropped, "logLik": self.loglik,
-            "AIC": -2 * self.loglik + 2 * k, "BIC": -2 * self.loglik + np.log(self.nobs) * k,
-            "df": k, "converged": self.converged,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": self.nobs,
+                    "n_dropped": self.n_dropped,
+                    "logLik": self.loglik,
+                    "AIC": -2 * self.loglik + 2 * k,
+                    "BIC": -2 * self.loglik + np.log(self.nobs) * k,
+                    "df": k,
+                    "converged": self.converged,
+                }
+            ]
+        )
 
 
 # --------------------------------------------------------------------------- outcome
@@ -131,8 +153,9 @@ def _label(level: object) -> str:
 # --------------------------------------------------------------------------- likelihood
 
 
-def _loglik_derivs(params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int,
-                   need_hessian: bool = True) -> tuple[float, np.ndarray, np.ndarray | None]:
+def _loglik_derivs(
+    params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, need_hessian: bool = True
+) -> tuple[float, np.ndarray, np.ndarray | None]:
     """Log-likelihood, gradient and Hessian in R's parameters ``(theta_1..theta_{K-1}, beta)``.
 
     With ``u = theta_y - x'beta`` and ``l = theta_{y-1} - x'beta`` (``theta_0 = -inf``,
@@ -143,7 +166,7 @@ def _loglik_derivs(params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int,
     """
     n = len(y)
     theta = np.concatenate([[-np.inf], params[: k - 1], [np.inf]])
-    eta = x @ params[k - 1:]
+    eta = x @ params[k - 1 :]
     u = theta[y + 1] - eta
     lo = theta[y] - eta
     with np.errstate(over="ignore"):
@@ -160,8 +183,8 @@ def _loglik_derivs(params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int,
     lower = y > 0
     a[rows[upper], y[upper]] = 1.0
     b[rows[lower], y[lower] - 1] = 1.0
-    a[:, k - 1:] = -x
-    b[:, k - 1:] = -x
+    a[:, k - 1 :] = -x
+    b[:, k - 1 :] = -x
     score = (du[:, None] * a - dl[:, None] * b) / prob[:, None]
     loglik = float(np.sum(np.log(prob)))
     grad = score.sum(axis=0)
@@ -173,9 +196,17 @@ def _loglik_derivs(params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int,
     return loglik, grad, hess
 
 
+def _with_hessian(
+    params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int
+) -> tuple[float, np.ndarray, np.ndarray]:
+    loglik, grad, hess = _loglik_derivs(params, x, y, k, need_hessian=True)
+    assert hess is not None  # need_hessian=True always computes it
+    return loglik, grad, hess
+
+
 def _newton(start: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, int]:
     params = start.copy()
-    loglik, grad, hess = _loglik_derivs(params, x, y, k)
+    loglik, grad, hess = _with_hessian(params, x, y, k)
     for iteration in range(1, _MAXIT + 1):
         if np.max(np.abs(grad)) < _GRAD_TOL:
             return params, iteration - 1
@@ -186,7 +217,7 @@ def _newton(start: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> tuple[np
         scale = 1.0
         while scale > 1e-10:
             trial = params + scale * step
-            ll_t, grad_t, hess_t = _loglik_derivs(trial, x, y, k)
+            ll_t, grad_t, hess_t = _with_hessian(trial, x, y, k)
             if ll_t >= loglik - 1e-12 * abs(loglik):
                 break
             scale /= 2
@@ -216,11 +247,15 @@ def _separation(codes: np.ndarray, design: pd.DataFrame) -> str | None:
             continue
         with_term, without = codes[column == 1], codes[column == 0]
         if with_term.max() <= without.min():
-            return (f"every row with {term} is in a category at or below every row without it: "
-                    "quasi-complete separation")
+            return (
+                f"every row with {term} is in a category at or below every row without it: "
+                "quasi-complete separation"
+            )
         if with_term.min() >= without.max():
-            return (f"every row with {term} is in a category at or above every row without it: "
-                    "quasi-complete separation")
+            return (
+                f"every row with {term} is in a category at or above every row without it: "
+                "quasi-complete separation"
+            )
     return None
 
 
@@ -242,8 +277,10 @@ def clm(formula: str, data: Any) -> ClmResults:
     check_full_rank(mf.design, formula)
     separated = _separation(codes, mf.design)
     if separated:
-        raise ModelError(f"The clm model {formula!r} has no finite maximum-likelihood estimate "
-                         f"({separated}); no estimate can be reported.")
+        raise ModelError(
+            f"The clm model {formula!r} has no finite maximum-likelihood estimate "
+            f"({separated}); no estimate can be reported."
+        )
     x = mf.design.to_numpy(dtype=float)
     params, iterations = _newton(_start(codes, x, k, formula), x, codes, k)
     loglik, grad, hess = _loglik_derivs(params, x, codes, k)
@@ -269,5 +306,14 @@ def clm(formula: str, data: Any) -> ClmResults:
             f"The clm model {formula!r} did not reach a proper maximum (thresholds not "
             "increasing or negative variances)."
         )
-    return ClmResults(mf, levels, params[: k - 1], params[k - 1:], vcov, loglik,
-                      converged=True, iterations=iterations, max_gradient=max_grad)
+    return ClmResults(
+        mf,
+        levels,
+        params[: k - 1],
+        params[k - 1 :],
+        vcov,
+        loglik,
+        converged=True,
+        iterations=iterations,
+        max_gradient=max_grad,
+    )

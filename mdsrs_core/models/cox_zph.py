@@ -66,8 +66,15 @@ class _ZphScore:
 class CoxZphResults:
     """``cox.zph`` of a fitted Cox model: the test table and the scaled residuals."""
 
-    def __init__(self, terms: list[str], chisq: np.ndarray, df: np.ndarray, transform: str,
-                 residuals: pd.DataFrame, ties: str) -> None:
+    def __init__(
+        self,
+        terms: list[str],
+        chisq: np.ndarray,
+        df: np.ndarray,
+        transform: str,
+        residuals: pd.DataFrame,
+        ties: str,
+    ) -> None:
         from scipy.stats import chi2
 
         self.terms = terms
@@ -83,8 +90,14 @@ class CoxZphResults:
     def table(self) -> pd.DataFrame:
         """``term, chisq, df, p_value``: one row per term and the ``GLOBAL`` row (R's
         ``$table``)."""
-        return pd.DataFrame({"term": [*self.terms, "GLOBAL"], "chisq": self.chisq,
-                             "df": self.df, "p_value": self.p_value})
+        return pd.DataFrame(
+            {
+                "term": [*self.terms, "GLOBAL"],
+                "chisq": self.chisq,
+                "df": self.df,
+                "p_value": self.p_value,
+            }
+        )
 
     def tidy(self) -> pd.DataFrame:
         """Same as :meth:`table` (the name other models use for their main table)."""
@@ -119,8 +132,15 @@ def _transform_time(time: np.ndarray, event: np.ndarray, transform: str) -> np.n
     raise ModelError(f"transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}.")
 
 
-def _zph_score(gtime: np.ndarray, time: np.ndarray, event: np.ndarray, x: np.ndarray,
-               eta: np.ndarray, strata: np.ndarray, efron: bool) -> _ZphScore:
+def _zph_score(
+    gtime: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    x: np.ndarray,
+    eta: np.ndarray,
+    strata: np.ndarray,
+    efron: bool,
+) -> _ZphScore:
     """R's C routine ``zph1``: the score and information of the extended model at
     ``(beta_hat, 0)``, and the Schoenfeld residuals."""
     n, p = x.shape
@@ -173,8 +193,11 @@ def _zph_score(gtime: np.ndarray, time: np.ndarray, event: np.ndarray, x: np.nda
     return _ZphScore(u, imat, schoen, used, np.concatenate(event_rows))
 
 
-def _scaled_residuals(score: _ZphScore, assign: dict[str, list[int]], coef: np.ndarray,
-                      ) -> np.ndarray:
+def _scaled_residuals(
+    score: _ZphScore,
+    assign: dict[str, list[int]],
+    coef: np.ndarray,
+) -> np.ndarray:
     """R's ``cox.zph(..., terms = TRUE)$y``: Schoenfeld residuals scaled by the inverse of
     the average information per event, plus the coefficient."""
     p = len(coef)
@@ -209,9 +232,13 @@ def _scaled_residuals(score: _ZphScore, assign: dict[str, list[int]], coef: np.n
     return sresid
 
 
-def cox_zph(fit: Any, data: Any = None, transform: str = "km", *, ties: str = "efron"
-            ) -> CoxZphResults:
+def cox_zph(
+    fit: Any, data: Any = None, transform: str = "km", *, ties: str = "efron"
+) -> CoxZphResults:
     """Test proportional hazards, as R's ``cox.zph(fit, transform, terms = TRUE)``.
+
+    Returns a :class:`CoxZphResults`; ``.table()`` has one row per term and ``GLOBAL``
+    (``chisq``, ``df``, ``p_value``), ``.residuals`` the scaled Schoenfeld residuals.
 
     Parameters
     ----------
@@ -221,9 +248,6 @@ def cox_zph(fit: Any, data: Any = None, transform: str = "km", *, ties: str = "e
         ``models.fit("cox_zph", formula, data)`` works.
     transform:
         ``"km"`` (R's default), ``"rank"``, ``"identity"`` or ``"log"``.
-
-    Returns a :class:`CoxZphResults`; ``.table()`` has one row per term and ``GLOBAL``
-    (``chisq``, ``df``, ``p_value``), ``.residuals`` the scaled Schoenfeld residuals.
     """
     from mdsrs_core.models.coxph import CoxphResults, coxph
 
@@ -234,8 +258,7 @@ def cox_zph(fit: Any, data: Any = None, transform: str = "km", *, ties: str = "e
     if not isinstance(fit, CoxphResults):
         raise ModelError("cox_zph needs the result of coxph() (or a formula and data).")
     if transform not in TRANSFORMS:
-        raise ModelError(
-            f"transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}.")
+        raise ModelError(f"transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}.")
     mf = fit.model_frame
     time = np.asarray(mf.time, dtype=float)
     event = np.asarray(mf.event, dtype=float)
@@ -244,8 +267,15 @@ def cox_zph(fit: Any, data: Any = None, transform: str = "km", *, ties: str = "e
     strata = np.zeros(n, dtype=np.int64) if fit._strata is None else np.asarray(fit._strata)
     ttimes = _transform_time(time, event, transform)
     gtime = ttimes - ttimes[event == 1].mean()
-    score = _zph_score(gtime, time, event, x, np.asarray(fit.fit.linear_predictor, float),
-                       strata, efron=(fit.ties == "efron"))
+    score = _zph_score(
+        gtime,
+        time,
+        event,
+        x,
+        np.asarray(fit.fit.linear_predictor, float),
+        strata,
+        efron=(fit.ties == "efron"),
+    )
     p = len(fit.terms)
     assign = term_assign(fit.terms)
     chisq, df = [], []
@@ -264,5 +294,6 @@ def cox_zph(fit: Any, data: Any = None, transform: str = "km", *, ties: str = "e
         residuals["strata"] = mf.strata.to_numpy()[rows]
     for i, term in enumerate(assign):
         residuals[term] = sres[:, i]
-    return CoxZphResults(list(assign), np.array(chisq), np.array(df), transform, residuals,
-                         fit.ties)
+    return CoxZphResults(
+        list(assign), np.array(chisq), np.array(df), transform, residuals, fit.ties
+    )

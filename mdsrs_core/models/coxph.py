@@ -34,8 +34,13 @@ class CoxphResults(ModelResults):
     model_name = "coxph"
     r_call = "survival::coxph(formula, data, ties = 'efron')"
 
-    def __init__(self, frame: ModelFrame, fit: CoxFit, ties: str,
-                 strata: np.ndarray | None) -> None:
+    def __init__(
+        self, frame: ModelFrame, fit: CoxFit, ties: str, strata: np.ndarray | None
+    ) -> None:
+        if frame.time is None or frame.event is None:  # coxph() has checked this
+            raise ValueError("CoxphResults needs the model frame of a Surv(time, event) formula")
+        self._time: np.ndarray = frame.time
+        self._event: np.ndarray = frame.event
         se = np.sqrt(np.diag(fit.var))
         super().__init__(frame, frame.term_names, fit.coef, se)
         self.fit = fit
@@ -49,7 +54,7 @@ class CoxphResults(ModelResults):
     @property
     def nevent(self) -> int:
         """Number of events in the rows used."""
-        return int(self.model_frame.event.sum())
+        return int(self._event.sum())
 
     @property
     def loglik(self) -> float:
@@ -81,19 +86,20 @@ class CoxphResults(ModelResults):
         wald = float(self.estimate @ np.linalg.solve(self.fit.var, self.estimate))
         sc = self.fit.score_test
         stats = [lr, wald, sc]
-        return pd.DataFrame({
-            "test": ["likelihood_ratio", "wald", "score"],
-            "statistic": stats,
-            "df": [p] * 3,
-            "p_value": [float(chi2.sf(s, p)) for s in stats],
-        })
+        return pd.DataFrame(
+            {
+                "test": ["likelihood_ratio", "wald", "score"],
+                "statistic": stats,
+                "df": [p] * 3,
+                "p_value": [float(chi2.sf(s, p)) for s in stats],
+            }
+        )
 
     @cached_property
     def concordance(self) -> tuple[float, float]:
         """Harrell's C of the linear predictor and its standard error, as R's
         ``fit$concordance`` (computed on first use)."""
-        mf = self.model_frame
-        c, se, _ = concordance(mf.time, mf.event, self.fit.linear_predictor, self._strata)
+        c, se, _ = concordance(self._time, self._event, self.fit.linear_predictor, self._strata)
         return c, se
 
     def glance(self) -> pd.DataFrame:
@@ -102,49 +108,59 @@ class CoxphResults(ModelResults):
         std_error_concordance, iterations, converged``."""
         tests = self.tests().set_index("test")
         c, c_se = self.concordance
-        return pd.DataFrame([{
-            "nobs": self.nobs,
-            "n_dropped": self.n_dropped,
-            "nevent": self.nevent,
-            "logLik": self.loglik,
-            "AIC": self.aic,
-            "statistic_log": tests.loc["likelihood_ratio", "statistic"],
-            "p_value_log": tests.loc["likelihood_ratio", "p_value"],
-            "statistic_sc": tests.loc["score", "statistic"],
-            "p_value_sc": tests.loc["score", "p_value"],
-            "statistic_wald": tests.loc["wald", "statistic"],
-            "p_value_wald": tests.loc["wald", "p_value"],
-            "df": len(self.terms),
-            "concordance": c,
-            "std_error_concordance": c_se,
-            "iterations": self.fit.iterations,
-            "converged": self.fit.converged,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": self.nobs,
+                    "n_dropped": self.n_dropped,
+                    "nevent": self.nevent,
+                    "logLik": self.loglik,
+                    "AIC": self.aic,
+                    "statistic_log": tests.loc["likelihood_ratio", "statistic"],
+                    "p_value_log": tests.loc["likelihood_ratio", "p_value"],
+                    "statistic_sc": tests.loc["score", "statistic"],
+                    "p_value_sc": tests.loc["score", "p_value"],
+                    "statistic_wald": tests.loc["wald", "statistic"],
+                    "p_value_wald": tests.loc["wald", "p_value"],
+                    "df": len(self.terms),
+                    "concordance": c,
+                    "std_error_concordance": c_se,
+                    "iterations": self.fit.iterations,
+                    "converged": self.fit.converged,
+                }
+            ]
+        )
 
     def summary(self, conf_level: float = 0.95) -> str:
         """Readable text laid out as R's ``summary(coxph(...))``."""
         tidy = self.tidy(conf_level=conf_level)
         hr = self.tidy(conf_level=conf_level, exponentiate=True)
-        coef = pd.DataFrame({
-            "coef": tidy["estimate"].to_numpy(),
-            "exp(coef)": hr["estimate"].to_numpy(),
-            "se(coef)": tidy["std_error"].to_numpy(),
-            "z": tidy["statistic"].to_numpy(),
-            "Pr(>|z|)": tidy["p_value"].to_numpy(),
-        }, index=self.terms)
+        coef = pd.DataFrame(
+            {
+                "coef": tidy["estimate"].to_numpy(),
+                "exp(coef)": hr["estimate"].to_numpy(),
+                "se(coef)": tidy["std_error"].to_numpy(),
+                "z": tidy["statistic"].to_numpy(),
+                "Pr(>|z|)": tidy["p_value"].to_numpy(),
+            },
+            index=self.terms,
+        )
         pct = f"{conf_level:g}"[1:] if conf_level < 1 else f"{conf_level:g}"
-        ci = pd.DataFrame({
-            "exp(coef)": hr["estimate"].to_numpy(),
-            "exp(-coef)": 1.0 / hr["estimate"].to_numpy(),
-            f"lower {pct}": hr["conf_low"].to_numpy(),
-            f"upper {pct}": hr["conf_high"].to_numpy(),
-        }, index=self.terms)
+        ci = pd.DataFrame(
+            {
+                "exp(coef)": hr["estimate"].to_numpy(),
+                "exp(-coef)": 1.0 / hr["estimate"].to_numpy(),
+                f"lower {pct}": hr["conf_low"].to_numpy(),
+                f"upper {pct}": hr["conf_high"].to_numpy(),
+            },
+            index=self.terms,
+        )
         c, c_se = self.concordance
         tests = self.tests()
         dropped = self.n_dropped
         lines = [
             "Call:",
-            f"coxph(formula = {self.formula}, data, ties = \"{self.ties}\")",
+            f'coxph(formula = {self.formula}, data, ties = "{self.ties}")',
             "",
             f"  n= {self.nobs}, number of events= {self.nevent}",
         ]
@@ -159,11 +175,16 @@ class CoxphResults(ModelResults):
             "",
             f"Concordance= {c:.3f}  (se = {c_se:.3f} )",
         ]
-        names = {"likelihood_ratio": "Likelihood ratio test", "wald": "Wald test",
-                 "score": "Score (logrank) test"}
+        names = {
+            "likelihood_ratio": "Likelihood ratio test",
+            "wald": "Wald test",
+            "score": "Score (logrank) test",
+        }
         for row in tests.itertuples():
-            lines.append(f"{names[row.test]:<21}= {row.statistic:.4g}  on {row.df} df,"
-                         f"   p={row.p_value:.3g}")
+            lines.append(
+                f"{names[str(row.test)]:<21}= {row.statistic:.4g}  on {row.df} df,"
+                f"   p={row.p_value:.3g}"
+            )
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -174,8 +195,9 @@ def _codes(strata: pd.Series | None) -> np.ndarray | None:
     return np.unique(strata.to_numpy(dtype=str), return_inverse=True)[1].reshape(-1)
 
 
-def _infinite_message(formula: str, terms: list[str], flags: np.ndarray, x: np.ndarray,
-                      event: np.ndarray) -> str:
+def _infinite_message(
+    formula: str, terms: list[str], flags: np.ndarray, x: np.ndarray, event: np.ndarray
+) -> str:
     names = ", ".join(repr(str(terms[j])) for j in np.flatnonzero(flags))
     reasons = []
     for j in np.flatnonzero(flags):
@@ -184,8 +206,9 @@ def _infinite_message(formula: str, terms: list[str], flags: np.ndarray, x: np.n
             for value in (1.0, 0.0):
                 rows = col == value
                 if rows.any() and event[rows].sum() == 0:
-                    reasons.append(f"the {int(rows.sum())} rows with {terms[j]} = {value:g} "
-                                   "have no events")
+                    reasons.append(
+                        f"the {int(rows.sum())} rows with {terms[j]} = {value:g} have no events"
+                    )
     why = (" Here " + "; ".join(reasons) + ".") if reasons else ""
     return (
         f"coxph cannot estimate {names} in {formula!r}: the partial likelihood keeps "
@@ -199,6 +222,10 @@ def _infinite_message(formula: str, terms: list[str], flags: np.ndarray, x: np.n
 def coxph(formula: str, data: Any, ties: str = "efron") -> CoxphResults:
     """Fit a Cox proportional-hazards model, as ``survival::coxph(formula, data, ties)``.
 
+    Converges to ``|1 - loglik_old/loglik_new| <= 1e-12`` (at most 100 iterations).
+    Raises :class:`~mdsrs_core.errors.ModelError` when there are no events, no covariate,
+    collinear covariates, no convergence or an infinite coefficient.
+
     Parameters
     ----------
     formula:
@@ -208,10 +235,6 @@ def coxph(formula: str, data: Any, ties: str = "efron") -> CoxphResults:
         the formula's variables are dropped and counted (``n_dropped``).
     ties:
         ``"efron"`` (R's default) or ``"breslow"``.
-
-    Converges to ``|1 - loglik_old/loglik_new| <= 1e-12`` (at most 100 iterations).
-    Raises :class:`~mdsrs_core.errors.ModelError` when there are no events, no covariate,
-    collinear covariates, no convergence or an infinite coefficient.
     """
     if ties not in TIES:
         raise ModelError(f"ties must be 'efron' or 'breslow', not {ties!r}.")

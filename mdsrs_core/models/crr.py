@@ -62,8 +62,9 @@ def censoring_weights(time: np.ndarray, censored: np.ndarray) -> np.ndarray:
     counts = np.bincount(inverse, minlength=len(utimes)).astype(float)
     at_risk = counts[::-1].cumsum()[::-1]
     surv = np.cumprod(1.0 - d / at_risk)
-    grid = np.concatenate([[min(0.0, utimes[0]) - 10 * _EPS], utimes,
-                           [utimes[-1] * (1 + 10 * _EPS)]])
+    grid = np.concatenate(
+        [[min(0.0, utimes[0]) - 10 * _EPS], utimes, [utimes[-1] * (1 + 10 * _EPS)]]
+    )
     values = np.concatenate([[1.0], surv, [0.0]])
     idx = np.searchsorted(grid, time * (1 - 100 * _EPS), side="right") - 1
     return values[np.clip(idx, 0, len(values) - 1)]
@@ -111,8 +112,9 @@ class _Engine:
         xbar = s1 / s0[:, None]
         lik = float(-(self.sumx @ b).sum() + (self.dk * np.log(s0)).sum())
         score = -self.sumx.sum(axis=0) + (self.dk[:, None] * xbar).sum(axis=0)
-        info = (self.dk[:, None, None] * (s2 / s0[:, None, None]
-                                          - np.einsum("ka,kb->kab", xbar, xbar))).sum(axis=0)
+        info = (
+            self.dk[:, None, None] * (s2 / s0[:, None, None] - np.einsum("ka,kb->kab", xbar, xbar))
+        ).sum(axis=0)
         return lik, score, info
 
     def sandwich_middle(self, b: np.ndarray) -> np.ndarray:
@@ -150,12 +152,12 @@ class _Engine:
             while hi + 1 < n and t[hi + 1] == t[lo]:
                 hi += 1
             icrsk = n - lo
-            ncens = int((ici[lo:hi + 1] == 0).sum())
+            ncens = int((ici[lo : hi + 1] == 0).sum())
             if ncens > 0:
                 a0c, a1c = cum0[lo], cum1[lo]  # competing failures with time < t_lo
                 later = self.uft >= t[lo]
                 qu = (coef_k[later, None] * (a1c[None, :] - xbar[later] * a0c)).sum(axis=0)
-                ss2 = ss2 - ncens * qu / icrsk ** 2
+                ss2 = ss2 - ncens * qu / icrsk**2
             for i in range(lo, hi + 1):
                 st2[i] = ss2 + (qu / icrsk if ici[i] == 0 else 0.0)
             lo = hi + 1
@@ -163,8 +165,9 @@ class _Engine:
         return st.T @ st
 
 
-def _fit(engine: _Engine, p: int, gtol: float, maxiter: int,
-         init: np.ndarray | None) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, bool, int]:
+def _fit(
+    engine: _Engine, p: int, gtol: float, maxiter: int, init: np.ndarray | None
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray, bool, int]:
     """crr's Newton-Raphson with step halving; returns b, -loglik, -score, info,
     converged, iterations."""
     b = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
@@ -198,9 +201,17 @@ def _fit(engine: _Engine, p: int, gtol: float, maxiter: int,
     return b, f, s, h, converged, iterations
 
 
-def crr_fit(ftime: np.ndarray, fstatus: np.ndarray, cov1: np.ndarray, *, failcode: Any = 1,
-            cencode: Any = 0, gtol: float = 1e-6, maxiter: int = 10,
-            init: np.ndarray | None = None) -> CrrFit:
+def crr_fit(
+    ftime: np.ndarray,
+    fstatus: np.ndarray,
+    cov1: np.ndarray,
+    *,
+    failcode: Any = 1,
+    cencode: Any = 0,
+    gtol: float = 1e-6,
+    maxiter: int = 10,
+    init: np.ndarray | None = None,
+) -> CrrFit:
     """``cmprsk::crr(ftime, fstatus, cov1, failcode, cencode)`` on complete arrays."""
     t = np.asarray(ftime, dtype=float)
     st = np.asarray(fstatus)
@@ -218,10 +229,20 @@ def crr_fit(ftime: np.ndarray, fstatus: np.ndarray, cov1: np.ndarray, *, failcod
     v2 = engine.sandwich_middle(b)
     h_inv = np.linalg.inv(h)
     var = h_inv @ v2 @ h_inv.T
-    return CrrFit(coef=b, var=var, inf=h, score=-s, loglik=-f,
-                  loglik_null=-engine.neg_loglik(np.zeros(p)), converged=converged,
-                  iterations=iterations, uftime=engine.uft, n_fail=int((ici == 1).sum()),
-                  n_competing=int((ici == 2).sum()), n_censored=int((ici == 0).sum()))
+    return CrrFit(
+        coef=b,
+        var=var,
+        inf=h,
+        score=-s,
+        loglik=-f,
+        loglik_null=-engine.neg_loglik(np.zeros(p)),
+        converged=converged,
+        iterations=iterations,
+        uftime=engine.uft,
+        n_fail=int((ici == 1).sum()),
+        n_competing=int((ici == 2).sum()),
+        n_censored=int((ici == 0).sum()),
+    )
 
 
 class CrrResults(ModelResults):
@@ -236,8 +257,9 @@ class CrrResults(ModelResults):
         self.fit = fit
         self.failcode = failcode
         self.cencode = cencode
-        self.r_call = f"cmprsk::crr(ftime, fstatus, cov1, failcode = {failcode!r}, " \
-                      f"cencode = {cencode!r})"
+        self.r_call = (
+            f"cmprsk::crr(ftime, fstatus, cov1, failcode = {failcode!r}, cencode = {cencode!r})"
+        )
 
     @property
     def vcov(self) -> pd.DataFrame:
@@ -252,17 +274,28 @@ class CrrResults(ModelResults):
 
         lr = 2 * (self.fit.loglik - self.fit.loglik_null)
         df = len(self.terms)
-        return pd.DataFrame([{
-            "nobs": self.nobs, "n_dropped": self.n_dropped, "nevent": self.fit.n_fail,
-            "n_competing": self.fit.n_competing, "n_censored": self.fit.n_censored,
-            "logLik": self.fit.loglik, "logLik_null": self.fit.loglik_null,
-            "statistic_log": lr, "p_value_log": float(chi2.sf(lr, df)), "df": df,
-            "converged": self.fit.converged,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": self.nobs,
+                    "n_dropped": self.n_dropped,
+                    "nevent": self.fit.n_fail,
+                    "n_competing": self.fit.n_competing,
+                    "n_censored": self.fit.n_censored,
+                    "logLik": self.fit.loglik,
+                    "logLik_null": self.fit.loglik_null,
+                    "statistic_log": lr,
+                    "p_value_log": float(chi2.sf(lr, df)),
+                    "df": df,
+                    "converged": self.fit.converged,
+                }
+            ]
+        )
 
 
-def _monotone_message(formula: str, terms: list[str], x: np.ndarray, fail: np.ndarray
-                      ) -> str | None:
+def _monotone_message(
+    formula: str, terms: list[str], x: np.ndarray, fail: np.ndarray
+) -> str | None:
     reasons = []
     for j, term in enumerate(terms):
         col = x[:, j]
@@ -270,18 +303,29 @@ def _monotone_message(formula: str, terms: list[str], x: np.ndarray, fail: np.nd
             for value in (1.0, 0.0):
                 rows = col == value
                 if rows.any() and not fail[rows].any():
-                    reasons.append(f"the {int(rows.sum())} rows with {term} = {value:g} have "
-                                   "no failure of the cause modelled")
+                    reasons.append(
+                        f"the {int(rows.sum())} rows with {term} = {value:g} have "
+                        "no failure of the cause modelled"
+                    )
     if not reasons:
         return None
-    return (f"crr cannot estimate the subdistribution hazard ratio of {formula!r}: "
-            f"{'; '.join(reasons)}, so the pseudo-likelihood keeps increasing as the "
-            "coefficient goes to infinity (R's crr returns a large, meaningless estimate "
-            "or fails to converge). Report the cumulative incidence and Gray's test instead.")
+    return (
+        f"crr cannot estimate the subdistribution hazard ratio of {formula!r}: "
+        f"{'; '.join(reasons)}, so the pseudo-likelihood keeps increasing as the "
+        "coefficient goes to infinity (R's crr returns a large, meaningless estimate "
+        "or fails to converge). Report the cumulative incidence and Gray's test instead."
+    )
 
 
-def crr(formula: str, data: Any, *, failcode: Any = 1, cencode: Any = 0,
-        gtol: float = 1e-6, maxiter: int = 10) -> CrrResults:
+def crr(
+    formula: str,
+    data: Any,
+    *,
+    failcode: Any = 1,
+    cencode: Any = 0,
+    gtol: float = 1e-6,
+    maxiter: int = 10,
+) -> CrrResults:
     """Fit a Fine-Gray model, as ``cmprsk::crr(ftime, fstatus, cov1 = model.matrix(~ terms)[,
     -1], failcode, cencode)``.
 
@@ -300,14 +344,17 @@ def crr(formula: str, data: Any, *, failcode: Any = 1, cencode: Any = 0,
     time_code, status_code, rhs = _parse(formula)
     frame = data_frame(data)
     status = evaluate(status_code, frame, formula)
-    work = frame.assign(**{_EVENT_COLUMN: np.where(status.isna(), np.nan,
-                                                   (status != cencode).astype(float))})
+    work = frame.assign(
+        **{_EVENT_COLUMN: np.where(status.isna(), np.nan, (status != cencode).astype(float))}
+    )
     mf = model_frame(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}", work, intercept=False)
     mf = dataclasses.replace(mf, formula=formula)
     terms = mf.term_names
     if not terms:
-        raise ModelError(f"The formula {formula!r} has no covariate to estimate: give at "
-                         "least one term (e.g. '~ arm'); for curves use cuminc.")
+        raise ModelError(
+            f"The formula {formula!r} has no covariate to estimate: give at "
+            "least one term (e.g. '~ arm'); for curves use cuminc."
+        )
     st = evaluate(status_code, mf.data, formula).to_numpy()
     st_num = pd.to_numeric(pd.Series(st), errors="coerce")
     if st_num.notna().all():
@@ -315,17 +362,22 @@ def crr(formula: str, data: Any, *, failcode: Any = 1, cencode: Any = 0,
     x = mf.design[terms].to_numpy(dtype=float)
     fail = st == failcode
     if not fail.any():
-        raise ModelError(f"crr cannot fit {formula!r}: none of the {mf.nobs} rows used has a "
-                         f"failure of the cause modelled (failcode {failcode!r}).")
+        raise ModelError(
+            f"crr cannot fit {formula!r}: none of the {mf.nobs} rows used has a "
+            f"failure of the cause modelled (failcode {failcode!r})."
+        )
     if np.linalg.matrix_rank(x - x.mean(axis=0)) < len(terms):
-        raise ModelError(f"The covariates of {formula!r} are collinear (or one is constant) "
-                         f"in the {mf.nobs} rows used: {', '.join(terms)}.")
+        raise ModelError(
+            f"The covariates of {formula!r} are collinear (or one is constant) "
+            f"in the {mf.nobs} rows used: {', '.join(terms)}."
+        )
     message = _monotone_message(formula, terms, x, fail)
     if message:
         raise ModelError(message)
-    fit = crr_fit(mf.time, st, x, failcode=failcode, cencode=cencode, gtol=gtol,
-                  maxiter=maxiter)
+    assert mf.time is not None  # the model frame above is of a Surv() formula
+    fit = crr_fit(mf.time, st, x, failcode=failcode, cencode=cencode, gtol=gtol, maxiter=maxiter)
     if not fit.converged:
-        raise ModelError(f"crr did not converge for {formula!r} in {maxiter} iterations "
-                         "(R: converged = FALSE).")
+        raise ModelError(
+            f"crr did not converge for {formula!r} in {maxiter} iterations (R: converged = FALSE)."
+        )
     return CrrResults(mf, fit, failcode, cencode)

@@ -59,8 +59,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def loglog_interval(est: np.ndarray, var: np.ndarray, conf_level: float = 0.95
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def loglog_interval(
+    est: np.ndarray, var: np.ndarray, conf_level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise log(-log) interval of a cumulative incidence ``est`` with variance ``var``:
     ``est ^ exp(-+ z sqrt(var) / (est log est))`` (lower, upper); NaN where ``est`` is 0
     or 1 (the transform is not defined there)."""
@@ -82,8 +83,9 @@ def loglog_interval(est: np.ndarray, var: np.ndarray, conf_level: float = 0.95
 # --------------------------------------------------------------------------- Fortran ports
 
 
-def _cinc(y: np.ndarray, ic: np.ndarray, icc: np.ndarray
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cinc(
+    y: np.ndarray, ic: np.ndarray, icc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """cmprsk's ``cinc``: CIF corners and variances; ``y`` sorted, ``ic`` failed of any
     cause, ``icc`` failed of the cause of interest."""
     n = len(y)
@@ -96,8 +98,8 @@ def _cinc(y: np.ndarray, ic: np.ndarray, icc: np.ndarray
         lu = ll
         while lu + 1 < n and y[lu + 1] == y[ll]:
             lu += 1
-        nd1 = int(icc[ll:lu + 1].sum())
-        nd2 = int((ic[ll:lu + 1] - icc[ll:lu + 1]).sum())
+        nd1 = int(icc[ll : lu + 1].sum())
+        nd2 = int((ic[ll : lu + 1] - icc[ll : lu + 1]).sum())
         nd = nd1 + nd2
         if nd > 0:
             fkn = fk * (rs - nd) / rs
@@ -132,8 +134,9 @@ def _cinc(y: np.ndarray, ic: np.ndarray, icc: np.ndarray
     return np.array(x, dtype=float), np.array(f), np.array(v)
 
 
-def _crst(y: np.ndarray, m: np.ndarray, ig: np.ndarray, ng: int, rho: float
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _crst(
+    y: np.ndarray, m: np.ndarray, ig: np.ndarray, ng: int, rho: float
+) -> tuple[np.ndarray, np.ndarray]:
     """cmprsk's ``crst`` (one stratum): Gray's score vector (first ng-1 groups) and its
     covariance. ``y`` sorted; ``m`` 0 censored, 1 cause of interest, 2 other cause;
     ``ig`` group codes 0..ng-1."""
@@ -261,9 +264,17 @@ class CumincResults:
 
     r_call = "cmprsk::cuminc(ftime, fstatus, group, strata, rho, cencode)"
 
-    def __init__(self, curves: list[CumincCurve], tests: pd.DataFrame | None,
-                 groups: list[str], causes: list[Any], nobs: int, n_dropped: int,
-                 rho: float, formula: str | None = None) -> None:
+    def __init__(
+        self,
+        curves: list[CumincCurve],
+        tests: pd.DataFrame | None,
+        groups: list[str],
+        causes: list[Any],
+        nobs: int,
+        n_dropped: int,
+        rho: float,
+        formula: str | None = None,
+    ) -> None:
         self.curves = curves
         self._tests = tests
         self.groups = groups
@@ -280,8 +291,10 @@ class CumincResults:
         for c in self.curves:
             if c.group == str(group) and _text(c.cause) == _text(cause):
                 return c
-        raise ModelError(f"No cumulative incidence curve for group {group!r}, cause {cause!r}; "
-                         f"curves: {', '.join(c.label for c in self.curves)}.")
+        raise ModelError(
+            f"No cumulative incidence curve for group {group!r}, cause {cause!r}; "
+            f"curves: {', '.join(c.label for c in self.curves)}."
+        )
 
     def tests(self) -> pd.DataFrame:
         """Gray's test per cause, as cuminc's ``$Tests``: ``cause, statistic, p_value, df``."""
@@ -294,11 +307,15 @@ class CumincResults:
         tests = self.tests()
         row = tests[tests["cause"].map(_text) == _text(cause)]
         if row.empty:
-            raise ModelError(f"No Gray's test for cause {cause!r}; causes: "
-                             f"{', '.join(map(_text, self.causes))}.")
+            raise ModelError(
+                f"No Gray's test for cause {cause!r}; causes: {', '.join(map(_text, self.causes))}."
+            )
         r = row.iloc[0]
-        return {"statistic": float(r["statistic"]), "p_value": float(r["p_value"]),
-                "df": int(r["df"])}
+        return {
+            "statistic": float(r["statistic"]),
+            "p_value": float(r["p_value"]),
+            "df": int(r["df"]),
+        }
 
     def summary(self, times: Sequence[float], conf_level: float = 0.95) -> pd.DataFrame:
         """``cmprsk::timepoints(fit, times)`` as a DataFrame ``group, cause, time, estimate,
@@ -311,11 +328,20 @@ class CumincResults:
             est = np.where(idx >= 0, c.est[np.maximum(idx, 0)], np.nan)
             var = np.where(idx >= 0, c.var[np.maximum(idx, 0)], np.nan)
             low, high = loglog_interval(est, var, conf_level)
-            parts.append(pd.DataFrame({
-                "group": c.group, "cause": c.cause, "time": req, "estimate": est,
-                "variance": var, "std_error": np.sqrt(var), "conf_low": low,
-                "conf_high": high,
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "group": c.group,
+                        "cause": c.cause,
+                        "time": req,
+                        "estimate": est,
+                        "variance": var,
+                        "std_error": np.sqrt(var),
+                        "conf_low": low,
+                        "conf_high": high,
+                    }
+                )
+            )
         return pd.concat(parts, ignore_index=True)
 
     def tidy(self, conf_level: float = 0.95, exponentiate: bool = False) -> pd.DataFrame:
@@ -326,17 +352,30 @@ class CumincResults:
         for c in self.curves:
             jump = np.flatnonzero(np.diff(c.est) > 0) + 1
             low, high = loglog_interval(c.est[jump], c.var[jump], conf_level)
-            parts.append(pd.DataFrame({
-                "group": c.group, "cause": c.cause, "time": c.time[jump],
-                "estimate": c.est[jump], "std_error": np.sqrt(c.var[jump]),
-                "conf_low": low, "conf_high": high}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "group": c.group,
+                        "cause": c.cause,
+                        "time": c.time[jump],
+                        "estimate": c.est[jump],
+                        "std_error": np.sqrt(c.var[jump]),
+                        "conf_low": low,
+                        "conf_high": high,
+                    }
+                )
+            )
         return pd.concat(parts, ignore_index=True)
 
     def glance(self) -> pd.DataFrame:
         """One row: ``nobs, n_dropped, groups, causes``, and per cause Gray's statistic
         and p-value (``statistic_<cause>, p_value_<cause>``) when there are groups."""
-        row: dict[str, Any] = {"nobs": self.nobs, "n_dropped": self.n_dropped,
-                               "groups": len(self.groups), "causes": len(self.causes)}
+        row: dict[str, Any] = {
+            "nobs": self.nobs,
+            "n_dropped": self.n_dropped,
+            "groups": len(self.groups),
+            "causes": len(self.causes),
+        }
         if self._tests is not None:
             for r in self._tests.itertuples():
                 row[f"statistic_{_text(r.cause)}"] = r.statistic
@@ -346,13 +385,27 @@ class CumincResults:
     def curve(self) -> pd.DataFrame:
         """Every corner of every step curve, for plotting: ``group, cause, time, estimate,
         variance`` (cmprsk's ``$time``, ``$est``, ``$var``)."""
-        return pd.concat([pd.DataFrame({"group": c.group, "cause": c.cause, "time": c.time,
-                                        "estimate": c.est, "variance": c.var})
-                          for c in self.curves], ignore_index=True)
+        return pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "group": c.group,
+                        "cause": c.cause,
+                        "time": c.time,
+                        "estimate": c.est,
+                        "variance": c.var,
+                    }
+                )
+                for c in self.curves
+            ],
+            ignore_index=True,
+        )
 
     def __repr__(self) -> str:
-        return (f"<CumincResults n={self.nobs}, groups={self.groups}, "
-                f"causes={[_text(c) for c in self.causes]}>")
+        return (
+            f"<CumincResults n={self.nobs}, groups={self.groups}, "
+            f"causes={[_text(c) for c in self.causes]}>"
+        )
 
     def __str__(self) -> str:
         lines = [f"cuminc: {self.formula or ''}  (n = {self.nobs}, {self.n_dropped} dropped)"]
@@ -361,9 +414,17 @@ class CumincResults:
         return "\n".join(lines)
 
 
-def cuminc_fit(ftime: Any, fstatus: Any, group: Any = None, strata: Any = None, *,
-               rho: float = 0.0, cencode: Any = 0, group_levels: Sequence[str] | None = None,
-               formula: str | None = None) -> CumincResults:
+def cuminc_fit(
+    ftime: Any,
+    fstatus: Any,
+    group: Any = None,
+    strata: Any = None,
+    *,
+    rho: float = 0.0,
+    cencode: Any = 0,
+    group_levels: Sequence[Any] | None = None,
+    formula: str | None = None,
+) -> CumincResults:
     """``cmprsk::cuminc(ftime, fstatus, group, strata, rho, cencode)`` on arrays.
 
     Rows with a missing value are dropped and counted (R's ``na.omit``). Groups are the
@@ -371,20 +432,21 @@ def cuminc_fit(ftime: Any, fstatus: Any, group: Any = None, strata: Any = None, 
     have observations; causes the sorted distinct values of ``fstatus`` other than
     ``cencode``.
     """
-    t = pd.to_numeric(pd.Series(np.asarray(ftime, dtype=object)), errors="coerce")
-    st = pd.Series(np.asarray(fstatus, dtype=object))
-    n = len(t)
-    g = pd.Series(np.asarray(group, dtype=object)) if group is not None else pd.Series([1] * n)
-    sg = pd.Series(np.asarray(strata, dtype=object)) if strata is not None else pd.Series(
-        [1] * n)
-    if not (len(st) == len(g) == len(sg) == n):
+    t_in = pd.to_numeric(pd.Series(np.asarray(ftime, dtype=object)), errors="coerce")
+    st_in = pd.Series(np.asarray(fstatus, dtype=object))
+    n = len(t_in)
+    g_in = pd.Series(np.asarray(group, dtype=object)) if group is not None else pd.Series([1] * n)
+    sg_in = (
+        pd.Series(np.asarray(strata, dtype=object)) if strata is not None else pd.Series([1] * n)
+    )
+    if not (len(st_in) == len(g_in) == len(sg_in) == n):
         raise ModelError("ftime, fstatus, group and strata must have the same length.")
-    keep = (t.notna() & st.notna() & g.notna() & sg.notna()).to_numpy()
+    keep = (t_in.notna() & st_in.notna() & g_in.notna() & sg_in.notna()).to_numpy()
     n_dropped = int((~keep).sum())
-    t = t[keep].to_numpy(dtype=float)
-    st = st[keep].to_numpy()
-    g = g[keep].to_numpy()
-    sg = sg[keep].to_numpy()
+    t = t_in[keep].to_numpy(dtype=float)
+    st: np.ndarray = st_in[keep].to_numpy()
+    g = g_in[keep].to_numpy()
+    sg = sg_in[keep].to_numpy()
     if len(t) == 0:
         raise ModelError("cuminc: no complete rows.")
     order = np.argsort(t, kind="stable")
@@ -405,8 +467,9 @@ def cuminc_fit(ftime: Any, fstatus: Any, group: Any = None, strata: Any = None, 
     censind = np.array([0 if v == cencode else 1 for v in st], dtype=np.int64)
     causes = sorted(pd.unique(st[censind == 1]))
     if not causes:
-        raise ModelError("cuminc: no failure of any cause (every status is the censoring code "
-                         f"{cencode!r}).")
+        raise ModelError(
+            f"cuminc: no failure of any cause (every status is the censoring code {cencode!r})."
+        )
     ng = len(levels)
     curves: list[CumincCurve] = []
     rows = []
@@ -433,17 +496,22 @@ def cuminc_fit(ftime: Any, fstatus: Any, group: Any = None, strata: Any = None, 
     if ng > 1:
         from scipy.stats import chi2
 
-        tests = pd.DataFrame({
-            "cause": [r[0] for r in rows],
-            "statistic": [r[1] for r in rows],
-            "p_value": [float(chi2.sf(r[1], r[2])) if r[1] >= 0 else np.nan for r in rows],
-            "df": [r[2] for r in rows],
-        })
-    res = CumincResults(curves, tests, [_text(lv) for lv in levels], causes, len(t),
-                        n_dropped, rho, formula)
+        tests = pd.DataFrame(
+            {
+                "cause": [r[0] for r in rows],
+                "statistic": [r[1] for r in rows],
+                "p_value": [float(chi2.sf(r[1], r[2])) if r[1] >= 0 else np.nan for r in rows],
+                "df": [r[2] for r in rows],
+            }
+        )
+    res = CumincResults(
+        curves, tests, [_text(lv) for lv in levels], causes, len(t), n_dropped, rho, formula
+    )
     if tests is not None and (tests["statistic"] < 0).any():
-        res.warnings.append("Gray's test covariance is singular for some cause; R reports "
-                            "the statistic as -1 (here NaN p-value).")
+        res.warnings.append(
+            "Gray's test covariance is singular for some cause; R reports "
+            "the statistic as -1 (here NaN p-value)."
+        )
     return res
 
 
@@ -461,24 +529,27 @@ def cuminc(formula: str, data: Any, *, rho: float = 0.0, cencode: Any = 0) -> Cu
     time_code, status_code, rhs = _parse(formula)
     frame = data_frame(data)
     status = evaluate(status_code, frame, formula)
-    work = frame.assign(**{_EVENT_COLUMN: np.where(status.isna(), np.nan,
-                                                   (status != cencode).astype(float))})
-    mf = model_frame(grouping_formula(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}"), work,
-                     intercept=False)
+    work = frame.assign(
+        **{_EVENT_COLUMN: np.where(status.isna(), np.nan, (status != cencode).astype(float))}
+    )
+    mf = model_frame(
+        grouping_formula(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}"), work, intercept=False
+    )
     used = mf.data
     groups, strata = formula_groups(f"~ {rhs}", used)
     st = evaluate(status_code, used, formula).to_numpy()
-    group = (np.array(groups.labels, dtype=object)[groups.codes] if groups.k else None)
-    levels = groups.labels if groups.k else None
-    # R's cuminc names the groups by their values; strip formula_groups' "var=" prefix
-    if group is not None:
-        group = np.array([lbl.split("=", 1)[1] if "=" in lbl and "," not in lbl else lbl
-                          for lbl in group], dtype=object)
-        levels = [lbl.split("=", 1)[1] if "=" in lbl and "," not in lbl else lbl
-                  for lbl in levels]
+    group = None
+    levels: list[str] | None = None
+    if groups.k:
+        # R's cuminc names the groups by their values; strip formula_groups' "var=" prefix
+        levels = [
+            lbl.split("=", 1)[1] if "=" in lbl and "," not in lbl else lbl for lbl in groups.labels
+        ]
+        group = np.array(levels, dtype=object)[groups.codes]
     sgroup = np.array(strata.labels, dtype=object)[strata.codes] if strata.k else None
-    res = cuminc_fit(mf.time, st, group, sgroup, rho=rho, cencode=cencode,
-                     group_levels=levels, formula=formula)
+    res = cuminc_fit(
+        mf.time, st, group, sgroup, rho=rho, cencode=cencode, group_levels=levels, formula=formula
+    )
     res.n_dropped = mf.n_dropped
     return res
 

@@ -49,11 +49,20 @@ class GlmResults(ModelResults):
 
     model_name = "glm"
 
-    def __init__(self, mf: ModelFrame, family: str, y: np.ndarray, fit: Any,
-                 outcome_levels: tuple[str, str] | None) -> None:
+    def __init__(
+        self,
+        mf: ModelFrame,
+        family: str,
+        y: np.ndarray,
+        fit: Any,
+        outcome_levels: tuple[str, str] | None,
+    ) -> None:
         n, p = mf.design.shape
         super().__init__(
-            mf, list(mf.design.columns), np.asarray(fit.params), np.asarray(fit.bse),
+            mf,
+            list(mf.design.columns),
+            np.asarray(fit.params),
+            np.asarray(fit.bse),
             tidy_df=(n - p) if family == "gaussian" else None,
         )
         self.family = family
@@ -87,8 +96,9 @@ class GlmResults(ModelResults):
         if self.model_frame.include_intercept:
             mu0 = np.full_like(y, y.mean(), dtype=float)
         else:
-            mu0 = np.full_like(y, {"binomial": 0.5, "poisson": 1.0, "gaussian": 0.0}[
-                self.family], dtype=float)
+            mu0 = np.full_like(
+                y, {"binomial": 0.5, "poisson": 1.0, "gaussian": 0.0}[self.family], dtype=float
+            )
         return _deviance(self.family, y, mu0)
 
     def glance(self) -> pd.DataFrame:
@@ -97,14 +107,23 @@ class GlmResults(ModelResults):
         as a parameter for gaussian, as R does)."""
         k = self.rank + (1 if self.family == "gaussian" else 0)
         ll = self.loglik
-        return pd.DataFrame([{
-            "nobs": self.nobs, "n_dropped": self.n_dropped,
-            "null_deviance": self.null_deviance,
-            "df_null": self.nobs - int(self.model_frame.include_intercept),
-            "deviance": self.deviance, "df_residual": self.df_residual, "logLik": ll,
-            "AIC": -2 * ll + 2 * k, "BIC": -2 * ll + np.log(self.nobs) * k,
-            "converged": self.converged, "iterations": self.iterations,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": self.nobs,
+                    "n_dropped": self.n_dropped,
+                    "null_deviance": self.null_deviance,
+                    "df_null": self.nobs - int(self.model_frame.include_intercept),
+                    "deviance": self.deviance,
+                    "df_residual": self.df_residual,
+                    "logLik": ll,
+                    "AIC": -2 * ll + 2 * k,
+                    "BIC": -2 * ll + np.log(self.nobs) * k,
+                    "converged": self.converged,
+                    "iterations": self.iterations,
+                }
+            ]
+        )
 
 
 def _deviance(family: str, y: np.ndarray, mu: np.ndarray) -> float:
@@ -148,8 +167,9 @@ def _binary_outcome(outcome: pd.Series, formula: str) -> tuple[np.ndarray, tuple
     return y, (str(levels[0]), str(levels[1]))
 
 
-def _separation_message(formula: str, design: pd.DataFrame, y: np.ndarray,
-                        levels: tuple[str, str], direction: pd.Series) -> str:
+def _separation_message(
+    formula: str, design: pd.DataFrame, y: np.ndarray, levels: tuple[str, str], direction: pd.Series
+) -> str:
     details = []
     for term, b in direction.items():
         if b == 0 or term == "Intercept":
@@ -176,8 +196,9 @@ def _separation_message(formula: str, design: pd.DataFrame, y: np.ndarray,
     )
 
 
-def _on_separation(mf: ModelFrame, y: np.ndarray, levels: tuple[str, str],
-                   direction: pd.Series) -> None:
+def _on_separation(
+    mf: ModelFrame, y: np.ndarray, levels: tuple[str, str], direction: pd.Series
+) -> None:
     """What to do with separated data: raise. (Hook for the Firth fallback, a later issue.)"""
     raise ModelError(_separation_message(mf.formula, mf.design, y, levels, direction))
 
@@ -222,13 +243,17 @@ def _irls(mf: ModelFrame, y: np.ndarray, family: str) -> Any:
     import statsmodels.api as sm
     from statsmodels.genmod import families
 
-    fam = {"binomial": families.Binomial, "poisson": families.Poisson,
-           "gaussian": families.Gaussian}[family]()
+    fam = {
+        "binomial": families.Binomial,
+        "poisson": families.Poisson,
+        "gaussian": families.Gaussian,
+    }[family]()
     model = sm.GLM(y, mf.design.to_numpy(dtype=float), family=fam)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(method="IRLS", maxiter=_MAXIT, tol=_TOL, tol_criterion="params",
-                        atol=_TOL, rtol=_TOL)
+        fit = model.fit(
+            method="IRLS", maxiter=_MAXIT, tol=_TOL, tol_criterion="params", atol=_TOL, rtol=_TOL
+        )
     if not fit.converged or not np.all(np.isfinite(fit.params)):
         raise ModelError(
             f"The {family} model {mf.formula!r} did not converge in {_MAXIT} iterations "

@@ -29,8 +29,14 @@ class LmResults(ModelResults):
     model_name = "lm"
     r_call = "lm(formula, data)"
 
-    def __init__(self, mf: ModelFrame, coef: np.ndarray, std_error: np.ndarray,
-                 residuals: np.ndarray, fitted: np.ndarray) -> None:
+    def __init__(
+        self,
+        mf: ModelFrame,
+        coef: np.ndarray,
+        std_error: np.ndarray,
+        residuals: np.ndarray,
+        fitted: np.ndarray,
+    ) -> None:
         n, p = mf.design.shape
         super().__init__(mf, list(mf.design.columns), coef, std_error, tidy_df=n - p)
         self.residuals = pd.Series(residuals, index=mf.design.index, name="residuals")
@@ -76,12 +82,24 @@ class LmResults(ModelResults):
         else:
             fstat = p_value = np.nan
         k = self.rank + 1  # coefficients + sigma
-        return pd.DataFrame([{
-            "nobs": n, "n_dropped": self.n_dropped, "r_squared": r2, "adj_r_squared": adj,
-            "sigma": self.sigma, "statistic": fstat, "p_value": p_value, "df": df_model,
-            "df_residual": dfr, "logLik": self.loglik, "AIC": -2 * self.loglik + 2 * k,
-            "BIC": -2 * self.loglik + np.log(n) * k,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": n,
+                    "n_dropped": self.n_dropped,
+                    "r_squared": r2,
+                    "adj_r_squared": adj,
+                    "sigma": self.sigma,
+                    "statistic": fstat,
+                    "p_value": p_value,
+                    "df": df_model,
+                    "df_residual": dfr,
+                    "logLik": self.loglik,
+                    "AIC": -2 * self.loglik + 2 * k,
+                    "BIC": -2 * self.loglik + np.log(n) * k,
+                }
+            ]
+        )
 
 
 def lm(formula: str, data: Any) -> LmResults:

@@ -59,8 +59,7 @@ _MAXSTEP = 5.0
 _MAXHS = 30
 
 
-def _pieces(x: np.ndarray, y: np.ndarray, beta: np.ndarray
-            ) -> tuple[float, np.ndarray, np.ndarray]:
+def _pieces(x: np.ndarray, y: np.ndarray, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Penalised log-likelihood, modified score and Fisher information at ``beta``."""
     eta = x @ beta
     pi = 1.0 / (1.0 + np.exp(-eta))
@@ -82,8 +81,9 @@ def penalized_loglik(x: np.ndarray, y: np.ndarray, beta: np.ndarray) -> float:
     return _pieces(np.asarray(x, float), np.asarray(y, float), np.asarray(beta, float))[0]
 
 
-def firth_fit(x: np.ndarray, y: np.ndarray, *, free: np.ndarray | None = None,
-              start: np.ndarray | None = None) -> tuple[np.ndarray, float, int, bool]:
+def firth_fit(
+    x: np.ndarray, y: np.ndarray, *, free: np.ndarray | None = None, start: np.ndarray | None = None
+) -> tuple[np.ndarray, float, int, bool]:
     """Maximise the penalised log-likelihood over the coefficients marked ``free``.
 
     Coefficients not free keep their ``start`` values (default 0): this gives the profile
@@ -118,10 +118,10 @@ def firth_fit(x: np.ndarray, y: np.ndarray, *, free: np.ndarray | None = None,
     return beta, pll, _MAXIT, False
 
 
-def _binary_y(mf: ModelFrame, formula: str) -> np.ndarray:
+def _binary_y(outcome: pd.Series, formula: str) -> np.ndarray:
     from mdsrs_core.models.glm import _binary_outcome
 
-    y, _ = _binary_outcome(mf.outcome, formula)
+    y, _ = _binary_outcome(outcome, formula)
     return y
 
 
@@ -131,8 +131,16 @@ class LogistfResults(ModelResults):
     model_name = "logistf"
     r_call = "logistf::logistf(formula, data)"
 
-    def __init__(self, mf: ModelFrame, x: np.ndarray, y: np.ndarray, beta: np.ndarray,
-                 pll: float, iterations: int, converged: bool) -> None:
+    def __init__(
+        self,
+        mf: ModelFrame,
+        x: np.ndarray,
+        y: np.ndarray,
+        beta: np.ndarray,
+        pll: float,
+        iterations: int,
+        converged: bool,
+    ) -> None:
         info = _pieces(x, y, beta)[2]
         var = np.linalg.inv(info)
         super().__init__(mf, list(mf.design.columns), beta, np.sqrt(np.diag(var)))
@@ -153,8 +161,10 @@ class LogistfResults(ModelResults):
         start[j] = value
         beta, pll, _, ok = firth_fit(self.x, self.y, free=free, start=start)
         if not ok:
-            raise ModelError(f"The profile penalised likelihood of {self.terms[j]!r} in "
-                             f"{self.formula!r} did not converge at {value:g}.")
+            raise ModelError(
+                f"The profile penalised likelihood of {self.terms[j]!r} in "
+                f"{self.formula!r} did not converge at {value:g}."
+            )
         return pll
 
     def plr_statistic(self, j: int) -> float:
@@ -186,14 +196,16 @@ class LogistfResults(ModelResults):
                 if width > 1e4:
                     raise ModelError(f"No profile limit found for {self.terms[j]!r}.")
             lo, hi = sorted((inner, outer))
-            limits.append(optimize.brentq(f, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps,
-                                          maxiter=500))
+            limits.append(
+                optimize.brentq(f, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps, maxiter=500)
+            )
         self._ci[key] = (limits[0], limits[1])
         return self._ci[key]
 
     # ------------------------------------------------------------ tables
-    def tidy(self, conf_level: float = 0.95, exponentiate: bool = False,
-             method: str = "pl") -> pd.DataFrame:
+    def tidy(
+        self, conf_level: float = 0.95, exponentiate: bool = False, method: str = "pl"
+    ) -> pd.DataFrame:
         """``term, estimate, std_error, statistic, p_value, conf_low, conf_high``.
 
         ``method="pl"`` (default, logistf's ``pl = TRUE``): profile penalised-likelihood
@@ -202,8 +214,13 @@ class LogistfResults(ModelResults):
         ``exponentiate`` gives odds ratios (estimate and limits), as broom.
         """
         if method == "wald":
-            return wald_table(self.terms, self.estimate, self.std_error,
-                              conf_level=conf_level, exponentiate=exponentiate)
+            return wald_table(
+                self.terms,
+                self.estimate,
+                self.std_error,
+                conf_level=conf_level,
+                exponentiate=exponentiate,
+            )
         if method != "pl":
             raise ValueError(f"method must be 'pl' or 'wald', not {method!r}")
         from scipy import stats
@@ -215,9 +232,17 @@ class LogistfResults(ModelResults):
             est = self.estimate[j]
             if exponentiate:
                 est, low, high = np.exp(est), np.exp(low), np.exp(high)
-            rows.append({"term": term, "estimate": est, "std_error": self.std_error[j],
-                         "statistic": chisq, "p_value": float(stats.chi2.sf(chisq, 1)),
-                         "conf_low": low, "conf_high": high})
+            rows.append(
+                {
+                    "term": term,
+                    "estimate": est,
+                    "std_error": self.std_error[j],
+                    "statistic": chisq,
+                    "p_value": float(stats.chi2.sf(chisq, 1)),
+                    "conf_low": low,
+                    "conf_high": high,
+                }
+            )
         return pd.DataFrame(rows, columns=TIDY_COLUMNS)
 
     def null_loglik(self) -> float:
@@ -235,12 +260,21 @@ class LogistfResults(ModelResults):
         null = self.null_loglik()
         df = len(self.terms) - int(self.model_frame.include_intercept)
         chisq = max(0.0, 2.0 * (self.loglik - null))
-        return pd.DataFrame([{
-            "nobs": self.nobs, "n_dropped": self.n_dropped, "logLik": self.loglik,
-            "null_logLik": null, "statistic": chisq, "df": df,
-            "p_value": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-            "converged": self.converged, "iterations": self.iterations,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": self.nobs,
+                    "n_dropped": self.n_dropped,
+                    "logLik": self.loglik,
+                    "null_logLik": null,
+                    "statistic": chisq,
+                    "df": df,
+                    "p_value": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+                    "converged": self.converged,
+                    "iterations": self.iterations,
+                }
+            ]
+        )
 
 
 def logistf(formula: str, data: Any) -> LogistfResults:
@@ -253,11 +287,12 @@ def logistf(formula: str, data: Any) -> LogistfResults:
     mf = model_frame(formula, data)
     if mf.outcome is None:
         raise FormulaError(f"logistf needs an outcome on the left of '~' in {formula!r}.")
-    y = _binary_y(mf, formula)
+    y = _binary_y(mf.outcome, formula)
     check_full_rank(mf.design, formula)
     x = mf.design.to_numpy(dtype=float)
     beta, pll, it, ok = firth_fit(x, y)
     if not ok:
-        raise ModelError(f"The Firth logistic regression {formula!r} did not converge in "
-                         f"{_MAXIT} iterations.")
+        raise ModelError(
+            f"The Firth logistic regression {formula!r} did not converge in {_MAXIT} iterations."
+        )
     return LogistfResults(mf, x, y, beta, pll, it, ok)

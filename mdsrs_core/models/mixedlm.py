@@ -56,10 +56,23 @@ class MixedLMResults(ModelResults):
     model_name = "mixedlm"
     r_call = "lme4::lmer(y ~ x + (1 | group), REML = TRUE); df and p-values as nlme::lme"
 
-    def __init__(self, mf: ModelFrame, coef: np.ndarray, std_error: np.ndarray,
-                 df: np.ndarray, *, groups: str, n_groups: int, var_group: float,
-                 scale: float, loglik: float, reml: bool, converged: bool,
-                 n_dropped_groups: int, notes: list[str]) -> None:
+    def __init__(
+        self,
+        mf: ModelFrame,
+        coef: np.ndarray,
+        std_error: np.ndarray,
+        df: np.ndarray,
+        *,
+        groups: str,
+        n_groups: int,
+        var_group: float,
+        scale: float,
+        loglik: float,
+        reml: bool,
+        converged: bool,
+        n_dropped_groups: int,
+        notes: list[str],
+    ) -> None:
         super().__init__(mf, list(mf.design.columns), coef, std_error)
         self.df = np.asarray(df, dtype=float)
         self.groups = groups
@@ -97,21 +110,32 @@ class MixedLMResults(ModelResults):
         low, high = est - q * se, est + q * se
         if exponentiate:
             est, low, high = np.exp(est), np.exp(low), np.exp(high)
-        out = pd.DataFrame({"term": self.terms, "estimate": est, "std_error": se,
-                            "statistic": statistic, "p_value": p_value, "conf_low": low,
-                            "conf_high": high}, columns=TIDY_COLUMNS)
+        out = pd.DataFrame(
+            {
+                "term": self.terms,
+                "estimate": est,
+                "std_error": se,
+                "statistic": statistic,
+                "p_value": p_value,
+                "conf_low": low,
+                "conf_high": high,
+            },
+            columns=TIDY_COLUMNS,
+        )
         out["df"] = df
         return out
 
     def varcorr(self) -> pd.DataFrame:
         """Variance components as ``as.data.frame(VarCorr(fit))``: ``grp, term, variance,
         sd`` (the group's random intercept, then the residual)."""
-        return pd.DataFrame({
-            "grp": [self.groups, "Residual"],
-            "term": ["(Intercept)", None],
-            "variance": [self.var_group, self.scale],
-            "sd": [np.sqrt(self.var_group), np.sqrt(self.scale)],
-        })
+        return pd.DataFrame(
+            {
+                "grp": [self.groups, "Residual"],
+                "term": ["(Intercept)", None],
+                "variance": [self.var_group, self.scale],
+                "sd": [np.sqrt(self.var_group), np.sqrt(self.scale)],
+            }
+        )
 
     def glance(self) -> pd.DataFrame:
         """``nobs, n_groups, n_dropped, sigma, logLik, AIC, BIC, REML, converged``.
@@ -121,12 +145,21 @@ class MixedLMResults(ModelResults):
         """
         k = len(self.terms) + 2
         n = self.nobs
-        return pd.DataFrame([{
-            "nobs": n, "n_groups": self.n_groups, "n_dropped": self.n_dropped,
-            "sigma": self.sigma, "logLik": self.loglik, "AIC": -2 * self.loglik + 2 * k,
-            "BIC": -2 * self.loglik + np.log(n) * k, "REML": self.reml,
-            "converged": self.converged,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": n,
+                    "n_groups": self.n_groups,
+                    "n_dropped": self.n_dropped,
+                    "sigma": self.sigma,
+                    "logLik": self.loglik,
+                    "AIC": -2 * self.loglik + 2 * k,
+                    "BIC": -2 * self.loglik + np.log(n) * k,
+                    "REML": self.reml,
+                    "converged": self.converged,
+                }
+            ]
+        )
 
 
 def lme_denominator_df(design: pd.DataFrame, groups: Any) -> np.ndarray:
@@ -165,8 +198,9 @@ def lme_denominator_df(design: pd.DataFrame, groups: Any) -> np.ndarray:
     return out
 
 
-def _gls(x: np.ndarray, y: np.ndarray, codes: np.ndarray, tau2: float, s2: float
-         ) -> tuple[np.ndarray, np.ndarray]:
+def _gls(
+    x: np.ndarray, y: np.ndarray, codes: np.ndarray, tau2: float, s2: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Fixed effects and their SEs at given variances: ``(X' V^-1 X)^-1 X' V^-1 y`` and
     ``sqrt(diag((X' V^-1 X)^-1))`` with ``V_i = s2 I + tau2 J`` per group (R's ``vcov``).
 
@@ -191,22 +225,28 @@ def _split_random(formula: str, groups: str | None) -> tuple[str, str]:
     if match:
         named = match.group(1).strip().strip("`")
         if groups is not None and groups != named:
-            raise FormulaError(f"The formula {formula!r} names the group {named!r} but "
-                               f"groups={groups!r} was given; give one of them.")
+            raise FormulaError(
+                f"The formula {formula!r} names the group {named!r} but "
+                f"groups={groups!r} was given; give one of them."
+            )
         return formula[: match.start()].strip(), named
     if "|" in formula:
         raise FormulaError(
             f"The formula {formula!r} has a random-effects term mdsrs cannot fit: mixedlm "
             "fits one random intercept per group, written '+ (1 | group)' at the end of the "
-            "formula or given as groups='group'.")
+            "formula or given as groups='group'."
+        )
     if groups is None:
-        raise FormulaError(f"mixedlm needs a grouping variable for the random intercept: add "
-                           f"'+ (1 | patient_id)' to {formula!r} or pass groups='patient_id'.")
+        raise FormulaError(
+            f"mixedlm needs a grouping variable for the random intercept: add "
+            f"'+ (1 | patient_id)' to {formula!r} or pass groups='patient_id'."
+        )
     return formula, groups
 
 
-def mixedlm(formula: str, data: Any, groups: str | None = None, *, reml: bool = True
-            ) -> MixedLMResults:
+def mixedlm(
+    formula: str, data: Any, groups: str | None = None, *, reml: bool = True
+) -> MixedLMResults:
     """Fit a linear mixed model with a random intercept per group, as R's ``lmer``.
 
     ``formula`` is ``"y ~ fixed terms"`` with ``groups`` naming the grouping column, or
@@ -219,11 +259,14 @@ def mixedlm(formula: str, data: Any, groups: str | None = None, *, reml: bool = 
     fixed, group_col = _split_random(formula, groups)
     frame = data if isinstance(data, pd.DataFrame) else getattr(data, "data", None)
     if not isinstance(frame, pd.DataFrame):
-        raise FormulaError(f"data must be a pandas DataFrame or a Cohort, not "
-                           f"{type(data).__name__}.")
+        raise FormulaError(
+            f"data must be a pandas DataFrame or a Cohort, not {type(data).__name__}."
+        )
     if group_col not in frame.columns:
-        raise FormulaError(f"The grouping variable {group_col!r} of the mixed model "
-                           f"{formula!r} is not a column of the data.")
+        raise FormulaError(
+            f"The grouping variable {group_col!r} of the mixed model "
+            f"{formula!r} is not a column of the data."
+        )
     has_group = frame[group_col].notna()
     n_no_group = int((~has_group).sum())
     source = data if has_group.all() else frame.loc[has_group]
@@ -232,21 +275,31 @@ def mixedlm(formula: str, data: Any, groups: str | None = None, *, reml: bool = 
         raise FormulaError(f"mixedlm needs an outcome on the left of '~' in {formula!r}.")
     y = pd.to_numeric(mf.outcome, errors="coerce")
     if y.isna().any() or mf.outcome.dtype == bool:
-        raise FormulaError(f"The outcome {mf.outcome_name!r} of the formula {formula!r} must "
-                           "be numeric for mixedlm.")
+        raise FormulaError(
+            f"The outcome {mf.outcome_name!r} of the formula {formula!r} must "
+            "be numeric for mixedlm."
+        )
     check_full_rank(mf.design, formula)
     g = frame.loc[mf.design.index, group_col].astype(str).to_numpy()
     n_groups = len(pd.unique(g))
     n, p = mf.design.shape
     if n_groups < 2:
-        raise ModelError(f"The mixed model {formula!r} needs two or more groups of "
-                         f"{group_col!r}; the data used have {n_groups}.")
+        raise ModelError(
+            f"The mixed model {formula!r} needs two or more groups of "
+            f"{group_col!r}; the data used have {n_groups}."
+        )
     if n <= p + 1 or n <= n_groups:
-        raise ModelError(f"The mixed model {formula!r} has {n} rows in {n_groups} groups for "
-                         f"{p} fixed effects: too few to estimate the two variances.")
+        raise ModelError(
+            f"The mixed model {formula!r} has {n} rows in {n_groups} groups for "
+            f"{p} fixed effects: too few to estimate the two variances."
+        )
     codes = pd.factorize(g)[0]
-    model = sm.MixedLM(y.to_numpy(dtype=float), mf.design.to_numpy(dtype=float),
-                       groups=codes, exog_re=np.ones((n, 1)))
+    model = sm.MixedLM(
+        y.to_numpy(dtype=float),
+        mf.design.to_numpy(dtype=float),
+        groups=codes,
+        exog_re=np.ones((n, 1)),
+    )
     notes: list[str] = []
     fit = None
     for method in ("bfgs", "lbfgs", "nm"):
@@ -261,21 +314,39 @@ def mixedlm(formula: str, data: Any, groups: str | None = None, *, reml: bool = 
         if fit.converged:
             break
     if fit is None:
-        raise ModelError(f"The mixed model {formula!r} could not be fitted (singular "
-                         "matrices in every optimiser tried).")
+        raise ModelError(
+            f"The mixed model {formula!r} could not be fitted (singular "
+            "matrices in every optimiser tried)."
+        )
     messages = {str(w.message).split("\n")[0] for w in caught}
     if not fit.converged:
-        notes.append(f"The mixed model {formula!r} did not converge (statsmodels MixedLM, "
-                     "BFGS, L-BFGS and Nelder-Mead tried); estimates are from the last try.")
+        notes.append(
+            f"The mixed model {formula!r} did not converge (statsmodels MixedLM, "
+            "BFGS, L-BFGS and Nelder-Mead tried); estimates are from the last try."
+        )
     var_group = float(np.asarray(fit.cov_re)[0, 0])
     if var_group <= 1e-8 * float(fit.scale) or any("boundary" in m for m in messages):
-        notes.append(f"The random-intercept variance of {formula!r} is estimated at (or "
-                     "near) 0: a boundary (singular) fit, as lmer reports it; the fixed effects "
-                     "are then those of ordinary least squares.")
-    coef, se = _gls(mf.design.to_numpy(dtype=float), y.to_numpy(dtype=float), codes,
-                    var_group, float(fit.scale))
+        notes.append(
+            f"The random-intercept variance of {formula!r} is estimated at (or "
+            "near) 0: a boundary (singular) fit, as lmer reports it; the fixed effects "
+            "are then those of ordinary least squares."
+        )
+    coef, se = _gls(
+        mf.design.to_numpy(dtype=float), y.to_numpy(dtype=float), codes, var_group, float(fit.scale)
+    )
     df = lme_denominator_df(mf.design, g)
-    return MixedLMResults(mf, coef, se, df, groups=group_col, n_groups=n_groups,
-                          var_group=var_group, scale=float(fit.scale), loglik=float(fit.llf),
-                          reml=reml, converged=bool(fit.converged),
-                          n_dropped_groups=n_no_group, notes=notes)
+    return MixedLMResults(
+        mf,
+        coef,
+        se,
+        df,
+        groups=group_col,
+        n_groups=n_groups,
+        var_group=var_group,
+        scale=float(fit.scale),
+        loglik=float(fit.llf),
+        reml=reml,
+        converged=bool(fit.converged),
+        n_dropped_groups=n_no_group,
+        notes=notes,
+    )

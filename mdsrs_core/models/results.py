@@ -27,8 +27,14 @@ class ModelResults:
     #: the R call this model mirrors, for summaries and documentation
     r_call: str = ""
 
-    def __init__(self, model_frame: ModelFrame, terms: list[str], estimate: np.ndarray,
-                 std_error: np.ndarray, tidy_df: float | None = None) -> None:
+    def __init__(
+        self,
+        model_frame: ModelFrame,
+        terms: list[str],
+        estimate: np.ndarray,
+        std_error: np.ndarray,
+        tidy_df: float | None = None,
+    ) -> None:
         self.model_frame = model_frame
         self.terms = list(terms)
         self.estimate = np.asarray(estimate, dtype=float)
@@ -66,8 +72,12 @@ class ModelResults:
         """Coefficient table ``term, estimate, std_error, statistic, p_value, conf_low,
         conf_high`` with Wald tests and intervals (see :func:`~.tidy.wald_table`)."""
         return wald_table(
-            self.terms, self.estimate, self.std_error,
-            conf_level=conf_level, exponentiate=exponentiate, df=self.tidy_df,
+            self.terms,
+            self.estimate,
+            self.std_error,
+            conf_level=conf_level,
+            exponentiate=exponentiate,
+            df=self.tidy_df,
         )
 
     def glance(self) -> pd.DataFrame:  # pragma: no cover - abstract

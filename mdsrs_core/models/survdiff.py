@@ -26,8 +26,9 @@ __all__ = ["SurvdiffResults", "survdiff"]
 class SurvdiffResults:
     """A G-rho test: ``chisq``, ``df``, ``p_value`` and R's per-group table."""
 
-    def __init__(self, frame: ModelFrame, fit: LogrankFit, groups: list[str],
-                 strata: list[str], rho: float) -> None:
+    def __init__(
+        self, frame: ModelFrame, fit: LogrankFit, groups: list[str], strata: list[str], rho: float
+    ) -> None:
         from scipy.stats import chi2
 
         self.model_frame = frame
@@ -68,21 +69,31 @@ class SurvdiffResults:
         ``N, Observed, Expected, (O-E)^2/E, (O-E)^2/V``."""
         o, e = self.observed, self.expected
         with np.errstate(divide="ignore", invalid="ignore"):
-            return pd.DataFrame({
-                "group": self.groups,
-                "n": self.fit.n.astype(int),
-                "observed": o,
-                "expected": e,
-                "oe2_e": (o - e) ** 2 / e,
-                "oe2_v": (o - e) ** 2 / np.diag(self.var),
-            })
+            return pd.DataFrame(
+                {
+                    "group": self.groups,
+                    "n": self.fit.n.astype(int),
+                    "observed": o,
+                    "expected": e,
+                    "oe2_e": (o - e) ** 2 / e,
+                    "oe2_v": (o - e) ** 2 / np.diag(self.var),
+                }
+            )
 
     def glance(self) -> pd.DataFrame:
         """One row: ``nobs, n_dropped, chisq, df, p_value, rho``."""
-        return pd.DataFrame([{
-            "nobs": self.model_frame.nobs, "n_dropped": self.model_frame.n_dropped,
-            "chisq": self.chisq, "df": self.df, "p_value": self.p_value, "rho": self.rho,
-        }])
+        return pd.DataFrame(
+            [
+                {
+                    "nobs": self.model_frame.nobs,
+                    "n_dropped": self.model_frame.n_dropped,
+                    "chisq": self.chisq,
+                    "df": self.df,
+                    "p_value": self.p_value,
+                    "rho": self.rho,
+                }
+            ]
+        )
 
     def summary(self) -> str:
         """Readable text laid out as R's ``print(survdiff(...))``."""
@@ -98,14 +109,15 @@ class SurvdiffResults:
             f" Chisq= {self.chisq:.3g}  on {self.df} degrees of freedom, p= {self.p_value:.3g}",
         ]
         if self.model_frame.n_dropped:
-            lines.append(f" ({self.model_frame.n_dropped} observations deleted due to "
-                         "missingness)")
+            lines.append(f" ({self.model_frame.n_dropped} observations deleted due to missingness)")
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<SurvdiffResults {self.formula!r}, chisq={self.chisq:.4g}, df={self.df}, "
-                f"p={self.p_value:.4g}>")
+        return (
+            f"<SurvdiffResults {self.formula!r}, chisq={self.chisq:.4g}, df={self.df}, "
+            f"p={self.p_value:.4g}>"
+        )
 
     def __str__(self) -> str:
         return self.summary()
@@ -113,6 +125,9 @@ class SurvdiffResults:
 
 def survdiff(formula: str, data: Any, rho: float = 0.0) -> SurvdiffResults:
     """Compare survival between groups, as ``survival::survdiff(formula, data, rho)``.
+
+    Raises :class:`~mdsrs_core.errors.ModelError` with fewer than two groups or no events.
+    A group without events gives a valid test and a note in ``.warnings``.
 
     Parameters
     ----------
@@ -123,9 +138,6 @@ def survdiff(formula: str, data: Any, rho: float = 0.0) -> SurvdiffResults:
         and counted.
     rho:
         Weight exponent of the G-rho family; 0 = log-rank (default), 1 = Peto-Peto.
-
-    Raises :class:`~mdsrs_core.errors.ModelError` with fewer than two groups or no events.
-    A group without events gives a valid test and a note in ``.warnings``.
     """
     columns = getattr(data, "data", data).columns
     frame = model_frame(grouping_formula(formula, columns), data, intercept=False)
@@ -148,8 +160,7 @@ def survdiff(formula: str, data: Any, rho: float = 0.0) -> SurvdiffResults:
             f"survdiff cannot test {formula!r}: none of the {frame.nobs} rows used has an "
             "event (every time is censored)."
         )
-    fit = logrank(frame.time, event, groups.codes,
-                  strata.codes if strata.k else None, rho=rho)
+    fit = logrank(frame.time, event, groups.codes, strata.codes if strata.k else None, rho=rho)
     result = SurvdiffResults(frame, fit, groups.labels, strata.labels, rho)
     events = np.bincount(groups.codes, weights=event, minlength=groups.k)
     for label, obs, n in zip(groups.labels, events, fit.n, strict=True):

@@ -34,16 +34,25 @@ from mdsrs_core.models._survival_groups import formula_groups, grouping_formula
 __all__ = ["SurvfitResults", "survfit"]
 
 CONF_TYPES = ("log", "log-log", "plain")
-SUMMARY_COLUMNS = ["strata", "time", "n_risk", "n_event", "surv", "std_err", "conf_low",
-                   "conf_high"]
+SUMMARY_COLUMNS = [
+    "strata",
+    "time",
+    "n_risk",
+    "n_event",
+    "surv",
+    "std_err",
+    "conf_low",
+    "conf_high",
+]
 ALL = "All"
 
 
 class SurvfitResults:
     """Kaplan-Meier curves, one per stratum, with R's summary, table and curve data."""
 
-    def __init__(self, frame: ModelFrame, curves: dict[str, KMCurve], conf_level: float,
-                 conf_type: str) -> None:
+    def __init__(
+        self, frame: ModelFrame, curves: dict[str, KMCurve], conf_level: float, conf_type: str
+    ) -> None:
         self.model_frame = frame
         #: stratum label -> curve at every distinct time
         self.curves = curves
@@ -81,15 +90,23 @@ class SurvfitResults:
         parts = []
         for label, c in self.curves.items():
             low, high = self._limits(c)
-            parts.append(pd.DataFrame({
-                "strata": label, "time": c.time, "n_risk": c.n_risk.astype(int),
-                "n_event": c.n_event.astype(int), "n_censor": c.n_censor.astype(int),
-                "surv": c.surv, "conf_low": low, "conf_high": high,
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "strata": label,
+                        "time": c.time,
+                        "n_risk": c.n_risk.astype(int),
+                        "n_event": c.n_event.astype(int),
+                        "n_censor": c.n_censor.astype(int),
+                        "surv": c.surv,
+                        "conf_low": low,
+                        "conf_high": high,
+                    }
+                )
+            )
         return pd.concat(parts, ignore_index=True)
 
-    def summary(self, times: Sequence[float] | None = None, extend: bool = False
-                ) -> pd.DataFrame:
+    def summary(self, times: Sequence[float] | None = None, extend: bool = False) -> pd.DataFrame:
         """R's ``summary(fit, times = times, extend = extend)`` as a DataFrame
         ``strata, time, n_risk, n_event, surv, std_err, conf_low, conf_high``.
 
@@ -113,14 +130,21 @@ class SurvfitResults:
         low, high = self._limits(c)
         with np.errstate(invalid="ignore"):
             se = c.std_err * c.surv
-        return pd.DataFrame({
-            "time": c.time[keep], "n_risk": c.n_risk[keep].astype(int),
-            "n_event": c.n_event[keep].astype(int), "surv": c.surv[keep],
-            "std_err": se[keep], "conf_low": low[keep], "conf_high": high[keep],
-        })
+        return pd.DataFrame(
+            {
+                "time": c.time[keep],
+                "n_risk": c.n_risk[keep].astype(int),
+                "n_event": c.n_event[keep].astype(int),
+                "surv": c.surv[keep],
+                "std_err": se[keep],
+                "conf_low": low[keep],
+                "conf_high": high[keep],
+            }
+        )
 
-    def _at_times(self, label: str, c: KMCurve, times: Sequence[float],
-                  extend: bool) -> pd.DataFrame:
+    def _at_times(
+        self, label: str, c: KMCurve, times: Sequence[float], extend: bool
+    ) -> pd.DataFrame:
         req = np.sort(np.asarray(list(times), dtype=float))
         req = req[np.isfinite(req)]
         if not extend:
@@ -146,11 +170,17 @@ class SurvfitResults:
         events = np.diff(np.concatenate([[0.0], cum_event[upto]]))
         with np.errstate(invalid="ignore"):
             se = se0[row] * surv0[row]
-        return pd.DataFrame({
-            "time": req, "n_risk": risk0[after].astype(int), "n_event": events.astype(int),
-            "surv": surv0[row], "std_err": se, "conf_low": low0[row],
-            "conf_high": high0[row],
-        })
+        return pd.DataFrame(
+            {
+                "time": req,
+                "n_risk": risk0[after].astype(int),
+                "n_event": events.astype(int),
+                "surv": surv0[row],
+                "std_err": se,
+                "conf_low": low0[row],
+                "conf_high": high0[row],
+            }
+        )
 
     def table(self) -> pd.DataFrame:
         """Per stratum ``strata, records, events, median, conf_low, conf_high`` as R's
@@ -160,12 +190,16 @@ class SurvfitResults:
         rows = []
         for label, c in self.curves.items():
             low, high = self._limits(c)
-            rows.append({
-                "strata": label, "records": c.n, "events": int(c.n_event.sum()),
-                "median": first_below_half(c.surv, c.time),
-                "conf_low": first_below_half(low, c.time),
-                "conf_high": first_below_half(high, c.time),
-            })
+            rows.append(
+                {
+                    "strata": label,
+                    "records": c.n,
+                    "events": int(c.n_event.sum()),
+                    "median": first_below_half(c.surv, c.time),
+                    "conf_low": first_below_half(low, c.time),
+                    "conf_high": first_below_half(high, c.time),
+                }
+            )
         return pd.DataFrame(rows)
 
     def __repr__(self) -> str:
@@ -177,8 +211,9 @@ class SurvfitResults:
         return head + "\n" + tab
 
 
-def survfit(formula: str, data: Any, conf_level: float = 0.95,
-            conf_type: str = "log") -> SurvfitResults:
+def survfit(
+    formula: str, data: Any, conf_level: float = 0.95, conf_type: str = "log"
+) -> SurvfitResults:
     """Kaplan-Meier curves, as ``survival::survfit(formula, data, conf.int, conf.type)``.
 
     Parameters
@@ -196,8 +231,7 @@ def survfit(formula: str, data: Any, conf_level: float = 0.95,
     """
     if conf_type not in CONF_TYPES:
         raise ModelError(
-            f"conf_type must be one of {', '.join(CONF_TYPES)} (R's conf.type), "
-            f"not {conf_type!r}."
+            f"conf_type must be one of {', '.join(CONF_TYPES)} (R's conf.type), not {conf_type!r}."
         )
     if not 0 < conf_level < 1:
         raise ModelError(f"conf_level must be between 0 and 1, not {conf_level!r}.")
@@ -216,8 +250,7 @@ def survfit(formula: str, data: Any, conf_level: float = 0.95,
         # both plain and strata() terms: every combination, plain terms first
         key = groups.codes * strata.k + strata.codes
         used, codes = np.unique(key, return_inverse=True)
-        labels = [f"{groups.labels[u // strata.k]}, {strata.labels[u % strata.k]}"
-                  for u in used]
+        labels = [f"{groups.labels[u // strata.k]}, {strata.labels[u % strata.k]}" for u in used]
     elif groups.k or strata.k:
         g = groups if groups.k else strata
         labels, codes = g.labels, g.codes

@@ -35,18 +35,33 @@ def _status_section(run: RunResult, registry: Registry | None) -> Section:
     rows = []
     for r in records:
         if r.variable == "endpoint" and r.stat == "status":
-            analysed = {f.arm: f.value for f in records if f.endpoint == r.endpoint
-                        and f.variable == "flow" and f.stat == "n_analysed"}
-            rows.append([r.endpoint, str(r.value),
-                         " / ".join(str(analysed.get(a, "")) for a in arms)
-                         if analysed else "", str(r.label or "")])
-    section.add(Table("Endpoints", ["Endpoint", "Status", f"Analysed ({' / '.join(arms)})",
-                                    "Title or reason"], rows, stub=2))
+            analysed = {
+                f.arm: f.value
+                for f in records
+                if f.endpoint == r.endpoint and f.variable == "flow" and f.stat == "n_analysed"
+            }
+            rows.append(
+                [
+                    r.endpoint,
+                    str(r.value),
+                    " / ".join(str(analysed.get(a, "")) for a in arms) if analysed else "",
+                    str(r.label or ""),
+                ]
+            )
+    section.add(
+        Table(
+            "Endpoints",
+            ["Endpoint", "Status", f"Analysed ({' / '.join(arms)})", "Title or reason"],
+            rows,
+            stub=2,
+        )
+    )
     for r in records:
         if r.endpoint == "plugins" and r.stat == "load_error":
-            section.add(Note(f"plugin '{r.variable}' ({r.label}) {r.value}", "error",
-                             "Plugin failed"))
-    for _plugin, reason in (registry.report_failures if registry else []):
+            section.add(
+                Note(f"plugin '{r.variable}' ({r.label}) {r.value}", "error", "Plugin failed")
+            )
+    for _plugin, reason in registry.report_failures if registry else []:
         section.add(Note(reason, "error", "Plugin failed"))
     for r in records:
         if r.endpoint == "cohort" and r.stat == "note":
@@ -70,8 +85,9 @@ def build_document(run: RunResult, *, registry: Registry | None = None) -> Docum
     failed = [o.name for o in run.outcomes if o.status == "failed"]
     if failed:
         subtitle.append(f"Endpoints that failed: {', '.join(failed)} (see their sections).")
-    broken = [str(r.variable) for r in records if r.endpoint == "plugins"
-              and r.stat == "load_error"]
+    broken = [
+        str(r.variable) for r in records if r.endpoint == "plugins" and r.stat == "load_error"
+    ]
     if broken:
         subtitle.append(f"Plugins that failed to load: {', '.join(broken)} (see Run status).")
     doc = Document("mdsrs report", subtitle, records=records)
@@ -82,9 +98,18 @@ def build_document(run: RunResult, *, registry: Registry | None = None) -> Docum
         if isinstance(section, Section):
             doc.add(section)
         else:
-            doc.add(Section(f"Section of plugin {plugin}", [Note(
-                f"plugin '{plugin}' added {type(section).__name__}, not a Section", "error",
-                "Plugin failed")]))
+            doc.add(
+                Section(
+                    f"Section of plugin {plugin}",
+                    [
+                        Note(
+                            f"plugin '{plugin}' added {type(section).__name__}, not a Section",
+                            "error",
+                            "Plugin failed",
+                        )
+                    ],
+                )
+            )
     doc.add(methods_section(run))
     doc.add(_status_section(run, registry))
     doc.assign_ids()

@@ -20,5 +20,9 @@ def write_records_csv(records: list[Record], path: Path) -> None:
         writer.writerow(names)
         for r in records:
             d = r.to_dict()
-            writer.writerow(["" if d[k] is None else repr(d[k]) if isinstance(d[k], float)
-                             else d[k] for k in names])
+            writer.writerow(
+                [
+                    "" if d[k] is None else repr(d[k]) if isinstance(d[k], float) else d[k]
+                    for k in names
+                ]
+            )

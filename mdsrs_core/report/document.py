@@ -14,8 +14,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Document", "Section", "Paragraph", "Items", "Table", "Figure", "Note", "Block",
-           "is_numeric_cell", "slug"]
+__all__ = [
+    "Document",
+    "Section",
+    "Paragraph",
+    "Items",
+    "Table",
+    "Figure",
+    "Note",
+    "Block",
+    "is_numeric_cell",
+    "slug",
+]
 
 _NUMERIC = re.compile(r"^[<>≥≤=\s]*[-+−]?(\d|\.\d|NA$|NR$|Inf$)")
 
@@ -191,8 +201,8 @@ class Document:
                     b.id = unique(b.id or f"{prefix}-{slug(b.title)}")
 
 
-def rows_of(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> tuple[list[str],
-                                                                           list[list[str]]]:
+def rows_of(
+    header: Sequence[Any], rows: Sequence[Sequence[Any]]
+) -> tuple[list[str], list[list[str]]]:
     """``header`` and ``rows`` as text (``None`` -> ``""``)."""
-    return ([str(h) for h in header],
-            [["" if c is None else str(c) for c in r] for r in rows])
+    return ([str(h) for h in header], [["" if c is None else str(c) for c in r] for r in rows])

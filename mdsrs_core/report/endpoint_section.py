@@ -4,6 +4,7 @@ all formatted from the endpoint's records (and the figure data of its result).""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .document import Figure, Note, Section, Table
@@ -18,9 +19,12 @@ __all__ = ["endpoint_section", "frame_table", "flow_table", "note_kind"]
 
 #: words that make a note a warning (a fallback, a failure to converge, a conclusion that
 #: depends on the test, an assumption in doubt)
-_WARNING = re.compile(r"separation|firth|converg|violat|depends on the test|disagree|"
-                      r"not estimable|may be incorrect|failed|evidence against|singular|"
-                      r"accounts for \d+ of", re.IGNORECASE)
+_WARNING = re.compile(
+    r"separation|firth|converg|violat|depends on the test|disagree|"
+    r"not estimable|may be incorrect|failed|evidence against|singular|"
+    r"accounts for \d+ of",
+    re.IGNORECASE,
+)
 
 
 def note_kind(text: str) -> str:
@@ -41,8 +45,9 @@ def frame_table(title: str, frame: pd.DataFrame) -> Table:
     return Table(title, header, rows, indent=indent if any(indent) else None)
 
 
-def flow_table(name: str, records: list[Record], arms: list[str],
-               exclusions: list[Any] = ()) -> Table | None:
+def flow_table(
+    name: str, records: list[Record], arms: list[str], exclusions: Sequence[Any] = ()
+) -> Table | None:
     """Patient flow (CONSORT-style) from the flow records: patients per arm, each reason
     for exclusion, analysed."""
     flow = [r for r in records if r.variable == "flow"]
@@ -62,16 +67,27 @@ def flow_table(name: str, records: list[Record], arms: list[str],
 
     rows = [["Patients in the cohort", *[str(total(a)) for a in columns]]]
     for reason, by_arm in reasons.items():
-        rows.append([f"Excluded: {reason}",
-                     *[str(by_arm.get(a, 0) if a is not None else sum(by_arm.values()))
-                       for a in columns]])
+        rows.append(
+            [
+                f"Excluded: {reason}",
+                *[
+                    str(by_arm.get(a, 0) if a is not None else sum(by_arm.values()))
+                    for a in columns
+                ],
+            ]
+        )
     rows.append(["Analysed", *[str(analysed.get(a, 0)) for a in columns]])
     footnotes = []
     if exclusions:
         ids = ", ".join(f"{e.patient_id} ({e.arm})" for e in exclusions)
         footnotes.append(f"Patients excluded: {ids}.")
-    return Table(f"Patient flow ({name})", ["", *arms, "Total"], rows, footnotes=footnotes,
-                 indent=[0] + [1] * len(reasons) + [0])
+    return Table(
+        f"Patient flow ({name})",
+        ["", *arms, "Total"],
+        rows,
+        footnotes=footnotes,
+        indent=[0] + [1] * len(reasons) + [0],
+    )
 
 
 def _figure(title: str, item: Any) -> Figure:
@@ -84,8 +100,7 @@ def _figure(title: str, item: Any) -> Figure:
     return Figure(title, figure=item)
 
 
-def endpoint_section(outcome: EndpointOutcome, records: list[Record],
-                     arms: list[str]) -> Section:
+def endpoint_section(outcome: EndpointOutcome, records: list[Record], arms: list[str]) -> Section:
     """The section of one endpoint (``records``: the run's records of this endpoint)."""
     o = outcome
     section = Section(o.title, tag=o.name)
@@ -102,17 +117,26 @@ def endpoint_section(outcome: EndpointOutcome, records: list[Record],
     try:
         tables = endpoint.tables(records) if endpoint is not None else {}
     except Exception as exc:
-        section.add(Note(f"the tables could not be formatted: {type(exc).__name__}: {exc}",
-                         "error", "Failed"))
+        section.add(
+            Note(
+                f"the tables could not be formatted: {type(exc).__name__}: {exc}", "error", "Failed"
+            )
+        )
         tables = {}
     for title, frame in tables.items():
         section.add(frame_table(title, frame))
     try:
-        figures = endpoint.figures(records, result.figures if result else {}) \
-            if endpoint is not None else {}
+        figures = (
+            endpoint.figures(records, result.figures if result else {})
+            if endpoint is not None
+            else {}
+        )
     except Exception as exc:
-        section.add(Note(f"the figures could not be drawn: {type(exc).__name__}: {exc}",
-                         "warning", "Warning"))
+        section.add(
+            Note(
+                f"the figures could not be drawn: {type(exc).__name__}: {exc}", "warning", "Warning"
+            )
+        )
         figures = {}
     for title, item in (figures or {}).items():
         if item is not None:

@@ -22,16 +22,23 @@ __all__ = ["forest_rows", "forest_plot"]
 
 
 def _finite(*values: Any) -> bool:
-    return all(v is not None and isinstance(v, (int, float)) and math.isfinite(v)
-               for v in values)
+    return all(v is not None and isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def _interval(row: SummaryRow) -> tuple[float, float, float] | None:
+    """``(estimate, conf_low, conf_high)`` when all three are finite numbers."""
+    if row.estimate is None or row.conf_low is None or row.conf_high is None:
+        return None
+    if not _finite(row.estimate, row.conf_low, row.conf_high):
+        return None
+    return row.estimate, row.conf_low, row.conf_high
 
 
 def forest_rows(rows: Sequence[SummaryRow]) -> tuple[list[SummaryRow], list[SummaryRow]]:
     """The rows that can be drawn: (ratios with a positive estimate and interval,
     differences with a finite estimate and interval)."""
-    ratios = [r for r in rows if r.ratio and _finite(r.estimate, r.conf_low, r.conf_high)
-              and min(r.estimate, r.conf_low, r.conf_high) > 0]
-    diffs = [r for r in rows if not r.ratio and _finite(r.estimate, r.conf_low, r.conf_high)]
+    ratios = [r for r in rows if r.ratio and (ci := _interval(r)) is not None and min(ci) > 0]
+    diffs = [r for r in rows if not r.ratio and _interval(r) is not None]
     return ratios, diffs
 
 
@@ -43,19 +50,27 @@ def _label(row: SummaryRow) -> str:
     return f"{measure}\n{row.effect}" if row.effect else measure
 
 
-def _panel(ax: Any, rows: list[SummaryRow], ratio: bool, title: str | None,
-           xlabel: str | None) -> None:
+def _panel(
+    ax: Any, rows: list[SummaryRow], ratio: bool, title: str | None, xlabel: str | None
+) -> None:
     from .style import GREY, TREATMENT_COLOR
 
     y = list(range(len(rows)))[::-1]
     for yi, r in zip(y, rows, strict=True):
-        ax.plot([r.conf_low, r.conf_high], [yi, yi], color=TREATMENT_COLOR, lw=1.4,
-                solid_capstyle="butt")
-        ax.plot([r.estimate], [yi], marker="s", color=TREATMENT_COLOR, ms=6, ls="none")
-        digits = 2 if ratio or abs(r.estimate) < 10 else 1
-        ax.annotate(f"{fmt_num(r.estimate, digits)} ({fmt_num(r.conf_low, digits)} to "
-                    f"{fmt_num(r.conf_high, digits)})", xy=(1.02, yi),
-                    xycoords=("axes fraction", "data"), va="center", fontsize=8)
+        ci = _interval(r)
+        if ci is None:  # forest_rows() keeps only rows with a finite interval
+            continue
+        estimate, low, high = ci
+        ax.plot([low, high], [yi, yi], color=TREATMENT_COLOR, lw=1.4, solid_capstyle="butt")
+        ax.plot([estimate], [yi], marker="s", color=TREATMENT_COLOR, ms=6, ls="none")
+        digits = 2 if ratio or abs(estimate) < 10 else 1
+        ax.annotate(
+            f"{fmt_num(estimate, digits)} ({fmt_num(low, digits)} to {fmt_num(high, digits)})",
+            xy=(1.02, yi),
+            xycoords=("axes fraction", "data"),
+            va="center",
+            fontsize=8,
+        )
     ax.axvline(1.0 if ratio else 0.0, color=GREY, lw=0.8, ls="--")
     if ratio:
         ax.set_xscale("log")
@@ -85,19 +100,29 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
     # ratios share one log axis; each difference has its own units, so its own linear axis
     panels: list[tuple[list[SummaryRow], bool, str | None, str | None]] = []
     if ratios:
-        panels.append((ratios, True, "Ratios (log scale; 1 = no difference)",
-                       f"Ratio, {treatment} vs {reference}"))
+        panels.append(
+            (
+                ratios,
+                True,
+                "Ratios (log scale; 1 = no difference)",
+                f"Ratio, {treatment} vs {reference}",
+            )
+        )
     for i, row in enumerate(diffs):
-        panels.append(([row], False,
-                       "Differences (each on its own scale; 0 = no difference)" if i == 0
-                       else None,
-                       f"Difference, {treatment} - {reference}" if i == len(diffs) - 1
-                       else None))
+        panels.append(
+            (
+                [row],
+                False,
+                "Differences (each on its own scale; 0 = no difference)" if i == 0 else None,
+                f"Difference, {treatment} - {reference}" if i == len(diffs) - 1 else None,
+            )
+        )
     heights = [len(p[0]) + (0.9 if p[2] else 0.3) + (0.6 if p[3] else 0) for p in panels]
     with figure_style():
         fig = new_figure(7.0, 0.45 * sum(heights) + 0.3)
-        axes = fig.subplots(len(panels), 1, squeeze=False,
-                            gridspec_kw={"height_ratios": heights})[:, 0]
+        axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[
+            :, 0
+        ]
         for ax, (panel_rows, ratio, title, xlabel) in zip(axes, panels, strict=True):
             _panel(ax, panel_rows, ratio, title, xlabel)
     fig.set_label("Forest plot of the between-arm effects")

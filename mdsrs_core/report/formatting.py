@@ -46,6 +46,7 @@ def _cells(rows: Sequence[Sequence[Any]]) -> list[list[str]]:
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A GitHub-flavoured Markdown table (pipes in cells escaped)."""
+
     def line(cells: Sequence[str]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
@@ -57,10 +58,14 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain fixed-width table for the terminal."""
     body = _cells(rows)
-    widths = [max(len(str(h)), *(len(r[i]) for r in body)) if body else len(str(h))
-              for i, h in enumerate(header)]
+    widths = [
+        max(len(str(h)), *(len(r[i]) for r in body)) if body else len(str(h))
+        for i, h in enumerate(header)
+    ]
+
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
-    return "\n".join([line(list(map(str, header))), line(["-" * w for w in widths]),
-                      *(line(r) for r in body)])
+    return "\n".join(
+        [line(list(map(str, header))), line(["-" * w for w in widths]), *(line(r) for r in body)]
+    )

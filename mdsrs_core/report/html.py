@@ -11,16 +11,18 @@ from .document import Document, Figure, Items, Note, Paragraph, Section, Table
 
 __all__ = ["render_html", "html_text"]
 
-_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        "font-src 'none'; script-src 'none'; base-uri 'none'; form-action 'none'")
+_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "font-src 'none'; script-src 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def _css() -> str:
     from .style import GREY, OKABE_ITO
 
     return f"""
-:root {{ --ink: #1a1a1a; --muted: {GREY}; --rule: #222; --accent: {OKABE_ITO['blue']};
-  --warn: {OKABE_ITO['orange']}; --error: {OKABE_ITO['vermillion']}; }}
+:root {{ --ink: #1a1a1a; --muted: {GREY}; --rule: #222; --accent: {OKABE_ITO["blue"]};
+  --warn: {OKABE_ITO["orange"]}; --error: {OKABE_ITO["vermillion"]}; }}
 * {{ box-sizing: border-box; }}
 body {{ font-family: "Segoe UI", "Helvetica Neue", Arial, "Liberation Sans", sans-serif;
   font-size: 15px; line-height: 1.5; color: var(--ink); margin: 0 auto; max-width: 1180px;
@@ -72,8 +74,11 @@ def _svg_inline(svg: str, prefix: str) -> str:
     svg = re.sub(r"<!DOCTYPE[^>]*>", "", svg, flags=re.IGNORECASE).strip()
     ids = set(re.findall(r'\bid="([^"]+)"', svg))
     if ids:
-        pattern = re.compile(r'(\bid="|url\(#|href="#)(' + "|".join(
-            re.escape(i) for i in sorted(ids, key=len, reverse=True)) + r')(?=[")])')
+        pattern = re.compile(
+            r'(\bid="|url\(#|href="#)('
+            + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+            + r')(?=[")])'
+        )
         svg = pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
     return svg
 
@@ -81,7 +86,7 @@ def _svg_inline(svg: str, prefix: str) -> str:
 def _table(t: Table, number: int) -> str:
     aligns = [t.align(i) for i in range(len(t.header))]
     cls = lambda i: ' class="num"' if aligns[i] == "right" else ""  # noqa: E731
-    head = "".join(f"<th scope=\"col\"{cls(i)}>{escape(h)}</th>" for i, h in enumerate(t.header))
+    head = "".join(f'<th scope="col"{cls(i)}>{escape(h)}</th>' for i, h in enumerate(t.header))
     body = []
     for k, row in enumerate(t.rows):
         cells = []
@@ -96,20 +101,24 @@ def _table(t: Table, number: int) -> str:
         tag = f' data-tag="{escape(t.row_tags[k])}"' if t.row_tags else ""
         body.append(f"<tr{tag}>" + "".join(cells) + "</tr>")
     notes = "".join(f"<li>{escape(n)}</li>" for n in t.footnotes)
-    return (f'<div class="table-wrap"><table id="{escape(t.id)}"><caption>'
-            f"{escape(t.title)}</caption><thead><tr>{head}</tr></thead><tbody>"
-            + "".join(body) + "</tbody></table>"
-            + (f'<ul class="footnotes">{notes}</ul>' if notes else "") + "</div>")
+    return (
+        f'<div class="table-wrap"><table id="{escape(t.id)}"><caption>'
+        f"{escape(t.title)}</caption><thead><tr>{head}</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table>"
+        + (f'<ul class="footnotes">{notes}</ul>' if notes else "")
+        + "</div>"
+    )
 
 
 def _figure(f: Figure, number: int) -> str:
     svg = f.to_svg()
     if svg:
         content = _svg_inline(svg, f.id or f"figure-{number}")
-    elif f.to_png() is not None:
+    elif (png := f.to_png()) is not None:
         import base64
 
-        data = base64.b64encode(f.to_png()).decode("ascii")
+        data = base64.b64encode(png).decode("ascii")
         content = f'<img alt="{escape(f.title)}" src="data:image/png;base64,{data}">'
     else:
         return ""
@@ -152,8 +161,9 @@ def html_text(document: Document) -> str:
     if not all(s.id for s in document.sections):
         document.assign_ids()
     counter = {"table": 0, "figure": 0}
-    toc = "".join(f'<li><a href="#{escape(s.id)}">{escape(s.heading)}</a></li>'
-                  for s in document.sections)
+    toc = "".join(
+        f'<li><a href="#{escape(s.id)}">{escape(s.heading)}</a></li>' for s in document.sections
+    )
     body = "\n".join(_section(s, 2, counter) for s in document.sections)
     subtitle = "".join(f'<p class="subtitle">{escape(line)}</p>' for line in document.subtitle)
     return f"""<!DOCTYPE html>

@@ -22,8 +22,11 @@ def _table(t: Table, number: int, level: int) -> list[str]:
     text = markdown_table(t.header, rows)
     # right-align numeric columns (GFM alignment row)
     lines = text.split("\n")
-    lines[1] = "|" + "|".join("---:" if t.align(i) == "right" else "---"
-                              for i in range(len(t.header))) + "|"
+    lines[1] = (
+        "|"
+        + "|".join("---:" if t.align(i) == "right" else "---" for i in range(len(t.header)))
+        + "|"
+    )
     out = [f"{'#' * min(level, 6)} {t.title}", "", *lines, ""]
     out += [f"<sub>{n}</sub>  " for n in t.footnotes]
     return out + ([""] if t.footnotes else [])
@@ -68,8 +71,7 @@ def _section(s: Section, level: int, ctx: dict) -> list[str]:
     return out
 
 
-def markdown_text(document: Document, files: Path | None = None,
-                  base: Path | None = None) -> str:
+def markdown_text(document: Document, files: Path | None = None, base: Path | None = None) -> str:
     """The Markdown of ``document``; figures are written into ``files`` (omitted if None)."""
     if not all(s.id for s in document.sections):
         document.assign_ids()

@@ -28,8 +28,9 @@ def _methods(records: list[Record]) -> list[str]:
 
 
 def _software(records: list[Record]) -> str:
-    versions = {r.stat: r.value for r in records if r.endpoint == "run"
-                and r.variable == "software"}
+    versions = {
+        r.stat: r.value for r in records if r.endpoint == "run" and r.variable == "software"
+    }
     if not versions:
         return ""
     main = f"mdsrs {versions.pop('mdsrs', '?')} on Python {versions.pop('python', '?')}"
@@ -40,20 +41,32 @@ def _software(records: list[Record]) -> str:
 def methods_section(run: RunResult) -> Section:
     """Methods: settings, software, then per endpoint the methods its records name."""
     records = run.records
-    setting = {r.stat: r.value for r in records if r.endpoint == "run"
-               and r.variable == "setting"}
+    setting = {r.stat: r.value for r in records if r.endpoint == "run" and r.variable == "setting"}
     section = Section("Methods", id="methods")
     arms = list(run.cohort.arms)
     if len(arms) == 2:
-        section.add(Paragraph(f"The {arms[1]} arm was compared with the {arms[0]} arm (the "
-                              "reference level of the arm in every model)."))
+        section.add(
+            Paragraph(
+                f"The {arms[1]} arm was compared with the {arms[0]} arm (the "
+                "reference level of the arm in every model)."
+            )
+        )
     alpha, seed = setting.get("alpha", run.alpha), setting.get("seed", run.seed)
-    section.add(Paragraph(
-        f"Significance level alpha = {alpha:g}; a result is called significant when "
-        f"p < {alpha:g}. " + (f"Random seed: {seed}." if seed is not None else
-                             "No random seed was set (no method of this run resamples).")
-        + " " + _software(records) + " Every number in this report is formatted from the "
-        "analysis-results records (results.json); none is computed again."))
+    section.add(
+        Paragraph(
+            f"Significance level alpha = {alpha:g}; a result is called significant when "
+            f"p < {alpha:g}. "
+            + (
+                f"Random seed: {seed}."
+                if seed is not None
+                else "No random seed was set (no method of this run resamples)."
+            )
+            + " "
+            + _software(records)
+            + " Every number in this report is formatted from the "
+            "analysis-results records (results.json); none is computed again."
+        )
+    )
     for o in run.outcomes:
         if o.status != "ok":
             continue
@@ -61,14 +74,31 @@ def methods_section(run: RunResult) -> Section:
         methods = _methods([r for r in own if r.variable not in ("flow", "endpoint")])
         rules = list(dict.fromkeys(str(r.value) for r in own if r.stat == "test_rule"))
         section.add(Paragraph(f"{o.title} ({o.name}):"))
-        section.add(Items((methods or ["descriptive statistics only"])
-                          + [f"Choice of test: {rule}" for rule in rules]))
-    formulas = [[r.endpoint, r.stat, str(r.value)] for r in records
-                if r.variable == "formula" and r.arm is None and r.level is None
-                and r.endpoint not in ("run", "cohort")]
+        section.add(
+            Items(
+                (methods or ["descriptive statistics only"])
+                + [f"Choice of test: {rule}" for rule in rules]
+            )
+        )
+    formulas = [
+        [r.endpoint, r.stat, str(r.value)]
+        for r in records
+        if r.variable == "formula"
+        and r.arm is None
+        and r.level is None
+        and r.endpoint not in ("run", "cohort")
+    ]
     if formulas:
-        section.add(Table("Model formulas in effect", ["Endpoint", "Key", "Formula"], formulas,
-                          footnotes=["The endpoints' default formulas merged with the study "
-                                     "file's [endpoints] settings and --formula options."],
-                          stub=3))
+        section.add(
+            Table(
+                "Model formulas in effect",
+                ["Endpoint", "Key", "Formula"],
+                formulas,
+                footnotes=[
+                    "The endpoints' default formulas merged with the study "
+                    "file's [endpoints] settings and --formula options."
+                ],
+                stub=3,
+            )
+        )
     return section

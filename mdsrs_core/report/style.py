@@ -23,19 +23,35 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "OKABE_ITO", "REFERENCE_COLOR", "TREATMENT_COLOR", "GREY", "LIGHT_GREY",
-           "arm_colors", "ordinal_colors", "p_text", "figure_style", "new_figure", "to_svg",
-           "to_png"]
+__all__ = [
+    "PALETTE",
+    "OKABE_ITO",
+    "REFERENCE_COLOR",
+    "TREATMENT_COLOR",
+    "GREY",
+    "LIGHT_GREY",
+    "arm_colors",
+    "ordinal_colors",
+    "p_text",
+    "figure_style",
+    "new_figure",
+    "to_svg",
+    "to_png",
+]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, by name
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
-    "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
 #: the colour cycle of every figure: Okabe-Ito, the two arm colours first, yellow last
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-           "#F0E442")
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 #: fixed arm colours: the reference arm blue, the (first) treatment arm vermillion
 REFERENCE_COLOR = OKABE_ITO["blue"]
 TREATMENT_COLOR = OKABE_ITO["vermillion"]
@@ -84,8 +100,8 @@ STYLE: dict[str, Any] = {
     "savefig.facecolor": "white",
     "savefig.bbox": "tight",
     "savefig.pad_inches": 0.05,
-    "svg.fonttype": "none",       # text stays text in SVG (searchable, small)
-    "svg.hashsalt": "mdsrs",      # stable element ids: the same figure gives the same SVG
+    "svg.fonttype": "none",  # text stays text in SVG (searchable, small)
+    "svg.hashsalt": "mdsrs",  # stable element ids: the same figure gives the same SVG
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
 }
@@ -104,8 +120,9 @@ def arm_colors(arms: Sequence[str], reference: str | None = None) -> dict[str, s
     return {a: out.get(a, GREY) for a in arms}
 
 
-def ordinal_colors(n: int, cmap: str = "YlOrRd", low: float = 0.15, high: float = 0.95
-                   ) -> list[str]:
+def ordinal_colors(
+    n: int, cmap: str = "YlOrRd", low: float = 0.15, high: float = 0.95
+) -> list[str]:
     """``n`` colours of increasing darkness for ordered categories (default light yellow to
     dark red; monotone in lightness, so readable with colour-vision deficiency)."""
     import matplotlib
@@ -147,7 +164,9 @@ def figure_style(**overrides: Any) -> Iterator[dict[str, Any]]:
         matplotlib.use("Agg")  # headless; a session already using pyplot keeps its backend
     rc = dict(STYLE, **{"font.sans-serif": _fonts(), "axes.prop_cycle": cycler(color=PALETTE)})
     rc.update(overrides)
-    with matplotlib.rc_context(rc):
+    # matplotlib types rc_context's keys as a Literal of every rcParams name; these are such
+    # names, but built at run time (STYLE, overrides), so mypy sees plain str.
+    with matplotlib.rc_context(rc):  # type: ignore[arg-type]
         yield rc
 
 

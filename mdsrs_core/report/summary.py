@@ -17,8 +17,10 @@ __all__ = ["status_rows", "render_text"]
 
 def _frame_rows(frame: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     header = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
-    rows = [[str(idx)] + [str(v) for v in row]
-            for idx, row in zip(frame.index, frame.itertuples(False), strict=True)]
+    rows = [
+        [str(idx)] + [str(v) for v in row]
+        for idx, row in zip(frame.index, frame.itertuples(False), strict=True)
+    ]
     return header, rows
 
 
@@ -58,8 +60,12 @@ def render_text(result: RunResult) -> str:
     from .summary_table import summary_rows, summary_table
 
     arms = " / ".join(result.cohort.arms)
-    out = [_cohort_line(result), *[f"Note: {n}" for n in result.cohort.notes], "",
-           text_table(["endpoint", "status", f"analysed ({arms})", "note"], status_rows(result))]
+    out = [
+        _cohort_line(result),
+        *[f"Note: {n}" for n in result.cohort.notes],
+        "",
+        text_table(["endpoint", "status", f"analysed ({arms})", "note"], status_rows(result)),
+    ]
     for p in result.plugin_failures:
         out.append(f"plugin '{p.name}' failed to load: {p.error}")
     rows, _notes = summary_rows(result)

@@ -51,27 +51,39 @@ def summary_rows(run: RunResult) -> tuple[list[SummaryRow], list[Note]]:
         try:
             rows.extend(o.endpoint.summary(own))
         except Exception as exc:
-            notes.append(Note(f"The summary rows of '{o.name}' could not be formatted: "
-                              f"{type(exc).__name__}: {exc}", "error", "Failed"))
+            notes.append(
+                Note(
+                    f"The summary rows of '{o.name}' could not be formatted: "
+                    f"{type(exc).__name__}: {exc}",
+                    "error",
+                    "Failed",
+                )
+            )
     return rows, notes
 
 
 def _arm_totals(run: RunResult) -> dict[str, int]:
     """Patients per arm (analysed + excluded) from the first endpoint's flow records."""
     for o in run.outcomes:
-        flow = [r for r in run.records if r.endpoint == o.name and r.variable == "flow"
-                and r.arm is not None]
+        flow = [
+            (r.arm, r.value)
+            for r in run.records
+            if r.endpoint == o.name and r.variable == "flow" and r.arm is not None
+        ]
         if flow:
             totals: dict[str, int] = {}
-            for r in flow:
-                totals[r.arm] = totals.get(r.arm, 0) + int(r.value)
+            for arm, value in flow:
+                totals[arm] = totals.get(arm, 0) + int(value)
             return totals
     return {}
 
 
 def _conf_level(run: RunResult) -> str:
-    levels = {float((o.config.options if o.config else {}).get("conf_level", 0.95))
-              for o in run.outcomes if o.status == "ok"}
+    levels = {
+        float((o.config.options if o.config else {}).get("conf_level", 0.95))
+        for o in run.outcomes
+        if o.status == "ok"
+    }
     return f"{100 * levels.pop():g}% CI" if len(levels) == 1 else "CI"
 
 
@@ -79,18 +91,38 @@ def summary_table(run: RunResult, rows: Sequence[SummaryRow]) -> Table:
     arms = list(run.cohort.arms)
     totals = _arm_totals(run)
     ref, trt = (arms + ["", ""])[:2]
-    header = ["Measure", *[f"{a} (N={totals[a]})" if a in totals else a for a in arms],
-              "Between-arm effect", f"Estimate ({_conf_level(run)})", "p-value", "Test"]
-    body = [[r.measure, *[r.per_arm.get(a, "") for a in arms], r.effect or "",
-             format_effect(r), "" if r.p_value is None else fmt_p(r.p_value), r.test or ""]
-            for r in rows]
-    return Table("Summary of the between-arm comparisons", header, body, footnotes=[
-        f"Effects compare {trt} with {ref} (the reference arm): ratios above 1 and positive "
-        f"differences mean a higher value in the {trt} arm.",
-        "The p-value is that of the test named in the same row; intervals are Wald intervals "
-        "of the effect shown unless the endpoint's section says otherwise.",
-        "Every figure is formatted from the analysis-results records (results.json).",
-    ], row_tags=[r.endpoint for r in rows])
+    header = [
+        "Measure",
+        *[f"{a} (N={totals[a]})" if a in totals else a for a in arms],
+        "Between-arm effect",
+        f"Estimate ({_conf_level(run)})",
+        "p-value",
+        "Test",
+    ]
+    body = [
+        [
+            r.measure,
+            *[r.per_arm.get(a, "") for a in arms],
+            r.effect or "",
+            format_effect(r),
+            "" if r.p_value is None else fmt_p(r.p_value),
+            r.test or "",
+        ]
+        for r in rows
+    ]
+    return Table(
+        "Summary of the between-arm comparisons",
+        header,
+        body,
+        footnotes=[
+            f"Effects compare {trt} with {ref} (the reference arm): ratios above 1 and positive "
+            f"differences mean a higher value in the {trt} arm.",
+            "The p-value is that of the test named in the same row; intervals are Wald intervals "
+            "of the effect shown unless the endpoint's section says otherwise.",
+            "Every figure is formatted from the analysis-results records (results.json).",
+        ],
+        row_tags=[r.endpoint for r in rows],
+    )
 
 
 def summary_section(run: RunResult) -> Section:
@@ -106,14 +138,26 @@ def summary_section(run: RunResult) -> Section:
 
             fig = forest_plot(rows, list(run.cohort.arms))
         except Exception as exc:  # a figure must not cost the report
-            notes.append(Note(f"The forest plot could not be drawn: {type(exc).__name__}: "
-                              f"{exc}", "warning", "Warning"))
+            notes.append(
+                Note(
+                    f"The forest plot could not be drawn: {type(exc).__name__}: {exc}",
+                    "warning",
+                    "Warning",
+                )
+            )
             fig = None
         if fig is not None:
-            section.add(Figure("Forest plot of the between-arm effects", fig, caption=(
-                "Point estimates with their intervals, from the summary table. Ratios share "
-                "a log axis (1 = no difference); each difference has its own linear axis in "
-                "its own units (0 = no difference).")))
+            section.add(
+                Figure(
+                    "Forest plot of the between-arm effects",
+                    fig,
+                    caption=(
+                        "Point estimates with their intervals, from the summary table. Ratios "
+                        "share a log axis (1 = no difference); each difference has its own linear "
+                        "axis in its own units (0 = no difference)."
+                    ),
+                )
+            )
     for n in notes:
         section.add(n)
     return section

@@ -80,7 +80,7 @@ def _table(doc: Any, t: Table, number: int) -> None:
     _repeat_header(table.rows[0])
     for k, row in enumerate(t.rows):
         cells = table.rows[k + 1].cells
-        for i, text in enumerate(row[:len(t.header)]):
+        for i, text in enumerate(row[: len(t.header)]):
             indent = t.indent[k] if (i == 0 and t.indent) else 0
             _cell(cells[i], text, right=aligns[i], indent=indent)
             if k == len(t.rows) - 1:
@@ -109,8 +109,7 @@ def _figure(doc: Any, f: Figure, number: int) -> None:
 
 
 def _section(doc: Any, s: Section, level: int, counter: dict[str, int]) -> None:
-    heading = doc.add_heading(s.heading + (f" ({s.tag})" if s.tag else ""),
-                              level=min(level - 1, 9))
+    heading = doc.add_heading(s.heading + (f" ({s.tag})" if s.tag else ""), level=min(level - 1, 9))
     heading.paragraph_format.keep_with_next = True
     for b in s.blocks:
         if isinstance(b, Section):

@@ -35,20 +35,28 @@ def parse_formats(value: str | Iterable[str] | None, available: Iterable[str]) -
         asked = list(DEFAULT_FORMATS)
     else:
         items = [value] if isinstance(value, str) else list(value)
-        asked = [x.strip().lower().lstrip(".") for item in items for x in item.split(",")
-                 if x.strip()]
+        asked = [
+            x.strip().lower().lstrip(".") for item in items for x in item.split(",") if x.strip()
+        ]
         asked = ["md" if x == "markdown" else x for x in asked]
     available = list(available)
     unknown = [x for x in asked if x not in available]
     if unknown:
-        raise ValueError(f"unknown format{'s' if len(unknown) > 1 else ''} "
-                         f"{', '.join(unknown)}; available: {', '.join(available)}")
+        raise ValueError(
+            f"unknown format{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)}; available: {', '.join(available)}"
+        )
     return list(dict.fromkeys([*ALWAYS, *asked]))
 
 
-def write_report(run: RunResult, out_dir: Path, formats: Iterable[str] | None = None, *,
-                 registry: Registry | None = None,
-                 progress: Callable[[str], None] | None = None) -> list[Written]:
+def write_report(
+    run: RunResult,
+    out_dir: Path,
+    formats: Iterable[str] | None = None,
+    *,
+    registry: Registry | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Written]:
     """Build the report of ``run`` once and write it in every format of ``formats``
     (default :data:`DEFAULT_FORMATS`, plus :data:`ALWAYS`) into ``out_dir``.
 
@@ -80,8 +88,14 @@ def write_report(run: RunResult, out_dir: Path, formats: Iterable[str] | None = 
         try:
             renderer.render(document, path)
         except Exception as exc:  # one format failing must not cost the others
-            written.append(Written(name, path, f"{type(exc).__name__}: {exc} (renderer "
-                                               f"'{name}' of plugin '{renderer.plugin}')"))
+            written.append(
+                Written(
+                    name,
+                    path,
+                    f"{type(exc).__name__}: {exc} (renderer "
+                    f"'{name}' of plugin '{renderer.plugin}')",
+                )
+            )
             continue
         written.append(Written(name, path))
     return written

@@ -96,14 +96,29 @@ def chisq_test(table: Any, correct: bool = False) -> ChisqResult:
     df = float((tab.shape[0] - 1) * (tab.shape[1] - 1))
     p = float(sps.chi2.sf(statistic, df))
     if np.any(expected < 5):
-        note = "; ".join(filter(None, [note, "Chi-squared approximation may be incorrect "
-                                              "(an expected count is below 5)"]))
-    return ChisqResult(method, statistic, df, p, note=note,
-                       expected=tuple(tuple(float(v) for v in row) for row in expected))
+        note = "; ".join(
+            filter(
+                None,
+                [note, "Chi-squared approximation may be incorrect (an expected count is below 5)"],
+            )
+        )
+    return ChisqResult(
+        method,
+        statistic,
+        df,
+        p,
+        note=note,
+        expected=tuple(tuple(float(v) for v in row) for row in expected),
+    )
 
 
-def _uniroot(f: Callable[[float], float], lower: float, upper: float,
-             tol: float = np.finfo(float).eps ** 0.25, maxiter: int = 1000) -> float:
+def _uniroot(
+    f: Callable[[float], float],
+    lower: float,
+    upper: float,
+    tol: float = np.finfo(float).eps ** 0.25,
+    maxiter: int = 1000,
+) -> float:
     """Root of ``f`` in [lower, upper] exactly as R's ``uniroot()`` finds it.
 
     R's ``fisher.test`` obtains its odds-ratio estimate and limits with ``uniroot()`` at
@@ -235,13 +250,19 @@ def _fisher_2x2(tab: np.ndarray, conf_level: float) -> TestResult:
         if p > alpha:
             return _uniroot(lambda t: dist.cdf(x, t, upper_tail=True) - alpha, 0.0, 1.0)
         if p < alpha:
-            return 1 / _uniroot(lambda t: dist.cdf(x, 1 / t, upper_tail=True) - alpha,
-                                tiny, 1.0)
+            return 1 / _uniroot(lambda t: dist.cdf(x, 1 / t, upper_tail=True) - alpha, tiny, 1.0)
         return 1.0
 
     alpha = (1 - conf_level) / 2
-    return TestResult(FISHER_METHOD, None, None, p_value, estimate=mle(),
-                      conf_low=lower_limit(alpha), conf_high=upper_limit(alpha))
+    return TestResult(
+        FISHER_METHOD,
+        None,
+        None,
+        p_value,
+        estimate=mle(),
+        conf_low=lower_limit(alpha),
+        conf_high=upper_limit(alpha),
+    )
 
 
 def _compositions(total: int, parts: int) -> np.ndarray:
@@ -262,8 +283,9 @@ def _split_cost(totals: np.ndarray, parts: int, log_fact: np.ndarray) -> np.ndar
     return (parts - r) * log_fact[q] + r * log_fact[q + 1]
 
 
-def _merge(remaining: np.ndarray, partial: np.ndarray,
-           count: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _merge(
+    remaining: np.ndarray, partial: np.ndarray, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Merge partial tables with the same remaining row totals and the same cost.
 
     Costs are compared rounded to 1e-9 (they are sums of log-factorials; tables that are
@@ -314,16 +336,19 @@ def _fisher_rxc_pvalue(tab: np.ndarray) -> float:
         mult = np.broadcast_to(count[:, np.newaxis], ok.shape)
         remaining, partial, count = left[ok], cost[ok], mult[ok]
         remaining, partial, count = _merge(remaining, partial, count)
-        later = col_tot[j + 1:]
+        later = col_tot[j + 1 :]
         k_left = later.size
-        low = np.maximum(_split_cost(later, n_rows, log_fact).sum(),
-                         _split_cost(remaining, k_left, log_fact).sum(axis=1))
+        low = np.maximum(
+            _split_cost(later, n_rows, log_fact).sum(),
+            _split_cost(remaining, k_left, log_fact).sum(axis=1),
+        )
         high = np.minimum(log_fact[later].sum(), log_fact[remaining].sum(axis=1))
         done = partial + low >= threshold  # every completion is extreme
         if np.any(done):
             n_left = int(later.sum())
-            weight = (log_fact[n_left] - log_fact[remaining[done]].sum(axis=1)
-                      - log_fact[later].sum())
+            weight = (
+                log_fact[n_left] - log_fact[remaining[done]].sum(axis=1) - log_fact[later].sum()
+            )
             p_value += float((count[done] * np.exp(constant - partial[done] + weight)).sum())
         keep = ~done & (partial + high >= threshold)  # some completion may be extreme
         remaining, partial, count = remaining[keep], partial[keep], count[keep]
@@ -416,9 +441,13 @@ def choose_test(table: Any) -> ChosenTest:
         raise ValueError("at least one entry of the table must be positive")
     min_exp = _gtsummary_min_expected(tab)
     if min_exp >= 5:
-        rule = (f"gtsummary add_p() default: every expected count >= 5 (smallest "
-                f"{min_exp:.3g}), so Pearson's chi-squared test without continuity correction")
+        rule = (
+            f"gtsummary add_p() default: every expected count >= 5 (smallest "
+            f"{min_exp:.3g}), so Pearson's chi-squared test without continuity correction"
+        )
         return ChosenTest(chisq_test(tab, correct=False), rule, min_exp)
-    rule = (f"gtsummary add_p() default: an expected count < 5 (smallest {min_exp:.3g}), "
-            "so Fisher's exact test")
+    rule = (
+        f"gtsummary add_p() default: an expected count < 5 (smallest {min_exp:.3g}), "
+        "so Fisher's exact test"
+    )
     return ChosenTest(fisher_test(tab), rule, min_exp)

@@ -29,8 +29,9 @@ __all__ = ["quantile_type2", "median", "summarize_continuous", "summarize_catego
 
 def _finite_values(x: Any) -> tuple[np.ndarray, int]:
     """Return the non-missing values of ``x`` as float64 and the number dropped."""
-    arr = np.asarray(pd.to_numeric(pd.Series(np.ravel(np.asarray(x, dtype=object))),
-                                   errors="raise"), dtype=float)
+    arr = np.asarray(
+        pd.to_numeric(pd.Series(np.ravel(np.asarray(x, dtype=object))), errors="raise"), dtype=float
+    )
     keep = ~np.isnan(arr)
     return arr[keep], int(arr.size - keep.sum())
 
@@ -131,9 +132,7 @@ def summarize_categorical(x: Any, levels: Sequence[Any]) -> dict[str, Any]:
     n_total = int(series.size)
     n_non_missing = int(present.size)
     counts = {lev: int((present == lev).sum()) for lev in level_list}
-    props = {
-        lev: (c / n_non_missing if n_non_missing else math.nan) for lev, c in counts.items()
-    }
+    props = {lev: (c / n_non_missing if n_non_missing else math.nan) for lev, c in counts.items()}
     n_missing = int(missing.sum())
     return {
         "levels": level_list,

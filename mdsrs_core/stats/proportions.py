@@ -20,8 +20,9 @@ __all__ = ["clopper_pearson", "wilson", "newcombe_diff"]
 
 
 def _check_counts(x: int | float, n: int | float) -> tuple[int, int]:
-    if (isinstance(x, float) and not x.is_integer()) or (isinstance(n, float)
-                                                         and not n.is_integer()):
+    if (isinstance(x, float) and not x.is_integer()) or (
+        isinstance(n, float) and not n.is_integer()
+    ):
         raise ValueError(f"counts must be whole numbers, got x={x!r}, n={n!r}")
     xi, ni = int(x), int(n)
     if ni <= 0 or xi < 0 or xi > ni:

@@ -91,15 +91,13 @@ def _cdf_from_counts(counts: tuple[int, ...], q: float, upper: bool) -> float:
     total = sum(counts)
     k = math.floor(q + 1e-7)  # R's pwilcox/psignrank: floor(q + 1e-7)
     if upper:
-        tail = sum(counts[max(k + 1, 0):]) if k + 1 < len(counts) else 0
+        tail = sum(counts[max(k + 1, 0) :]) if k + 1 < len(counts) else 0
     else:
         tail = sum(counts[: k + 1]) if k >= 0 else 0
     return tail / total
 
 
-def wilcox_test(
-    x: Any, y: Any, *, correct: bool = True, exact: bool | None = None
-) -> TestResult:
+def wilcox_test(x: Any, y: Any, *, correct: bool = True, exact: bool | None = None) -> TestResult:
     """Wilcoxon rank-sum (Mann-Whitney) test of x versus y, two-sided, as R computes it.
 
     Method: pool and rank the values (average ranks for ties); the statistic is
@@ -135,8 +133,9 @@ def wilcox_test(
             p = _cdf_from_counts(counts, statistic - 1, upper=True)
         else:
             p = _cdf_from_counts(counts, statistic, upper=False)
-        return TestResult("Wilcoxon rank sum exact test", statistic, None, min(2 * p, 1.0),
-                          note=note)
+        return TestResult(
+            "Wilcoxon rank sum exact test", statistic, None, min(2 * p, 1.0), note=note
+        )
     z = statistic - n_x * n_y / 2
     n = n_x + n_y
     t = tie_counts.astype(float)
@@ -182,16 +181,18 @@ def signed_rank_test(
     statistic = float(ranks[d > 0].sum())
     _, tie_counts = np.unique(ranks, return_counts=True)
     ties = bool(np.any(tie_counts > 1))
-    note = _join(_dropped_note(dropped, "incomplete pairs"),
-                 _dropped_note(n_zero, "zero differences"))
+    note = _join(
+        _dropped_note(dropped, "incomplete pairs"), _dropped_note(n_zero, "zero differences")
+    )
     if use_exact and not ties and not zeros:
         counts = _signed_rank_counts(n)
         if statistic > n * (n + 1) / 4:
             p = _cdf_from_counts(counts, statistic - 1, upper=True)
         else:
             p = _cdf_from_counts(counts, statistic, upper=False)
-        return TestResult("Wilcoxon signed rank exact test", statistic, None, min(2 * p, 1.0),
-                          note=note)
+        return TestResult(
+            "Wilcoxon signed rank exact test", statistic, None, min(2 * p, 1.0), note=note
+        )
     z = statistic - n * (n + 1) / 4
     t = tie_counts.astype(float)
     var = n * (n + 1) * (2 * n + 1) / 24 - float(np.sum(t**3 - t)) / 48
@@ -283,6 +284,13 @@ def t_test(
     tstat = mean / stderr
     p = float(2 * sps.t.cdf(-abs(tstat), df))
     half = float(sps.t.ppf(1 - (1 - conf_level) / 2, df))
-    return TestResult(method, tstat, df, p, estimate=mean,
-                      conf_low=(tstat - half) * stderr, conf_high=(tstat + half) * stderr,
-                      note=note)
+    return TestResult(
+        method,
+        tstat,
+        df,
+        p,
+        estimate=mean,
+        conf_low=(tstat - half) * stderr,
+        conf_high=(tstat + half) * stderr,
+        note=note,
+    )

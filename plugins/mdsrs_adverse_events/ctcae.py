@@ -51,13 +51,21 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "ANC_LLN", "HGB_LLN", "HGB_LLN_BY_SEX", "PLT_LLN", "REFERENCE",
-    "grade_anemia", "grade_neutrophils", "grade_platelets",
+    "ANC_LLN",
+    "HGB_LLN",
+    "HGB_LLN_BY_SEX",
+    "PLT_LLN",
+    "REFERENCE",
+    "grade_anemia",
+    "grade_neutrophils",
+    "grade_platelets",
 ]
 
-REFERENCE = ("Common Terminology Criteria for Adverse Events (CTCAE) Version 5.0. U.S. "
-             "Department of Health and Human Services, National Institutes of Health, National "
-             "Cancer Institute; November 27, 2017.")
+REFERENCE = (
+    "Common Terminology Criteria for Adverse Events (CTCAE) Version 5.0. U.S. "
+    "Department of Health and Human Services, National Institutes of Health, National "
+    "Cancer Institute; November 27, 2017."
+)
 
 #: default hemoglobin LLN (g/dL) when neither ``lln`` nor ``sex`` is given
 HGB_LLN = 12.0
@@ -80,16 +88,16 @@ def _scalar(x: Any) -> bool:
 
 def _values(x: Any, what: str) -> tuple[np.ndarray, pd.Index | None]:
     index = x.index if isinstance(x, pd.Series) else None
-    values = pd.to_numeric(pd.Series(np.atleast_1d(np.asarray(x, dtype=object))),
-                           errors="coerce").to_numpy(dtype=float)
+    values = pd.to_numeric(
+        pd.Series(np.atleast_1d(np.asarray(x, dtype=object))), errors="coerce"
+    ).to_numpy(dtype=float)
     bad = np.isfinite(values) & (values < 0)
     if bad.any():
         raise ValueError(f"{what} must not be negative (got {values[bad][0]:g})")
     return values, index
 
 
-def _grade(values: np.ndarray, lln: np.ndarray, cuts: tuple[tuple[float, int], ...]
-           ) -> np.ndarray:
+def _grade(values: np.ndarray, lln: np.ndarray, cuts: tuple[tuple[float, int], ...]) -> np.ndarray:
     grade = np.where(values < lln, 1.0, 0.0)
     for cut, g in reversed(cuts):  # mildest first, the most severe overwrites
         grade = np.where(values < cut, float(g), grade)
@@ -142,8 +150,7 @@ def grade_platelets(plt_10e9_l: Any, lln: Any = PLT_LLN) -> Any:
     """
     scalar = _scalar(plt_10e9_l)
     values, index = _values(plt_10e9_l, "platelets")
-    return _result(_grade(values, _lln(lln, len(values), "platelets"), _PLT_CUTS), index,
-                   scalar)
+    return _result(_grade(values, _lln(lln, len(values), "platelets"), _PLT_CUTS), index, scalar)
 
 
 def grade_neutrophils(anc_10e9_l: Any, lln: Any = ANC_LLN) -> Any:
@@ -154,5 +161,4 @@ def grade_neutrophils(anc_10e9_l: Any, lln: Any = ANC_LLN) -> Any:
     """
     scalar = _scalar(anc_10e9_l)
     values, index = _values(anc_10e9_l, "neutrophils")
-    return _result(_grade(values, _lln(lln, len(values), "neutrophils"), _ANC_CUTS), index,
-                   scalar)
+    return _result(_grade(values, _lln(lln, len(values), "neutrophils"), _ANC_CUTS), index, scalar)

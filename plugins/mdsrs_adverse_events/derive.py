@@ -51,14 +51,19 @@ def check_agreement(cohort, table_grade: pd.Series) -> None:
         listed.append(f"{pid} (ae_max_grade {shown}, table {int(t)})")
     more = len(listed) - _LIST_LIMIT
     text = ", ".join(listed[:_LIST_LIMIT]) + (f" and {more} more" if more > 0 else "")
-    absent = ("; a patient absent from the table counts as grade 0 because the study marks "
-              "the table complete" if cohort.adverse_events_complete else "")
+    absent = (
+        "; a patient absent from the table counts as grade 0 because the study marks "
+        "the table complete"
+        if cohort.adverse_events_complete
+        else ""
+    )
     n = len(listed)
     raise CohortError(
         f"{cohort.source}: ae_max_grade disagrees with the adverse-event table for {n} "
         f"patient{'s' if n > 1 else ''}: {text}. The table's worst grade is the highest grade "
         f"listed for the patient{absent}. Correct the column or the table (or leave one of "
-        "them out).")
+        "them out)."
+    )
 
 
 def derive(cohort) -> None:
@@ -67,33 +72,47 @@ def derive(cohort) -> None:
         table_grade = worst_grade_from_table(cohort)
         if "ae_max_grade" in cohort.data.columns:
             check_agreement(cohort, table_grade)
-        complete = ("a patient absent from it has grade 0" if cohort.adverse_events_complete
-                    else "missing for a patient absent from it: the table is incomplete")
+        complete = (
+            "a patient absent from it has grade 0"
+            if cohort.adverse_events_complete
+            else "missing for a patient absent from it: the table is incomplete"
+        )
         cohort.add_variable(
-            "ae_worst_grade", table_grade,
+            "ae_worst_grade",
+            table_grade,
             label="Worst adverse-event grade from the adverse-event table (CTCAE)",
-            source=f"adverse_events: highest grade listed per patient; {complete}")
+            source=f"adverse_events: highest grade listed per patient; {complete}",
+        )
     data = cohort.data
     sex = data["sex"] if "sex" in data.columns else None
     for when in ("base", "post"):
         if f"hgb_{when}" in data.columns:
-            hgb_lln = ("LLN by sex (WHO 2011: 12.0 g/dL F, 13.0 M)" if sex is not None
-                       else f"LLN {ctcae.HGB_LLN} g/dL")
+            hgb_lln = (
+                "LLN by sex (WHO 2011: 12.0 g/dL F, 13.0 M)"
+                if sex is not None
+                else f"LLN {ctcae.HGB_LLN} g/dL"
+            )
             cohort.add_variable(
-                f"ctcae_anemia_{when}", ctcae.grade_anemia(data[f"hgb_{when}"], sex=sex),
+                f"ctcae_anemia_{when}",
+                ctcae.grade_anemia(data[f"hgb_{when}"], sex=sex),
                 label=f"Anemia, CTCAE v5.0 lab grade ({'before' if when == 'base' else 'after'}"
-                      " treatment)",
+                " treatment)",
                 source=f"CTCAE v5.0 from hgb_{when}; {hgb_lln}; grade 4 is clinical, never "
-                       "assigned from Hgb")
+                "assigned from Hgb",
+            )
         if f"plt_{when}" in data.columns:
             cohort.add_variable(
-                f"ctcae_plt_{when}", ctcae.grade_platelets(data[f"plt_{when}"]),
+                f"ctcae_plt_{when}",
+                ctcae.grade_platelets(data[f"plt_{when}"]),
                 label="Platelet count decreased, CTCAE v5.0 grade "
-                      f"({'before' if when == 'base' else 'after'} treatment)",
-                source=f"CTCAE v5.0 from plt_{when}; LLN {ctcae.PLT_LLN:g} x10^9/L")
+                f"({'before' if when == 'base' else 'after'} treatment)",
+                source=f"CTCAE v5.0 from plt_{when}; LLN {ctcae.PLT_LLN:g} x10^9/L",
+            )
         if f"anc_{when}" in data.columns:
             cohort.add_variable(
-                f"ctcae_anc_{when}", ctcae.grade_neutrophils(data[f"anc_{when}"]),
+                f"ctcae_anc_{when}",
+                ctcae.grade_neutrophils(data[f"anc_{when}"]),
                 label="Neutrophil count decreased, CTCAE v5.0 grade "
-                      f"({'before' if when == 'base' else 'after'} treatment)",
-                source=f"CTCAE v5.0 from anc_{when}; LLN {ctcae.ANC_LLN:g} x10^9/L")
+                f"({'before' if when == 'base' else 'after'} treatment)",
+                source=f"CTCAE v5.0 from anc_{when}; LLN {ctcae.ANC_LLN:g} x10^9/L",
+            )

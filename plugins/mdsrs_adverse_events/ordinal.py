@@ -42,8 +42,10 @@ from mdsrs_core.models.clm import ClmResults
 
 __all__ = ["NominalTest", "nominal_test", "METHOD"]
 
-METHOD = ("Likelihood-ratio test of proportional odds: nominal effect vs proportional odds "
-          "(ordinal::nominal_test)")
+METHOD = (
+    "Likelihood-ratio test of proportional odds: nominal effect vs proportional odds "
+    "(ordinal::nominal_test)"
+)
 
 _GRAD_TOL = 1e-10
 _R_GRAD_TOL = 1e-6
@@ -63,8 +65,9 @@ class NominalTest:
     reason: str | None = None
 
 
-def _loglik_derivs(psi: np.ndarray, a: np.ndarray, b: np.ndarray, has_a: np.ndarray,
-                   has_b: np.ndarray):
+def _loglik_derivs(
+    psi: np.ndarray, a: np.ndarray, b: np.ndarray, has_a: np.ndarray, has_b: np.ndarray
+):
     """Log-likelihood, gradient, Hessian of a cumulative-logit model with linear predictors
     ``upper = a @ psi`` (``+inf`` where ``not has_a``) and ``lower = b @ psi`` (``-inf``
     where ``not has_b``); ``p = F(upper) - F(lower)``."""
@@ -94,15 +97,16 @@ def _nominal_design(codes: np.ndarray, k: int, z: np.ndarray, x: np.ndarray):
         out[idx, cut[idx]] = 1.0
         for c in range(q):
             out[idx, (k - 1) + cut[idx] * q + c] = z[idx, c]
-        out[:, (k - 1) * (1 + q):] = -x
+        out[:, (k - 1) * (1 + q) :] = -x
         return out * valid[:, None]
 
     has_a, has_b = codes < k - 1, codes > 0
     return rows(codes, has_a), rows(codes - 1, has_b), has_a, has_b
 
 
-def _fit_nominal(codes: np.ndarray, k: int, z: np.ndarray, x: np.ndarray,
-                 theta: np.ndarray, beta_x: np.ndarray):
+def _fit_nominal(
+    codes: np.ndarray, k: int, z: np.ndarray, x: np.ndarray, theta: np.ndarray, beta_x: np.ndarray
+):
     a, b, has_a, has_b = _nominal_design(codes, k, z, x)
     q = z.shape[1]
     psi = np.concatenate([theta, np.zeros((k - 1) * q), beta_x])
@@ -128,17 +132,22 @@ def _fit_nominal(codes: np.ndarray, k: int, z: np.ndarray, x: np.ndarray,
         psi, loglik, grad, hess = trial, ll_t, g_t, h_t
     max_grad = float(np.max(np.abs(grad)))
     if max_grad > _R_GRAD_TOL:
-        return None, (f"the nominal model did not converge (largest gradient {max_grad:.3g}): "
-                      "it has no finite maximum-likelihood estimate")
+        return None, (
+            f"the nominal model did not converge (largest gradient {max_grad:.3g}): "
+            "it has no finite maximum-likelihood estimate"
+        )
     try:
         np.linalg.cholesky(-hess)
     except np.linalg.LinAlgError:
-        return None, ("the nominal model's information matrix is singular: some threshold "
-                      "is not identified")
+        return None, (
+            "the nominal model's information matrix is singular: some threshold is not identified"
+        )
     cond = np.linalg.cond(-hess)
     if not np.isfinite(cond) or cond > 1e12:
-        return None, ("the nominal model's information matrix is near-singular "
-                      f"(condition number {cond:.3g}): no finite maximum-likelihood estimate")
+        return None, (
+            "the nominal model's information matrix is near-singular "
+            f"(condition number {cond:.3g}): no finite maximum-likelihood estimate"
+        )
     return loglik, None
 
 
@@ -161,21 +170,42 @@ def nominal_test(fit: ClmResults) -> list[NominalTest]:
     out = []
     for term in _term_labels(fit.formula):
         try:
-            own = [c for c in model_frame(f"~ {term}", mf.data, intercept=True).design.columns
-                   if c != "Intercept"]
+            own = [
+                c
+                for c in model_frame(f"~ {term}", mf.data, intercept=True).design.columns
+                if c != "Intercept"
+            ]
         except Exception as exc:  # noqa: BLE001 - reported as the reason, test not done
-            out.append(NominalTest(term, None, None, None, None, None,
-                                   f"the term's columns could not be found ({exc})"))
+            out.append(
+                NominalTest(
+                    term,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    f"the term's columns could not be found ({exc})",
+                )
+            )
             continue
         if not own or not set(own) <= set(columns):
-            out.append(NominalTest(term, None, None, None, None, None,
-                                   "the term's columns do not match the model's design"))
+            out.append(
+                NominalTest(
+                    term,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "the term's columns do not match the model's design",
+                )
+            )
             continue
         rest = [c for c in columns if c not in own]
         z = design[own].to_numpy(dtype=float)
         x = design[rest].to_numpy(dtype=float)
         theta = fit.estimate[: k - 1]
-        beta = pd.Series(fit.estimate[k - 1:], index=columns)[rest].to_numpy()
+        beta = pd.Series(fit.estimate[k - 1 :], index=columns)[rest].to_numpy()
         df = (k - 2) * len(own)
         loglik, reason = _fit_nominal(codes, k, z, x, theta, beta)
         if loglik is None:

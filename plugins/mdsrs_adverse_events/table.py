@@ -17,8 +17,12 @@ def _index(records):
     by, arms, terms = {}, [], []
     for r in records:
         by[(r.variable, r.arm, r.level, r.stat)] = r
-        if r.variable == "ae_max_grade" and r.stat == "N" and r.arm is not None \
-                and r.arm not in arms:
+        if (
+            r.variable == "ae_max_grade"
+            and r.stat == "N"
+            and r.arm is not None
+            and r.arm not in arms
+        ):
             arms.append(r.arm)
         if r.variable == "ae_term_any" and r.level not in terms:
             terms.append(r.level)
@@ -46,22 +50,29 @@ def adverse_event_tables(records) -> dict[str, pd.DataFrame]:
     out = {}
     rows = [[_np(by, "ae_max_grade", a, g) for a in columns] for g in _GRADES]
     out["Worst adverse-event grade by arm"] = pd.DataFrame(
-        rows, index=pd.Index([f"Grade {g}" for g in _GRADES], name="Worst CTCAE grade"),
-        columns=header)
+        rows,
+        index=pd.Index([f"Grade {g}" for g in _GRADES], name="Worst CTCAE grade"),
+        columns=header,
+    )
     rows = [[_np(by, "ae_grade_group", a, g) for a in columns] for g in _GROUPS]
     rows.append([_np(by, "ae_grade_ge3", a, None) for a in columns])
     out["Worst grade groups"] = pd.DataFrame(
-        rows, index=pd.Index([f"Grade {g}" for g in _GROUPS] + ["Grade >= 3"],
-                             name="Worst CTCAE grade"), columns=header)
+        rows,
+        index=pd.Index([f"Grade {g}" for g in _GROUPS] + ["Grade >= 3"], name="Worst CTCAE grade"),
+        columns=header,
+    )
     if terms:
         rows, index = [], []
         for term in terms:
             index.append(term)
-            rows.append([_np(by, "ae_term_any", a, term) for a in columns]
-                        + [_np(by, "ae_term_ge3", a, term) for a in columns])
+            rows.append(
+                [_np(by, "ae_term_any", a, term) for a in columns]
+                + [_np(by, "ae_term_ge3", a, term) for a in columns]
+            )
         cols = [f"Any grade: {h}" for h in header] + [f"Grade >= 3: {h}" for h in header]
         out["Adverse events by CTCAE term"] = pd.DataFrame(
-            rows, index=pd.Index(index, name="CTCAE term"), columns=cols)
+            rows, index=pd.Index(index, name="CTCAE term"), columns=cols
+        )
     out["Between-arm tests"] = _tests(records)
     return out
 
@@ -85,25 +96,29 @@ def _tests(records) -> pd.DataFrame:
         if method == NOMINAL_METHOD:
             stat, df = get("statistic"), get("df")
             what = f"Proportional odds for {r.level.removeprefix(NOMINAL_PREFIX)}"
-            effect = (f"LR = {fmt_num(stat.value, 3)}, df = {df.value}" if stat is not None
-                      else "not estimable")
+            effect = (
+                f"LR = {fmt_num(stat.value, 3)}, df = {df.value}"
+                if stat is not None
+                else "not estimable"
+            )
         elif method.startswith("Proportional-odds model"):
             if r.level is None or "|" in r.level:
                 continue
             est, lo, hi = get("estimate"), get("conf_low"), get("conf_high")
             what = f"Proportional-odds model: {r.level}"
-            effect = (f"OR {fmt_num(est.value, 2)} ({fmt_num(lo.value, 2)}, "
-                      f"{fmt_num(hi.value, 2)})")
+            effect = f"OR {fmt_num(est.value, 2)} ({fmt_num(lo.value, 2)}, {fmt_num(hi.value, 2)})"
         elif r.variable == "ae_grade_ge3":
             est, lo, hi = get("estimate"), get("conf_low"), get("conf_high")
             what = "Grade >= 3 incidence"
-            effect = (f"OR {fmt_num(est.value, 2)} ({fmt_num(lo.value, 2)}, "
-                      f"{fmt_num(hi.value, 2)})")
+            effect = f"OR {fmt_num(est.value, 2)} ({fmt_num(lo.value, 2)}, {fmt_num(hi.value, 2)})"
         else:
             stat = get("statistic")
             what = "Worst grade"
             effect = f"W = {fmt_num(stat.value, 1)}" if stat is not None else ""
         index.append(what)
         rows.append([_short(method), effect, fmt_p(r.value)])
-    return pd.DataFrame(rows, index=pd.Index(index, name="Comparison"),
-                        columns=["Test", "Estimate or statistic", "p-value"])
+    return pd.DataFrame(
+        rows,
+        index=pd.Index(index, name="Comparison"),
+        columns=["Test", "Estimate or statistic", "p-value"],
+    )

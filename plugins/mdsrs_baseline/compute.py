@@ -32,15 +32,18 @@ def choose_variables(cohort, option, categorical_below: int):
         if isinstance(option, str) or not all(isinstance(v, str) for v in option):
             from mdsrs_core.errors import StudyError
 
-            raise StudyError('[endpoints.baseline]: option variables must be "auto" or a list of '
-                             f'variable names, not {option!r}.')
+            raise StudyError(
+                '[endpoints.baseline]: option variables must be "auto" or a list of '
+                f"variable names, not {option!r}."
+            )
         names = list(option)
         absent = cohort.missing(*names)
         if absent:
             from mdsrs_core.errors import StudyError
 
-            raise StudyError(f"[endpoints.baseline] variables: {', '.join(absent)} not in the "
-                             "data.")
+            raise StudyError(
+                f"[endpoints.baseline] variables: {', '.join(absent)} not in the data."
+            )
     else:
         names = [v for v in BASELINE_VARIABLES if v in data.columns]
         names += [c for c in data.columns if c not in VARIABLES and c not in cohort.derived]
@@ -96,15 +99,17 @@ def _as_levels(series: pd.Series) -> pd.Series:
     numeric = pd.to_numeric(series, errors="coerce")
     if numeric.notna().sum() == series.notna().sum():
         return numeric.astype(object).where(series.notna())
-    return series.astype(object).where(series.notna(), None).map(
-        lambda v: v if v is None else str(v))
+    return (
+        series.astype(object).where(series.notna(), None).map(lambda v: v if v is None else str(v))
+    )
 
 
 def analyze_baseline(result, cohort, config):
     data = cohort.data
     arms = cohort.arms
-    chosen, left_out = choose_variables(cohort, config.options["variables"],
-                                        int(config.options["categorical_below"]))
+    chosen, left_out = choose_variables(
+        cohort, config.options["variables"], int(config.options["categorical_below"])
+    )
     counts = cohort.counts()
     result.analysed(counts)
     for arm in arms:
@@ -133,8 +138,14 @@ def _continuous(result, data, name, arms, label):
     test = wilcox_test(groups[other], groups[ref])
     result.add(name, "p_value", test.p_value, label=label, method=test.method, n=n)
     result.add(name, "statistic", test.statistic, label=label, method=test.method, n=n)
-    result.add(name, "smd", smd_continuous(groups[other], groups[ref]), label=label,
-               method="Standardized mean difference", n=n)
+    result.add(
+        name,
+        "smd",
+        smd_continuous(groups[other], groups[ref]),
+        label=label,
+        method="Standardized mean difference",
+        n=n,
+    )
 
 
 def _categorical(result, data, name, arms, label):
@@ -150,14 +161,20 @@ def _categorical(result, data, name, arms, label):
         for level in levels:
             k = int((present == level).sum())
             result.add(name, "n", k, arm=a, level=_level_text(level), label=label, n=n_total)
-            result.add(name, "p", k / n_total if n_total else float("nan"), arm=a,
-                       level=_level_text(level), label=label, n=n_total)
+            result.add(
+                name,
+                "p",
+                k / n_total if n_total else float("nan"),
+                arm=a,
+                level=_level_text(level),
+                label=label,
+                n=n_total,
+            )
     complete = values.notna()
     table = np.array([[int(((values == lv) & (arm == a)).sum()) for lv in levels] for a in arms])
     n = int(complete.sum())
     if len(levels) < 2 or table.sum(axis=1).min() == 0:
-        result.note(f"{label}: no test (fewer than two observed levels or an arm with no "
-                    "values).")
+        result.note(f"{label}: no test (fewer than two observed levels or an arm with no values).")
         return
     chosen = choose_test(table)
     test = chosen.result
@@ -166,10 +183,10 @@ def _categorical(result, data, name, arms, label):
         result.add(name, "statistic", test.statistic, label=label, method=test.method, n=n)
     result.add(name, "test_rule", chosen.rule, label=label, method=test.method, n=n)
     ref, other = arms
-    smd = smd_categorical(values[(arm == other) & complete], values[(arm == ref) & complete],
-                          levels=levels)
-    result.add(name, "smd", smd, label=label,
-               method="Standardized mean difference", n=n)
+    smd = smd_categorical(
+        values[(arm == other) & complete], values[(arm == ref) & complete], levels=levels
+    )
+    result.add(name, "smd", smd, label=label, method="Standardized mean difference", n=n)
 
 
 def _level_text(level) -> str:

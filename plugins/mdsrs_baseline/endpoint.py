@@ -12,8 +12,17 @@ from __future__ import annotations
 from mdsrs_core import Endpoint
 
 #: Canonical variables describing patients before treatment, in Table 1 order.
-BASELINE_VARIABLES = ("age", "sex", "hgb_base", "plt_base", "anc_base", "bm_blast_base",
-                      "cyto_base", "ipssr_base_score", "ipssr_base_category")
+BASELINE_VARIABLES = (
+    "age",
+    "sex",
+    "hgb_base",
+    "plt_base",
+    "anc_base",
+    "bm_blast_base",
+    "cyto_base",
+    "ipssr_base_score",
+    "ipssr_base_category",
+)
 
 
 class Baseline(Endpoint):

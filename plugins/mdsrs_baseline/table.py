@@ -45,12 +45,16 @@ def table_one(records) -> pd.DataFrame:
     def tests(var):
         p = by.get((var, None, None, "p_value"))
         smd = by.get((var, None, None, "smd"))
-        return [fmt_p(p.value) if p else "", _SHORT.get(p.method, p.method) if p else "",
-                fmt_num(smd.value, 2) if smd else ""]
+        return [
+            fmt_p(p.value) if p else "",
+            _SHORT.get(p.method, p.method) if p else "",
+            fmt_num(smd.value, 2) if smd else "",
+        ]
 
     for var in order:
-        levels = [k[2] for k in by
-                  if k[0] == var and k[3] == "n" and k[1] is None and k[2] is not None]
+        levels = [
+            k[2] for k in by if k[0] == var and k[3] == "n" and k[1] is None and k[2] is not None
+        ]
         label = next(r.label for k, r in by.items() if k[0] == var and hasattr(r, "label"))
         if levels:
             index.append(label)
@@ -68,14 +72,24 @@ def table_one(records) -> pd.DataFrame:
             index.append(label)
             rows.append([""] * len(columns) + tests(var))
             index.append("    Median [Q1, Q3]")
-            rows.append([f"{fmt_num(by[(var, a, None, 'median')].value, d)} "
-                         f"[{fmt_num(by[(var, a, None, 'p25')].value, d)}, "
-                         f"{fmt_num(by[(var, a, None, 'p75')].value, d)}]" for a in columns]
-                        + ["", "", ""])
+            rows.append(
+                [
+                    f"{fmt_num(by[(var, a, None, 'median')].value, d)} "
+                    f"[{fmt_num(by[(var, a, None, 'p25')].value, d)}, "
+                    f"{fmt_num(by[(var, a, None, 'p75')].value, d)}]"
+                    for a in columns
+                ]
+                + ["", "", ""]
+            )
             index.append("    Mean (SD)")
-            rows.append([f"{fmt_num(by[(var, a, None, 'mean')].value, d)} "
-                         f"({fmt_num(by[(var, a, None, 'sd')].value, d)})" for a in columns]
-                        + ["", "", ""])
+            rows.append(
+                [
+                    f"{fmt_num(by[(var, a, None, 'mean')].value, d)} "
+                    f"({fmt_num(by[(var, a, None, 'sd')].value, d)})"
+                    for a in columns
+                ]
+                + ["", "", ""]
+            )
             missing = [by[(var, a, None, "n_missing")].value for a in columns]
         if any(missing):
             index.append("    Missing")

@@ -32,9 +32,11 @@ from .endpoint import LABS
 PAIRED = "Paired t-test"
 SIGNED_RANK = "Wilcoxon signed rank test"
 WELCH = "Welch Two Sample t-test"
-SIGNED_RANK_RULE = ("R wilcox.test(paired = TRUE) default: exact when fewer than 50 non-zero "
-                    "differences and no ties or zero differences, otherwise the normal "
-                    "approximation with continuity correction")
+SIGNED_RANK_RULE = (
+    "R wilcox.test(paired = TRUE) default: exact when fewer than 50 non-zero "
+    "differences and no ties or zero differences, otherwise the normal "
+    "approximation with continuity correction"
+)
 _SUMMARY = ("n", "mean", "sd", "median", "p25", "p75", "min", "max")
 _TIDY = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 
@@ -52,8 +54,10 @@ def analyze_hematology(result, cohort, config):
             result.note(f"{short}: not analysed ({base} and {post} are not in the data).")
             continue
         if absent:
-            result.note(f"{short}: not analysed ({absent[0]} is not in the data; the lab needs "
-                        f"both {base} and {post}).")
+            result.note(
+                f"{short}: not analysed ({absent[0]} is not in the data; the lab needs "
+                f"both {base} and {post})."
+            )
             continue
         ids = _lab(result, data, lab, arms, config.formulas[lab], conf_level, config.alpha)
         analysed_ids |= ids
@@ -67,10 +71,15 @@ def analyze_hematology(result, cohort, config):
 
         path = Path(long_path).expanduser()
         frame = read_table(path)
-        ids, long_names = add_long_lab_records(result, frame, cohort,
-                                               formula=config.formulas["long"],
-                                               conf_level=conf_level, source=str(path),
-                                               from_file=True)
+        ids, long_names = add_long_lab_records(
+            result,
+            frame,
+            cohort,
+            formula=config.formulas["long"],
+            conf_level=conf_level,
+            source=str(path),
+            from_file=True,
+        )
         analysed_ids |= ids
     _endpoint_flow(result, data, done, long_names, analysed_ids)
     return result
@@ -83,8 +92,11 @@ def _endpoint_flow(result, data, done, long_names, analysed_ids):
     counts = data.loc[used, "arm"].value_counts()
     result.analysed({a: int(counts.get(a, 0)) for a in data["arm"].cat.categories})
     what = [*done, *(f"{n} (long form)" for n in long_names)]
-    reason = ("no lab with both a before and an after value (" + ", ".join(what) + ")"
-              if what else "no lab analysed")
+    reason = (
+        "no lab with both a before and an after value (" + ", ".join(what) + ")"
+        if what
+        else "no lab analysed"
+    )
     result.exclude(ids[~used].tolist(), data.loc[~used, "arm"].astype(str).tolist(), reason)
 
 
@@ -107,18 +119,28 @@ def _lab(result, data, lab, arms, formula, conf_level, alpha):
     # ---- per-lab flow
     for a in arms:
         in_arm = arm == a
-        result.add(lab, "n_analysed", int((ok & in_arm).sum()), arm=a, label=f"{short}: patients "
-                   "analysed (before and after values)")
-        reasons = pd.Series([_reason(short, hb, hp) for hb, hp in
-                             zip(b.notna(), p.notna(), strict=True)], index=data.index)
+        result.add(
+            lab,
+            "n_analysed",
+            int((ok & in_arm).sum()),
+            arm=a,
+            label=f"{short}: patients analysed (before and after values)",
+        )
+        reasons = pd.Series(
+            [_reason(short, hb, hp) for hb, hp in zip(b.notna(), p.notna(), strict=True)],
+            index=data.index,
+        )
         for reason, k in reasons[~ok & in_arm].value_counts().sort_index().items():
-            result.add(lab, "n_excluded", int(k), arm=a, level=reason,
-                       label=f"{short}: patients excluded")
+            result.add(
+                lab, "n_excluded", int(k), arm=a, level=reason, label=f"{short}: patients excluded"
+            )
     result.add(lab, "n_analysed", int(ok.sum()), label=f"{short}: patients analysed")
     n_out = int((~ok).sum())
     if n_out:
-        result.note(f"{short}: {n_out} patient(s) without both a before and an after value are "
-                    "left out of this lab's analysis (see the per-lab flow).")
+        result.note(
+            f"{short}: {n_out} patient(s) without both a before and an after value are "
+            "left out of this lab's analysis (see the per-lab flow)."
+        )
 
     # ---- per arm: before, after, change
     groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -130,29 +152,37 @@ def _lab(result, data, lab, arms, formula, conf_level, alpha):
         for var, values, when in ((base, xb, "before"), (post, xp, "after")):
             s = summarize_continuous(values)
             for stat in _SUMMARY:
-                result.add(var, stat, s[stat], arm=a, label=f"{label} {when} treatment ({unit})",
-                           n=s["n"])
+                result.add(
+                    var, stat, s[stat], arm=a, label=f"{label} {when} treatment ({unit})", n=s["n"]
+                )
         change = xp - xb
         s = summarize_continuous(change)
         clabel = f"{label}: change after - before ({unit})"
         for stat in _SUMMARY:
             result.add(f"{lab}_change", stat, s[stat], arm=a, label=clabel, n=s["n"])
-        paired_p[a] = (_paired_t(result, lab, a, xp, xb, clabel, conf_level),
-                       _signed_rank(result, lab, a, xp, xb, clabel))
+        paired_p[a] = (
+            _paired_t(result, lab, a, xp, xb, clabel, conf_level),
+            _signed_rank(result, lab, a, xp, xb, clabel),
+        )
         pt, pw = paired_p[a]
         if pt is not None and pw is not None and (pt < alpha) != (pw < alpha):
-            result.note(f"{short}, {a}: the paired t-test (p = {pt:.3g}) and the Wilcoxon "
-                        f"signed-rank test (p = {pw:.3g}) disagree at alpha = {alpha}.")
-    result.figures[lab] = {a: {"base": groups[a][0].tolist(), "post": groups[a][1].tolist()}
-                           for a in arms}
+            result.note(
+                f"{short}, {a}: the paired t-test (p = {pt:.3g}) and the Wilcoxon "
+                f"signed-rank test (p = {pw:.3g}) disagree at alpha = {alpha}."
+            )
+    result.figures[lab] = {
+        a: {"base": groups[a][0].tolist(), "post": groups[a][1].tolist()} for a in arms
+    }
 
     # ---- between arms
     ref, other = arms
     p_welch = _welch(result, lab, groups, ref, other, conf_level)
     p_ancova = _ancova(result, data.loc[ok], lab, formula, arms, conf_level)
     if p_welch is not None and p_ancova is not None and (p_welch < alpha) != (p_ancova < alpha):
-        result.note(f"{short}: ANCOVA (p = {p_ancova:.3g}) and Welch's t-test on the change "
-                    f"(p = {p_welch:.3g}) disagree at alpha = {alpha}.")
+        result.note(
+            f"{short}: ANCOVA (p = {p_ancova:.3g}) and Welch's t-test on the change "
+            f"(p = {p_welch:.3g}) disagree at alpha = {alpha}."
+        )
     return set(data.loc[ok, "patient_id"].astype(str))
 
 
@@ -161,36 +191,78 @@ def _paired_t(result, lab, a, xp, xb, clabel, conf_level):
     try:
         t = t_test(xp, xb, paired=True, conf_level=conf_level)
     except ValueError as err:
-        result.add(f"{lab}_change", "p_value", None, arm=a, level=PAIRED, label=clabel,
-                   method=PAIRED, n=len(xp))
+        result.add(
+            f"{lab}_change",
+            "p_value",
+            None,
+            arm=a,
+            level=PAIRED,
+            label=clabel,
+            method=PAIRED,
+            n=len(xp),
+        )
         result.note(f"{short}, {a}: no paired t-test ({err}; {len(xp)} patient(s)).")
         return None
     se = t.estimate / t.statistic if t.statistic else math.nan
-    for stat, value in (("estimate", t.estimate), ("std_error", se),
-                        ("conf_low", t.conf_low), ("conf_high", t.conf_high),
-                        ("statistic", t.statistic), ("df", t.df), ("p_value", t.p_value)):
-        result.add(f"{lab}_change", stat, value, arm=a, level=PAIRED, label=clabel,
-                   method=t.method, n=len(xp))
+    for stat, value in (
+        ("estimate", t.estimate),
+        ("std_error", se),
+        ("conf_low", t.conf_low),
+        ("conf_high", t.conf_high),
+        ("statistic", t.statistic),
+        ("df", t.df),
+        ("p_value", t.p_value),
+    ):
+        result.add(
+            f"{lab}_change",
+            stat,
+            value,
+            arm=a,
+            level=PAIRED,
+            label=clabel,
+            method=t.method,
+            n=len(xp),
+        )
     return t.p_value
 
 
 def _signed_rank(result, lab, a, xp, xb, clabel):
     short = LABS[lab][0]
     if len(xp) == 0:
-        result.add(f"{lab}_change", "p_value", None, arm=a, level=SIGNED_RANK, label=clabel,
-                   method=SIGNED_RANK, n=0)
+        result.add(
+            f"{lab}_change",
+            "p_value",
+            None,
+            arm=a,
+            level=SIGNED_RANK,
+            label=clabel,
+            method=SIGNED_RANK,
+            n=0,
+        )
         result.note(f"{short}, {a}: no Wilcoxon signed-rank test (no patient analysed).")
         return None
     w = signed_rank_test(xp, xb)
-    for stat, value in (("statistic", w.statistic), ("p_value", w.p_value),
-                        ("test_rule", SIGNED_RANK_RULE)):
-        result.add(f"{lab}_change", stat, value, arm=a, level=SIGNED_RANK, label=clabel,
-                   method=w.method, n=len(xp))
+    for stat, value in (
+        ("statistic", w.statistic),
+        ("p_value", w.p_value),
+        ("test_rule", SIGNED_RANK_RULE),
+    ):
+        result.add(
+            f"{lab}_change",
+            stat,
+            value,
+            arm=a,
+            level=SIGNED_RANK,
+            label=clabel,
+            method=w.method,
+            n=len(xp),
+        )
     if w.note:
         result.note(f"{short}, {a}: Wilcoxon signed-rank test: {w.note}.")
     if w.p_value != w.p_value:
-        result.note(f"{short}, {a}: every change is 0, so the signed-rank test has no p-value "
-                    "(NA in R).")
+        result.note(
+            f"{short}, {a}: every change is 0, so the signed-rank test has no p-value (NA in R)."
+        )
         return None
     return w.p_value
 
@@ -208,9 +280,15 @@ def _welch(result, lab, groups, ref, other, conf_level):
         result.note(f"{short}: no Welch t-test on the change ({err}).")
         return None
     se = t.estimate / t.statistic if t.statistic else math.nan
-    for stat, value in (("estimate", t.estimate), ("std_error", se),
-                        ("conf_low", t.conf_low), ("conf_high", t.conf_high),
-                        ("statistic", t.statistic), ("df", t.df), ("p_value", t.p_value)):
+    for stat, value in (
+        ("estimate", t.estimate),
+        ("std_error", se),
+        ("conf_low", t.conf_low),
+        ("conf_high", t.conf_high),
+        ("statistic", t.statistic),
+        ("df", t.df),
+        ("p_value", t.p_value),
+    ):
         result.add(f"{lab}_change", stat, value, level=WELCH, label=label, method=t.method, n=n)
     return t.p_value
 
@@ -231,37 +309,62 @@ def _ancova(result, frame, lab, formula, arms, conf_level):
         result.note(f"{short}: no ANCOVA ({err})")
         return None
     mf = fit.model_frame
-    finite = np.isfinite(mf.design.to_numpy(dtype=float)).all() and np.isfinite(
-        pd.to_numeric(mf.outcome).to_numpy(dtype=float)).all()
+    finite = (
+        np.isfinite(mf.design.to_numpy(dtype=float)).all()
+        and np.isfinite(pd.to_numeric(mf.outcome).to_numpy(dtype=float)).all()
+    )
     if not finite:
-        result.note(f"{short}: the ANCOVA formula {formula!r} gives infinite values (e.g. the "
-                    "log of 0) for some patients; no ANCOVA.")
+        result.note(
+            f"{short}: the ANCOVA formula {formula!r} gives infinite values (e.g. the "
+            "log of 0) for some patients; no ANCOVA."
+        )
         return None
-    method = (f"ANCOVA (lm: {formula}); t-test and t {100 * conf_level:g}% CI (confint.lm)")
+    method = f"ANCOVA (lm: {formula}); t-test and t {100 * conf_level:g}% CI (confint.lm)"
     tidy = fit.tidy(conf_level=conf_level)
     arm_term = f"arm[T.{arms[1]}]"
     for row in tidy.itertuples(index=False):
-        term_label = (f"{short}: adjusted difference, {arms[1]} - {arms[0]}"
-                      if row.term == arm_term else f"{short}: {row.term}")
+        term_label = (
+            f"{short}: adjusted difference, {arms[1]} - {arms[0]}"
+            if row.term == arm_term
+            else f"{short}: {row.term}"
+        )
         for stat in _TIDY:
-            result.add(lab, stat, getattr(row, stat), level=row.term, label=term_label,
-                       method=method, n=fit.nobs)
+            result.add(
+                lab,
+                stat,
+                getattr(row, stat),
+                level=row.term,
+                label=term_label,
+                method=method,
+                n=fit.nobs,
+            )
     g = fit.glance().iloc[0]
     for stat in ("nobs", "n_dropped", "sigma", "r_squared", "df_residual"):
         value = g[stat]
-        result.add(lab, stat, int(value) if stat in ("nobs", "n_dropped", "df_residual")
-                   else float(value), label=f"{short}: ANCOVA model", method=method,
-                   n=fit.nobs)
+        result.add(
+            lab,
+            stat,
+            int(value) if stat in ("nobs", "n_dropped", "df_residual") else float(value),
+            label=f"{short}: ANCOVA model",
+            method=method,
+            n=fit.nobs,
+        )
     if fit.n_dropped:
-        result.note(f"{short}: the ANCOVA drops {fit.n_dropped} patient(s) with missing values "
-                    f"in the other variables of {formula!r}.")
+        result.note(
+            f"{short}: the ANCOVA drops {fit.n_dropped} patient(s) with missing values "
+            f"in the other variables of {formula!r}."
+        )
     if arm_term not in set(tidy["term"]):
-        result.note(f"{short}: the ANCOVA formula {formula!r} has no '{arm_term}' term, so no "
-                    "adjusted difference between arms is reported.")
+        result.note(
+            f"{short}: the ANCOVA formula {formula!r} has no '{arm_term}' term, so no "
+            "adjusted difference between arms is reported."
+        )
         return None
     interactions = [t for t in tidy["term"] if arm_term in t and t != arm_term]
     if interactions:
-        result.note(f"{short}: the ANCOVA formula has interaction(s) with arm "
-                    f"({', '.join(interactions)}): the arm coefficient is the difference where "
-                    "the other variables are 0.")
+        result.note(
+            f"{short}: the ANCOVA formula has interaction(s) with arm "
+            f"({', '.join(interactions)}): the arm coefficient is the difference where "
+            "the other variables are 0."
+        )
     return float(tidy.loc[tidy["term"] == arm_term, "p_value"].iloc[0])

@@ -43,8 +43,10 @@ class Hematology(Endpoint):
             return None
         if str(config.options.get("long_labs") or "").strip():
             return None
-        return ("needs a lab measured before and after treatment: hgb_base and hgb_post, "
-                "plt_base and plt_post, or anc_base and anc_post, not in the data")
+        return (
+            "needs a lab measured before and after treatment: hgb_base and hgb_post, "
+            "plt_base and plt_post, or anc_base and anc_post, not in the data"
+        )
 
     def analyze(self, cohort, config):
         from .compute import analyze_hematology

@@ -47,19 +47,49 @@ def _panel(ax, by, lab, values, arms, colors):
         x0 = i * _GAP
         pairs = values.get(arm, {})
         for b, p in zip(pairs.get("base", []), pairs.get("post", []), strict=True):
-            ax.plot([x0, x0 + 1], [b, p], color=colors[arm], alpha=0.3, lw=0.7,
-                    marker="o", ms=2.2, mew=0)
-        mean = (by.value(f"{lab}_base", arm, None, "mean"),
-                by.value(f"{lab}_post", arm, None, "mean"))
+            ax.plot(
+                [x0, x0 + 1],
+                [b, p],
+                color=colors[arm],
+                alpha=0.3,
+                lw=0.7,
+                marker="o",
+                ms=2.2,
+                mew=0,
+            )
+        mean = (
+            by.value(f"{lab}_base", arm, None, "mean"),
+            by.value(f"{lab}_post", arm, None, "mean"),
+        )
         if None not in mean:
-            ax.plot([x0, x0 + 1], mean, color=colors[arm], lw=2.4, marker="o", ms=6,
-                    mec="white", mew=0.8, zorder=5, gid=f"mean-{arm}")
+            ax.plot(
+                [x0, x0 + 1],
+                mean,
+                color=colors[arm],
+                lw=2.4,
+                marker="o",
+                ms=6,
+                mec="white",
+                mew=0.8,
+                zorder=5,
+                gid=f"mean-{arm}",
+            )
         text = paired_text(by, lab, arm)
         if text:
-            ax.text(x0 + 0.5, 1.0, text, transform=ax.get_xaxis_transform(), ha="center",
-                    va="bottom", fontsize=8, color=colors[arm])
-    ax.set_xticks([x for i in range(len(arms)) for x in (i * _GAP, i * _GAP + 1)],
-                  labels=["Before", "After"] * len(arms))
+            ax.text(
+                x0 + 0.5,
+                1.0,
+                text,
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color=colors[arm],
+            )
+    ax.set_xticks(
+        [x for i in range(len(arms)) for x in (i * _GAP, i * _GAP + 1)],
+        labels=["Before", "After"] * len(arms),
+    )
     ax.set_xlim(-0.5, (len(arms) - 1) * _GAP + 1.5)
     names = ax.secondary_xaxis(-0.09)
     names.set_xticks([i * _GAP + 0.5 for i in range(len(arms))], labels=arms)
@@ -88,8 +118,10 @@ def labs_figure(records, data: Mapping[str, Any]):
             _panel(ax, by, lab, data[lab], arms, colors)
         from matplotlib.lines import Line2D
 
-        key = [Line2D([], [], color=GREY, alpha=0.5, lw=0.7, marker="o", ms=2.2, mew=0),
-               Line2D([], [], color=GREY, lw=2.4, marker="o", ms=6, mec="white", mew=0.8)]
+        key = [
+            Line2D([], [], color=GREY, alpha=0.5, lw=0.7, marker="o", ms=2.2, mew=0),
+            Line2D([], [], color=GREY, lw=2.4, marker="o", ms=6, mec="white", mew=0.8),
+        ]
         fig.legend(key, ["One patient", "Arm mean"], loc="outside lower center", ncols=2)
     return fig
 

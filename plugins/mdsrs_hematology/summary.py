@@ -23,23 +23,48 @@ def hematology_summary(records) -> list[SummaryRow]:
         if (lab, None, None, "n_analysed") not in by:
             continue
         post = f"{lab}_post"
-        arms = list(dict.fromkeys(r.arm for r in records if r.variable == lab
-                                  and r.stat == "n_analysed" and r.arm is not None))
+        arms = list(
+            dict.fromkeys(
+                r.arm
+                for r in records
+                if r.variable == lab and r.stat == "n_analysed" and r.arm is not None
+            )
+        )
         d = _digits(by.value(f"{lab}_base", arms[0], None, "median") if arms else 0)
-        per_arm = {a: f"{fmt_num(by.value(post, a, None, 'mean'), d)} "
-                      f"({fmt_num(by.value(post, a, None, 'sd'), d)}) / "
-                      f"{fmt_num(by.value(post, a, None, 'median'), d)}" for a in arms}
-        term = next((r for r in records if r.variable == lab and r.arm is None
-                     and r.stat == "estimate" and (r.level or "").startswith("arm[T.")
-                     and ":" not in r.level), None)
+        per_arm = {
+            a: f"{fmt_num(by.value(post, a, None, 'mean'), d)} "
+            f"({fmt_num(by.value(post, a, None, 'sd'), d)}) / "
+            f"{fmt_num(by.value(post, a, None, 'median'), d)}"
+            for a in arms
+        }
+        term = next(
+            (
+                r
+                for r in records
+                if r.variable == lab
+                and r.arm is None
+                and r.stat == "estimate"
+                and (r.level or "").startswith("arm[T.")
+                and ":" not in r.level
+            ),
+            None,
+        )
         measure = f"{short} after treatment ({unit}), mean (SD) / median"
         if term is None:
             rows.append(SummaryRow("hematology", measure, per_arm))
             continue
         key = (lab, None, term.level)
-        rows.append(SummaryRow(
-            "hematology", measure, per_arm, effect="Difference adjusted for baseline",
-            estimate=term.value, conf_low=by.value(*key, "conf_low"),
-            conf_high=by.value(*key, "conf_high"), p_value=by.value(*key, "p_value"),
-            test=(term.method or "ANCOVA").split(";")[0]))
+        rows.append(
+            SummaryRow(
+                "hematology",
+                measure,
+                per_arm,
+                effect="Difference adjusted for baseline",
+                estimate=term.value,
+                conf_low=by.value(*key, "conf_low"),
+                conf_high=by.value(*key, "conf_high"),
+                p_value=by.value(*key, "p_value"),
+                test=(term.method or "ANCOVA").split(";")[0],
+            )
+        )
     return rows

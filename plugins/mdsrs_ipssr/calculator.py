@@ -40,8 +40,13 @@ INPUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "age": ("age (years)", ("age",)),
 }
 #: canonical variable names accepted on the left of --map
-ALIASES = {"hgb_base": "hgb", "plt_base": "plt", "anc_base": "anc", "bm_blast_base": "blasts",
-           "cyto_base": "cyto"}
+ALIASES = {
+    "hgb_base": "hgb",
+    "plt_base": "plt",
+    "anc_base": "anc",
+    "bm_blast_base": "blasts",
+    "cyto_base": "cyto",
+}
 OUTPUTS = ("ipssr_score", "ipssr_category", "ipssra_score", "ipssra_category")
 
 
@@ -49,8 +54,9 @@ def _columns_text(frame: pd.DataFrame) -> str:
     return ", ".join(str(c) for c in frame.columns)
 
 
-def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None = None, *,
-                    source: str = "data") -> dict[str, str]:
+def resolve_columns(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None = None, *, source: str = "data"
+) -> dict[str, str]:
     """Input name -> column of ``frame`` (``age`` only when found or mapped)."""
     given: dict[str, str] = {}
     for name, column in (columns or {}).items():
@@ -58,7 +64,8 @@ def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None = Non
         if key not in INPUTS:
             raise StudyError(
                 f"--map: '{name}' is not an input of the IPSS-R calculator; use "
-                f"{', '.join(INPUTS)} (or {', '.join(ALIASES)}).")
+                f"{', '.join(INPUTS)} (or {', '.join(ALIASES)})."
+            )
         if key in given:
             raise StudyError(f"--map: {key} is mapped twice ('{given[key]}' and '{column}').")
         given[key] = column
@@ -68,7 +75,8 @@ def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None = Non
             if given[key] not in frame.columns:
                 raise CohortError(
                     f"{source}: column '{given[key]}' (--map {key}={given[key]}) is not in the "
-                    f"data; its columns are: {_columns_text(frame)}.")
+                    f"data; its columns are: {_columns_text(frame)}."
+                )
             out[key] = given[key]
             continue
         found = next((c for c in defaults if c in frame.columns), None)
@@ -77,12 +85,18 @@ def resolve_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None = Non
         elif key != "age":
             raise CohortError(
                 f"{source}: no column for {what}: name it {' or '.join(defaults)}, or map it "
-                f"with --map {key}=COLUMN; the data's columns are: {_columns_text(frame)}.")
+                f"with --map {key}=COLUMN; the data's columns are: {_columns_text(frame)}."
+            )
     return out
 
 
-def calculate(frame: pd.DataFrame, columns: Mapping[str, str] | None = None, *,
-              source: str | None = None, first_row: int = 1) -> pd.DataFrame:
+def calculate(
+    frame: pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    source: str | None = None,
+    first_row: int = 1,
+) -> pd.DataFrame:
     """``frame`` with the IPSS-R (and IPSS-RA) scores and categories appended.
 
     ``columns`` maps input names (or canonical names) to columns of ``frame``; ``source``
@@ -96,11 +110,19 @@ def calculate(frame: pd.DataFrame, columns: Mapping[str, str] | None = None, *,
         raise CohortError(
             f"{source}: the data already have column{'s' if len(clash) > 1 else ''} "
             f"{', '.join(repr(c) for c in clash)}, which the calculator writes; rename or drop "
-            f"{'them' if len(clash) > 1 else 'it'}.")
+            f"{'them' if len(clash) > 1 else 'it'}."
+        )
     try:
-        scores = score(frame, hgb=cols["hgb"], plt=cols["plt"], anc=cols["anc"],
-                       blasts=cols["blasts"], cyto=cols["cyto"], age=cols.get("age"),
-                       first_row=first_row)
+        scores = score(
+            frame,
+            hgb=cols["hgb"],
+            plt=cols["plt"],
+            anc=cols["anc"],
+            blasts=cols["blasts"],
+            cyto=cols["cyto"],
+            age=cols.get("age"),
+            first_row=first_row,
+        )
     except CohortError as exc:
         raise CohortError(f"{source}: {exc}") from None
     return pd.concat([frame, scores], axis=1)

@@ -50,12 +50,16 @@ def _missing_reason(data: pd.DataFrame) -> pd.Series:
             if not pd.isna(score.loc[i]):
                 return ""
             absent = [c for c in cols if pd.isna(data.at[i, c])]
-            return (f"IPSS-R {when} not computable (missing {', '.join(absent)})" if absent
-                    else f"IPSS-R score {when} missing")
+            return (
+                f"IPSS-R {when} not computable (missing {', '.join(absent)})"
+                if absent
+                else f"IPSS-R score {when} missing"
+            )
 
         parts.append(pd.Series([why(i) for i in data.index], index=data.index))
-    return pd.Series(["; ".join(x for x in pair if x) for pair in zip(*parts, strict=True)],
-                     index=data.index)
+    return pd.Series(
+        ["; ".join(x for x in pair if x) for pair in zip(*parts, strict=True)], index=data.index
+    )
 
 
 def analyze_ipssr(result, cohort, config):
@@ -77,8 +81,10 @@ def analyze_ipssr(result, cohort, config):
     _shift(result, d, arms)
     if min(counts.values()) == 0:
         empty = [a for a in arms if counts[a] == 0]
-        result.note(f"No between-arm comparison of the IPSS-R: no patient of arm "
-                    f"{', '.join(empty)} has a score both before and after treatment.")
+        result.note(
+            f"No between-arm comparison of the IPSS-R: no patient of arm "
+            f"{', '.join(empty)} has a score both before and after treatment."
+        )
         return result
 
     ancova_p = _ancova(result, d, config.formulas["score"], other, conf_level)
@@ -86,14 +92,18 @@ def analyze_ipssr(result, cohort, config):
     for key in ("category", "category_adjusted"):
         _ordinal(result, d, config.formulas[key], conf_level)
 
-    if ancova_p is not None and wilcox_p is not None and (
-            (ancova_p < config.alpha) != (wilcox_p < config.alpha)):
+    if (
+        ancova_p is not None
+        and wilcox_p is not None
+        and ((ancova_p < config.alpha) != (wilcox_p < config.alpha))
+    ):
         result.note(
             f"The post-treatment IPSS-R score differs between arms at alpha = {config.alpha:g} "
             f"by {'the ANCOVA' if ancova_p < config.alpha else 'the Wilcoxon rank-sum test'} "
             f"(p = {min(ancova_p, wilcox_p):.3g}) but not by "
             f"{'the Wilcoxon rank-sum test' if ancova_p < config.alpha else 'the ANCOVA'} "
-            f"(p = {max(ancova_p, wilcox_p):.3g}).")
+            f"(p = {max(ancova_p, wilcox_p):.3g})."
+        )
     return result
 
 
@@ -107,17 +117,26 @@ def _describe(result, d, arms, cohort):
             rows = d[d["arm"] == arm]
             summary = summarize_continuous(rows[score].to_numpy(dtype=float))
             for stat in _CONTINUOUS_STATS:
-                result.add(score, stat, summary[stat], arm=arm, label=cohort.label(score),
-                           n=summary["n"])
+                result.add(
+                    score, stat, summary[stat], arm=arm, label=cohort.label(score), n=summary["n"]
+                )
             n_arm = int(rows.shape[0])
             result.add(category, "N", n_arm, arm=arm, label=cohort.label(category))
             values = rows[category].astype(object)
             for level in CATEGORIES:
                 k = int((values == level).sum())
-                result.add(category, "n", k, arm=arm, level=level,
-                           label=cohort.label(category), n=n_arm)
-                result.add(category, "p", k / n_arm if n_arm else float("nan"), arm=arm,
-                           level=level, label=cohort.label(category), n=n_arm)
+                result.add(
+                    category, "n", k, arm=arm, level=level, label=cohort.label(category), n=n_arm
+                )
+                result.add(
+                    category,
+                    "p",
+                    k / n_arm if n_arm else float("nan"),
+                    arm=arm,
+                    level=level,
+                    label=cohort.label(category),
+                    n=n_arm,
+                )
 
 
 def _shift(result, d, arms):
@@ -130,16 +149,32 @@ def _shift(result, d, arms):
         for b in CATEGORIES:
             for a in CATEGORIES:
                 k = int(((before == b) & (after == a)).sum())
-                result.add("ipssr_shift", "n", k, arm=arm, level=f"{b} -> {a}",
-                           label="IPSS-R risk category before -> after treatment", n=n_arm)
+                result.add(
+                    "ipssr_shift",
+                    "n",
+                    k,
+                    arm=arm,
+                    level=f"{b} -> {a}",
+                    label="IPSS-R risk category before -> after treatment",
+                    n=n_arm,
+                )
         step = np.array([rank[a] - rank[b] for b, a in zip(before, after, strict=True)])
-        for level, k in zip(CHANGE_LEVELS, ((step < 0).sum(), (step == 0).sum(),
-                                            (step > 0).sum()), strict=True):
+        for level, k in zip(
+            CHANGE_LEVELS, ((step < 0).sum(), (step == 0).sum(), (step > 0).sum()), strict=True
+        ):
             label = "Change of IPSS-R risk category (improved: a lower category after treatment)"
-            result.add("ipssr_category_change", "n", int(k), arm=arm, level=level,
-                       label=label, n=n_arm)
-            result.add("ipssr_category_change", "p", int(k) / n_arm if n_arm else float("nan"),
-                       arm=arm, level=level, label=label, n=n_arm)
+            result.add(
+                "ipssr_category_change", "n", int(k), arm=arm, level=level, label=label, n=n_arm
+            )
+            result.add(
+                "ipssr_category_change",
+                "p",
+                int(k) / n_arm if n_arm else float("nan"),
+                arm=arm,
+                level=level,
+                label=label,
+                n=n_arm,
+            )
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -155,8 +190,10 @@ def _term_label(term: str, arms: list[str]) -> str:
 def _dropped_note(fit, formula: str) -> str | None:
     dropped = int(fit.n_dropped)
     if dropped:
-        return (f"{formula}: {dropped} analysed patient{'s' if dropped > 1 else ''} with "
-                "missing values in the model's other variables left out of this model.")
+        return (
+            f"{formula}: {dropped} analysed patient{'s' if dropped > 1 else ''} with "
+            "missing values in the model's other variables left out of this model."
+        )
     return None
 
 
@@ -173,8 +210,10 @@ def _ancova(result, d, formula, other, conf_level):
     if note:
         result.note(note)
     outcome = fit.model_frame.outcome_name
-    method = (f"Linear regression (lm), ANCOVA: {formula}; difference in means, "
-              f"t-based {conf_level * 100:g}% CI")
+    method = (
+        f"Linear regression (lm), ANCOVA: {formula}; difference in means, "
+        f"t-based {conf_level * 100:g}% CI"
+    )
     n = int(fit.nobs)
     table = fit.tidy(conf_level=conf_level)
     df_resid = float(fit.glance()["df_residual"].iloc[0])
@@ -182,8 +221,15 @@ def _ancova(result, d, formula, other, conf_level):
     for row in table.itertuples(index=False):
         label = _term_label(row.term, arms)
         for stat in _TIDY_STATS:
-            result.add(outcome, stat, float(getattr(row, stat)), level=row.term, label=label,
-                       method=method, n=n)
+            result.add(
+                outcome,
+                stat,
+                float(getattr(row, stat)),
+                level=row.term,
+                label=label,
+                method=method,
+                n=n,
+            )
         result.add(outcome, "df", df_resid, level=row.term, label=label, method=method, n=n)
         if row.term == f"arm[T.{other}]":
             arm_p = float(row.p_value)
@@ -207,16 +253,27 @@ def _separated(fit, d, arms) -> str | None:
     used = d.loc[fit.model_frame.design.index]  # the rows the model used
     codes = used["ipssr_post_category"].cat.codes
     a, b = codes[used["arm"] == ref], codes[used["arm"] == other]
-    if len(a) and len(b) and f"arm[T.{other}]" in fit.terms and (
-            a.max() <= b.min() or b.max() <= a.min()):
+    if (
+        len(a)
+        and len(b)
+        and f"arm[T.{other}]" in fit.terms
+        and (a.max() <= b.min() or b.max() <= a.min())
+    ):
         low, high = (other, ref) if b.max() <= a.min() else (ref, other)
-        return (f"every patient of arm {low} is in a category at or below that of every "
-                f"patient of arm {high}: quasi-complete separation")
-    big = [t for t, se, kind in zip(fit.terms, fit.std_error, fit.coef_types, strict=True)
-           if kind == "location" and not se <= DIVERGENT_SE]
+        return (
+            f"every patient of arm {low} is in a category at or below that of every "
+            f"patient of arm {high}: quasi-complete separation"
+        )
+    big = [
+        t
+        for t, se, kind in zip(fit.terms, fit.std_error, fit.coef_types, strict=True)
+        if kind == "location" and not se <= DIVERGENT_SE
+    ]
     if big:
-        return (f"standard error of {', '.join(big)} above {DIVERGENT_SE:g} on the log-odds "
-                "scale: the estimates diverge (separation)")
+        return (
+            f"standard error of {', '.join(big)} above {DIVERGENT_SE:g} on the log-odds "
+            "scale: the estimates diverge (separation)"
+        )
     return None
 
 
@@ -226,15 +283,17 @@ def _wilcoxon(result, d, ref, other, cohort):
     test = wilcox_test(x, y)
     label = f"{cohort.label('ipssr_post_score')}: {other} vs {ref}"
     n = int(x.size + y.size)
-    result.add("ipssr_post_score", "statistic", test.statistic, label=label,
-               method=test.method, n=n)
-    result.add("ipssr_post_score", "p_value", test.p_value, label=label, method=test.method,
-               n=n)
+    result.add(
+        "ipssr_post_score", "statistic", test.statistic, label=label, method=test.method, n=n
+    )
+    result.add("ipssr_post_score", "p_value", test.p_value, label=label, method=test.method, n=n)
     if test.note:
         result.note(f"Wilcoxon rank-sum test of the post-treatment IPSS-R score: {test.note}.")
     if np.isnan(test.p_value):
-        result.note("Wilcoxon rank-sum test of the post-treatment IPSS-R score: no p-value, "
-                    "every patient has the same score (R's wilcox.test gives NA).")
+        result.note(
+            "Wilcoxon rank-sum test of the post-treatment IPSS-R score: no p-value, "
+            "every patient has the same score (R's wilcox.test gives NA)."
+        )
         return None
     return float(test.p_value)
 
@@ -253,16 +312,27 @@ def _ordinal(result, d, formula, conf_level):
         result.note(note)
     why = _separated(fit, d, arms)
     if why:
-        result.note(f"Proportional-odds model ({formula}) not estimable: the maximum likelihood "
-                    f"does not exist ({why}); no estimate is reported.")
+        result.note(
+            f"Proportional-odds model ({formula}) not estimable: the maximum likelihood "
+            f"does not exist ({why}); no estimate is reported."
+        )
         return
     outcome = fit.model_frame.outcome_name
-    method = (f"Proportional-odds model (ordinal::clm, logit link): {formula}; cumulative "
-              f"odds ratio of a higher (worse) category, Wald {conf_level * 100:g}% CI")
+    method = (
+        f"Proportional-odds model (ordinal::clm, logit link): {formula}; cumulative "
+        f"odds ratio of a higher (worse) category, Wald {conf_level * 100:g}% CI"
+    )
     n = int(fit.nobs)
     table = fit.tidy(conf_level=conf_level, exponentiate=True)
     for row in table[table["coef_type"] == "location"].itertuples(index=False):
         label = _term_label(row.term, arms)
         for stat in _TIDY_STATS:
-            result.add(outcome, stat, float(getattr(row, stat)), level=row.term, label=label,
-                       method=method, n=n)
+            result.add(
+                outcome,
+                stat,
+                float(getattr(row, stat)),
+                level=row.term,
+                label=label,
+                method=method,
+                n=n,
+            )

@@ -27,8 +27,14 @@ import pandas as pd
 from mdsrs_core.errors import CohortError
 from mdsrs_core.variables import CYTO_LEVELS, CYTO_SYNONYMS, level_key
 
-__all__ = ["ACCEPTED_TEXT", "CYTO_LEVELS", "CYTO_POINTS", "invalid_cyto_message",
-           "invalid_cyto_positions", "normalize_cyto"]
+__all__ = [
+    "ACCEPTED_TEXT",
+    "CYTO_LEVELS",
+    "CYTO_POINTS",
+    "invalid_cyto_message",
+    "invalid_cyto_positions",
+    "normalize_cyto",
+]
 
 #: IPSS-R points of each cytogenetic group.
 CYTO_POINTS: dict[str, float] = {
@@ -76,8 +82,9 @@ def invalid_cyto_positions(values: pd.Series) -> list[int]:
     ]
 
 
-def invalid_cyto_message(values: pd.Series, positions: list[int], column: str | None = None,
-                         *, first_row: int = 1) -> str:
+def invalid_cyto_message(
+    values: pd.Series, positions: list[int], column: str | None = None, *, first_row: int = 1
+) -> str:
     """The user message for the values of ``values`` at ``positions`` (0-based); the first
     value is row ``first_row``."""
     name = column if column is not None else values.name
@@ -95,8 +102,9 @@ def invalid_cyto_message(values: pd.Series, positions: list[int], column: str | 
     )
 
 
-def normalize_cyto(values: pd.Series, column: str | None = None, *,
-                   first_row: int = 1) -> pd.Series:
+def normalize_cyto(
+    values: pd.Series, column: str | None = None, *, first_row: int = 1
+) -> pd.Series:
     """Canonical lower-case cytogenetic labels (``very good`` ... ``very poor``).
 
     Returns an object Series with the same index and name as ``values``; missing values stay

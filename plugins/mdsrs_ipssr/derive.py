@@ -27,16 +27,22 @@ TIMEPOINTS = {"base": "before treatment", "post": "after treatment"}
 def components(t: str) -> dict[str, str]:
     """The canonical columns of the IPSS-R at time point ``t`` (``base`` or ``post``), keyed
     by :func:`mdsrs_ipssr.score`'s arguments."""
-    return {"hgb": f"hgb_{t}", "plt": f"plt_{t}", "anc": f"anc_{t}",
-            "blasts": f"bm_blast_{t}", "cyto": f"cyto_{t}"}
+    return {
+        "hgb": f"hgb_{t}",
+        "plt": f"plt_{t}",
+        "anc": f"anc_{t}",
+        "blasts": f"bm_blast_{t}",
+        "cyto": f"cyto_{t}",
+    }
 
 
 def derived_names(t: str, with_age: bool) -> dict[str, str]:
     """Output column of :func:`score` -> derived variable name at time point ``t``."""
     names = {"ipssr_score": f"ipssr_{t}_score", "ipssr_category": f"ipssr_{t}_category"}
     if with_age:
-        names.update({"ipssra_score": f"ipssra_{t}_score",
-                      "ipssra_category": f"ipssra_{t}_category"})
+        names.update(
+            {"ipssra_score": f"ipssra_{t}_score", "ipssra_category": f"ipssra_{t}_category"}
+        )
     return names
 
 
@@ -58,13 +64,13 @@ def derive_ipssr(cohort) -> None:
         if not cohort.has(*cols.values()):
             continue
         names = derived_names(t, with_age)
-        taken = [n for n in names.values()
-                 if n in cohort.data.columns and n not in cohort.derived]
+        taken = [n for n in names.values() if n in cohort.data.columns and n not in cohort.derived]
         if taken:
             cohort.notes.append(
                 f"IPSS-R {TIMEPOINTS[t]} not derived: {', '.join(taken)} "
                 f"{'is a column' if len(taken) == 1 else 'are columns'} of the data, used as "
-                "given.")
+                "given."
+            )
             continue
         result = score(cohort.data, **cols, age="age" if with_age else None)
         labels = _labels(t)

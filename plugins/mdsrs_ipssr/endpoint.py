@@ -23,8 +23,7 @@ from mdsrs_core import Endpoint
 
 #: The IPSS-R components at each time point (canonical names).
 COMPONENTS = {
-    t: (f"hgb_{t}", f"plt_{t}", f"anc_{t}", f"bm_blast_{t}", f"cyto_{t}")
-    for t in ("base", "post")
+    t: (f"hgb_{t}", f"plt_{t}", f"anc_{t}", f"bm_blast_{t}", f"cyto_{t}") for t in ("base", "post")
 }
 #: The derived variables the analysis reads.
 SCORES = ("ipssr_base_score", "ipssr_base_category", "ipssr_post_score", "ipssr_post_category")
@@ -52,17 +51,17 @@ class Ipssr(Endpoint):
         if absent["base"] or absent["post"]:
             parts = []
             if absent["base"]:
-                parts.append(f"{', '.join(absent['base'])} (IPSS-R components before "
-                             "treatment)")
+                parts.append(f"{', '.join(absent['base'])} (IPSS-R components before treatment)")
             if absent["post"]:
-                parts.append(f"{', '.join(absent['post'])} (IPSS-R components after "
-                             "treatment)")
+                parts.append(f"{', '.join(absent['post'])} (IPSS-R components after treatment)")
             reason = f"needs {'; '.join(parts)}, not in the data"
             if not absent["base"]:
                 reason += "; the IPSS-R before treatment is reported in Table 1 (baseline)"
             return reason
-        return (f"the IPSS-R scores were not derived ({', '.join(missing)} absent); see the "
-                "cohort notes")
+        return (
+            f"the IPSS-R scores were not derived ({', '.join(missing)} absent); see the "
+            "cohort notes"
+        )
 
     def analyze(self, cohort, config):
         from .compute import analyze_ipssr

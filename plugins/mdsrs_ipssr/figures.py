@@ -23,14 +23,21 @@ _CMAP = "Blues"
 
 
 def _arms(records) -> list[str]:
-    return list(dict.fromkeys(r.arm for r in records if r.variable == "ipssr_base_category"
-                              and r.stat == "N" and r.arm is not None))
+    return list(
+        dict.fromkeys(
+            r.arm
+            for r in records
+            if r.variable == "ipssr_base_category" and r.stat == "N" and r.arm is not None
+        )
+    )
 
 
 def shift_counts(by, arm) -> list[list[int]]:
     """The shift table of ``arm`` from its records: rows before, columns after."""
-    return [[by.value("ipssr_shift", arm, f"{b} -> {a}", "n") or 0 for a in CATEGORIES]
-            for b in CATEGORIES]
+    return [
+        [by.value("ipssr_shift", arm, f"{b} -> {a}", "n") or 0 for a in CATEGORIES]
+        for b in CATEGORIES
+    ]
 
 
 def change_text(by, arm) -> str:
@@ -49,8 +56,16 @@ def _panel(ax, by, arm, counts, norm, cmap):
     for i, row in enumerate(counts):
         for j, n in enumerate(row):
             color = GREY if n == 0 else ("white" if n > 0.6 * top else "black")
-            ax.text(j, i, str(n), ha="center", va="center", fontsize=8.5, color=color,
-                    gid=f"cell-{i}-{j}")
+            ax.text(
+                j,
+                i,
+                str(n),
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color=color,
+                gid=f"cell-{i}-{j}",
+            )
     from matplotlib.patches import Rectangle
 
     for k in range(len(CATEGORIES)):
@@ -64,8 +79,16 @@ def _panel(ax, by, arm, counts, norm, cmap):
     ax.set_xlabel("IPSS-R category after treatment")
     n_arm = by.value("ipssr_base_category", arm, None, "N")
     ax.set_title(f"{arm} (N = {n_arm})", loc="center")
-    ax.text(0.5, -0.42, change_text(by, arm), transform=ax.transAxes, ha="center",
-            va="top", fontsize=8, gid="change")
+    ax.text(
+        0.5,
+        -0.42,
+        change_text(by, arm),
+        transform=ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=8,
+        gid="change",
+    )
 
 
 def shift_figure(records):
@@ -87,13 +110,19 @@ def shift_figure(records):
         axes[0].set_ylabel("IPSS-R category before treatment")
         from matplotlib.cm import ScalarMappable
 
-        bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), shrink=0.7,
-                           pad=0.02)
+        bar = fig.colorbar(
+            ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), shrink=0.7, pad=0.02
+        )
         bar.set_label("Patients")
         bar.outline.set_visible(False)
-        fig.supxlabel("Outlined: the same category before and after; improved: a lower "
-                      "(better) category after treatment.", x=0.02, ha="left", fontsize=8,
-                      color=GREY)
+        fig.supxlabel(
+            "Outlined: the same category before and after; improved: a lower "
+            "(better) category after treatment.",
+            x=0.02,
+            ha="left",
+            fontsize=8,
+            color=GREY,
+        )
     return fig
 
 

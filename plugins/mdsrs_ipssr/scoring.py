@@ -112,8 +112,9 @@ def age_adjust(scores: pd.Series, ages: pd.Series) -> pd.Series:
     return pd.Series(out, index=scores.index, dtype=float)
 
 
-def _numeric(frame: pd.DataFrame, column: str, upper: float | None = None, *,
-             first_row: int = 1) -> pd.Series:
+def _numeric(
+    frame: pd.DataFrame, column: str, upper: float | None = None, *, first_row: int = 1
+) -> pd.Series:
     """The column as floats; text that is not a number, negatives (and values above ``upper``)
     are an error naming the column and the rows (the first row of ``frame`` is
     ``first_row``)."""

@@ -14,22 +14,37 @@ def ipssr_summary(records) -> list[SummaryRow]:
     arms = by.arms("ipssr_post_score", stat="mean")
     if not arms:
         return []
-    per_arm = {a: f"{fmt_num(by.value('ipssr_post_score', a, None, 'mean'), 2)} "
-                  f"({fmt_num(by.value('ipssr_post_score', a, None, 'sd'), 2)}) / "
-                  f"{fmt_num(by.value('ipssr_post_score', a, None, 'median'), 1)}"
-               for a in arms}
+    per_arm = {
+        a: f"{fmt_num(by.value('ipssr_post_score', a, None, 'mean'), 2)} "
+        f"({fmt_num(by.value('ipssr_post_score', a, None, 'sd'), 2)}) / "
+        f"{fmt_num(by.value('ipssr_post_score', a, None, 'median'), 1)}"
+        for a in arms
+    }
     measure = "IPSS-R score after treatment, mean (SD) / median"
-    model = {r.stat: r for r in records
-             if r.variable == "ipssr_post_score" and r.arm is None
-             and (r.level or "").startswith("arm[T.") and (r.method or "").startswith(
-                 "Linear regression")}
+    model = {
+        r.stat: r
+        for r in records
+        if r.variable == "ipssr_post_score"
+        and r.arm is None
+        and (r.level or "").startswith("arm[T.")
+        and (r.method or "").startswith("Linear regression")
+    }
     if "estimate" not in model:
         return [SummaryRow("ipssr", measure, per_arm)]
 
     def value(stat):
         return model[stat].value if stat in model else None
 
-    return [SummaryRow("ipssr", measure, per_arm, effect="Difference adjusted for baseline",
-                       estimate=value("estimate"), conf_low=value("conf_low"),
-                       conf_high=value("conf_high"), p_value=value("p_value"),
-                       test=(model["estimate"].method or "").split(";")[0])]
+    return [
+        SummaryRow(
+            "ipssr",
+            measure,
+            per_arm,
+            effect="Difference adjusted for baseline",
+            estimate=value("estimate"),
+            conf_low=value("conf_low"),
+            conf_high=value("conf_high"),
+            p_value=value("p_value"),
+            test=(model["estimate"].method or "").split(";")[0],
+        )
+    ]

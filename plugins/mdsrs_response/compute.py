@@ -19,12 +19,15 @@ MISSING_RESPONSE = "response missing"
 def _check_options(config) -> tuple[str, float]:
     ci_method = str(config.options.get("ci_method", "clopper-pearson")).lower()
     if ci_method not in CI_METHODS:
-        raise StudyError(f"[endpoints.response] ci_method = {ci_method!r}: choose one of "
-                         f"{', '.join(CI_METHODS)}.")
+        raise StudyError(
+            f"[endpoints.response] ci_method = {ci_method!r}: choose one of "
+            f"{', '.join(CI_METHODS)}."
+        )
     conf_level = float(config.options.get("conf_level", 0.95))
     if not 0 < conf_level < 1:
-        raise StudyError(f"[endpoints.response] conf_level = {conf_level}: must lie strictly "
-                         "between 0 and 1.")
+        raise StudyError(
+            f"[endpoints.response] conf_level = {conf_level}: must lie strictly between 0 and 1."
+        )
     return ci_method, conf_level
 
 
@@ -37,8 +40,16 @@ def _category_records(result, d: pd.DataFrame, arms: list[str]) -> None:
         for level in RESPONSE_LEVELS:
             k = int((resp == level).sum())
             result.add("response", "n", k, arm=arm, level=level, label=level, n=total)
-            result.add("response", "p", k / total if total else None, arm=arm, level=level,
-                       label=level, method="n / patients with a response", n=total)
+            result.add(
+                "response",
+                "p",
+                k / total if total else None,
+                arm=arm,
+                level=level,
+                label=level,
+                method="n / patients with a response",
+                n=total,
+            )
 
 
 def _hi_records(result, d: pd.DataFrame, hi: pd.DataFrame, arms: list[str]) -> None:
@@ -48,11 +59,24 @@ def _hi_records(result, d: pd.DataFrame, hi: pd.DataFrame, arms: list[str]) -> N
             values = hi.loc[d["arm"].astype(str) == arm, name].dropna()
             total, k = int(values.size), int(values.sum())
             result.add(name, "n", k, arm=arm, label=label, n=total)
-            result.add(name, "N", total, arm=arm, label=label,
-                       method="patients evaluable for this lineage (pretreatment cytopenia)",
-                       n=total)
-            result.add(name, "p", k / total if total else None, arm=arm, label=label,
-                       method="n / N evaluable", n=total)
+            result.add(
+                name,
+                "N",
+                total,
+                arm=arm,
+                label=label,
+                method="patients evaluable for this lineage (pretreatment cytopenia)",
+                n=total,
+            )
+            result.add(
+                name,
+                "p",
+                k / total if total else None,
+                arm=arm,
+                label=label,
+                method="n / N evaluable",
+                n=total,
+            )
 
 
 def analyze_response(result, cohort, config):
@@ -60,16 +84,19 @@ def analyze_response(result, cohort, config):
     formula = config.formulas["responder"]
     lhs, _ = split_formula(formula)
     if lhs is None or lhs.strip() != "responder":
-        raise StudyError(f"[endpoints.response] formula {formula!r}: the outcome (left of '~') "
-                         "must be responder.")
+        raise StudyError(
+            f"[endpoints.response] formula {formula!r}: the outcome (left of '~') "
+            "must be responder."
+        )
     arms = cohort.arms
     d = cohort.data.copy()
     if "response" in d.columns:
         source = "response"
         d["responder"] = responder_from_response(d["response"])
         missing = d["responder"].isna()
-        result.exclude(d.loc[missing, "patient_id"], d.loc[missing, "arm"].astype(str),
-                       MISSING_RESPONSE)
+        result.exclude(
+            d.loc[missing, "patient_id"], d.loc[missing, "arm"].astype(str), MISSING_RESPONSE
+        )
         _category_records(result, d, arms)
         label = LABEL
     else:
@@ -87,16 +114,25 @@ def analyze_response(result, cohort, config):
             "x10^9/L from 20 to < 100, or from < 20 to > 20 and at least doubled; HI-N: at "
             "least doubled and a rise > 0.5 x10^9/L from < 1.0). The >= 8-week duration IWG "
             "requires is not checked. Patients without a pretreatment cytopenia cannot show HI "
-            "and are excluded, not counted as non-responders.")
-    result.add("responder", "source", source, label=label,
-               method=LAB_SOURCE if source == "labs" else "response in CR, PR, mCR, HI")
+            "and are excluded, not counted as non-responders."
+        )
+    result.add(
+        "responder",
+        "source",
+        source,
+        label=label,
+        method=LAB_SOURCE if source == "labs" else "response in CR, PR, mCR, HI",
+    )
     kept = d[d["responder"].notna()]
     if len(kept):
         mf = model_frame(formula, kept)
         if mf.n_dropped:
             dropped = kept.loc[mf.dropped]
-            result.exclude(dropped["patient_id"], dropped["arm"].astype(str),
-                           f"missing value in a covariate of {formula!r}")
+            result.exclude(
+                dropped["patient_id"],
+                dropped["arm"].astype(str),
+                f"missing value in a covariate of {formula!r}",
+            )
             kept = kept.drop(index=mf.dropped)
     counts = {arm: int((kept["arm"].astype(str) == arm).sum()) for arm in arms}
     result.analysed(counts)
@@ -104,6 +140,15 @@ def analyze_response(result, cohort, config):
         empty = [a for a, k in counts.items() if k == 0]
         result.note(f"No patient of {', '.join(empty)} could be analysed: no comparison.")
         return result
-    compare_binary(result, kept, "responder", arms=arms, alpha=config.alpha, formula=formula,
-                   label=label, ci_method=ci_method, conf_level=conf_level)
+    compare_binary(
+        result,
+        kept,
+        "responder",
+        arms=arms,
+        alpha=config.alpha,
+        formula=formula,
+        label=label,
+        ci_method=ci_method,
+        conf_level=conf_level,
+    )
     return result

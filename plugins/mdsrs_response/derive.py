@@ -28,8 +28,17 @@ import pandas as pd
 
 from mdsrs_core.variables import RESPONDER_LEVELS
 
-__all__ = ["hematologic_improvement", "responder_from_response", "derive_responder",
-           "HI_LABELS", "LAB_SOURCE", "HGB_LIMIT", "PLT_LIMIT", "PLT_LOW", "ANC_LIMIT"]
+__all__ = [
+    "hematologic_improvement",
+    "responder_from_response",
+    "derive_responder",
+    "HI_LABELS",
+    "LAB_SOURCE",
+    "HGB_LIMIT",
+    "PLT_LIMIT",
+    "PLT_LOW",
+    "ANC_LIMIT",
+]
 
 HGB_LIMIT, HGB_RISE = 11.0, 1.5
 PLT_LIMIT, PLT_LOW, PLT_RISE = 100.0, 20.0, 30.0
@@ -43,14 +52,20 @@ HI_LABELS = {
 }
 RESPONDER_LABEL = "Responder (CR, PR, mCR or HI; IWG 2006)"
 LAB_RESPONDER_LABEL = "Responder: any hematologic improvement (IWG 2006, from labs)"
-LAB_SOURCE = ("hematologic improvement derived from before/after labs (IWG 2006 HI-E, HI-P, "
-              "HI-N); durations (>= 8 weeks) not checked")
+LAB_SOURCE = (
+    "hematologic improvement derived from before/after labs (IWG 2006 HI-E, HI-P, "
+    "HI-N); durations (>= 8 weeks) not checked"
+)
 RESPONSE_SOURCE = "response in CR, PR, mCR, HI (IWG 2006)"
 
-NO_CYTOPENIA = ("not evaluable for hematologic improvement (IWG 2006): no pretreatment "
-                "cytopenia (Hgb >= 11 g/dL, PLT >= 100 x10^9/L, ANC >= 1.0 x10^9/L)")
-LABS_MISSING = ("not evaluable for hematologic improvement (IWG 2006): before/after labs "
-                "missing for every cytopenic lineage")
+NO_CYTOPENIA = (
+    "not evaluable for hematologic improvement (IWG 2006): no pretreatment "
+    "cytopenia (Hgb >= 11 g/dL, PLT >= 100 x10^9/L, ANC >= 1.0 x10^9/L)"
+)
+LABS_MISSING = (
+    "not evaluable for hematologic improvement (IWG 2006): before/after labs "
+    "missing for every cytopenic lineage"
+)
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -76,13 +91,13 @@ def hematologic_improvement(frame: pd.DataFrame) -> pd.DataFrame:
     eval_e, eval_p, eval_n = cyto_e & ha.notna(), cyto_p & pa.notna(), cyto_n & na.notna()
 
     hi_e = _diff(ha, hb) >= HGB_RISE
-    hi_p = np.where(pb >= PLT_LOW, _diff(pa, pb) >= PLT_RISE,
-                    (pa > PLT_LOW) & (_diff(pa, 2 * pb) >= 0))
+    hi_p = np.where(
+        pb >= PLT_LOW, _diff(pa, pb) >= PLT_RISE, (pa > PLT_LOW) & (_diff(pa, 2 * pb) >= 0)
+    )
     hi_n = (_diff(na, 2 * nb) >= 0) & (_diff(na, nb) > ANC_RISE)
 
     out = pd.DataFrame(index=frame.index)
-    for name, hit, ok in (("hi_e", hi_e, eval_e), ("hi_p", hi_p, eval_p),
-                          ("hi_n", hi_n, eval_n)):
+    for name, hit, ok in (("hi_e", hi_e, eval_e), ("hi_p", hi_p, eval_p), ("hi_n", hi_n, eval_n)):
         out[name] = np.where(ok, np.asarray(hit, dtype=float), np.nan)
     evaluable = eval_e | eval_p | eval_n
     any_hi = out[["hi_e", "hi_p", "hi_n"]].max(axis=1, skipna=True)
@@ -115,8 +130,12 @@ def derive_responder(cohort) -> None:
 
     if "response" in data.columns:
         if free("responder"):
-            cohort.add_variable("responder", responder_from_response(data["response"]),
-                                label=RESPONDER_LABEL, source=RESPONSE_SOURCE)
+            cohort.add_variable(
+                "responder",
+                responder_from_response(data["response"]),
+                label=RESPONDER_LABEL,
+                source=RESPONSE_SOURCE,
+            )
         return
     pairs = (("hgb_base", "hgb_post"), ("plt_base", "plt_post"), ("anc_base", "anc_post"))
     if not any(b in data.columns and a in data.columns for b, a in pairs):
@@ -126,5 +145,6 @@ def derive_responder(cohort) -> None:
         if free(name):
             cohort.add_variable(name, hi[name], label=label, source=LAB_SOURCE)
     if free("responder"):
-        cohort.add_variable("responder", hi["responder"], label=LAB_RESPONDER_LABEL,
-                            source=LAB_SOURCE)
+        cohort.add_variable(
+            "responder", hi["responder"], label=LAB_RESPONDER_LABEL, source=LAB_SOURCE
+        )

@@ -33,8 +33,10 @@ class Response(Endpoint):
             return None
         if any(cohort.has(base, post) for base, post in LAB_PAIRS):
             return None
-        return ("needs response, or before/after labs (hgb_base/hgb_post, plt_base/plt_post "
-                "or anc_base/anc_post) to derive hematologic improvement, not in the data")
+        return (
+            "needs response, or before/after labs (hgb_base/hgb_post, plt_base/plt_post "
+            "or anc_base/anc_post) to derive hematologic improvement, not in the data"
+        )
 
     def analyze(self, cohort, config):
         from .compute import analyze_response

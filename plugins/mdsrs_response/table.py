@@ -7,8 +7,12 @@ import pandas as pd
 from mdsrs_core.report.formatting import fmt_num, fmt_p, fmt_pct
 from mdsrs_core.variables import RESPONSE_LEVELS
 
-_PANEL = (("fisher", "Fisher's exact test"), ("yates", "Yates' corrected chi-square"),
-          ("pearson", "Pearson's chi-square"), ("lrt", "Likelihood-ratio test"))
+_PANEL = (
+    ("fisher", "Fisher's exact test"),
+    ("yates", "Yates' corrected chi-square"),
+    ("pearson", "Pearson's chi-square"),
+    ("lrt", "Likelihood-ratio test"),
+)
 
 
 def _index(records):
@@ -36,19 +40,31 @@ def response_tables(records) -> dict[str, pd.DataFrame]:
     # ----------------------------------------------------------- categories
     if any(k[0] == "response" for k in by):
         header = [f"{a} (N={_value(by, 'response', a, None, 'N')})" for a in arms]
-        rows = [[f"{_value(by, 'response', a, lv, 'n')} "
-                 f"({fmt_pct(_value(by, 'response', a, lv, 'p'))})" for a in arms]
-                for lv in RESPONSE_LEVELS]
+        rows = [
+            [
+                f"{_value(by, 'response', a, lv, 'n')} "
+                f"({fmt_pct(_value(by, 'response', a, lv, 'p'))})"
+                for a in arms
+            ]
+            for lv in RESPONSE_LEVELS
+        ]
         out["Best response (IWG 2006) by arm, n (%)"] = pd.DataFrame(
-            rows, index=list(RESPONSE_LEVELS), columns=header)
+            rows, index=list(RESPONSE_LEVELS), columns=header
+        )
     elif any(k[0] == "hi_e" for k in by):
         rows, index = [], []
         for name in ("hi_e", "hi_p", "hi_n"):
             index.append(by[(name, arms[0], None, "n")].label)
-            rows.append([f"{_value(by, name, a, None, 'n')}/{_value(by, name, a, None, 'N')} "
-                         f"({fmt_pct(_value(by, name, a, None, 'p'))})" for a in arms])
+            rows.append(
+                [
+                    f"{_value(by, name, a, None, 'n')}/{_value(by, name, a, None, 'N')} "
+                    f"({fmt_pct(_value(by, name, a, None, 'p'))})"
+                    for a in arms
+                ]
+            )
         out["Hematologic improvement by arm (from labs), n/N evaluable (%)"] = pd.DataFrame(
-            rows, index=index, columns=arms)
+            rows, index=index, columns=arms
+        )
 
     # ----------------------------------------------------------- comparison
     if ("responder", None, "conclusion", "conclusion") not in by:
@@ -58,31 +74,53 @@ def response_tables(records) -> dict[str, pd.DataFrame]:
     for a in arms:
         r = by[("responder", a, None, "conf_low")]
         index.append(f"Responders, {a}")
-        rows.append([f"{_value(by, 'responder', a, None, 'n')}/"
-                     f"{_value(by, 'responder', a, None, 'N')} "
-                     f"({fmt_pct(_value(by, 'responder', a, None, 'p'))})",
-                     f"{fmt_pct(r.value)} to "
-                     f"{fmt_pct(_value(by, 'responder', a, None, 'conf_high'))}", "", r.method])
+        rows.append(
+            [
+                f"{_value(by, 'responder', a, None, 'n')}/"
+                f"{_value(by, 'responder', a, None, 'N')} "
+                f"({fmt_pct(_value(by, 'responder', a, None, 'p'))})",
+                f"{fmt_pct(r.value)} to {fmt_pct(_value(by, 'responder', a, None, 'conf_high'))}",
+                "",
+                r.method,
+            ]
+        )
     d = by[("responder", None, "difference", "estimate")]
     index.append(f"Difference, {trt} - {ref}")
-    rows.append([fmt_pct(d.value),
-                 f"{fmt_pct(_value(by, 'responder', None, 'difference', 'conf_low'))} to "
-                 f"{fmt_pct(_value(by, 'responder', None, 'difference', 'conf_high'))}", "",
-                 d.method])
+    rows.append(
+        [
+            fmt_pct(d.value),
+            f"{fmt_pct(_value(by, 'responder', None, 'difference', 'conf_low'))} to "
+            f"{fmt_pct(_value(by, 'responder', None, 'difference', 'conf_high'))}",
+            "",
+            d.method,
+        ]
+    )
     term = f"arm[T.{trt}]"
     o = by.get(("responder", None, term, "estimate"))
     if o is not None:
         index.append(f"Odds ratio, {trt} vs {ref}")
-        rows.append([fmt_num(o.value, 2),
-                     f"{fmt_num(_value(by, 'responder', None, term, 'conf_low'), 2)} to "
-                     f"{fmt_num(_value(by, 'responder', None, term, 'conf_high'), 2)}",
-                     fmt_p(_value(by, "responder", None, term, "p_value")), o.method])
+        rows.append(
+            [
+                fmt_num(o.value, 2),
+                f"{fmt_num(_value(by, 'responder', None, term, 'conf_low'), 2)} to "
+                f"{fmt_num(_value(by, 'responder', None, term, 'conf_high'), 2)}",
+                fmt_p(_value(by, "responder", None, term, "p_value")),
+                o.method,
+            ]
+        )
     c = by[("responder", None, "chosen_test", "p_value")]
     index.append("Test (gtsummary rule)")
-    rows.append(["", "", fmt_p(c.value),
-                 f"{c.method}; {_value(by, 'responder', None, 'chosen_test', 'test_rule')}"])
+    rows.append(
+        [
+            "",
+            "",
+            fmt_p(c.value),
+            f"{c.method}; {_value(by, 'responder', None, 'chosen_test', 'test_rule')}",
+        ]
+    )
     out["Responder rate by arm"] = pd.DataFrame(
-        rows, index=index, columns=["Estimate", "CI", "p-value", "Method"])
+        rows, index=index, columns=["Estimate", "CI", "p-value", "Method"]
+    )
 
     # ----------------------------------------------------------- sensitivity panel
     rows, index = [], []
@@ -93,10 +131,17 @@ def response_tables(records) -> dict[str, pd.DataFrame]:
         stat = _value(by, "responder", None, key, "statistic")
         sig = _value(by, "responder", None, key, "significant")
         index.append(name)
-        rows.append([p.method, "" if stat is None else fmt_num(stat, 3), fmt_p(p.value),
-                     "NA" if sig is None else ("yes" if sig else "no")])
+        rows.append(
+            [
+                p.method,
+                "" if stat is None else fmt_num(stat, 3),
+                fmt_p(p.value),
+                "NA" if sig is None else ("yes" if sig else "no"),
+            ]
+        )
     index.append("Conclusion")
     rows.append([_value(by, "responder", None, "conclusion", "conclusion"), "", "", ""])
     out["Responder rate: sensitivity panel"] = pd.DataFrame(
-        rows, index=index, columns=["Method", "Statistic", "p-value", "Significant"])
+        rows, index=index, columns=["Method", "Statistic", "p-value", "Significant"]
+    )
     return out

@@ -21,10 +21,15 @@ from mdsrs_core.models.cox_zph import cox_zph
 
 KM_FORMULA = "Surv(os_months, death) ~ arm"
 KM_METHOD = "Kaplan-Meier (survfit), Greenwood standard error, log-transformed {}% CI"
-DIFF_METHOD = ("Difference in Kaplan-Meier survival ({} - {}), Greenwood standard errors of "
-               "independent arms, Wald {}% CI, z test")
-TEST_NAMES = {"likelihood_ratio": "Likelihood ratio test", "wald": "Wald test",
-              "score": "Score (logrank) test"}
+DIFF_METHOD = (
+    "Difference in Kaplan-Meier survival ({} - {}), Greenwood standard errors of "
+    "independent arms, Wald {}% CI, z test"
+)
+TEST_NAMES = {
+    "likelihood_ratio": "Likelihood ratio test",
+    "wald": "Wald test",
+    "score": "Score (logrank) test",
+}
 
 
 def _pct(conf_level: float) -> str:
@@ -47,8 +52,10 @@ def _options(config):
     try:
         landmarks = sorted({float(t) for t in opts["landmarks"]})
     except (TypeError, ValueError):
-        raise StudyError("[endpoints.os] landmarks must be a list of times in months, e.g. "
-                         f"[12, 36, 60]; got {opts['landmarks']!r}.") from None
+        raise StudyError(
+            "[endpoints.os] landmarks must be a list of times in months, e.g. "
+            f"[12, 36, 60]; got {opts['landmarks']!r}."
+        ) from None
     if any(t <= 0 for t in landmarks):
         raise StudyError(f"[endpoints.os] landmarks must be > 0; got {opts['landmarks']!r}.")
     conf_level = float(opts["conf_level"])
@@ -81,9 +88,11 @@ def _exclusions(result, data: pd.DataFrame) -> pd.DataFrame:
     reasons[(reasons == "") & arm_missing] = "arm missing"
     for reason in [r for r in dict.fromkeys(reasons) if r]:
         rows = reasons == reason
-        result.exclude(data.loc[rows, "patient_id"].astype(str),
-                       [None if pd.isna(a) else str(a) for a in data.loc[rows, "arm"]],
-                       f"Overall survival: {reason}")
+        result.exclude(
+            data.loc[rows, "patient_id"].astype(str),
+            [None if pd.isna(a) else str(a) for a in data.loc[rows, "arm"]],
+            f"Overall survival: {reason}",
+        )
     kept = data.loc[reasons == ""].copy()
     kept["os_months"] = time[reasons == ""].astype(float)
     kept["death"] = death[reasons == ""].astype(int)
@@ -100,8 +109,10 @@ def analyze_os(result, cohort, config):
     result.analysed(counts)
     present = [a for a in arms if counts[a] > 0]
     if not len(data) or not data["death"].any():
-        result.note("Overall survival: no deaths among the patients analysed; survival "
-                    "curves, tests and hazard ratios cannot be estimated.")
+        result.note(
+            "Overall survival: no deaths among the patients analysed; survival "
+            "curves, tests and hazard ratios cannot be estimated."
+        )
         for arm in arms:
             result.add("os", "N", counts[arm], arm=arm, label="Patients")
             result.add("os", "n_event", 0, arm=arm, label="Deaths")
@@ -131,14 +142,25 @@ def _counts_and_medians(result, fit, label_of, counts):
         row = table.loc[label]
         result.add("os", "N", int(row["records"]), arm=arm, label="Patients")
         result.add("os", "n_event", int(row["events"]), arm=arm, label="Deaths")
-        method = (f"Median of the Kaplan-Meier curve (survfit table), {fit.conf_level:.0%} CI "
-                  "of Brookmeyer & Crowley (log-transformed pointwise limits)")
+        method = (
+            f"Median of the Kaplan-Meier curve (survfit table), {fit.conf_level:.0%} CI "
+            "of Brookmeyer & Crowley (log-transformed pointwise limits)"
+        )
         for stat in ("median", "conf_low", "conf_high"):
-            result.add("os_median", stat, float(row[stat]), arm=arm, method=method,
-                       label="Median overall survival (months)", n=int(row["records"]))
+            result.add(
+                "os_median",
+                stat,
+                float(row[stat]),
+                arm=arm,
+                method=method,
+                label="Median overall survival (months)",
+                n=int(row["records"]),
+            )
         if math.isnan(row["median"]):
-            result.note(f"Median overall survival not reached in the {arm} arm (the "
-                        "Kaplan-Meier curve stays above 0.5).")
+            result.note(
+                f"Median overall survival not reached in the {arm} arm (the "
+                "Kaplan-Meier curve stays above 0.5)."
+            )
 
 
 def _landmarks(result, fit, km, landmarks, conf_level):
@@ -161,28 +183,83 @@ def _landmarks(result, fit, km, landmarks, conf_level):
             level = _time_text(t)
             label = f"Overall survival at {level} months"
             n = int(curve.n)
-            result.add("os_km", "surv", float(row.surv), arm=arm, level=level, label=label,
-                       method=method, n=n)
-            result.add("os_km", "std_error", float(row.std_err), arm=arm, level=level,
-                       label=label, method=method, n=n)
-            result.add("os_km", "conf_low", float(row.conf_low), arm=arm, level=level,
-                       label=label, method=method, n=n)
-            result.add("os_km", "conf_high", float(row.conf_high), arm=arm, level=level,
-                       label=label, method=method, n=n)
-            result.add("os_km", "n_risk", int(row.n_risk), arm=arm, level=level,
-                       label=label, method="Number at risk at the landmark (time >= t)", n=n)
-            result.add("os_km", "n_event", int(curve.n_event[curve.time <= t].sum()),
-                       arm=arm, level=level, label=label,
-                       method="Cumulative deaths by the landmark (time <= t)", n=n)
-            result.add("os_km", "n_event_interval", int(row.n_event), arm=arm, level=level,
-                       label=label, n=n,
-                       method="Deaths since the previous landmark, R's summary(fit, times) "
-                              "n.event")
+            result.add(
+                "os_km",
+                "surv",
+                float(row.surv),
+                arm=arm,
+                level=level,
+                label=label,
+                method=method,
+                n=n,
+            )
+            result.add(
+                "os_km",
+                "std_error",
+                float(row.std_err),
+                arm=arm,
+                level=level,
+                label=label,
+                method=method,
+                n=n,
+            )
+            result.add(
+                "os_km",
+                "conf_low",
+                float(row.conf_low),
+                arm=arm,
+                level=level,
+                label=label,
+                method=method,
+                n=n,
+            )
+            result.add(
+                "os_km",
+                "conf_high",
+                float(row.conf_high),
+                arm=arm,
+                level=level,
+                label=label,
+                method=method,
+                n=n,
+            )
+            result.add(
+                "os_km",
+                "n_risk",
+                int(row.n_risk),
+                arm=arm,
+                level=level,
+                label=label,
+                method="Number at risk at the landmark (time >= t)",
+                n=n,
+            )
+            result.add(
+                "os_km",
+                "n_event",
+                int(curve.n_event[curve.time <= t].sum()),
+                arm=arm,
+                level=level,
+                label=label,
+                method="Cumulative deaths by the landmark (time <= t)",
+                n=n,
+            )
+            result.add(
+                "os_km",
+                "n_event_interval",
+                int(row.n_event),
+                arm=arm,
+                level=level,
+                label=label,
+                n=n,
+                method="Deaths since the previous landmark, R's summary(fit, times) n.event",
+            )
             estimable[arm][t] = (float(row.surv), float(row.std_err))
         if beyond:
-            result.note(f"Overall survival in the {arm} arm is not estimated at "
-                        f"{', '.join(beyond)} months: beyond its last follow-up "
-                        f"({last:g} months).")
+            result.note(
+                f"Overall survival in the {arm} arm is not estimated at "
+                f"{', '.join(beyond)} months: beyond its last follow-up "
+                f"({last:g} months)."
+            )
     return estimable
 
 
@@ -207,13 +284,22 @@ def _differences(result, fit, km, estimable, ref, others, conf_level):
                 p = float(2.0 * norm.sf(abs(stat)))
             else:
                 stat = p = float("nan")
-                result.note(f"Landmark {level} months: no deaths by then in either arm, so "
-                            "the difference has no variance and no test.")
-            values = {"estimate": diff, "std_error": se, "statistic": stat, "p_value": p,
-                      "conf_low": diff - z * se, "conf_high": diff + z * se}
+                result.note(
+                    f"Landmark {level} months: no deaths by then in either arm, so "
+                    "the difference has no variance and no test."
+                )
+            values = {
+                "estimate": diff,
+                "std_error": se,
+                "statistic": stat,
+                "p_value": p,
+                "conf_low": diff - z * se,
+                "conf_high": diff + z * se,
+            }
             for name, value in values.items():
-                result.add("os_landmark_diff", name, value, level=level, label=label,
-                           method=method, n=n)
+                result.add(
+                    "os_landmark_diff", name, value, level=level, label=label, method=method, n=n
+                )
 
 
 def _figures(result, fit, km, every):
@@ -222,19 +308,28 @@ def _figures(result, fit, km, every):
     for arm in km:
         part = curve[curve["strata"] == f"arm={arm}"]
         arms[arm] = {
-            "time": part["time"].tolist(), "surv": part["surv"].tolist(),
-            "conf_low": part["conf_low"].tolist(), "conf_high": part["conf_high"].tolist(),
-            "n_risk": part["n_risk"].tolist(), "n_event": part["n_event"].tolist(),
+            "time": part["time"].tolist(),
+            "surv": part["surv"].tolist(),
+            "conf_low": part["conf_low"].tolist(),
+            "conf_high": part["conf_high"].tolist(),
+            "n_risk": part["n_risk"].tolist(),
+            "n_event": part["n_event"].tolist(),
             "n_censor": part["n_censor"].tolist(),
             "censor_times": part.loc[part["n_censor"] > 0, "time"].tolist(),
         }
     top = max(float(c.time.max()) for c in km.values())
     grid = [float(t) for t in np.arange(0.0, top + 1e-9, every)]
     summary = fit.summary(times=grid, extend=True)
-    risk = {arm: summary.loc[summary["strata"] == f"arm={arm}", "n_risk"].astype(int).tolist()
-            for arm in km}
-    result.figures["km"] = {"x": "months", "y": "overall survival", "arms": arms,
-                            "risk_table": {"times": grid, "n_risk": risk}}
+    risk = {
+        arm: summary.loc[summary["strata"] == f"arm={arm}", "n_risk"].astype(int).tolist()
+        for arm in km
+    }
+    result.figures["km"] = {
+        "x": "months",
+        "y": "overall survival",
+        "arms": arms,
+        "risk_table": {"times": grid, "n_risk": risk},
+    }
 
 
 def _logrank(result, data, cox_formula, label_of):
@@ -250,8 +345,10 @@ def _logrank(result, data, cox_formula, label_of):
         method = f"Stratified log-rank test (survdiff, rho = 0; {' + '.join(strata)})"
     n = test.model_frame.nobs
     if test.model_frame.n_dropped:
-        result.note(f"Log-rank test: {test.model_frame.n_dropped} patients with a missing "
-                    f"stratum ({', '.join(strata)}) left out.")
+        result.note(
+            f"Log-rank test: {test.model_frame.n_dropped} patients with a missing "
+            f"stratum ({', '.join(strata)}) left out."
+        )
     label = f"Log-rank test: {formula}"
     result.add("os_logrank", "statistic", test.chisq, label=label, method=method, n=n)
     result.add("os_logrank", "df", test.df, label=label, method=method, n=n)
@@ -274,37 +371,63 @@ def _cox(result, data, formula, ties, conf_level, alpha, ref):
     try:
         fit = coxph(formula, data, ties=ties)
     except ModelError as err:
-        result.add("os_cox", "estimable", False, label=f"Cox model: {formula}",
-                   method=f"Cox proportional-hazards (coxph, {ties} ties)")
-        result.note(f"Hazard ratio not estimable; the log-rank test and the Kaplan-Meier "
-                    f"estimates remain valid. {err}")
+        result.add(
+            "os_cox",
+            "estimable",
+            False,
+            label=f"Cox model: {formula}",
+            method=f"Cox proportional-hazards (coxph, {ties} ties)",
+        )
+        result.note(
+            f"Hazard ratio not estimable; the log-rank test and the Kaplan-Meier "
+            f"estimates remain valid. {err}"
+        )
         return
-    method = (f"Cox proportional-hazards (coxph, {ties} ties); hazard ratio, Wald "
-              f"{_pct(conf_level)}% CI (std_error on the log scale)")
+    method = (
+        f"Cox proportional-hazards (coxph, {ties} ties); hazard ratio, Wald "
+        f"{_pct(conf_level)}% CI (std_error on the log scale)"
+    )
     n = fit.nobs
     if fit.n_dropped:
-        result.note(f"Cox model: {fit.n_dropped} patients with a missing covariate or stratum "
-                    "left out of the model.")
+        result.note(
+            f"Cox model: {fit.n_dropped} patients with a missing covariate or stratum "
+            "left out of the model."
+        )
     result.add("os_cox", "estimable", True, label=f"Cox model: {formula}", method=method)
     result.add("os_cox", "n", n, label=f"Cox model: {formula}", method=method, n=n)
-    result.add("os_cox", "n_event", fit.nevent, label=f"Cox model: {formula}", method=method,
-               n=n)
+    result.add("os_cox", "n_event", fit.nevent, label=f"Cox model: {formula}", method=method, n=n)
     tidy = fit.tidy(conf_level=conf_level, exponentiate=True)
     for row in tidy.itertuples():
         label = f"Hazard ratio, {_term_label(row.term, ref)}"
         for stat in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
-            result.add("os_cox", stat, float(getattr(row, stat)), level=row.term, label=label,
-                       method=method, n=n)
+            result.add(
+                "os_cox",
+                stat,
+                float(getattr(row, stat)),
+                level=row.term,
+                label=label,
+                method=method,
+                n=n,
+            )
     for row in fit.tests().itertuples():
         name = TEST_NAMES[row.test]
         for stat in ("statistic", "df", "p_value"):
             value = int(row.df) if stat == "df" else float(getattr(row, stat))
-            result.add("os_cox_test", stat, value, level=row.test, label=f"Cox model: {name}",
-                       method=f"{name} (coxph)", n=n)
+            result.add(
+                "os_cox_test",
+                stat,
+                value,
+                level=row.test,
+                label=f"Cox model: {name}",
+                method=f"{name} (coxph)",
+                n=n,
+            )
     pvals = fit.tests()["p_value"]
-    if ((pvals < alpha).any() and (pvals >= alpha).any()):
-        result.note(f"Cox model: the likelihood-ratio, Wald and score tests disagree at "
-                    f"alpha = {alpha:g} (p = {', '.join(f'{p:.3g}' for p in pvals)}).")
+    if (pvals < alpha).any() and (pvals >= alpha).any():
+        result.note(
+            f"Cox model: the likelihood-ratio, Wald and score tests disagree at "
+            f"alpha = {alpha:g} (p = {', '.join(f'{p:.3g}' for p in pvals)})."
+        )
     _ph_check(result, fit, alpha, n)
 
 
@@ -314,20 +437,25 @@ def _ph_check(result, fit, alpha, n):
     except (ModelError, np.linalg.LinAlgError) as err:
         result.note(f"Proportional-hazards check (cox.zph) not done: {err}")
         return
-    method = ("Test of proportional hazards: score test of the scaled Schoenfeld residuals "
-              "(cox.zph, transform = 'km', terms = TRUE; Grambsch & Therneau 1994)")
+    method = (
+        "Test of proportional hazards: score test of the scaled Schoenfeld residuals "
+        "(cox.zph, transform = 'km', terms = TRUE; Grambsch & Therneau 1994)"
+    )
     table = zph.table()
     for row in table.itertuples():
         label = f"Proportional hazards, {row.term}"
-        result.add("os_ph", "statistic", float(row.chisq), level=row.term, label=label,
-                   method=method, n=n)
+        result.add(
+            "os_ph", "statistic", float(row.chisq), level=row.term, label=label, method=method, n=n
+        )
         result.add("os_ph", "df", int(row.df), level=row.term, label=label, method=method, n=n)
-        result.add("os_ph", "p_value", float(row.p_value), level=row.term, label=label,
-                   method=method, n=n)
+        result.add(
+            "os_ph", "p_value", float(row.p_value), level=row.term, label=label, method=method, n=n
+        )
     result.note(ph_verdict(table, alpha))
     res = zph.residuals
     result.figures["cox_zph"] = {
-        "x": "1 - KM(t-) (transform 'km')", "time": res["time"].tolist(),
+        "x": "1 - KM(t-) (transform 'km')",
+        "time": res["time"].tolist(),
         "transformed_time": res["x"].tolist(),
         "scaled_residuals": {t: res[t].tolist() for t in zph.terms},
     }
@@ -340,11 +468,15 @@ def ph_verdict(table: pd.DataFrame, alpha: float) -> str:
     bad = terms[terms["p_value"] < alpha]
     if len(bad):
         which = ", ".join(f"{r.term} (p = {r.p_value:.3g})" for r in bad.itertuples())
-        return (f"Proportional hazards questionable for {which}; global p = {glob:.3g}: the "
-                "hazard ratio may change over time; consider a landmark or time-varying "
-                "analysis.")
+        return (
+            f"Proportional hazards questionable for {which}; global p = {glob:.3g}: the "
+            "hazard ratio may change over time; consider a landmark or time-varying "
+            "analysis."
+        )
     if glob < alpha:
-        return (f"Proportional hazards questionable overall (global p = {glob:.3g}), though "
-                "no single term is below the significance level: the hazard ratios may "
-                "change over time.")
+        return (
+            f"Proportional hazards questionable overall (global p = {glob:.3g}), though "
+            "no single term is below the significance level: the hazard ratios may "
+            "change over time."
+        )
     return f"No evidence against proportional hazards (global p = {glob:.3g})."

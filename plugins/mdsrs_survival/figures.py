@@ -37,8 +37,11 @@ def logrank_text(by) -> str | None:
 
 def hazard_ratio_text(by) -> str | None:
     """``HR lenalidomide vs thalidomide 0.38 (95% CI 0.16-0.88)`` from the Cox records."""
-    arm_terms = [k[2] for k in by if k[0] == "os_cox" and k[3] == "estimate"
-                 and str(k[2]).startswith("arm[T.")]
+    arm_terms = [
+        k[2]
+        for k in by
+        if k[0] == "os_cox" and k[3] == "estimate" and str(k[2]).startswith("arm[T.")
+    ]
     if not arm_terms:
         return None
     term = arm_terms[0]
@@ -47,12 +50,17 @@ def hazard_ratio_text(by) -> str | None:
     high = by.get("os_cox", None, term, "conf_high").value
     level = re.search(r"(\d+(?:\.\d+)?)% CI", est.method or "")
     what = (est.label or "").replace("Hazard ratio, ", "")
-    others = [k[2] for k in by if k[0] == "os_cox" and k[3] == "estimate"
-              and not str(k[2]).startswith("arm[")]
+    others = [
+        k[2]
+        for k in by
+        if k[0] == "os_cox" and k[3] == "estimate" and not str(k[2]).startswith("arm[")
+    ]
     adjusted = f", adjusted for {', '.join(others)}" if others else ""
-    return (f"HR {what}{adjusted}: {fmt_num(est.value, 2)} "
-            f"({level.group(1) if level else '95'}% CI {fmt_num(low, 2)}\u2013"
-            f"{fmt_num(high, 2)})")
+    return (
+        f"HR {what}{adjusted}: {fmt_num(est.value, 2)} "
+        f"({level.group(1) if level else '95'}% CI {fmt_num(low, 2)}\u2013"
+        f"{fmt_num(high, 2)})"
+    )
 
 
 def _landmark(by, arms, landmark) -> list[tuple[str, float]]:
@@ -74,13 +82,28 @@ def _curves(ax, km, arms, colors, confidence_bands):
         time, surv = [0.0, *c["time"]], [1.0, *c["surv"]]
         ax.step(time, surv, where="post", color=colors[arm], label=arm, lw=1.6)
         if confidence_bands:
-            ax.fill_between(time, [1.0, *c["conf_low"]], [1.0, *c["conf_high"]], step="post",
-                            color=colors[arm], alpha=0.12, lw=0)
-        cens = [(t, s) for t, s, k in zip(c["time"], c["surv"], c["n_censor"], strict=True)
-                if k > 0]
+            ax.fill_between(
+                time,
+                [1.0, *c["conf_low"]],
+                [1.0, *c["conf_high"]],
+                step="post",
+                color=colors[arm],
+                alpha=0.12,
+                lw=0,
+            )
+        cens = [
+            (t, s) for t, s, k in zip(c["time"], c["surv"], c["n_censor"], strict=True) if k > 0
+        ]
         if cens:
-            ax.plot([t for t, _ in cens], [s for _, s in cens], ls="none", marker="|",
-                    ms=6, mew=1.0, color=colors[arm])
+            ax.plot(
+                [t for t, _ in cens],
+                [s for _, s in cens],
+                ls="none",
+                marker="|",
+                ms=6,
+                mew=1.0,
+                color=colors[arm],
+            )
 
 
 def _risk_table(ax, km, arms, colors):
@@ -89,8 +112,9 @@ def _risk_table(ax, km, arms, colors):
     rows = [a for a in arms if a in risk["n_risk"]]
     for i, arm in enumerate(rows):
         for t, n in zip(times, risk["n_risk"][arm], strict=True):
-            ax.text(t, i, str(n), ha="center", va="center", fontsize=8.5, color=colors[arm],
-                    gid="risk")
+            ax.text(
+                t, i, str(n), ha="center", va="center", fontsize=8.5, color=colors[arm], gid="risk"
+            )
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_yticks(range(len(rows)), labels=rows)
     for label, arm in zip(ax.get_yticklabels(), rows, strict=True):
@@ -102,8 +126,9 @@ def _risk_table(ax, km, arms, colors):
     ax.set_title("Number at risk", fontsize=9, loc="left", pad=2)
 
 
-def km_figure(records, km: Mapping[str, Any], *, landmark: float | None = 60,
-              confidence_bands: bool = False):
+def km_figure(
+    records, km: Mapping[str, Any], *, landmark: float | None = 60, confidence_bands: bool = False
+):
     """The Kaplan-Meier figure with the numbers-at-risk table; ``landmark`` (months) is
     marked with its survival records when they exist (``None``: not marked)."""
     by = RecordIndex(records)
@@ -128,12 +153,27 @@ def km_figure(records, km: Mapping[str, Any], *, landmark: float | None = 60,
         if marked:
             ax.axvline(landmark, color=GREY, lw=0.8, ls=":")
             text = ", ".join(f"{a} {fmt_pct(s)}" for a, s in marked)
-            ax.text(landmark, 1.01, f" {landmark:g} months: {text}", color=GREY, fontsize=8,
-                    va="top", ha="left")
+            ax.text(
+                landmark,
+                1.01,
+                f" {landmark:g} months: {text}",
+                color=GREY,
+                fontsize=8,
+                va="top",
+                ha="left",
+            )
         lines = [t for t in (logrank_text(by), hazard_ratio_text(by)) if t]
         if lines:
-            ax.text(0.98, 0.03, "\n".join(lines), transform=ax.transAxes, ha="right",
-                    va="bottom", fontsize=9, gid="stats")
+            ax.text(
+                0.98,
+                0.03,
+                "\n".join(lines),
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=9,
+                gid="stats",
+            )
         ax.legend(loc="lower left")
         _risk_table(table, km, arms, colors)
     return fig

@@ -11,8 +11,11 @@ def os_summary(records) -> list[SummaryRow]:
     """Kaplan-Meier overall survival at 60 months (or the last landmark) per arm, the Cox
     hazard ratio with its Wald interval and the log-rank p-value."""
     by = RecordIndex(records)
-    arms = list(dict.fromkeys(r.arm for r in records if r.variable == "os" and r.stat == "N"
-                              and r.arm is not None))
+    arms = list(
+        dict.fromkeys(
+            r.arm for r in records if r.variable == "os" and r.stat == "N" and r.arm is not None
+        )
+    )
     levels = [r.level for r in records if r.variable == "os_km" and r.stat == "surv"]
     if len(arms) != 2 or not levels:
         return []
@@ -20,11 +23,17 @@ def os_summary(records) -> list[SummaryRow]:
     term = f"arm[T.{arms[1]}]"
     hr = by.value("os_cox", None, term, "estimate")
     logrank = by.get("os_logrank", None, None, "p_value")
-    return [SummaryRow(
-        "os", f"Overall survival at {level} months (Kaplan-Meier)",
-        {a: fmt_pct(by.value("os_km", a, level, "surv")) for a in arms},
-        effect="Hazard ratio (Cox)" if hr is not None else None, estimate=hr,
-        conf_low=by.value("os_cox", None, term, "conf_low"),
-        conf_high=by.value("os_cox", None, term, "conf_high"), ratio=True,
-        p_value=None if logrank is None else logrank.value,
-        test=None if logrank is None else logrank.method)]
+    return [
+        SummaryRow(
+            "os",
+            f"Overall survival at {level} months (Kaplan-Meier)",
+            {a: fmt_pct(by.value("os_km", a, level, "surv")) for a in arms},
+            effect="Hazard ratio (Cox)" if hr is not None else None,
+            estimate=hr,
+            conf_low=by.value("os_cox", None, term, "conf_low"),
+            conf_high=by.value("os_cox", None, term, "conf_high"),
+            ratio=True,
+            p_value=None if logrank is None else logrank.value,
+            test=None if logrank is None else logrank.method,
+        )
+    ]

@@ -36,19 +36,24 @@ def _check_options(config) -> tuple[list[float], str, float, float]:
     try:
         landmarks = sorted({float(t) for t in raw})
     except (TypeError, ValueError):
-        raise StudyError(f"[endpoints.aml] landmarks = {raw!r}: give a list of times in "
-                         "months, e.g. [12, 36, 60].") from None
+        raise StudyError(
+            f"[endpoints.aml] landmarks = {raw!r}: give a list of times in "
+            "months, e.g. [12, 36, 60]."
+        ) from None
     if not landmarks or any(not math.isfinite(t) or t <= 0 for t in landmarks):
-        raise StudyError(f"[endpoints.aml] landmarks = {raw!r}: every landmark must be a "
-                         "time > 0 (months).")
+        raise StudyError(
+            f"[endpoints.aml] landmarks = {raw!r}: every landmark must be a time > 0 (months)."
+        )
     ci_method = str(config.options.get("ci_method", "clopper-pearson")).lower()
     if ci_method not in CI_METHODS:
-        raise StudyError(f"[endpoints.aml] ci_method = {ci_method!r}: choose one of "
-                         f"{', '.join(CI_METHODS)}.")
+        raise StudyError(
+            f"[endpoints.aml] ci_method = {ci_method!r}: choose one of {', '.join(CI_METHODS)}."
+        )
     conf_level = float(config.options.get("conf_level", 0.95))
     if not 0 < conf_level < 1:
-        raise StudyError(f"[endpoints.aml] conf_level = {conf_level}: must lie strictly "
-                         "between 0 and 1.")
+        raise StudyError(
+            f"[endpoints.aml] conf_level = {conf_level}: must lie strictly between 0 and 1."
+        )
     rho = float(config.options.get("rho", 0))
     return landmarks, ci_method, conf_level, rho
 
@@ -66,8 +71,11 @@ def _exclusion_reasons(d: pd.DataFrame) -> pd.Series:
         if bad:
             reasons[idx] = f"{', '.join(bad)} not coded 0/1"
             continue
-        nonpos = [v for v in ("aml_months", "os_months")
-                  if not (math.isfinite(num[v][idx]) and num[v][idx] > 0)]
+        nonpos = [
+            v
+            for v in ("aml_months", "os_months")
+            if not (math.isfinite(num[v][idx]) and num[v][idx] > 0)
+        ]
         if nonpos:
             reasons[idx] = f"{', '.join(nonpos)} not a time > 0"
             continue
@@ -90,29 +98,47 @@ def _formula_drops(formulas: dict[str, str], kept: pd.DataFrame) -> dict[object,
     return drops
 
 
-def _model_records(result, variable: str, fit, conf_level: float, label: str, method: str,
-                   trt: str, ref: str) -> None:
+def _model_records(
+    result, variable: str, fit, conf_level: float, label: str, method: str, trt: str, ref: str
+) -> None:
     tidy = fit.tidy(conf_level=conf_level, exponentiate=True)
     for _, row in tidy.iterrows():
         term = str(row["term"])
-        tlabel = (f"{label}, {trt} vs {ref}" if term == f"arm[T.{trt}]" else
-                  f"{label}, {term}")
+        tlabel = f"{label}, {trt} vs {ref}" if term == f"arm[T.{trt}]" else f"{label}, {term}"
         for stat in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
-            result.add(variable, stat, float(row[stat]), level=term, label=tlabel,
-                       method=method, n=fit.nobs)
+            result.add(
+                variable,
+                stat,
+                float(row[stat]),
+                level=term,
+                label=tlabel,
+                method=method,
+                n=fit.nobs,
+            )
 
 
-def _cif_records(result, fit, landmarks: list[float], conf_level: float, arms: list[str],
-                 counts: dict[str, int], rho: float) -> None:
+def _cif_records(
+    result,
+    fit,
+    landmarks: list[float],
+    conf_level: float,
+    arms: list[str],
+    counts: dict[str, int],
+    rho: float,
+) -> None:
     pct = f"{100 * conf_level:g}%"
-    method = ("Aalen-Johansen cumulative incidence (cmprsk::cuminc; variance of "
-              f"cmprsk::timepoints); log(-log) {pct} CI")
+    method = (
+        "Aalen-Johansen cumulative incidence (cmprsk::cuminc; variance of "
+        f"cmprsk::timepoints); log(-log) {pct} CI"
+    )
     summary = fit.summary(landmarks, conf_level=conf_level)
     for cause, (variable, label) in CIF_VARIABLES.items():
         if cause not in fit.causes:
             result.add(variable, "n_event", 0, label=label, n=sum(counts.values()))
-            result.note(f"{label}: no event of this kind in the patients analysed; the "
-                        "cumulative incidence is 0 throughout.")
+            result.note(
+                f"{label}: no event of this kind in the patients analysed; the "
+                "cumulative incidence is 0 throughout."
+            )
             continue
         for arm in arms:
             if arm not in fit.groups:
@@ -122,39 +148,99 @@ def _cif_records(result, fit, landmarks: list[float], conf_level: float, arms: l
                 level = f"{row.time:g}"
                 tlabel = f"{label} at {level} months"
                 if pd.isna(row.estimate):
-                    result.add(variable, "estimate", None, arm=arm, level=level, label=tlabel,
-                               method=method, n=counts[arm])
-                    result.note(f"{tlabel}, {arm}: the landmark is after the arm's last "
-                                "follow-up, so the cumulative incidence is not estimated "
-                                "there (cmprsk::timepoints gives NA).")
+                    result.add(
+                        variable,
+                        "estimate",
+                        None,
+                        arm=arm,
+                        level=level,
+                        label=tlabel,
+                        method=method,
+                        n=counts[arm],
+                    )
+                    result.note(
+                        f"{tlabel}, {arm}: the landmark is after the arm's last "
+                        "follow-up, so the cumulative incidence is not estimated "
+                        "there (cmprsk::timepoints gives NA)."
+                    )
                     continue
                 for stat in ("estimate", "variance", "std_error"):
-                    result.add(variable, stat, float(getattr(row, stat)), arm=arm, level=level,
-                               label=tlabel, method=method, n=counts[arm])
+                    result.add(
+                        variable,
+                        stat,
+                        float(getattr(row, stat)),
+                        arm=arm,
+                        level=level,
+                        label=tlabel,
+                        method=method,
+                        n=counts[arm],
+                    )
                 if pd.isna(row.conf_low):
-                    result.add(variable, "conf_low", None, arm=arm, level=level, label=tlabel,
-                               method=method, n=counts[arm])
-                    result.add(variable, "conf_high", None, arm=arm, level=level, label=tlabel,
-                               method=method, n=counts[arm])
-                    result.note(f"{tlabel}, {arm}: the estimate is {row.estimate:g}, where "
-                                "the log(-log) interval is not defined; no interval given.")
+                    result.add(
+                        variable,
+                        "conf_low",
+                        None,
+                        arm=arm,
+                        level=level,
+                        label=tlabel,
+                        method=method,
+                        n=counts[arm],
+                    )
+                    result.add(
+                        variable,
+                        "conf_high",
+                        None,
+                        arm=arm,
+                        level=level,
+                        label=tlabel,
+                        method=method,
+                        n=counts[arm],
+                    )
+                    result.note(
+                        f"{tlabel}, {arm}: the estimate is {row.estimate:g}, where "
+                        "the log(-log) interval is not defined; no interval given."
+                    )
                     continue
                 for stat in ("conf_low", "conf_high"):
-                    result.add(variable, stat, float(getattr(row, stat)), arm=arm,
-                               level=level, label=tlabel, method=method, n=counts[arm])
+                    result.add(
+                        variable,
+                        stat,
+                        float(getattr(row, stat)),
+                        arm=arm,
+                        level=level,
+                        label=tlabel,
+                        method=method,
+                        n=counts[arm],
+                    )
         if len(fit.groups) > 1:
             test = fit.test(cause)
             gmethod = f"Gray's test (cmprsk::cuminc), rho = {rho:g}"
             glabel = f"{label}: Gray's test between arms"
             if not math.isfinite(test["p_value"]):
-                result.note(f"{glabel}: the covariance of the score is singular, so the test "
-                            "is not defined (R's cuminc reports the statistic as -1).")
-                result.add(variable, "p_value", None, level="gray_test", label=glabel,
-                           method=gmethod, n=fit.nobs)
+                result.note(
+                    f"{glabel}: the covariance of the score is singular, so the test "
+                    "is not defined (R's cuminc reports the statistic as -1)."
+                )
+                result.add(
+                    variable,
+                    "p_value",
+                    None,
+                    level="gray_test",
+                    label=glabel,
+                    method=gmethod,
+                    n=fit.nobs,
+                )
                 continue
             for stat in ("statistic", "df", "p_value"):
-                result.add(variable, stat, test[stat], level="gray_test", label=glabel,
-                           method=gmethod, n=fit.nobs)
+                result.add(
+                    variable,
+                    stat,
+                    test[stat],
+                    level="gray_test",
+                    label=glabel,
+                    method=gmethod,
+                    n=fit.nobs,
+                )
 
 
 def analyze_aml(result, cohort, config):
@@ -162,8 +248,10 @@ def analyze_aml(result, cohort, config):
     formulas = dict(config.formulas)
     lhs, _ = split_formula(formulas["crude"])
     if lhs is None or lhs.strip() != "aml":
-        raise StudyError(f"[endpoints.aml] formula crude = {formulas['crude']!r}: the outcome "
-                         "(left of '~') must be aml.")
+        raise StudyError(
+            f"[endpoints.aml] formula crude = {formulas['crude']!r}: the outcome "
+            "(left of '~') must be aml."
+        )
     arms = list(cohort.arms)
     ref, trt = arms[0], arms[-1]
     d = cohort.data.copy()
@@ -182,31 +270,48 @@ def analyze_aml(result, cohort, config):
         drops = _formula_drops(formulas, kept)
         for reason in sorted(set(drops.values())):
             idx = [i for i, r in drops.items() if r == reason]
-            result.exclude(kept.loc[idx, "patient_id"], kept.loc[idx, "arm"].astype(str),
-                           reason)
+            result.exclude(kept.loc[idx, "patient_id"], kept.loc[idx, "arm"].astype(str), reason)
         kept = kept.drop(index=list(drops))
     counts = {arm: int((kept["arm"].astype(str) == arm).sum()) for arm in arms}
     result.analysed(counts)
     result.note(STATUS_RULE)
     censored_aml = kept[(kept["aml"] == 0) & (kept["aml_months"] != kept["os_months"])]
     if len(censored_aml):
-        result.note(f"{len(censored_aml)} patient(s) without AML have aml_months different "
-                    "from os_months; the competing-risk analyses use os_months (the "
-                    "follow-up), the cause-specific Cox model the formula's times.")
+        result.note(
+            f"{len(censored_aml)} patient(s) without AML have aml_months different "
+            "from os_months; the competing-risk analyses use os_months (the "
+            "follow-up), the cause-specific Cox model the formula's times."
+        )
     for arm in arms:
         status = kept.loc[kept["arm"].astype(str) == arm, CR_STATUS]
         for code, level in STATUS_LEVELS.items():
-            result.add("aml_status", "n", int((status == code).sum()), arm=arm, level=level,
-                       label="Competing-risk status", method=STATUS_RULE, n=counts[arm])
+            result.add(
+                "aml_status",
+                "n",
+                int((status == code).sum()),
+                arm=arm,
+                level=level,
+                label="Competing-risk status",
+                method=STATUS_RULE,
+                n=counts[arm],
+            )
     if min(counts.values(), default=0) == 0:
         empty = [a for a, k in counts.items() if k == 0]
         result.note(f"No patient of {', '.join(empty)} could be analysed: no comparison.")
         return result
 
     # ---------------------------------------------------------------- crude rate
-    compare_binary(result, kept, "aml", arms=arms, alpha=config.alpha,
-                   formula=formulas["crude"], label=CRUDE_LABEL, ci_method=ci_method,
-                   conf_level=conf_level)
+    compare_binary(
+        result,
+        kept,
+        "aml",
+        arms=arms,
+        alpha=config.alpha,
+        formula=formulas["crude"],
+        label=CRUDE_LABEL,
+        ci_method=ci_method,
+        conf_level=conf_level,
+    )
 
     # ---------------------------------------------------------------- cumulative incidence
     from mdsrs_core.models.cuminc import cuminc
@@ -221,8 +326,10 @@ def analyze_aml(result, cohort, config):
         curves[key] = {}
         for arm in fit.groups:
             c = fit.curve_of(arm, cause)
-            curves[key][arm] = {"time": [float(t) for t in c.time],
-                                "estimate": [float(v) for v in c.est]}
+            curves[key][arm] = {
+                "time": [float(t) for t in c.time],
+                "estimate": [float(v) for v in c.est],
+            }
     result.figures["cif"] = curves
 
     # ---------------------------------------------------------------- hazard ratios
@@ -230,32 +337,39 @@ def analyze_aml(result, cohort, config):
     return result
 
 
-def _hazard_ratios(result, kept: pd.DataFrame, formulas: dict[str, str], conf_level: float,
-                   trt: str, ref: str) -> None:
+def _hazard_ratios(
+    result, kept: pd.DataFrame, formulas: dict[str, str], conf_level: float, trt: str, ref: str
+) -> None:
     from mdsrs_core.models import coxph
     from mdsrs_core.models.crr import crr
 
     pct = f"{100 * conf_level:g}%"
-    n_aml = {arm: int(kept.loc[kept["arm"].astype(str) == arm, "aml"].sum())
-             for arm in (ref, trt)}
+    n_aml = {arm: int(kept.loc[kept["arm"].astype(str) == arm, "aml"].sum()) for arm in (ref, trt)}
     specs = (
-        (CS_VARIABLE, "Cause-specific hazard ratio of AML",
-         f"Cause-specific Cox model (survival::coxph, Efron ties; deaths without AML "
-         f"censored); hazard ratio, Wald {pct} CI", formulas["cause_specific"],
-         lambda f: coxph(f, kept)),
-        (FG_VARIABLE, "Subdistribution hazard ratio of AML (Fine-Gray)",
-         f"Fine-Gray model (cmprsk::crr, failcode = 1; robust sandwich variance); "
-         f"subdistribution hazard ratio, Wald {pct} CI", formulas["fine_gray"],
-         lambda f: crr(f, kept, failcode=1, cencode=0)),
+        (
+            CS_VARIABLE,
+            "Cause-specific hazard ratio of AML",
+            f"Cause-specific Cox model (survival::coxph, Efron ties; deaths without AML "
+            f"censored); hazard ratio, Wald {pct} CI",
+            formulas["cause_specific"],
+            lambda f: coxph(f, kept),
+        ),
+        (
+            FG_VARIABLE,
+            "Subdistribution hazard ratio of AML (Fine-Gray)",
+            f"Fine-Gray model (cmprsk::crr, failcode = 1; robust sandwich variance); "
+            f"subdistribution hazard ratio, Wald {pct} CI",
+            formulas["fine_gray"],
+            lambda f: crr(f, kept, failcode=1, cencode=0),
+        ),
     )
     for variable, label, method, formula, fitter in specs:
         zero = [a for a, k in n_aml.items() if k == 0]
         try:
             fit = fitter(formula)
         except ModelError as err:
-            why = (f"no transformation to AML in {', '.join(zero)}" if zero else str(err))
-            result.add(variable, "estimable", False, label=label, method=method,
-                       n=len(kept))
+            why = f"no transformation to AML in {', '.join(zero)}" if zero else str(err)
+            result.add(variable, "estimable", False, label=label, method=method, n=len(kept))
             result.add(variable, "reason", why, label=label, method=method, n=len(kept))
             result.note(f"{label} ({formula}) is not estimable: {why}. {err}")
             continue

@@ -16,8 +16,10 @@ TITLE = "Cumulative incidence of transformation to AML by arm"
 X_LABEL = "Months since start of treatment"
 Y_LABEL = "Cumulative incidence"
 #: figure-data key -> (record variable, words in the legend and the panel)
-EVENTS = {"aml": ("aml_cif", "AML"),
-          "death_without_aml": ("death_without_aml_cif", "death without AML")}
+EVENTS = {
+    "aml": ("aml_cif", "AML"),
+    "death_without_aml": ("death_without_aml_cif", "death without AML"),
+}
 
 
 def _arms(records, cif) -> list[str]:
@@ -37,8 +39,9 @@ def gray_text(records, key: str) -> str | None:
 
 
 def _top(cif, keys) -> float:
-    highest = max((max(c["estimate"], default=0.0) for k in keys for c in cif[k].values()),
-                  default=0.0)
+    highest = max(
+        (max(c["estimate"], default=0.0) for k in keys for c in cif[k].values()), default=0.0
+    )
     return min(1.0, math.ceil((highest + 0.05) * 10) / 10)
 
 
@@ -60,16 +63,28 @@ def cif_figure(records, cif: Mapping[str, Any], *, competing: bool = True):
                 c = cif[key].get(arm)
                 if c is None:
                     continue
-                ax.plot(c["time"], c["estimate"], color=colors[arm],
-                        ls="-" if key == "aml" else "--", label=f"{arm}, {words}")
+                ax.plot(
+                    c["time"],
+                    c["estimate"],
+                    color=colors[arm],
+                    ls="-" if key == "aml" else "--",
+                    label=f"{arm}, {words}",
+                )
         ax.set_ylim(0, _top(cif, keys))
         ax.set_xlim(left=0)
         ax.set_xlabel(X_LABEL)
         ax.set_ylabel(Y_LABEL)
         lines = [t for t in (gray_text(records, k) for k in keys) if t]
         if lines:
-            ax.text(0.02, 0.97, "\n".join(lines), transform=ax.transAxes, ha="left",
-                    va="top", gid="stats")
+            ax.text(
+                0.02,
+                0.97,
+                "\n".join(lines),
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                gid="stats",
+            )
         ax.xaxis.set_major_locator(MultipleLocator(12))
         handles, labels = ax.get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(keys))

@@ -13,8 +13,11 @@ def aml_summary(records) -> list[SummaryRow]:
     and the cumulative incidence at the last landmark (Fine-Gray subdistribution hazard
     ratio, Gray's test)."""
     by = RecordIndex(records)
-    arms = list(dict.fromkeys(r.arm for r in records if r.variable == "aml" and r.stat == "N"
-                              and r.arm is not None))
+    arms = list(
+        dict.fromkeys(
+            r.arm for r in records if r.variable == "aml" and r.stat == "N" and r.arm is not None
+        )
+    )
     if len(arms) != 2:
         return []
     term = f"arm[T.{arms[1]}]"
@@ -22,19 +25,28 @@ def aml_summary(records) -> list[SummaryRow]:
     crude = summary_row(records, "aml", endpoint="aml", measure="Transformation to AML, n/N (%)")
     if crude is not None:
         rows.append(crude)
-    levels = {r.level for r in records if r.variable == "aml_cif" and r.arm is not None
-              and r.stat == "estimate"}
+    levels = {
+        r.level
+        for r in records
+        if r.variable == "aml_cif" and r.arm is not None and r.stat == "estimate"
+    }
     if not levels:
         return rows
     last = max(levels, key=float)
     gray = by.get("aml_cif", None, "gray_test", "p_value")
     shr = by.value("aml_subdistribution", None, term, "estimate")
-    rows.append(SummaryRow(
-        "aml", f"Cumulative incidence of AML at {last} months",
-        {a: fmt_pct(by.value("aml_cif", a, last, "estimate")) for a in arms},
-        effect="Subdistribution hazard ratio (Fine-Gray)" if shr is not None else None,
-        estimate=shr, conf_low=by.value("aml_subdistribution", None, term, "conf_low"),
-        conf_high=by.value("aml_subdistribution", None, term, "conf_high"), ratio=True,
-        p_value=None if gray is None else gray.value,
-        test=None if gray is None else gray.method))
+    rows.append(
+        SummaryRow(
+            "aml",
+            f"Cumulative incidence of AML at {last} months",
+            {a: fmt_pct(by.value("aml_cif", a, last, "estimate")) for a in arms},
+            effect="Subdistribution hazard ratio (Fine-Gray)" if shr is not None else None,
+            estimate=shr,
+            conf_low=by.value("aml_subdistribution", None, term, "conf_low"),
+            conf_high=by.value("aml_subdistribution", None, term, "conf_high"),
+            ratio=True,
+            p_value=None if gray is None else gray.value,
+            test=None if gray is None else gray.method,
+        )
+    )
     return rows

@@ -6,9 +6,13 @@ import pandas as pd
 
 from mdsrs_core.report.formatting import fmt_num, fmt_p, fmt_pct
 
-_PANEL = (("chosen_test", "Test chosen by gtsummary's rule"), ("fisher", "Fisher's exact"),
-          ("yates", "Chi-square, Yates-corrected"), ("pearson", "Chi-square (Pearson)"),
-          ("lrt", "Likelihood-ratio (logistic model)"))
+_PANEL = (
+    ("chosen_test", "Test chosen by gtsummary's rule"),
+    ("fisher", "Fisher's exact"),
+    ("yates", "Chi-square, Yates-corrected"),
+    ("pearson", "Chi-square (Pearson)"),
+    ("lrt", "Likelihood-ratio (logistic model)"),
+)
 
 
 def _index(records):
@@ -39,23 +43,46 @@ def _crude(by, arms) -> pd.DataFrame:
     for arm in arms:
         n, total = _value(by, "aml", arm, None, "n"), _value(by, "aml", arm, None, "N")
         p = _value(by, "aml", arm, None, "p")
-        rows.append([f"{n}/{total}", fmt_pct(p, 2),
-                     _ci(_value(by, "aml", arm, None, "conf_low"),
-                         _value(by, "aml", arm, None, "conf_high"), True)])
+        rows.append(
+            [
+                f"{n}/{total}",
+                fmt_pct(p, 2),
+                _ci(
+                    _value(by, "aml", arm, None, "conf_low"),
+                    _value(by, "aml", arm, None, "conf_high"),
+                    True,
+                ),
+            ]
+        )
         index.append(arm)
     d = _value(by, "aml", None, "difference", "estimate")
     if d is not None:
-        rows.append(["", fmt_pct(d, 2),
-                     _ci(_value(by, "aml", None, "difference", "conf_low"),
-                         _value(by, "aml", None, "difference", "conf_high"), True)])
+        rows.append(
+            [
+                "",
+                fmt_pct(d, 2),
+                _ci(
+                    _value(by, "aml", None, "difference", "conf_low"),
+                    _value(by, "aml", None, "difference", "conf_high"),
+                    True,
+                ),
+            ]
+        )
         index.append(f"Difference {arms[-1]} - {arms[0]}")
     term = f"arm[T.{arms[-1]}]"
     orr = _value(by, "aml", None, term, "estimate")
     if orr is not None:
-        rows.append([f"p = {fmt_p(_value(by, 'aml', None, term, 'p_value'))}",
-                     fmt_num(orr, 2),
-                     _ci(_value(by, "aml", None, term, "conf_low"),
-                         _value(by, "aml", None, term, "conf_high"), False)])
+        rows.append(
+            [
+                f"p = {fmt_p(_value(by, 'aml', None, term, 'p_value'))}",
+                fmt_num(orr, 2),
+                _ci(
+                    _value(by, "aml", None, term, "conf_low"),
+                    _value(by, "aml", None, term, "conf_high"),
+                    False,
+                ),
+            ]
+        )
         index.append(f"Odds ratio {arms[-1]} vs {arms[0]}")
     return pd.DataFrame(rows, index=index, columns=["n/N", "Rate / estimate", "95% CI"])
 
@@ -64,7 +91,7 @@ def _cif(by, arms) -> pd.DataFrame:
     rows, index = [], []
     for variable, name in (("aml_cif", "AML"), ("death_without_aml_cif", "Death without AML")):
         levels = []
-        for (v, _, lv, s) in by:
+        for v, _, lv, s in by:
             if v == variable and s == "estimate" and lv not in levels and lv != "gray_test":
                 levels.append(lv)
         for lv in sorted(levels, key=float):
@@ -74,16 +101,24 @@ def _cif(by, arms) -> pd.DataFrame:
                 if est is None:
                     cells.append("NA")
                     continue
-                ci = _ci(_value(by, variable, arm, lv, "conf_low"),
-                         _value(by, variable, arm, lv, "conf_high"), True)
+                ci = _ci(
+                    _value(by, variable, arm, lv, "conf_low"),
+                    _value(by, variable, arm, lv, "conf_high"),
+                    True,
+                )
                 cells.append(f"{fmt_pct(est)} ({ci})")
             rows.append(cells + [""])
             index.append(f"{name}, {lv} months")
         stat = _value(by, variable, None, "gray_test", "statistic")
         if stat is not None:
-            rows.append([""] * len(arms) + [
-                f"chi2 = {fmt_num(stat, 3)}, df = {_value(by, variable, None, 'gray_test', 'df')}"
-                f", p = {fmt_p(_value(by, variable, None, 'gray_test', 'p_value'))}"])
+            rows.append(
+                [""] * len(arms)
+                + [
+                    f"chi2 = {fmt_num(stat, 3)}, "
+                    f"df = {_value(by, variable, None, 'gray_test', 'df')}, "
+                    f"p = {fmt_p(_value(by, variable, None, 'gray_test', 'p_value'))}"
+                ]
+            )
             index.append(f"{name}: Gray's test")
     return pd.DataFrame(rows, index=index, columns=[*arms, "Gray's test"])
 
@@ -91,8 +126,10 @@ def _cif(by, arms) -> pd.DataFrame:
 def _hazards(by, arms) -> pd.DataFrame:
     rows, index = [], []
     term = f"arm[T.{arms[-1]}]"
-    for variable, name in (("aml_cause_specific", "Cause-specific HR (Cox)"),
-                           ("aml_subdistribution", "Subdistribution HR (Fine-Gray)")):
+    for variable, name in (
+        ("aml_cause_specific", "Cause-specific HR (Cox)"),
+        ("aml_subdistribution", "Subdistribution HR (Fine-Gray)"),
+    ):
         if _value(by, variable, None, None, "estimable") is False:
             rows.append(["not estimable", "", _value(by, variable, None, None, "reason") or ""])
             index.append(name)
@@ -100,9 +137,17 @@ def _hazards(by, arms) -> pd.DataFrame:
         est = _value(by, variable, None, term, "estimate")
         if est is None:
             continue
-        rows.append([fmt_num(est, 2), _ci(_value(by, variable, None, term, "conf_low"),
-                                          _value(by, variable, None, term, "conf_high"), False),
-                     fmt_p(_value(by, variable, None, term, "p_value"))])
+        rows.append(
+            [
+                fmt_num(est, 2),
+                _ci(
+                    _value(by, variable, None, term, "conf_low"),
+                    _value(by, variable, None, term, "conf_high"),
+                    False,
+                ),
+                fmt_p(_value(by, variable, None, term, "p_value")),
+            ]
+        )
         index.append(f"{name}, {arms[-1]} vs {arms[0]}")
     return pd.DataFrame(rows, index=index, columns=["Estimate", "95% CI", "p"])
 
@@ -114,8 +159,9 @@ def _panel(by) -> pd.DataFrame:
         if p is None:
             continue
         sig = _value(by, "aml", None, level, "significant")
-        rows.append([p.method or "", fmt_p(p.value),
-                     "" if sig is None else ("yes" if sig else "no")])
+        rows.append(
+            [p.method or "", fmt_p(p.value), "" if sig is None else ("yes" if sig else "no")]
+        )
         index.append(name)
     conclusion = _value(by, "aml", None, "conclusion", "conclusion")
     if conclusion:

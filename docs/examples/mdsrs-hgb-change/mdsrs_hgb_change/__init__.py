@@ -24,8 +24,11 @@ class HgbChange(Endpoint):
         data = cohort.data
         change = data["hgb_change"]
         missing = change.isna()
-        result.exclude(data.loc[missing, "patient_id"], data.loc[missing, "arm"],
-                       "hemoglobin before or after treatment missing")
+        result.exclude(
+            data.loc[missing, "patient_id"],
+            data.loc[missing, "arm"],
+            "hemoglobin before or after treatment missing",
+        )
         kept = data[~missing]
         result.analysed(kept["arm"].value_counts().to_dict())
         level = config.options["conf_level"]
@@ -40,8 +43,14 @@ class HgbChange(Endpoint):
             result.add("hgb_change", "conf_high", ci[1], arm=arm, n=len(x), label=ci_label)
         ref, other = cohort.arms
         test = stats.ttest_ind(groups[other], groups[ref], equal_var=False)
-        result.add("hgb_change", "p_value", test.pvalue, method="Welch two-sample t-test",
-                   n=len(kept), label="Difference in mean change between arms")
+        result.add(
+            "hgb_change",
+            "p_value",
+            test.pvalue,
+            method="Welch two-sample t-test",
+            n=len(kept),
+            label="Difference in mean change between arms",
+        )
         return result
 
     def tables(self, records):
@@ -53,8 +62,12 @@ class HgbChange(Endpoint):
                 rows.setdefault(r.arm, {})[r.stat] = r.value
                 ci_label = r.label if r.stat == "conf_low" else ci_label
         frame = pd.DataFrame(
-            {arm: [f"{v['mean']:.2f} ({v['conf_low']:.2f} to {v['conf_high']:.2f})"]
-             for arm, v in rows.items()}, index=[f"Mean change, g/dL ({ci_label})"])
+            {
+                arm: [f"{v['mean']:.2f} ({v['conf_low']:.2f} to {v['conf_high']:.2f})"]
+                for arm, v in rows.items()
+            },
+            index=[f"Mean change, g/dL ({ci_label})"],
+        )
         frame.index.name = "Hemoglobin"
         return {"Change from baseline": frame}
 
@@ -62,8 +75,12 @@ class HgbChange(Endpoint):
 @hookimpl
 def mdsrs_derive(cohort):
     if cohort.has("hgb_base", "hgb_post"):
-        cohort.add_variable("hgb_change", cohort.data["hgb_post"] - cohort.data["hgb_base"],
-                            label="Change in hemoglobin (g/dL)", source="hgb_change")
+        cohort.add_variable(
+            "hgb_change",
+            cohort.data["hgb_post"] - cohort.data["hgb_base"],
+            label="Change in hemoglobin (g/dL)",
+            source="hgb_change",
+        )
 
 
 @hookimpl

@@ -1,4 +1,5 @@
 """Never returns within a reasonable time."""
+
 import time
 
 from mdsrs_core import Endpoint, hookimpl

@@ -1,4 +1,5 @@
 """Registers an endpoint with an invalid name."""
+
 from mdsrs_core import Endpoint, hookimpl
 
 

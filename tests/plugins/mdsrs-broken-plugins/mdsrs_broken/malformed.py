@@ -1,4 +1,5 @@
 """Returns something that is not an EndpointResult with records."""
+
 from mdsrs_core import Endpoint, hookimpl
 
 

@@ -1,4 +1,5 @@
 """Registers an endpoint whose analysis raises."""
+
 from mdsrs_core import Endpoint, hookimpl
 
 

@@ -1,4 +1,5 @@
 """Implements a hook that does not exist (a typo of mdsrs_derive)."""
+
 from mdsrs_core import hookimpl
 
 
