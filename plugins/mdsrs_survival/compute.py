@@ -183,76 +183,25 @@ def _landmarks(result, fit, km, landmarks, conf_level):
             level = _time_text(t)
             label = f"Overall survival at {level} months"
             n = int(curve.n)
-            result.add(
-                "os_km",
-                "surv",
-                float(row.surv),
-                arm=arm,
-                level=level,
-                label=label,
-                method=method,
-                n=n,
-            )
-            result.add(
-                "os_km",
-                "std_error",
-                float(row.std_err),
-                arm=arm,
-                level=level,
-                label=label,
-                method=method,
-                n=n,
-            )
-            result.add(
-                "os_km",
-                "conf_low",
-                float(row.conf_low),
-                arm=arm,
-                level=level,
-                label=label,
-                method=method,
-                n=n,
-            )
-            result.add(
-                "os_km",
-                "conf_high",
-                float(row.conf_high),
-                arm=arm,
-                level=level,
-                label=label,
-                method=method,
-                n=n,
-            )
-            result.add(
-                "os_km",
-                "n_risk",
-                int(row.n_risk),
-                arm=arm,
-                level=level,
-                label=label,
-                method="Number at risk at the landmark (time >= t)",
-                n=n,
-            )
-            result.add(
-                "os_km",
-                "n_event",
-                int(curve.n_event[curve.time <= t].sum()),
-                arm=arm,
-                level=level,
-                label=label,
-                method="Cumulative deaths by the landmark (time <= t)",
-                n=n,
-            )
-            result.add(
-                "os_km",
-                "n_event_interval",
-                int(row.n_event),
-                arm=arm,
-                level=level,
-                label=label,
-                n=n,
-                method="Deaths since the previous landmark, R's summary(fit, times) n.event",
-            )
+            figures = [
+                ("surv", float(row.surv), method),
+                ("std_error", float(row.std_err), method),
+                ("conf_low", float(row.conf_low), method),
+                ("conf_high", float(row.conf_high), method),
+                ("n_risk", int(row.n_risk), "Number at risk at the landmark (time >= t)"),
+                (
+                    "n_event",
+                    int(curve.n_event[curve.time <= t].sum()),
+                    "Cumulative deaths by the landmark (time <= t)",
+                ),
+                (
+                    "n_event_interval",
+                    int(row.n_event),
+                    "Deaths since the previous landmark, R's summary(fit, times) n.event",
+                ),
+            ]
+            for stat, value, how in figures:
+                result.add("os_km", stat, value, arm=arm, level=level, label=label, method=how, n=n)
             estimable[arm][t] = (float(row.surv), float(row.std_err))
         if beyond:
             result.note(
