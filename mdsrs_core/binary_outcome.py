@@ -373,7 +373,7 @@ def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
     disagree with the chosen one, with their p-values, in the test cell."""
     from mdsrs_core.endpoint import SummaryRow
     from mdsrs_core.records import RecordIndex
-    from mdsrs_core.report.formatting import fmt_p, fmt_pct
+    from mdsrs_core.report.formatting import fmt_pct, p_text
 
     index = RecordIndex(records)
     arms = index.arms(outcome)
@@ -386,7 +386,7 @@ def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
     if chosen is not None and index.value(outcome, None, "conclusion", "robust") is False:
         chosen_sig = chosen.value is not None and chosen.value < _alpha(index, outcome)
         others = [
-            f"{name} p {_p_text(fmt_p(index.value(outcome, None, key, 'p_value')))}"
+            p_text(index.value(outcome, None, key, "p_value"), f"{name} p")
             for key, name in _PANEL_NAMES.items()
             if index.value(outcome, None, key, "significant") is (not chosen_sig)
         ]
@@ -408,10 +408,6 @@ def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
         p_value=None if chosen is None else chosen.value,
         test=test,
     )
-
-
-def _p_text(formatted: str) -> str:
-    return formatted if formatted.startswith("<") else f"= {formatted}"
 
 
 def _alpha(index, outcome: str) -> float:

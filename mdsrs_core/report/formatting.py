@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["fmt_num", "fmt_p", "fmt_pct", "markdown_table", "text_table"]
+__all__ = ["fmt_num", "fmt_p", "fmt_pct", "p_text", "markdown_table", "text_table"]
 
 
 def _missing(value: Any) -> bool:
@@ -31,6 +31,12 @@ def fmt_p(value: Any) -> str:
         return "NA"
     v = float(value)
     return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def p_text(value: Any, name: str = "p") -> str:
+    """A p-value in a sentence or a figure panel: ``p = 0.019``, ``p < 0.001``."""
+    text = fmt_p(value)
+    return f"{name} {text[0]} {text[1:]}" if text.startswith("<") else f"{name} = {text}"
 
 
 def fmt_pct(p: Any, digits: int = 1) -> str:

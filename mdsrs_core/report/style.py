@@ -20,6 +20,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from .formatting import p_text  # re-exported: figures print p-values in their panels
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
@@ -132,14 +134,6 @@ def ordinal_colors(
     if n <= 1:
         return [to_hex(colormap(high))]
     return [to_hex(colormap(low + (high - low) * i / (n - 1))) for i in range(n)]
-
-
-def p_text(value: Any, name: str = "p") -> str:
-    """A p-value for a figure panel, as journals print it: ``p = 0.019``, ``p < 0.001``."""
-    from .formatting import fmt_p
-
-    text = fmt_p(value)
-    return f"{name} {text[0]} {text[1:]}" if text.startswith("<") else f"{name} = {text}"
 
 
 def _fonts() -> list[str]:

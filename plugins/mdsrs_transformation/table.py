@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mdsrs_core.report.formatting import fmt_num, fmt_p, fmt_pct
+from mdsrs_core.report.formatting import fmt_num, fmt_p, fmt_pct, p_text
 
 _PANEL = (
     ("chosen_test", "Test chosen by gtsummary's rule"),
@@ -74,7 +74,7 @@ def _crude(by, arms) -> pd.DataFrame:
     if orr is not None:
         rows.append(
             [
-                f"p = {fmt_p(_value(by, 'aml', None, term, 'p_value'))}",
+                "",
                 fmt_num(orr, 2),
                 _ci(
                     _value(by, "aml", None, term, "conf_low"),
@@ -83,7 +83,8 @@ def _crude(by, arms) -> pd.DataFrame:
                 ),
             ]
         )
-        index.append(f"Odds ratio {arms[-1]} vs {arms[0]}")
+        wald_p = p_text(_value(by, "aml", None, term, "p_value"), "Wald p")
+        index.append(f"Odds ratio {arms[-1]} vs {arms[0]} ({wald_p})")
     return pd.DataFrame(rows, index=index, columns=["n/N", "Rate / estimate", "95% CI"])
 
 
