@@ -114,6 +114,12 @@ class EndpointResult:
             )
         )
 
+    def add_stats(self, variable: str, stats: Iterable[tuple[str, Any]], **common: Any) -> None:
+        """Append one record per ``(stat, value)`` pair, all with the same ``arm``, ``level``,
+        ``label``, ``method`` and ``n`` (keywords as in :meth:`add`)."""
+        for stat, value in stats:
+            self.add(variable, stat, value, **common)
+
     def analysed(self, by_arm: Mapping[str, int]) -> None:
         """Set how many patients of each arm were analysed."""
         self.n_analysed = {str(k): int(v) for k, v in by_arm.items()}

@@ -203,8 +203,23 @@ def _paired_t(result, lab, a, xp, xb, clabel, conf_level):
         )
         result.note(f"{short}, {a}: no paired t-test ({err}; {len(xp)} patient(s)).")
         return None
+    result.add_stats(
+        f"{lab}_change",
+        _t_test_stats(t),
+        arm=a,
+        level=PAIRED,
+        label=clabel,
+        method=t.method,
+        n=len(xp),
+    )
+    return t.p_value
+
+
+def _t_test_stats(t) -> list[tuple[str, float]]:
+    """The records of a t-test: the mean (difference) with its standard error (estimate /
+    t, as R's ``t.test`` reports ``stderr``), interval, t, df and p."""
     se = t.estimate / t.statistic if t.statistic else math.nan
-    for stat, value in (
+    return [
         ("estimate", t.estimate),
         ("std_error", se),
         ("conf_low", t.conf_low),
@@ -212,18 +227,7 @@ def _paired_t(result, lab, a, xp, xb, clabel, conf_level):
         ("statistic", t.statistic),
         ("df", t.df),
         ("p_value", t.p_value),
-    ):
-        result.add(
-            f"{lab}_change",
-            stat,
-            value,
-            arm=a,
-            level=PAIRED,
-            label=clabel,
-            method=t.method,
-            n=len(xp),
-        )
-    return t.p_value
+    ]
 
 
 def _signed_rank(result, lab, a, xp, xb, clabel):
@@ -279,17 +283,14 @@ def _welch(result, lab, groups, ref, other, conf_level):
         result.add(f"{lab}_change", "p_value", None, level=WELCH, label=label, method=WELCH, n=n)
         result.note(f"{short}: no Welch t-test on the change ({err}).")
         return None
-    se = t.estimate / t.statistic if t.statistic else math.nan
-    for stat, value in (
-        ("estimate", t.estimate),
-        ("std_error", se),
-        ("conf_low", t.conf_low),
-        ("conf_high", t.conf_high),
-        ("statistic", t.statistic),
-        ("df", t.df),
-        ("p_value", t.p_value),
-    ):
-        result.add(f"{lab}_change", stat, value, level=WELCH, label=label, method=t.method, n=n)
+    result.add_stats(
+        f"{lab}_change",
+        _t_test_stats(t),
+        level=WELCH,
+        label=label,
+        method=t.method,
+        n=n,
+    )
     return t.p_value
 
 

@@ -220,16 +220,14 @@ def _ancova(result, d, formula, other, conf_level):
     arm_p = None
     for row in table.itertuples(index=False):
         label = _term_label(row.term, arms)
-        for stat in _TIDY_STATS:
-            result.add(
-                outcome,
-                stat,
-                float(getattr(row, stat)),
-                level=row.term,
-                label=label,
-                method=method,
-                n=n,
-            )
+        result.add_stats(
+            outcome,
+            [(stat, float(getattr(row, stat))) for stat in _TIDY_STATS],
+            level=row.term,
+            label=label,
+            method=method,
+            n=n,
+        )
         result.add(outcome, "df", df_resid, level=row.term, label=label, method=method, n=n)
         if row.term == f"arm[T.{other}]":
             arm_p = float(row.p_value)
@@ -326,13 +324,11 @@ def _ordinal(result, d, formula, conf_level):
     table = fit.tidy(conf_level=conf_level, exponentiate=True)
     for row in table[table["coef_type"] == "location"].itertuples(index=False):
         label = _term_label(row.term, arms)
-        for stat in _TIDY_STATS:
-            result.add(
-                outcome,
-                stat,
-                float(getattr(row, stat)),
-                level=row.term,
-                label=label,
-                method=method,
-                n=n,
-            )
+        result.add_stats(
+            outcome,
+            [(stat, float(getattr(row, stat))) for stat in _TIDY_STATS],
+            level=row.term,
+            label=label,
+            method=method,
+            n=n,
+        )

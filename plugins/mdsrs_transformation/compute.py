@@ -147,71 +147,32 @@ def _cif_records(
             for row in rows.itertuples():
                 level = f"{row.time:g}"
                 tlabel = f"{label} at {level} months"
+                common = dict(arm=arm, level=level, label=tlabel, method=method, n=counts[arm])
                 if pd.isna(row.estimate):
-                    result.add(
-                        variable,
-                        "estimate",
-                        None,
-                        arm=arm,
-                        level=level,
-                        label=tlabel,
-                        method=method,
-                        n=counts[arm],
-                    )
+                    result.add(variable, "estimate", None, **common)
                     result.note(
                         f"{tlabel}, {arm}: the landmark is after the arm's last "
                         "follow-up, so the cumulative incidence is not estimated "
                         "there (cmprsk::timepoints gives NA)."
                     )
                     continue
-                for stat in ("estimate", "variance", "std_error"):
-                    result.add(
-                        variable,
-                        stat,
-                        float(getattr(row, stat)),
-                        arm=arm,
-                        level=level,
-                        label=tlabel,
-                        method=method,
-                        n=counts[arm],
-                    )
+                result.add_stats(
+                    variable,
+                    [(s, float(getattr(row, s))) for s in ("estimate", "variance", "std_error")],
+                    **common,
+                )
                 if pd.isna(row.conf_low):
-                    result.add(
-                        variable,
-                        "conf_low",
-                        None,
-                        arm=arm,
-                        level=level,
-                        label=tlabel,
-                        method=method,
-                        n=counts[arm],
-                    )
-                    result.add(
-                        variable,
-                        "conf_high",
-                        None,
-                        arm=arm,
-                        level=level,
-                        label=tlabel,
-                        method=method,
-                        n=counts[arm],
-                    )
+                    result.add_stats(variable, [("conf_low", None), ("conf_high", None)], **common)
                     result.note(
                         f"{tlabel}, {arm}: the estimate is {row.estimate:g}, where "
                         "the log(-log) interval is not defined; no interval given."
                     )
                     continue
-                for stat in ("conf_low", "conf_high"):
-                    result.add(
-                        variable,
-                        stat,
-                        float(getattr(row, stat)),
-                        arm=arm,
-                        level=level,
-                        label=tlabel,
-                        method=method,
-                        n=counts[arm],
-                    )
+                result.add_stats(
+                    variable,
+                    [(s, float(getattr(row, s))) for s in ("conf_low", "conf_high")],
+                    **common,
+                )
         if len(fit.groups) > 1:
             test = fit.test(cause)
             gmethod = f"Gray's test (cmprsk::cuminc), rho = {rho:g}"
