@@ -430,7 +430,8 @@ class Script:
 def collect(results: Path, tests: Path) -> list[Script]:
     test_paths = sorted(tests.glob("test_*.py"))
     scripts = []
-    for path in sorted(results.glob("*.R")):
+    # scripts starting with "_" are helpers sourced by the others (they write no values)
+    for path in sorted(p for p in results.glob("*.R") if not p.name.startswith("_")):
         text = path.read_text(encoding="utf-8")
         header = header_comment(text)
         code = r_code(text)

@@ -25,49 +25,7 @@
 # (1980) data (Greene, Econometric Analysis, table F14.1; statsmodels.datasets.spector),
 # written out below.
 
-firth_pieces <- function(X, y, b) {
-  eta <- drop(X %*% b)
-  p <- plogis(eta)
-  w <- p * (1 - p)
-  info <- crossprod(X, X * w)
-  ld <- as.numeric(determinant(info, logarithm = TRUE)$modulus)
-  ll <- sum(y * eta - (pmax(eta, 0) + log1p(exp(-abs(eta)))))
-  inv <- solve(info)
-  h <- w * rowSums((X %*% inv) * X)
-  list(pll = ll + 0.5 * ld, U = drop(crossprod(X, y - p + h * (0.5 - p))), I = info)
-}
-
-firth_fit <- function(X, y, free = rep(TRUE, ncol(X)), start = rep(0, ncol(X))) {
-  b <- start
-  cur <- firth_pieces(X, y, b)
-  idx <- which(free)
-  if (length(idx) == 0) return(list(b = b, pll = cur$pll))
-  for (it in 1:200) {
-    step <- solve(cur$I[idx, idx, drop = FALSE], cur$U[idx])
-    if (max(abs(step)) > 5) step <- step * 5 / max(abs(step))
-    for (hs in 1:30) {
-      nb <- b
-      nb[idx] <- nb[idx] + step
-      new <- firth_pieces(X, y, nb)
-      if (new$pll >= cur$pll - 1e-12 * max(1, abs(cur$pll))) break
-      step <- step / 2
-    }
-    b <- nb
-    cur <- new
-    if (max(abs(step)) < 1e-10 && max(abs(cur$U[idx])) < 1e-9) {
-      return(list(b = b, pll = cur$pll))
-    }
-  }
-  stop("Firth fit did not converge")
-}
-
-profile_pll <- function(X, y, fit, j, value) {
-  start <- fit$b
-  start[j] <- value
-  free <- rep(TRUE, ncol(X))
-  free[j] <- FALSE
-  firth_fit(X, y, free, start)$pll
-}
+source("tests/results/_firth.R")  # firth_pieces, firth_fit, profile_pll
 
 out <- data.frame(dataset = character(), term = character(), stat = character(),
                   value = character())

@@ -13,49 +13,13 @@
 #     expected count >= 5, else fisher.test;
 #   * panel: fisher.test, chisq.test(correct = TRUE), chisq.test(correct = FALSE);
 #   * separated data (zero/all responders in an arm, no responders at all): logistf is NOT
-#     installed, so Firth's penalised logistic regression is written out in base R, as in
-#     tests/results/logistf.R (same functions): estimate, profile penalised-likelihood interval
-#     (uniroot), penalised LR test of arm = 0;
+#     installed, so Firth's penalised logistic regression is written out in base R in
+#     tests/results/_firth.R (shared with logistf.R): estimate, profile penalised-likelihood
+#     interval (uniroot), penalised LR test of arm = 0;
 #   * lab-derived responders (scenario "labs", the example cohort without its response column):
 #     IWG 2006 hematologic improvement (Cheson et al., Blood 2006;108:419-425) written out below.
 
-firth_pieces <- function(X, y, b) {
-  eta <- drop(X %*% b)
-  p <- plogis(eta)
-  w <- p * (1 - p)
-  info <- crossprod(X, X * w)
-  ld <- as.numeric(determinant(info, logarithm = TRUE)$modulus)
-  ll <- sum(y * eta - (pmax(eta, 0) + log1p(exp(-abs(eta)))))
-  h <- w * rowSums((X %*% solve(info)) * X)
-  list(pll = ll + 0.5 * ld, U = drop(crossprod(X, y - p + h * (0.5 - p))), I = info)
-}
-firth_fit <- function(X, y, free = rep(TRUE, ncol(X)), start = rep(0, ncol(X))) {
-  b <- start
-  cur <- firth_pieces(X, y, b)
-  idx <- which(free)
-  for (it in 1:200) {
-    step <- solve(cur$I[idx, idx, drop = FALSE], cur$U[idx])
-    if (max(abs(step)) > 5) step <- step * 5 / max(abs(step))
-    for (hs in 1:30) {
-      nb <- b
-      nb[idx] <- nb[idx] + step
-      new <- firth_pieces(X, y, nb)
-      if (new$pll >= cur$pll - 1e-12 * max(1, abs(cur$pll))) break
-      step <- step / 2
-    }
-    b <- nb
-    cur <- new
-    if (max(abs(step)) < 1e-10 && max(abs(cur$U[idx])) < 1e-9) return(list(b = b, pll = cur$pll))
-  }
-  stop("Firth fit did not converge")
-}
-profile_pll <- function(X, y, fit, j, value) {
-  start <- fit$b
-  start[j] <- value
-  free <- rep(TRUE, ncol(X))
-  free[j] <- FALSE
-  firth_fit(X, y, free, start)$pll
-}
+source("tests/results/_firth.R")  # firth_pieces, firth_fit, profile_pll
 
 out <- data.frame(scenario = character(), variable = character(), arm = character(),
                   level = character(), stat = character(), value = character())
