@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -43,3 +46,13 @@ def frame() -> pd.DataFrame:
 def make_frame():
     """The :func:`small_frame` factory, for tests that need several copies."""
     return small_frame
+
+
+def read_reference(path: Path, keys: tuple[str, ...], na: object = None) -> list[tuple]:
+    """Rows of an R reference CSV (tests/results/*.csv) as ``(*keys, value)`` tuples, the value
+    a float (R's "NA" read as ``na``)."""
+    with Path(path).open() as f:
+        return [
+            (*(row[k] for k in keys), na if row["value"] in ("NA", "") else float(row["value"]))
+            for row in csv.DictReader(f)
+        ]

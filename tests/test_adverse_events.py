@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import read_reference
 
 from mdsrs_core import Cohort, CohortError, load_example, run
 from mdsrs_core.example import __file__ as _example_init
@@ -110,18 +110,7 @@ def records(cases):
 
 
 def r_values():
-    with REFERENCE.open() as f:
-        return [
-            (
-                row["case"],
-                row["variable"],
-                row["arm"],
-                row["level"],
-                row["stat"],
-                None if row["value"] == "NA" else float(row["value"]),
-            )
-            for row in csv.DictReader(f)
-        ]
+    return read_reference(REFERENCE, ("case", "variable", "arm", "level", "stat"))
 
 
 @pytest.mark.parametrize(

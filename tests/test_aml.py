@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import read_reference
 
 from mdsrs_core import EndpointConfig, load_example, run
 from mdsrs_transformation import Transformation
@@ -31,11 +31,7 @@ def records(outcome):
 
 
 def r_values():
-    with REFERENCE.open() as f:
-        return [
-            (row["variable"], row["arm"], row["level"], row["stat"], float(row["value"]))
-            for row in csv.DictReader(f)
-        ]
+    return read_reference(REFERENCE, ("variable", "arm", "level", "stat"))
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import read_reference
 
 from mdsrs_core import Cohort, load_example, run
 from mdsrs_core.errors import CohortError, FormulaError
@@ -19,18 +19,7 @@ LABS = ("hgb", "plt", "anc")
 
 
 def r_values(case=None):
-    with REFERENCE.open() as f:
-        rows = [
-            (
-                row["case"],
-                row["variable"],
-                row["arm"],
-                row["level"],
-                row["stat"],
-                float(row["value"]),
-            )
-            for row in csv.DictReader(f)
-        ]
+    rows = read_reference(REFERENCE, ("case", "variable", "arm", "level", "stat"))
     return rows if case is None else [r[1:] for r in rows if r[0] == case]
 
 

@@ -6,7 +6,6 @@ ordinal::clm) -> tests/results/ipssr.csv, compared to a relative 1e-6.
 
 from __future__ import annotations
 
-import csv
 import math
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import read_reference
 
 from mdsrs_core import Cohort, load_example, run
 from mdsrs_core.cli import main
@@ -48,18 +48,7 @@ def records(example_run):
 
 
 def r_values():
-    with REFERENCE.open() as f:
-        return [
-            (
-                row["variable"],
-                row["arm"],
-                row["level"],
-                row["stat"],
-                row["formula"],
-                float(row["value"]),
-            )
-            for row in csv.DictReader(f)
-        ]
+    return read_reference(REFERENCE, ("variable", "arm", "level", "stat", "formula"))
 
 
 def find(records, variable, arm, level, stat, formula=""):

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import read_reference
 
 from mdsrs_core import Cohort, load_example, run
 
@@ -46,11 +46,7 @@ def _float(text):
 
 
 def r_values():
-    with REFERENCE.open() as f:
-        return [
-            (row["variable"], row["arm"], row["level"], row["stat"], _float(row["value"]))
-            for row in csv.DictReader(f)
-        ]
+    return read_reference(REFERENCE, ("variable", "arm", "level", "stat"), na=float("nan"))
 
 
 def _equal(value, expected):

@@ -31,6 +31,8 @@ put <- function(variable, arm, level, stat, value) {
   out[nrow(out) + 1, ] <<- list(variable, arm, level, stat, sprintf("%.17g", value))
 }
 arms <- levels(d$arm)
+for (a in arms) put("arm", a, "", "N", sum(d$arm == a))
+put("arm", "", "", "N", nrow(d))
 continuous <- c("age", "hgb_base", "plt_base", "anc_base", "bm_blast_base",
                 "ipssr_base_score", "ring_sideroblasts_pct")  # the score: median [IQR]
 categorical <- list(sex = c("F", "M"),
@@ -41,6 +43,7 @@ categorical <- list(sex = c("F", "M"),
 for (v in continuous) {
   for (a in c(arms, "")) {
     x <- if (a == "") d[[v]] else d[[v]][d$arm == a]
+    put(v, a, "", "n_missing", sum(is.na(x)))
     x <- x[!is.na(x)]
     put(v, a, "", "n", length(x))
     put(v, a, "", "mean", mean(x)); put(v, a, "", "sd", sd(x)); put(v, a, "", "median", median(x))
@@ -59,6 +62,8 @@ for (v in names(categorical)) {
   x <- factor(d[[v]], levels = lv)
   for (a in c(arms, "")) {
     xa <- if (a == "") x else x[d$arm == a]
+    put(v, a, "", "N", sum(!is.na(xa)))
+    put(v, a, "", "n_missing", sum(is.na(xa)))
     for (l in lv) {
       put(v, a, l, "n", sum(xa == l, na.rm = TRUE))
       put(v, a, l, "p", mean(xa[!is.na(xa)] == l))
