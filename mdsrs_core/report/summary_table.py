@@ -64,10 +64,11 @@ def summary_rows(run: RunResult) -> tuple[list[SummaryRow], list[Note]]:
 
 def _arm_totals(run: RunResult) -> dict[str, int]:
     """Patients per arm (analysed + excluded) from the first endpoint's flow records."""
+    records = run.records  # built from the outcomes on each access: read once
     for o in run.outcomes:
         flow = [
             (r.arm, r.value)
-            for r in run.records
+            for r in records
             if r.endpoint == o.name and r.variable == "flow" and r.arm is not None
         ]
         if flow:
