@@ -16,6 +16,7 @@ Importing this module imports no matplotlib: ``mdsrs --help`` and ``mdsrs plugin
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -181,11 +182,20 @@ def _save(fig: Figure, fmt: str, **kwargs: Any) -> bytes:
 
 
 def to_svg(fig: Figure) -> str:
-    """The figure as SVG text (fonts as text, no date: the same figure gives the same SVG)."""
+    """The figure as SVG text (fonts as text, no date: the same figure gives the same SVG).
+
+    matplotlib names clip paths from object identities, which differ from run to run; they
+    are renumbered in order of appearance so that the SVG depends on the figure only.
+    """
     metadata: dict[str, Any] = {"Date": None}
     if fig.get_label():
         metadata["Title"] = fig.get_label()
-    return _save(fig, "svg", metadata=metadata).decode("utf-8")
+    svg = _save(fig, "svg", metadata=metadata).decode("utf-8")
+    names = dict.fromkeys(re.findall(r'<clipPath id="([^"]+)"', svg))
+    for number, name in enumerate(names, start=1):
+        svg = svg.replace(f'id="{name}"', f'id="clip{number}"')
+        svg = svg.replace(f"url(#{name})", f"url(#clip{number})")
+    return svg
 
 
 def to_png(fig: Figure, dpi: int = 300) -> bytes:
