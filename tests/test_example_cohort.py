@@ -300,6 +300,26 @@ def test_labs_higher_with_lenalidomide_ancova(patients, lab):
     assert p < 0.05
 
 
+@pytest.mark.parametrize("lab", ["plt", "hgb", "anc"])
+def test_labs_after_treatment_higher_with_lenalidomide(patients, lab):
+    # the abstract: after treatment PLT, HGB and ANC are higher with lenalidomide (P < 0.05)
+    le = by_arm(patients, LEN)[f"{lab}_post"]
+    th = by_arm(patients, THAL)[f"{lab}_post"]
+    assert le.mean() > th.mean() and le.median() > th.median()
+    assert stats.ttest_ind(le, th, equal_var=False).pvalue < 0.05  # Welch
+    assert stats.ttest_ind(le, th).pvalue < 0.05  # Student
+    assert stats.mannwhitneyu(le, th, alternative="two-sided").pvalue < 0.05  # rank sum
+
+
+@pytest.mark.parametrize("lab", ["plt", "hgb", "anc"])
+def test_lab_change_larger_with_lenalidomide(patients, lab):
+    # Welch's t-test on the change (the endpoint's record) agrees with the ANCOVA
+    change = patients[f"{lab}_post"] - patients[f"{lab}_base"]
+    le, th = change[patients["arm"] == LEN], change[patients["arm"] == THAL]
+    assert le.mean() > th.mean()
+    assert stats.ttest_ind(le, th, equal_var=False).pvalue < 0.05
+
+
 # ------------------------------------------------------------------ IPSS-R
 @pytest.fixture(scope="module")
 def ipssr(patients) -> pd.DataFrame:
