@@ -366,14 +366,25 @@ _PANEL_NAMES = {
 }
 
 
-def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
+def summary_row(
+    records: list,
+    outcome: str,
+    *,
+    endpoint: str,
+    measure: str,
+    outcome_label: str | None = None,
+    better: str | None = None,
+):
     """The summary-table row of a :func:`compare_binary` comparison (formatting only):
-    events/patients (%) per arm, the odds ratio, the chosen test's p-value -- and, when the
+    events/patients (%) per arm; the odds ratio with its *own* test (the Wald test of the arm
+    term of the logistic model; the penalised likelihood-ratio test after a Firth fallback);
+    the endpoint's primary test -- the one gtsummary's rule chose -- beside it, and, when the
     conclusion at alpha changes between the tests of the sensitivity panel, the tests that
-    disagree with the chosen one, with their p-values, in the test cell."""
+    disagree with the chosen one, with their p-values."""
     from mdsrs_core.endpoint import SummaryRow
     from mdsrs_core.records import RecordIndex
     from mdsrs_core.report.formatting import fmt_pct, p_text
+    from mdsrs_core.report.naming import test_name
 
     index = RecordIndex(records)
     arms = index.arms(outcome)
@@ -381,8 +392,10 @@ def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
     if len(arms) != 2:
         return None
     term = f"arm[T.{arms[1]}]"
-    estimate = index.value(outcome, None, term, "estimate")
-    test = None if chosen is None else chosen.method
+    estimate = index.get(outcome, None, term, "estimate")
+    own = index.get(outcome, None, term, "p_value")
+    primary = None if chosen is None else test_name(chosen.method)
+    caveat = None
     if chosen is not None and index.value(outcome, None, "conclusion", "robust") is False:
         chosen_sig = chosen.value is not None and chosen.value < _alpha(index, outcome)
         others = [
@@ -391,7 +404,11 @@ def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
             if index.value(outcome, None, key, "significant") is (not chosen_sig)
         ]
         if others:
-            test = f"{test}; conclusion depends on the test ({', '.join(others)})"
+            caveat = (
+                f"The conclusion depends on the test: {primary} {p_text(chosen.value)}; "
+                f"{', '.join(others)}."
+            )
+    firth = estimate is not None and (estimate.method or "").startswith("Firth")
     return SummaryRow(
         endpoint,
         measure,
@@ -400,13 +417,24 @@ def summary_row(records: list, outcome: str, *, endpoint: str, measure: str):
             f"({fmt_pct(index.value(outcome, a, None, 'p'))})"
             for a in arms
         },
-        effect="Odds ratio (logistic regression)" if estimate is not None else None,
-        estimate=estimate,
+        effect=(
+            None
+            if estimate is None
+            else "Odds ratio (Firth logistic regression)"
+            if firth
+            else "Odds ratio (logistic regression)"
+        ),
+        estimate=None if estimate is None else estimate.value,
         conf_low=index.value(outcome, None, term, "conf_low"),
         conf_high=index.value(outcome, None, term, "conf_high"),
         ratio=True,
-        p_value=None if chosen is None else chosen.value,
-        test=test,
+        p_value=None if own is None else own.value,
+        test=None if own is None else test_name(own.method),
+        primary_test=primary,
+        primary_p_value=None if chosen is None else chosen.value,
+        outcome=outcome_label,
+        better=better,
+        caveat=caveat,
     )
 
 

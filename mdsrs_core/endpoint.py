@@ -47,8 +47,18 @@ class SummaryRow:
     Formatting only: built by :meth:`Endpoint.summary` from records. ``per_arm`` maps each
     arm to its figure as text (e.g. ``"12/24 (50.0%)"``); ``effect`` names the between-arm
     effect (e.g. ``"Odds ratio"``) and ``estimate``/``conf_low``/``conf_high`` are its numbers
-    (from records), drawn in the forest plot on a log axis when ``ratio`` is true; ``p_value``
-    and ``test`` give the comparison's test.
+    (from records), drawn in the forest plot on a log axis when ``ratio`` is true.
+
+    ``p_value`` and ``test`` are the estimate's *own* test (the Wald test of the model term
+    whose estimate is shown, or the test the interval comes from). When the endpoint's primary
+    test is another one (log-rank beside a Cox hazard ratio, Gray's test beside a Fine-Gray
+    ratio, the test gtsummary's rule chose beside a logistic odds ratio), ``primary_test`` and
+    ``primary_p_value`` give it; the report shows both, labelled apart.
+
+    ``outcome`` names what the estimate is about, without a time point (the forest plot's
+    label: a hazard ratio is not "at 60 months"); ``better`` says which direction of the
+    outcome is good for the patient (``"higher"``: response, blood counts; ``"lower"``: death,
+    AML, adverse events), so the forest plot can say which side favours which arm.
     """
 
     endpoint: str
@@ -61,6 +71,13 @@ class SummaryRow:
     ratio: bool = False
     p_value: float | None = None
     test: str | None = None
+    primary_test: str | None = None
+    primary_p_value: float | None = None
+    outcome: str | None = None
+    better: str | None = None
+    #: a sentence that qualifies the row (the conclusion depends on the test...), shown as
+    #: a footnote of the summary table
+    caveat: str | None = None
 
 
 @dataclass(frozen=True)

@@ -177,9 +177,8 @@ def test_every_number_of_the_html_summary_table_comes_from_a_record(report_dir, 
     header, body, endpoints = tables[SUMMARY_ID][0], tables[SUMMARY_ID][1:], tags[SUMMARY_ID][1:]
     assert len(body) >= 10  # response, 3 labs, IPSS-R, 2 AE, 2 AML, OS
     assert set(endpoints) == {"response", "hematology", "ipssr", "adverse_events", "aml", "os"}
-    numeric_columns = [
-        i for i, h in enumerate(header) if h not in ("Measure", "Test", "Between-arm effect")
-    ]
+    text_columns = ("Measure", "Test of the estimate", "Primary test", "Between-arm effect")
+    numeric_columns = [i for i, h in enumerate(header) if h not in text_columns]
     assert unmatched(header[1:3], [r for r in records if r.variable == "flow"]) == []
     n_tokens = 0
     for row, endpoint in zip(body, endpoints, strict=True):
@@ -194,12 +193,69 @@ def test_every_number_of_the_html_summary_table_comes_from_a_record(report_dir, 
     # the rows mirror the abstract
     response = next(r for r in body if r[0].startswith("Responder rate"))
     assert response[1:3] == ["9/38 (23.7%)", "12/24 (50.0%)"]
-    assert response[5] == fmt_p(
-        record(records, "response", "responder", "p_value", level="chosen_test").value
-    )
     os_row = next(r for r in body if r[0].startswith("Overall survival at 60 months"))
     assert os_row[1:3] == ["44.7%", "75.0%"]
-    assert os_row[5] == fmt_p(record(records, "os", "os_logrank", "p_value").value)
+
+
+def test_summary_pairs_every_estimate_with_its_own_test(report_dir, records):
+    """The p-value beside an estimate is that estimate's test; the endpoint's primary test
+    (log-rank, Gray's, the test gtsummary's rule chose) has columns of its own."""
+    text = (report_dir / "report.html").read_text(encoding="utf-8")
+    table = html_tables(text)[SUMMARY_ID]
+    header, body = table[0], table[1:]
+    col = {h: header.index(h) for h in header}
+    p, test = col["p-value"], col["Test of the estimate"]
+    primary, primary_p = col["Primary test"], col["Primary test p-value"]
+    term = "arm[T.lenalidomide]"
+
+    def row(prefix):
+        return next(r for r in body if r[0].startswith(prefix))
+
+    expected = {
+        # measure: (own p record, own test, primary p record, primary test)
+        "Responder rate": (
+            ("response", "responder", term),
+            "Wald test (logistic regression)",
+            ("response", "responder", "chosen_test"),
+            "Pearson's Chi-squared test",
+        ),
+        "Transformation to AML, n/N": (
+            ("aml", "aml", term),
+            "Wald test (logistic regression)",
+            ("aml", "aml", "chosen_test"),
+            "Fisher's exact test",
+        ),
+        "Cumulative incidence of AML": (
+            ("aml", "aml_subdistribution", term),
+            "Wald test (Fine-Gray model)",
+            ("aml", "aml_cif", "gray_test"),
+            "Gray's test",
+        ),
+        "Overall survival": (
+            ("os", "os_cox", term),
+            "Wald test (Cox model)",
+            ("os", "os_logrank", None),
+            "Log-rank test",
+        ),
+    }
+    for prefix, (own, own_test, prim, prim_test) in expected.items():
+        r = row(prefix)
+        assert r[p] == fmt_p(record(records, own[0], own[1], "p_value", level=own[2]).value)
+        assert r[test] == own_test
+        assert r[primary] == prim_test
+        assert r[primary_p] == fmt_p(
+            record(records, prim[0], prim[1], "p_value", level=prim[2]).value
+        )
+    # the AML odds ratio is shown with its own Wald p (0.375), not Fisher's (0.511)
+    assert row("Transformation to AML, n/N")[p] == "0.375"
+    assert row("Transformation to AML, n/N")[primary_p] == "0.511"
+    # where the estimate's test is the endpoint's test, the primary columns stay empty
+    hgb = row("HGB after treatment")
+    assert hgb[test] == "t-test (ANCOVA)" and hgb[primary] == hgb[primary_p] == ""
+    assert hgb[p] == fmt_p(record(records, "hematology", "hgb", "p_value", level=term).value)
+    # a conclusion that depends on the test is a lettered footnote of its row
+    assert row("Responder rate")[0].endswith("ᵃ")
+    assert escape("ᵃ The conclusion depends on the test: Pearson's Chi-squared test p = 0.033") in text
 
 
 def test_html_is_self_contained(report_dir):
@@ -261,6 +317,9 @@ def test_docx_tables_equal_the_records(report_dir, records):
     assert all(row[p_column] in p_values for row in summary[1:])
     aml = next(row for row in summary if row[0].startswith("Transformation to AML"))
     assert aml[p_column] == fmt_p(
+        record(records, "aml", "aml", "p_value", level="arm[T.lenalidomide]").value
+    )
+    assert aml[summary[0].index("Primary test p-value")] == fmt_p(
         record(records, "aml", "aml", "p_value", level="chosen_test").value
     )
     # journal layout: numbers right-aligned, header row repeated on each page

@@ -286,9 +286,12 @@ def test_summary_row_shows_that_the_conclusion_depends_on_the_test():
     own = [r for r in result.records if r.endpoint == "response"]
     (row,) = result["response"].endpoint.summary(own)
     assert row.per_arm == {"thalidomide": "9/38 (23.7%)", "lenalidomide": "12/24 (50.0%)"}
-    assert row.test == (
-        "Pearson's Chi-squared test; conclusion depends on the test (Fisher's "
-        "exact p = 0.053, Yates' chi-square p = 0.063)"
+    assert row.primary_test == "Pearson's Chi-squared test"
+    assert row.caveat == (
+        "The conclusion depends on the test: Pearson's Chi-squared test p = 0.033; Fisher's "
+        "exact p = 0.053, Yates' chi-square p = 0.063."
     )
     chosen = next(r for r in own if r.level == "chosen_test" and r.stat == "p_value")
-    assert row.p_value == chosen.value
+    assert row.primary_p_value == chosen.value
+    wald = next(r for r in own if r.level == "arm[T.lenalidomide]" and r.stat == "p_value")
+    assert row.p_value == wald.value and row.test == "Wald test (logistic regression)"

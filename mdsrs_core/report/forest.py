@@ -46,12 +46,46 @@ _DESCRIPTOR = re.compile(r",\s*(n/N \(%\)|n \(%\)|mean \(SD\).*)$")
 
 
 def _label(row: SummaryRow) -> str:
-    measure = _DESCRIPTOR.sub("", row.measure)
+    """The row's outcome (``row.outcome``; else its measure without the statistic's
+    descriptor) over the effect's name: no time point is tied to a ratio."""
+    measure = row.outcome or _DESCRIPTOR.sub("", row.measure)
     return f"{measure}\n{row.effect}" if row.effect else measure
 
 
+def _limits(rows: list[SummaryRow], ratio: bool) -> tuple[float, float]:
+    """x limits holding every interval and the line of no effect, with the line at least a
+    quarter of the width from either edge (room for the "favours" labels)."""
+    null = 0.0
+    values = [null]
+    for r in rows:
+        ci = _interval(r)
+        if ci is not None:
+            values += [math.log(v) for v in ci] if ratio else list(ci)
+    lo, hi = min(values), max(values)
+    width = (hi - lo) or 1.0
+    lo, hi = lo - 0.06 * width, hi + 0.06 * width
+    width = hi - lo
+    lo = min(lo, null - 0.25 * width)
+    hi = max(hi, null + 0.25 * width)
+    return (math.exp(lo), math.exp(hi)) if ratio else (lo, hi)
+
+
+def _favours(better: str | None, reference: str, treatment: str) -> tuple[str, str] | None:
+    """(arm favoured by the left side, by the right side) of the line of no effect."""
+    if better == "higher":
+        return reference, treatment
+    if better == "lower":
+        return treatment, reference
+    return None
+
+
 def _panel(
-    ax: Any, rows: list[SummaryRow], ratio: bool, title: str | None, xlabel: str | None
+    ax: Any,
+    rows: list[SummaryRow],
+    ratio: bool,
+    title: str | None,
+    xlabel: str | None,
+    arms: tuple[str, str],
 ) -> None:
     from .style import GREY, TREATMENT_COLOR
 
@@ -71,14 +105,38 @@ def _panel(
             va="center",
             fontsize=8,
         )
-    ax.axvline(1.0 if ratio else 0.0, color=GREY, lw=0.8, ls="--")
+    null = 1.0 if ratio else 0.0
+    ax.axvline(null, color=GREY, lw=0.8, ls="--")
     if ratio:
         ax.set_xscale("log")
         from matplotlib.ticker import FuncFormatter
 
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlim(*_limits(rows, ratio))
     ax.set_yticks(y, [_label(r) for r in rows], fontsize=8)
-    ax.set_ylim(-0.7, len(rows) - 0.3)
+    favours = _favours(rows[0].better, *arms) if rows else None
+    top = len(rows) - 0.3
+    if favours is not None:
+        # "favours" labels inside the panel, above the rows, either side of the null line
+        top += 0.55
+        from matplotlib.transforms import blended_transform_factory
+
+        where = blended_transform_factory(ax.transData, ax.transData)
+        for text, ha in (
+            (f"\u2190 favours {favours[0]}  ", "right"),
+            (f"  favours {favours[1]} \u2192", "left"),
+        ):
+            ax.text(
+                null,
+                len(rows) - 0.45,
+                text,
+                ha=ha,
+                va="bottom",
+                fontsize=7.5,
+                color=GREY,
+                transform=where,
+            )
+    ax.set_ylim(-0.7, top)
     if xlabel:
         ax.set_xlabel(xlabel)
     if title:
@@ -88,7 +146,10 @@ def _panel(
 def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
     """A matplotlib Figure of the effects in ``rows`` (``None`` when none can be drawn).
 
-    ``arms`` are the arm levels, the reference first.
+    ``arms`` are the arm levels, the reference first. Ratios share a log axis per direction
+    of benefit (a favourable outcome such as response; an unfavourable one such as death),
+    each difference has its own linear axis in its own units; every panel whose rows say
+    which direction is better (:attr:`SummaryRow.better`) says which side favours which arm.
     """
     ratios, diffs = forest_rows(rows)
     if not ratios and not diffs:
@@ -97,17 +158,19 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
 
     reference = arms[0] if arms else "reference"
     treatment = arms[1] if len(arms) > 1 else "treatment"
-    # ratios share one log axis; each difference has its own units, so its own linear axis
     panels: list[tuple[list[SummaryRow], bool, str | None, str | None]] = []
-    if ratios:
+    groups = {key: [r for r in ratios if r.better == key] for key in ("higher", "lower", None)}
+    ratio_groups = [g for g in groups.values() if g]
+    for i, group in enumerate(ratio_groups):
         panels.append(
             (
-                ratios,
+                group,
                 True,
-                "Ratios (log scale; 1 = no difference)",
-                f"Ratio, {treatment} vs {reference}",
+                "Ratios (log scale; 1 = no difference)" if i == 0 else None,
+                f"Ratio, {treatment} vs {reference}" if i == len(ratio_groups) - 1 else None,
             )
         )
+    # each difference has its own units, so its own linear axis
     for i, row in enumerate(diffs):
         panels.append(
             (
@@ -117,13 +180,19 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
                 f"Difference, {treatment} - {reference}" if i == len(diffs) - 1 else None,
             )
         )
-    heights = [len(p[0]) + (0.9 if p[2] else 0.3) + (0.6 if p[3] else 0) for p in panels]
+    heights = [
+        len(p[0])
+        + (0.9 if p[2] else 0.3)
+        + (0.6 if p[3] else 0)
+        + (0.55 if p[0][0].better in ("higher", "lower") else 0)
+        for p in panels
+    ]
     with figure_style():
         fig = new_figure(7.0, 0.45 * sum(heights) + 0.3)
         axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[
             :, 0
         ]
         for ax, (panel_rows, ratio, title, xlabel) in zip(axes, panels, strict=True):
-            _panel(ax, panel_rows, ratio, title, xlabel)
+            _panel(ax, panel_rows, ratio, title, xlabel, (reference, treatment))
     fig.set_label("Forest plot of the between-arm effects")
     return fig

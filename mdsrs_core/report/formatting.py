@@ -6,7 +6,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["fmt_num", "fmt_p", "fmt_pct", "p_text", "markdown_table", "text_table"]
+__all__ = [
+    "fmt_num",
+    "fmt_p",
+    "style_pvalue",
+    "fmt_pct",
+    "p_text",
+    "markdown_table",
+    "text_table",
+]
 
 
 def _missing(value: Any) -> bool:
@@ -31,6 +39,44 @@ def fmt_p(value: Any) -> str:
         return "NA"
     v = float(value)
     return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def _round_half_up(value: float, digits: int) -> float:
+    """R gtsummary's ``round2``: halves away from zero (0.25 -> 0.3), not to even."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    quantum = Decimal(1).scaleb(-digits)
+    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def style_pvalue(value: Any, digits: int = 1) -> str:
+    """A p-value as gtsummary's ``style_pvalue()`` writes it (``add_p()``'s default).
+
+    ``digits = 1``: ``>0.9``; one decimal from 0.2 (``0.5``, ``0.3`` for 0.25); two from 0.1
+    (``0.12``, ``0.10``); three below (``0.060``, ``0.002``); ``<0.001``. ``digits = 2``:
+    ``>0.99``; two decimals from 0.1; three below; ``<0.001``. ``"NA"`` when missing or
+    outside [0, 1].
+    """
+    if _missing(value):
+        return "NA"
+    x = float(value)
+    if x > 1 + 1e-15 or x < -1e-15:
+        return "NA"
+    if digits == 1:
+        if x > 0.9:
+            return ">0.9"
+        if _round_half_up(x, 1) >= 0.2:
+            return f"{_round_half_up(x, 1):.1f}"
+    elif digits == 2:
+        if x > 0.99:
+            return ">0.99"
+    else:
+        raise ValueError(f"digits must be 1 or 2, not {digits!r}")
+    if _round_half_up(x, 2) >= 0.1:
+        return f"{_round_half_up(x, 2):.2f}"
+    if x >= 0.001:
+        return f"{_round_half_up(x, 3):.3f}"
+    return "<0.001"
 
 
 def p_text(value: Any, name: str = "p") -> str:

@@ -88,40 +88,70 @@ def _conf_level(run: RunResult) -> str:
     return f"{100 * levels.pop():g}% CI" if len(levels) == 1 else "CI"
 
 
+#: footnote marks of the rows' caveats (superscript letters, as gtsummary's footnotes)
+_MARKS = tuple("ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖ")
+#: the summary table's columns after the arms
+EFFECT_COLUMNS = ("Between-arm effect", "Estimate ({ci})", "p-value", "Test of the estimate")
+PRIMARY_COLUMNS = ("Primary test", "Primary test p-value")
+
+
 def summary_table(run: RunResult, rows: Sequence[SummaryRow]) -> Table:
+    """The summary table: per row the arms' figures, the between-arm estimate with its own
+    test and p-value, and -- where it is another test -- the endpoint's primary test with its
+    p-value, in columns of their own so that one p-value cannot be read for the other."""
     arms = list(run.cohort.arms)
     totals = _arm_totals(run)
     ref, trt = (arms + ["", ""])[:2]
+    primary = any(r.primary_test and r.primary_test != r.test for r in rows)
     header = [
         "Measure",
         *[f"{a} (N={totals[a]})" if a in totals else a for a in arms],
-        "Between-arm effect",
-        f"Estimate ({_conf_level(run)})",
-        "p-value",
-        "Test",
+        *[c.format(ci=_conf_level(run)) for c in EFFECT_COLUMNS],
+        *(PRIMARY_COLUMNS if primary else ()),
     ]
-    body = [
-        [
-            r.measure,
+    body = []
+    caveats: list[str] = []
+    for r in rows:
+        mark = ""
+        if r.caveat:
+            caveats.append(r.caveat)
+            mark = " " + _MARKS[(len(caveats) - 1) % len(_MARKS)]
+        cells = [
+            r.measure + mark,
             *[r.per_arm.get(a, "") for a in arms],
             r.effect or "",
             format_effect(r),
             "" if r.p_value is None else fmt_p(r.p_value),
             r.test or "",
         ]
-        for r in rows
+        if primary:
+            other = bool(r.primary_test) and r.primary_test != r.test
+            cells += [
+                r.primary_test if other else "",
+                fmt_p(r.primary_p_value) if other and r.primary_p_value is not None else "",
+            ]
+        body.append(cells)
+    footnotes = [
+        f"Effects compare {trt} with {ref} (the reference arm): ratios above 1 and positive "
+        f"differences mean a higher value in the {trt} arm.",
+        "p-value: the test of the estimate shown (the Wald test of the model's arm term unless "
+        "the test column says otherwise); intervals are Wald intervals of that estimate unless "
+        "the endpoint's section says otherwise.",
     ]
+    if primary:
+        footnotes.append(
+            "Primary test: the endpoint's own test of no difference between the arms, where it "
+            "is not the estimate's test (log-rank beside a Cox hazard ratio, Gray's test beside "
+            "a Fine-Gray ratio, the test gtsummary's rule chooses beside a logistic odds ratio); "
+            "blank where the estimate's test is the primary test."
+        )
+    footnotes += [f"{_MARKS[i % len(_MARKS)]} {c}" for i, c in enumerate(caveats)]
+    footnotes.append("Every figure is formatted from the analysis-results records (results.json).")
     return Table(
         "Summary of the between-arm comparisons",
         header,
         body,
-        footnotes=[
-            f"Effects compare {trt} with {ref} (the reference arm): ratios above 1 and positive "
-            f"differences mean a higher value in the {trt} arm.",
-            "The p-value is that of the test named in the same row; intervals are Wald intervals "
-            "of the effect shown unless the endpoint's section says otherwise.",
-            "Every figure is formatted from the analysis-results records (results.json).",
-        ],
+        footnotes=footnotes,
         row_tags=[r.endpoint for r in rows],
     )
 

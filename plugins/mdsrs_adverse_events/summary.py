@@ -5,6 +5,7 @@ from __future__ import annotations
 from mdsrs_core.endpoint import SummaryRow
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
+from mdsrs_core.report.naming import test_name
 
 
 def _np(by, variable, arm, level) -> str:
@@ -54,7 +55,9 @@ def adverse_events_summary(records) -> list[SummaryRow]:
                 conf_high=getattr(po.get("conf_high"), "value", None),
                 ratio=True,
                 p_value=getattr(po.get("p_value"), "value", None),
-                test="Proportional-odds model (ordinal::clm), Wald test",
+                test=test_name(po["estimate"].method),
+                outcome="Worst adverse-event grade",
+                better="lower",
             )
         )
     else:
@@ -85,7 +88,9 @@ def adverse_events_summary(records) -> list[SummaryRow]:
                 conf_high=getattr(fisher.get("conf_high"), "value", None),
                 ratio=True,
                 p_value=fisher["p_value"].value,
-                test=fisher["p_value"].method,
+                test=test_name(fisher["p_value"].method),
+                outcome="Adverse event of grade ≥ 3",
+                better="lower",
             )
         )
     return rows

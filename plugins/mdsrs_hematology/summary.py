@@ -5,6 +5,7 @@ from __future__ import annotations
 from mdsrs_core.endpoint import SummaryRow
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num
+from mdsrs_core.report.naming import display_unit, test_name
 
 from .endpoint import LABS
 
@@ -49,7 +50,7 @@ def hematology_summary(records) -> list[SummaryRow]:
             ),
             None,
         )
-        measure = f"{short} after treatment ({unit}), mean (SD) / median"
+        measure = f"{short} after treatment ({display_unit(unit)}), mean (SD) / median"
         if term is None:
             rows.append(SummaryRow("hematology", measure, per_arm))
             continue
@@ -64,7 +65,9 @@ def hematology_summary(records) -> list[SummaryRow]:
                 conf_low=by.value(*key, "conf_low"),
                 conf_high=by.value(*key, "conf_high"),
                 p_value=by.value(*key, "p_value"),
-                test=(term.method or "ANCOVA").split(";")[0],
+                test=test_name(term.method or "ANCOVA"),
+                outcome=f"{short} after treatment ({display_unit(unit)})",
+                better="higher",
             )
         )
     return rows

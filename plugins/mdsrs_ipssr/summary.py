@@ -5,6 +5,7 @@ from __future__ import annotations
 from mdsrs_core.endpoint import SummaryRow
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num
+from mdsrs_core.report.naming import test_name
 
 
 def ipssr_summary(records) -> list[SummaryRow]:
@@ -45,6 +46,8 @@ def ipssr_summary(records) -> list[SummaryRow]:
             conf_low=value("conf_low"),
             conf_high=value("conf_high"),
             p_value=value("p_value"),
-            test=(model["estimate"].method or "").split(";")[0],
+            test=test_name(model["estimate"].method),
+            outcome="IPSS-R score after treatment",
+            better="lower",
         )
     ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from mdsrs_core.endpoint import SummaryRow
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
+from mdsrs_core.report.naming import test_name
 
 
 def os_summary(records) -> list[SummaryRow]:
     """Kaplan-Meier overall survival at 60 months (or the last landmark) per arm, the Cox
-    hazard ratio with its Wald interval and the log-rank p-value."""
+    hazard ratio with its Wald interval and Wald p-value; primary test: the log-rank test."""
     by = RecordIndex(records)
     arms = list(
         dict.fromkeys(
@@ -22,6 +23,7 @@ def os_summary(records) -> list[SummaryRow]:
     level = "60" if "60" in levels else max(levels, key=float)
     term = f"arm[T.{arms[1]}]"
     hr = by.value("os_cox", None, term, "estimate")
+    own = by.get("os_cox", None, term, "p_value")
     logrank = by.get("os_logrank", None, None, "p_value")
     return [
         SummaryRow(
@@ -33,7 +35,11 @@ def os_summary(records) -> list[SummaryRow]:
             conf_low=by.value("os_cox", None, term, "conf_low"),
             conf_high=by.value("os_cox", None, term, "conf_high"),
             ratio=True,
-            p_value=None if logrank is None else logrank.value,
-            test=None if logrank is None else logrank.method,
+            p_value=None if own is None else own.value,
+            test=None if own is None else test_name(own.method),
+            primary_test=None if logrank is None else test_name(logrank.method),
+            primary_p_value=None if logrank is None else logrank.value,
+            outcome="Overall survival (death from any cause)",
+            better="lower",
         )
     ]

@@ -6,12 +6,13 @@ from mdsrs_core.binary_outcome import summary_row
 from mdsrs_core.endpoint import SummaryRow
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
+from mdsrs_core.report.naming import test_name
 
 
 def aml_summary(records) -> list[SummaryRow]:
-    """The crude transformation rate per arm (odds ratio, the test gtsummary's rule chose)
-    and the cumulative incidence at the last landmark (Fine-Gray subdistribution hazard
-    ratio, Gray's test)."""
+    """The crude transformation rate per arm (odds ratio with its Wald test; primary test:
+    the one gtsummary's rule chose) and the cumulative incidence at the last landmark
+    (Fine-Gray subdistribution hazard ratio with its Wald test; primary test: Gray's)."""
     by = RecordIndex(records)
     arms = list(
         dict.fromkeys(
@@ -22,7 +23,14 @@ def aml_summary(records) -> list[SummaryRow]:
         return []
     term = f"arm[T.{arms[1]}]"
     rows = []
-    crude = summary_row(records, "aml", endpoint="aml", measure="Transformation to AML, n/N (%)")
+    crude = summary_row(
+        records,
+        "aml",
+        endpoint="aml",
+        measure="Transformation to AML, n/N (%)",
+        outcome_label="Transformation to AML (crude)",
+        better="lower",
+    )
     if crude is not None:
         rows.append(crude)
     levels = {
@@ -34,19 +42,24 @@ def aml_summary(records) -> list[SummaryRow]:
         return rows
     last = max(levels, key=float)
     gray = by.get("aml_cif", None, "gray_test", "p_value")
-    shr = by.value("aml_subdistribution", None, term, "estimate")
+    shr = by.get("aml_subdistribution", None, term, "estimate")
+    own = by.get("aml_subdistribution", None, term, "p_value")
     rows.append(
         SummaryRow(
             "aml",
             f"Cumulative incidence of AML at {last} months",
             {a: fmt_pct(by.value("aml_cif", a, last, "estimate")) for a in arms},
             effect="Subdistribution hazard ratio (Fine-Gray)" if shr is not None else None,
-            estimate=shr,
+            estimate=None if shr is None else shr.value,
             conf_low=by.value("aml_subdistribution", None, term, "conf_low"),
             conf_high=by.value("aml_subdistribution", None, term, "conf_high"),
             ratio=True,
-            p_value=None if gray is None else gray.value,
-            test=None if gray is None else gray.method,
+            p_value=None if own is None else own.value,
+            test=None if own is None else test_name(own.method),
+            primary_test=None if gray is None else test_name(gray.method),
+            primary_p_value=None if gray is None else gray.value,
+            outcome="Transformation to AML (competing risks)",
+            better="lower",
         )
     )
     return rows
