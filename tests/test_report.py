@@ -255,7 +255,8 @@ def test_summary_pairs_every_estimate_with_its_own_test(report_dir, records):
     assert hgb[p] == fmt_p(record(records, "hematology", "hgb", "p_value", level=term).value)
     # a conclusion that depends on the test is a lettered footnote of its row
     assert row("Responder rate")[0].endswith("ᵃ")
-    assert escape("ᵃ The conclusion depends on the test: Pearson's Chi-squared test p = 0.033") in text
+    caveat = "ᵃ The conclusion depends on the test: Pearson's Chi-squared test p = 0.033"
+    assert escape(caveat) in text
 
 
 def test_html_is_self_contained(report_dir):

@@ -127,7 +127,7 @@ def summary_table(run: RunResult, rows: Sequence[SummaryRow]) -> Table:
         if primary:
             other = bool(r.primary_test) and r.primary_test != r.test
             cells += [
-                r.primary_test if other else "",
+                (r.primary_test or "") if other else "",
                 fmt_p(r.primary_p_value) if other and r.primary_p_value is not None else "",
             ]
         body.append(cells)

@@ -1,0 +1,107 @@
+"""Manuscript-ready formatting (issue 15): gtsummary's p-value style, one naming style for
+tests and units, the forest plot's labels and "favours" sides."""
+
+from __future__ import annotations
+
+import pytest
+
+from mdsrs_core import load_example
+from mdsrs_core.report.formatting import style_pvalue
+from mdsrs_core.report.naming import display_unit, test_name
+from mdsrs_core.runner import run
+
+#: gtsummary's own example (?style_pvalue): the input and what it prints, digits = 1 and 2
+PVALUES = [1.5, 1, 0.999, 0.5, 0.25, 0.2, 0.197, 0.12, 0.10, 0.0999, 0.06, 0.03, 0.002, 0.001]
+PVALUES += [0.00099, 0.0002, 0.00002, -1]
+DIGITS_1 = [
+    *["NA", ">0.9", ">0.9", "0.5", "0.3", "0.2", "0.2", "0.12", "0.10", "0.10", "0.060"],
+    *["0.030", "0.002", "0.001", "<0.001", "<0.001", "<0.001", "NA"],
+]
+DIGITS_2 = [
+    *["NA", ">0.99", ">0.99", "0.50", "0.25", "0.20", "0.20", "0.12", "0.10", "0.10"],
+    *["0.060", "0.030", "0.002", "0.001", "<0.001", "<0.001", "<0.001", "NA"],
+]
+
+
+def test_style_pvalue_is_gtsummarys():
+    assert [style_pvalue(p) for p in PVALUES] == DIGITS_1
+    assert [style_pvalue(p, digits=2) for p in PVALUES] == DIGITS_2
+    assert style_pvalue(None) == style_pvalue(float("nan")) == "NA"
+    # halves round up as gtsummary's round2 (0.25 -> 0.3, 0.145 -> 0.15), not to even
+    assert style_pvalue(0.145) == "0.15"
+    with pytest.raises(ValueError, match="digits must be 1 or 2"):
+        style_pvalue(0.5, digits=3)
+
+
+@pytest.mark.parametrize(
+    ("method", "name"),
+    [
+        ("Wilcoxon rank sum test with continuity correction", "Wilcoxon rank sum test"),
+        ("Wilcoxon rank sum exact test", "Wilcoxon rank sum test"),
+        ("Fisher's Exact Test for Count Data", "Fisher's exact test"),
+        ("Pearson's Chi-squared test", "Pearson's Chi-squared test"),
+        (
+            "Pearson's Chi-squared test with Yates' continuity correction",
+            "Chi-squared test with Yates' correction",
+        ),
+        ("Log-rank test (survdiff, rho = 0)", "Log-rank test"),
+        ("Gray's test (cmprsk::cuminc), rho = 0", "Gray's test"),
+        (
+            "Cox proportional-hazards (coxph, efron ties); hazard ratio, Wald 95% CI",
+            "Wald test (Cox model)",
+        ),
+        ("ANCOVA (lm: hgb_post ~ arm + hgb_base); t-test and t 95% CI", "t-test (ANCOVA)"),
+        ("Some plugin's own test; with details", "Some plugin's own test"),
+        (None, ""),
+    ],
+)
+def test_test_names(method, name):
+    assert test_name(method) == name
+
+
+def test_units_are_written_one_way():
+    for spelling in ("x10^9/L", "10^9/L", "×10^9/L", "10e9/L", "x 10^9/L"):
+        assert display_unit(spelling) == "×10⁹/L", spelling
+    assert display_unit("x10^12/L") == "×10¹²/L"
+    assert display_unit("g/dL") == "g/dL" and display_unit(None) == ""
+
+
+@pytest.fixture(scope="module")
+def example_rows():
+    from mdsrs_core.report.summary_table import summary_rows
+
+    result = run(load_example())
+    rows, notes = summary_rows(result)
+    assert notes == []
+    return result, rows
+
+
+def _texts(fig) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_forest_plot_says_which_side_favours_which_arm(example_rows):
+    from mdsrs_core.report.forest import forest_plot
+
+    result, rows = example_rows
+    fig = forest_plot(rows, list(result.cohort.arms))
+    texts = _texts(fig)
+    # response: higher is better, so the right of 1 favours the treatment arm;
+    # death, AML, adverse events: lower is better, the left favours it
+    assert texts.count("← favours thalidomide  ") >= 2  # response, blood counts
+    assert texts.count("  favours lenalidomide →") >= 2
+    assert "← favours lenalidomide  " in texts and "  favours thalidomide →" in texts
+    labels = [t for ax in fig.axes for t in (x.get_text() for x in ax.get_yticklabels())]
+    assert "Overall survival (death from any cause)\nHazard ratio (Cox)" in labels
+    assert not any("60 months" in t for t in labels)  # no ratio tied to a time point
+    # each favours pair sits either side of its panel's line of no effect
+    for ax in fig.axes:
+        sides = [t for t in ax.texts if "favours" in t.get_text()]
+        if sides:
+            null = 1.0 if ax.get_xscale() == "log" else 0.0
+            assert {t.get_position()[0] for t in sides} == {null}
+            assert {t.get_horizontalalignment() for t in sides} == {"left", "right"}
+            low, high = ax.get_xlim()
+            assert low < null < high
