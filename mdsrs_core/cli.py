@@ -297,6 +297,11 @@ def _model_names() -> list[str]:
     help="Reference level of a categorical column (repeatable).",
 )
 @click.option("--times", help="survfit, cuminc: comma-separated times for the summary.")
+@click.option(
+    "--dist",
+    type=click.Choice(["weibull", "exponential", "lognormal", "loglogistic"]),
+    help="survreg distribution (default weibull, as in R).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
 def fit(
     model: str,
@@ -307,6 +312,7 @@ def fit(
     conf_level: float,
     refs: tuple[str, ...],
     times: str | None,
+    dist: str | None,
     as_json: bool,
 ) -> None:
     """Fit one model of the Python API and print its tidy table (survfit: its summary;
@@ -318,6 +324,7 @@ def fit(
     \b
     mdsrs fit coxph "Surv(os_months, death) ~ arm + age" study.toml --exponentiate
     mdsrs fit glm "responder ~ arm" patients.csv --family binomial --ref arm=thalidomide
+    mdsrs fit survreg "Surv(os_months, death) ~ arm" patients.csv --dist lognormal
     """
     import pandas as pd
 
@@ -340,7 +347,9 @@ def fit(
             values = frame[column].astype(str).where(frame[column].notna())
             others = sorted(v for v in values.dropna().unique() if v != level)
             frame[column] = pd.Categorical(values, categories=[level, *others])
-    kwargs = {"family": family} if family and model == "glm" else {}
+    kwargs: dict[str, object] = {"family": family} if family and model == "glm" else {}
+    if dist and model == "survreg":
+        kwargs["dist"] = dist
     result = fit_model(model, formula, frame, **kwargs)
     at = [float(t) for t in times.split(",")] if times else None
     if model == "survfit":

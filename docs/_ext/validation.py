@@ -45,7 +45,16 @@ DEFAULT_ABS = 1e-12
 
 #: R functions worth naming on the page (statistics, not string or list plumbing), by package.
 R_FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "survival": ("coxph", "survfit", "survdiff", "cox.zph", "Surv", "strata"),
+    "survival": (
+        "coxph",
+        "survfit",
+        "survdiff",
+        "cox.zph",
+        "Surv",
+        "strata",
+        "survreg",
+        "psurvreg",
+    ),
     "cmprsk": ("cuminc", "crr", "timepoints"),
     "ordinal": ("clm", "nominal_test"),
     "lme4": ("lmer",),

@@ -14,6 +14,7 @@ function          R call mirrored                            results
 :func:`mixedlm`   ``lme4::lmer(formula, data) / nlme::lme``  :class:`~.mixedlm.MixedLMResults`
 :func:`cuminc`    ``cmprsk::cuminc(ftime, fstatus, group)``  :class:`~.cuminc.CumincResults`
 :func:`crr`       ``cmprsk::crr(ftime, fstatus, cov1)``      :class:`~.crr.CrrResults`
+:func:`survreg`   ``survival::survreg(formula, data)``       :class:`~.survreg.SurvregResults`
 ================  =========================================  ===================================
 
 The model modules are imported on first use (PEP 562 module ``__getattr__``), so that
@@ -34,8 +35,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .lm import lm
     from .survdiff import survdiff
     from .survfit import survfit
+    from .survreg import survreg
 
-__all__ = ["MODELS", "clm", "coxph", "fit", "glm", "lm", "survdiff", "survfit"]
+__all__ = ["MODELS", "clm", "coxph", "fit", "glm", "lm", "survdiff", "survfit", "survreg"]
 
 #: model name -> module (relative to this package) that defines a function of that name
 MODELS: dict[str, str] = {
@@ -50,6 +52,7 @@ MODELS: dict[str, str] = {
     "mixedlm": ".mixedlm",
     "cuminc": ".cuminc",
     "crr": ".crr",
+    "survreg": ".survreg",
 }
 
 
