@@ -6,9 +6,14 @@ the idea of statsmodels' formula manager.
 
 What :func:`model_frame` does, mirroring R's ``model.frame`` + ``model.matrix``:
 
-* the left-hand side is a column (or an expression), or ``Surv(time, event)``;
+* the left-hand side is a column (or an expression), ``Surv(time, event)`` or the
+  counting-process ``Surv(start, stop, event)`` (R's ``type = "counting"``: one row per
+  ``(start, stop]`` interval);
 * ``strata(x)`` / ``strata(x, y)`` terms are taken out of the right-hand side and returned
-  as one label per row, R-style ``"x=a, y=b"``;
+  as one label per row, R-style ``"x=a, y=b"``; a ``cluster(id)`` term is taken out
+  likewise and returned as the id of each row (R's ``cluster()`` for robust variances);
+* ``weights=`` (a column name or one value per row) gives case weights, as R's
+  ``model.frame(..., weights = w)``: a row with a missing weight is dropped and counted;
 * rows with a missing value in any variable the formula names are dropped and counted
   (R's default ``na.action = na.omit``);
 * unused levels of categorical columns are dropped (R's ``drop.unused.levels = TRUE``);
@@ -91,7 +96,7 @@ class ModelFrame:
     formula: str
     outcome: pd.Series | None  # LHS for ordinary formulas (None for a Surv LHS)
     outcome_name: str | None
-    time: np.ndarray | None  # Surv(time, event) LHS
+    time: np.ndarray | None  # Surv(time, event) LHS; the stop time of Surv(start, stop, event)
     event: np.ndarray | None  # 0/1 ints
     design: pd.DataFrame  # RHS design matrix; 'Intercept' included iff include_intercept
     strata: pd.Series | None  # "x=a, y=b" per row for strata() terms; None when absent
@@ -100,6 +105,9 @@ class ModelFrame:
     n_dropped: int  # rows dropped for missing values in the formula's variables
     dropped: pd.Index  # their index labels
     term_names: list[str]  # design columns except Intercept
+    start: np.ndarray | None = None  # start times of a Surv(start, stop, event) LHS
+    cluster: pd.Series | None = None  # the cluster(id) term's value per row; None when absent
+    weights: np.ndarray | None = None  # case weights of the rows used (weights=); None when absent
 
     @property
     def nobs(self) -> int:
@@ -174,15 +182,16 @@ def split_formula(formula: str) -> tuple[str | None, str]:
     return lhs, sides[1].strip()
 
 
-def _take_strata(rhs: str, formula: str) -> tuple[str, list[str]]:
-    """Remove ``strata(...)`` terms from the right-hand side; return it and their arguments."""
+def _take_strata(rhs: str, formula: str, special: str = "strata") -> tuple[str, list[str]]:
+    """Remove ``strata(...)`` terms (or another ``special`` such as ``cluster``) from the
+    right-hand side; return it and their arguments."""
     kept, strata_args = [], []
     for term in split_top_level(rhs, "+"):
-        match = re.fullmatch(r"\s*strata\s*\((.*)\)\s*", term, re.DOTALL)
+        match = re.fullmatch(rf"\s*{special}\s*\((.*)\)\s*", term, re.DOTALL)
         if match:
             args = [a.strip() for a in split_top_level(match.group(1), ",") if a.strip()]
             if not args:
-                raise FormulaError(f"strata() in the formula {formula!r} names no variable.")
+                raise FormulaError(f"{special}() in the formula {formula!r} names no variable.")
             strata_args.extend(args)
         else:
             kept.append(term)
@@ -342,14 +351,75 @@ def _rows_text(labels: pd.Index, limit: int = 10) -> str:
     return shown + more
 
 
-def _surv_lhs(args_text: str, frame: pd.DataFrame, formula: str) -> tuple[pd.Series, pd.Series]:
+def _surv_lhs(args_text: str, frame: pd.DataFrame, formula: str) -> list[pd.Series]:
+    """The columns of ``Surv(time, event)`` or ``Surv(start, stop, event)``."""
     args = [a.strip() for a in split_top_level(args_text, ",")]
-    if len(args) != 2 or not all(args):
+    if len(args) not in (2, 3) or not all(args):
         raise FormulaError(
-            f"Surv() in the formula {formula!r} needs exactly two arguments, "
-            "Surv(time, event), e.g. Surv(os_months, death)."
+            f"Surv() in the formula {formula!r} needs two arguments, Surv(time, event), "
+            "e.g. Surv(os_months, death), or three for (start, stop] intervals, "
+            "Surv(start, stop, event)."
         )
-    return evaluate(args[0], frame, formula), evaluate(args[1], frame, formula)
+    return [evaluate(a, frame, formula) for a in args]
+
+
+def _check_start(
+    start: pd.Series, stop: np.ndarray, labels: pd.Index, codes: list[str], formula: str
+) -> np.ndarray:
+    """Start times of ``Surv(start, stop, event)``: finite numbers below their stop time."""
+    numeric = pd.to_numeric(start, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(numeric)
+    if bad.any():
+        raise FormulaError(
+            f"The start column {codes[0]!r} of the formula {formula!r} must be a number; "
+            f"rows {_rows_text(labels[bad])} hold "
+            f"{', '.join(sorted({str(v) for v in start.to_numpy()[bad]})[:10])}."
+        )
+    bad = ~(numeric < stop)
+    if bad.any():
+        raise FormulaError(
+            f"In the formula {formula!r} each interval must end after it starts "
+            f"({codes[1]} > {codes[0]}, as R's Surv(start, stop, event) requires); rows "
+            f"{_rows_text(labels[bad])} have {codes[1]} <= {codes[0]}."
+        )
+    return numeric
+
+
+def _weights_column(weights: Any, work: pd.DataFrame, formula: str) -> pd.Series:
+    """``weights=`` as one float per row of ``work`` (NaN where missing)."""
+    if isinstance(weights, str):
+        if weights not in work.columns:
+            _unknown_column(weights, work.columns, formula)
+        values = work[weights]
+        name = weights
+    else:
+        values = pd.Series(np.asarray(weights).reshape(-1), index=None)
+        name = "weights"
+        if len(values) != len(work):
+            raise FormulaError(
+                f"weights= for the formula {formula!r} has {len(values)} values for "
+                f"{len(work)} rows of data: give one weight per row, or a column name."
+            )
+    numeric = pd.to_numeric(pd.Series(values.to_numpy()), errors="coerce")
+    text_bad = numeric.isna().to_numpy() & pd.Series(values.to_numpy()).notna().to_numpy()
+    if text_bad.any():
+        raise FormulaError(
+            f"The weights {name!r} for the formula {formula!r} must be numbers; rows "
+            f"{_rows_text(work.index[text_bad])} hold "
+            f"{', '.join(sorted({str(v) for v in values.to_numpy()[text_bad]})[:10])}."
+        )
+    return pd.Series(numeric.to_numpy(dtype=float), index=work.index, name=name)
+
+
+def _check_weights(weights: np.ndarray, labels: pd.Index, name: str, formula: str) -> None:
+    bad = ~(np.isfinite(weights) & (weights >= 0))
+    if bad.any():
+        raise FormulaError(
+            f"The weights {name!r} for the formula {formula!r} must be finite and >= 0 "
+            f"(R: 'weights must be finite', 'negative weights not allowed'); rows "
+            f"{_rows_text(labels[bad])} hold "
+            f"{', '.join(sorted({f'{v:g}' for v in weights[bad]})[:10])}."
+        )
 
 
 def _check_event(event: pd.Series, labels: pd.Index, code: str, formula: str) -> np.ndarray:
@@ -450,7 +520,9 @@ def _design(rhs_desc: patsy.ModelDesc, frame: pd.DataFrame, formula: str) -> pd.
 # --------------------------------------------------------------------------- entry point
 
 
-def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFrame:
+def model_frame(
+    formula: str, data: Any, *, intercept: bool = True, weights: Any = None
+) -> ModelFrame:
     """Build the model frame and design matrix of an R-style ``formula`` on ``data``.
 
     Mirrors R's ``model.frame(formula, data, na.action = na.omit)`` followed by
@@ -467,6 +539,10 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
         Keep the ``Intercept`` column. ``False`` drops it *after* coding, so factors keep
         their reference level (as R's ``coxph`` and ``clm`` do); write ``- 1`` in the
         formula for R's no-intercept coding instead.
+    weights:
+        Case weights: a column name or one value per row of ``data`` (R's ``weights =``).
+        Rows with a missing weight are dropped and counted; negative or infinite weights
+        raise :class:`~mdsrs_core.errors.FormulaError`.
     """
     dotted = check_formula(formula)  # the allow-list grammar, before anything is evaluated
     frame = _with_references(data)
@@ -479,6 +555,12 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
     text = quote_names(formula, work.columns)
     lhs, rhs = split_formula(text)
     rhs, strata_codes = _take_strata(rhs, formula)
+    rhs, cluster_codes = _take_strata(rhs, formula, "cluster")
+    if len(cluster_codes) > 1:
+        raise FormulaError(
+            f"The formula {formula!r} has more than one cluster() variable "
+            f"({', '.join(cluster_codes)}): R allows one; combine them into one id column."
+        )
     rhs_desc, rhs_codes = _rhs_codes(rhs, formula)
 
     surv_match = _SURV.match(lhs) if lhs else None
@@ -487,9 +569,15 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
         lhs_codes = surv_args
     else:
         lhs_codes = [lhs] if lhs else []
-    used = _check_columns(lhs_codes + rhs_codes + strata_codes, work.columns, formula)
+    used = _check_columns(
+        lhs_codes + rhs_codes + strata_codes + cluster_codes, work.columns, formula
+    )
 
     complete = work[used].notna().all(axis=1) if used else pd.Series(True, index=work.index)
+    weight_values = None
+    if weights is not None:
+        weight_values = _weights_column(weights, work, formula)
+        complete &= weight_values.notna()
     sub = _drop_unused_levels(work.loc[complete.to_numpy()])
     if sub.empty:
         raise FormulaError(
@@ -504,8 +592,9 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
     outcome = time = event = None
     outcome_name = None
     if surv_match:
-        t_raw, e_raw = _surv_lhs(surv_match.group(1), sub, formula)
-        keep &= t_raw.notna() & e_raw.notna()
+        surv_cols = _surv_lhs(surv_match.group(1), sub, formula)
+        for col in surv_cols:
+            keep &= col.notna()
     elif lhs:
         outcome = _lhs_outcome(lhs, sub, formula)
         outcome_name = str(outcome.name)
@@ -521,9 +610,23 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
     used_frame = frame.iloc[rows]
     sub = sub.loc[rows]
 
-    if surv_match:
-        time = _check_time(t_raw.loc[rows], labels, surv_args[0], formula)
-        event = _check_event(e_raw.loc[rows], labels, surv_args[1], formula)
+    start = None
+    if surv_match and len(surv_cols) == 3:
+        # (start, stop] intervals: stop > start is the rule (start may be 0 or negative)
+        stop_raw = surv_cols[1].loc[rows]
+        time = pd.to_numeric(stop_raw, errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(time)
+        if bad.any():
+            raise FormulaError(
+                f"The stop column {surv_args[1]!r} of the formula {formula!r} must be a "
+                f"number; rows {_rows_text(labels[bad])} hold "
+                f"{', '.join(sorted({str(v) for v in stop_raw.to_numpy()[bad]})[:10])}."
+            )
+        start = _check_start(surv_cols[0].loc[rows], time, labels, surv_args, formula)
+        event = _check_event(surv_cols[2].loc[rows], labels, surv_args[2], formula)
+    elif surv_match:
+        time = _check_time(surv_cols[0].loc[rows], labels, surv_args[0], formula)
+        event = _check_event(surv_cols[1].loc[rows], labels, surv_args[1], formula)
     elif outcome is not None:
         outcome = outcome.loc[rows]
         outcome.index = labels
@@ -532,6 +635,15 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
     if strata_codes:
         strata = _strata_labels(sub, strata_codes, formula)
         strata.index = labels
+
+    cluster = None
+    if cluster_codes:
+        cluster = evaluate(cluster_codes[0], sub, formula).rename(display_name(cluster_codes[0]))
+        cluster.index = labels
+    case_weights = None
+    if weight_values is not None:
+        case_weights = weight_values.loc[rows].to_numpy(dtype=float)
+        _check_weights(case_weights, labels, str(weight_values.name), formula)
 
     if not intercept and "Intercept" in design.columns:
         design = design.drop(columns="Intercept")
@@ -550,4 +662,7 @@ def model_frame(formula: str, data: Any, *, intercept: bool = True) -> ModelFram
         n_dropped=len(dropped),
         dropped=dropped,
         term_names=[c for c in design.columns if c != "Intercept"],
+        start=start,
+        cluster=cluster,
+        weights=case_weights,
     )

@@ -8,7 +8,8 @@ every part of it is on this list:
   a dotted name (R's ``ph.ecog``) only when it is a column of the data;
 - numbers, and the operators ``+ - * : / ** ^`` of R's formula language;
 - the calls ``C()``, ``Treatment()``, ``I()``, ``Q()``, ``log()``, ``exp()``, ``sqrt()``,
-  ``log2()``, ``log10()``, ``log1p()``, ``abs()``, ``Surv()``, ``strata()`` and the same
+  ``log2()``, ``log10()``, ``log1p()``, ``abs()``, ``Surv()``, ``strata()``, ``cluster()``
+  and the same
   numeric functions as ``np.log``-style attributes of ``np``/``numpy``;
 - inside ``I()``: arithmetic and comparisons (``I(age > 70)``, ``I(plt_post - plt_base)``);
 - text constants only as ``Q("name")`` or as the reference level of ``C()``/``Treatment()``.
@@ -28,7 +29,9 @@ from .errors import FormulaError
 __all__ = ["check_formula", "ALLOWED_FUNCTIONS"]
 
 NUMERIC_FUNCTIONS = frozenset({"log", "exp", "sqrt", "log2", "log10", "log1p", "abs"})
-ALLOWED_FUNCTIONS = frozenset({"C", "Treatment", "I", "Q", "Surv", "strata"}) | NUMERIC_FUNCTIONS
+ALLOWED_FUNCTIONS = (
+    frozenset({"C", "Treatment", "I", "Q", "Surv", "strata", "cluster"}) | NUMERIC_FUNCTIONS
+)
 _NUMPY = frozenset({"np", "numpy"})
 _FORMULA_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor, ast.BitAnd)
 _ARITHMETIC_OPS = (

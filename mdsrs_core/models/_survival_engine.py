@@ -17,6 +17,7 @@ to rounding error:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,7 @@ class CoxFit:
     converged: bool
     infinite: np.ndarray  # bool per coefficient: R's "coefficient may be infinite" rule
     linear_predictor: np.ndarray  # x @ coef - mean(x) @ coef, as R's linear.predictors
+    data: Any = None  # the likelihood's data (centred covariates), for residuals
 
 
 class _CoxData:
@@ -146,6 +148,8 @@ def cox_fit(
     ties: str = "efron",
     eps: float = 1e-12,
     max_iter: int = 100,
+    start: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> CoxFit:
     """Fit a Cox proportional-hazards model by Newton-Raphson (Cox 1972).
 
@@ -156,6 +160,11 @@ def cox_fit(
     The ``infinite`` flags follow ``coxph.fit``: with ``u`` the score and ``V`` the
     variance at the solution, a coefficient is flagged when ``|u V| > eps`` and
     ``|u V| > sqrt(eps) |beta|`` (monotone likelihood, Bryson & Johnson 1981).
+
+    With ``start`` (the counting-process form: ``time`` is then the stop time of each
+    ``(start, stop]`` row) or case ``weights``, the likelihood is that of
+    :class:`~mdsrs_core.models._cox_counting.CountingData` (R's ``agfit4``); the fit's
+    ``data`` then holds it, for score residuals and robust variances.
     """
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
@@ -166,7 +175,21 @@ def cox_fit(
     strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
     means = x.mean(axis=0) if n else np.zeros(p)
     xc = x - means
-    data = _CoxData(time, event, xc, strata, efron=(ties == "efron"))
+    data: Any
+    if start is None and weights is None:
+        data = _CoxData(time, event, xc, strata, efron=(ties == "efron"))
+    else:
+        from mdsrs_core.models._cox_counting import CountingData
+
+        data = CountingData(
+            np.full(n, -np.inf) if start is None else np.asarray(start, dtype=float),
+            time,
+            event,
+            xc,
+            strata,
+            np.ones(n) if weights is None else np.asarray(weights, dtype=float),
+            efron=(ties == "efron"),
+        )
 
     beta = np.zeros(p)
     loglik0, u, info = data.derivatives(beta)
@@ -210,6 +233,7 @@ def cox_fit(
         converged=converged,
         infinite=infinite,
         linear_predictor=_linear_predictor(x, beta) - float(means @ beta),
+        data=data,
     )
 
 
