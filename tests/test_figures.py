@@ -211,7 +211,7 @@ def test_km_curves_are_the_figure_data(outcomes, figures):
         x, y = steps[arm].get_data()
         assert list(x) == [0.0, *data[arm]["time"]]
         assert list(y) == [1.0, *data[arm]["surv"]]
-    assert ax.get_ylabel() == "Overall survival" and ax.get_ylim()[0] == 0
+    assert ax.get_ylabel() == "Overall survival (%)" and ax.get_ylim()[0] == 0
     assert ax.get_xlabel() == "Months since start of treatment"
     [mark] = [t for t in ax.texts if "60 months" in t.get_text()]
     by = _by(outcomes["os"].result.records)

@@ -105,3 +105,70 @@ def test_forest_plot_says_which_side_favours_which_arm(example_rows):
             assert {t.get_horizontalalignment() for t in sides} == {"left", "right"}
             low, high = ax.get_xlim()
             assert low < null < high
+
+
+@pytest.fixture(scope="module")
+def all_figures(example_rows):
+    """Every figure of the example run: the endpoints' and the forest plot."""
+    from mdsrs_core.report.forest import forest_plot
+
+    result, rows = example_rows
+    figures = {"forest": forest_plot(rows, list(result.cohort.arms))}
+    for o in result.outcomes:
+        own = [r for r in result.records if r.endpoint == o.name]
+        for title, fig in o.endpoint.figures(own, o.result.figures).items():
+            figures[title] = fig
+    assert len(figures) >= 6
+    return result, figures
+
+
+def test_every_glyph_of_every_figure_is_drawn_without_a_warning(all_figures):
+    """PNG rendering (Word, Markdown) warns "Glyph ... missing from font(s)" and draws a box
+    when no font of the family list has a character; DejaVu Sans (shipped with matplotlib)
+    is always the last fallback, so ×10⁹/L, ≥, ← and → are drawn."""
+    import warnings
+
+    from mdsrs_core.report.style import figure_style, to_png, to_svg
+
+    with figure_style() as rc:
+        assert rc["font.sans-serif"][-1] == "DejaVu Sans"
+    _, figures = all_figures
+    texts = [t for fig in figures.values() for t in _texts(fig)]
+    assert any("×10⁹/L" in t for t in texts) and not any("10^9" in t for t in texts)
+    for title, fig in figures.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # any warning fails the test
+            assert to_png(fig, dpi=72).startswith(b"\x89PNG"), title
+            assert "<svg" in to_svg(fig)
+
+
+def test_cumulative_incidence_figure_has_numbers_at_risk_percent_and_ends_with_follow_up(
+    all_figures,
+):
+    from mdsrs_core.models import survfit
+
+    result, figures = all_figures
+    fig = figures["Cumulative incidence of transformation to AML by arm"]
+    risk = result["aml"].result.figures["cif_risk"]
+    # the numbers at risk are survfit's n.risk of "still under observation, event-free"
+    data = result.cohort.data.copy()
+    data["any_event"] = ((data["aml"] == 1) | (data["death"] == 1)).astype(int)
+    data["t"] = data["aml_months"]
+    summary = survfit("Surv(t, any_event) ~ arm", data).summary(times=risk["times"], extend=True)
+    for arm, counts in risk["n_risk"].items():
+        expected = summary.loc[summary["strata"] == f"arm={arm}", "n_risk"].astype(int).tolist()
+        assert counts == expected, arm
+    assert risk["n_risk"]["thalidomide"][:3] == [38, 32, 26]
+    curves, table = fig.axes[0], fig.axes[1]
+    drawn = [t.get_text() for t in table.texts if t.get_gid() == "risk"]
+    assert drawn == [str(n) for arm in ("thalidomide", "lenalidomide") for n in risk["n_risk"][arm]]
+    assert table.get_title(loc="left") == "Number at risk"
+    # percent, as the tables; the axis ends with the follow-up
+    assert curves.get_ylabel() == "Cumulative incidence (%)"
+    low, high = curves.get_ylim()
+    shown = [v for v in curves.yaxis.get_majorticklocs() if low - 1e-9 <= v <= high + 1e-9]
+    labels = [curves.yaxis.get_major_formatter()(v, i) for i, v in enumerate(shown)]
+    assert labels[:3] == ["0%", "20%", "40%"] and low == 0
+    follow_up = float(data["aml_months"].max())
+    assert risk["follow_up"] == pytest.approx(follow_up)
+    assert curves.get_xlim()[1] == pytest.approx(1.02 * follow_up)

@@ -16,8 +16,8 @@ from mdsrs_core import Endpoint
 #: lab key -> (short name, label, unit)
 LABS = {
     "hgb": ("HGB", "Hemoglobin", "g/dL"),
-    "plt": ("PLT", "Platelets", "x10^9/L"),
-    "anc": ("ANC", "Absolute neutrophil count", "x10^9/L"),
+    "plt": ("PLT", "Platelets", "×10⁹/L"),
+    "anc": ("ANC", "Absolute neutrophil count", "×10⁹/L"),
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mdsrs_core.records import RecordIndex
+from mdsrs_core.report.naming import display_unit
 from mdsrs_core.report.style import GREY, arm_colors, figure_style, new_figure, p_text
 
 from .compute import PAIRED
@@ -97,7 +98,7 @@ def _panel(ax, by, lab, values, arms, colors):
     names.spines["bottom"].set_visible(False)
     for tick, arm in zip(names.get_xticklabels(), arms, strict=True):
         tick.set_color(colors[arm])
-    ax.set_ylabel(f"{label} ({unit.replace('x10^9/L', '×10⁹/L')})")
+    ax.set_ylabel(f"{label} ({display_unit(unit)})")
     ax.set_title(short, pad=16)
     corner = ancova_text(by, lab, arms)
     if corner:

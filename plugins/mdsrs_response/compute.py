@@ -111,8 +111,8 @@ def analyze_response(result, cohort, config):
         result.note(
             "No response column: responders are derived from the before/after labs as IWG 2006 "
             "hematologic improvement (HI-E: Hgb rise >= 1.5 g/dL from < 11; HI-P: rise >= 30 "
-            "x10^9/L from 20 to < 100, or from < 20 to > 20 and at least doubled; HI-N: at "
-            "least doubled and a rise > 0.5 x10^9/L from < 1.0). The >= 8-week duration IWG "
+            "×10⁹/L from 20 to < 100, or from < 20 to > 20 and at least doubled; HI-N: at "
+            "least doubled and a rise > 0.5 ×10⁹/L from < 1.0). The >= 8-week duration IWG "
             "requires is not checked. Patients without a pretreatment cytopenia cannot show HI "
             "and are excluded, not counted as non-responders."
         )

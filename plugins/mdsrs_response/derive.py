@@ -60,7 +60,7 @@ RESPONSE_SOURCE = "response in CR, PR, mCR, HI (IWG 2006)"
 
 NO_CYTOPENIA = (
     "not evaluable for hematologic improvement (IWG 2006): no pretreatment "
-    "cytopenia (Hgb >= 11 g/dL, PLT >= 100 x10^9/L, ANC >= 1.0 x10^9/L)"
+    "cytopenia (Hgb >= 11 g/dL, PLT >= 100 ×10⁹/L, ANC >= 1.0 ×10⁹/L)"
 )
 LABS_MISSING = (
     "not evaluable for hematologic improvement (IWG 2006): before/after labs "

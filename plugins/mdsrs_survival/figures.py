@@ -13,11 +13,12 @@ from typing import Any
 
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num, fmt_pct
+from mdsrs_core.report.risk_table import draw_risk_table, percent_axis, time_axis
 from mdsrs_core.report.style import GREY, arm_colors, figure_style, new_figure, p_text
 
 TITLE = "Overall survival by arm (Kaplan-Meier)"
 X_LABEL = "Months since start of treatment"
-Y_LABEL = "Overall survival"
+Y_LABEL = "Overall survival (%)"
 
 
 def _arms(records, km) -> list[str]:
@@ -106,26 +107,6 @@ def _curves(ax, km, arms, colors, confidence_bands):
             )
 
 
-def _risk_table(ax, km, arms, colors):
-    risk = km["risk_table"]
-    times = risk["times"]
-    rows = [a for a in arms if a in risk["n_risk"]]
-    for i, arm in enumerate(rows):
-        for t, n in zip(times, risk["n_risk"][arm], strict=True):
-            ax.text(
-                t, i, str(n), ha="center", va="center", fontsize=8.5, color=colors[arm], gid="risk"
-            )
-    ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(range(len(rows)), labels=rows)
-    for label, arm in zip(ax.get_yticklabels(), rows, strict=True):
-        label.set_color(colors[arm])
-    ax.tick_params(axis="y", length=0, pad=14)
-    ax.tick_params(axis="x", length=0, labelbottom=False)
-    for side in ("left", "bottom", "top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.set_title("Number at risk", fontsize=9, loc="left", pad=2)
-
-
 def km_figure(
     records, km: Mapping[str, Any], *, landmark: float | None = 60, confidence_bands: bool = False
 ):
@@ -142,13 +123,10 @@ def km_figure(
         ax = fig.add_subplot(grid[0])
         table = fig.add_subplot(grid[1], sharex=ax)
         _curves(ax, km, arms, colors, confidence_bands)
-        ax.set_ylim(0, 1.02)
-        ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        percent_axis(ax)
         ax.set_ylabel(Y_LABEL)
         ax.set_xlabel(X_LABEL)
-        ax.set_xticks(times)
-        last = max([*times, *(max(c["time"], default=0) for c in km["arms"].values())])
-        ax.set_xlim(0, last * 1.02 if last else 1)
+        time_axis(ax, times, max(max(c["time"], default=0) for c in km["arms"].values()))
         marked = _landmark(by, arms, landmark) if landmark is not None else []
         if marked:
             ax.axvline(landmark, color=GREY, lw=0.8, ls=":")
@@ -175,7 +153,7 @@ def km_figure(
                 gid="stats",
             )
         ax.legend(loc="lower left")
-        _risk_table(table, km, arms, colors)
+        draw_risk_table(table, km["risk_table"], arms, colors)
     return fig
 
 

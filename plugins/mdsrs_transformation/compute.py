@@ -204,6 +204,21 @@ def _cif_records(
                 )
 
 
+def _numbers_at_risk(kept, arms, every: float = 12.0) -> dict:
+    """Patients still under observation and free of both events at 0, 12, 24... months per
+    arm (R's ``summary(survfit(Surv(time, status != 0) ~ arm), times = )$n.risk``: time >=
+    t), on a grid to the longest follow-up, for the figure's numbers-at-risk table."""
+    time = pd.to_numeric(kept[CR_TIME]).to_numpy(dtype=float)
+    arm = kept["arm"].astype(str).to_numpy()
+    follow_up = float(time.max()) if time.size else 0.0
+    grid = [float(t) for t in np.arange(0.0, follow_up + 1e-9, every)]
+    return {
+        "times": grid,
+        "n_risk": {a: [int((time[arm == a] >= t).sum()) for t in grid] for a in arms},
+        "follow_up": follow_up,
+    }
+
+
 def analyze_aml(result, cohort, config):
     landmarks, ci_method, conf_level, rho = _check_options(config)
     formulas = dict(config.formulas)
@@ -292,6 +307,7 @@ def analyze_aml(result, cohort, config):
                 "estimate": [float(v) for v in c.est],
             }
     result.figures["cif"] = curves
+    result.figures["cif_risk"] = _numbers_at_risk(kept, arms)
 
     # ---------------------------------------------------------------- hazard ratios
     _hazard_ratios(result, kept, formulas, conf_level, trt, ref)

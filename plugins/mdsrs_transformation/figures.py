@@ -10,11 +10,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from mdsrs_core.report.risk_table import draw_risk_table, percent_axis, time_axis
 from mdsrs_core.report.style import arm_colors, figure_style, new_figure, p_text
 
 TITLE = "Cumulative incidence of transformation to AML by arm"
 X_LABEL = "Months since start of treatment"
-Y_LABEL = "Cumulative incidence"
+Y_LABEL = "Cumulative incidence (%)"
 #: figure-data key -> (record variable, words in the legend and the panel)
 EVENTS = {
     "aml": ("aml_cif", "AML"),
@@ -45,18 +46,31 @@ def _top(cif, keys) -> float:
     return min(1.0, math.ceil((highest + 0.05) * 10) / 10)
 
 
-def cif_figure(records, cif: Mapping[str, Any], *, competing: bool = True):
+def cif_figure(
+    records,
+    cif: Mapping[str, Any],
+    *,
+    competing: bool = True,
+    risk: Mapping[str, Any] | None = None,
+):
     """Cumulative incidence of AML (solid) and, with ``competing``, of death without AML
-    (dashed) by arm, Gray's test p in the panel."""
+    (dashed) by arm in percent, Gray's test p in the panel; with ``risk`` (times, numbers at
+    risk per arm, the longest follow-up) the numbers at risk beneath, as the Kaplan-Meier
+    figure, and the time axis ends with the follow-up."""
     keys = [k for k in EVENTS if k in cif and (k == "aml" or competing)]
     arms = _arms(records, cif)
     colors = arm_colors(arms)
     with figure_style():
         from matplotlib.ticker import MultipleLocator
 
-        fig = new_figure(6.5, 4.2)
+        fig = new_figure(6.5, 5.0 if risk else 4.2)
         fig.set_label(TITLE)
-        ax = fig.add_subplot()
+        if risk:
+            grid = fig.add_gridspec(2, 1, height_ratios=[4, 0.3 + 0.25 * len(arms)])
+            ax = fig.add_subplot(grid[0])
+            table = fig.add_subplot(grid[1], sharex=ax)
+        else:
+            ax = fig.add_subplot()
         for key in keys:
             words = EVENTS[key][1]
             for arm in arms:
@@ -70,7 +84,7 @@ def cif_figure(records, cif: Mapping[str, Any], *, competing: bool = True):
                     ls="-" if key == "aml" else "--",
                     label=f"{arm}, {words}",
                 )
-        ax.set_ylim(0, _top(cif, keys))
+        percent_axis(ax, _top(cif, keys))
         ax.set_xlim(left=0)
         ax.set_xlabel(X_LABEL)
         ax.set_ylabel(Y_LABEL)
@@ -85,9 +99,14 @@ def cif_figure(records, cif: Mapping[str, Any], *, competing: bool = True):
                 va="top",
                 gid="stats",
             )
-        ax.xaxis.set_major_locator(MultipleLocator(12))
-        handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(keys))
+        if risk:
+            time_axis(ax, risk["times"], float(risk["follow_up"]))
+            draw_risk_table(table, risk, arms, colors)
+            ax.legend(loc="best", ncols=1, fontsize=8)
+        else:
+            ax.xaxis.set_major_locator(MultipleLocator(12))
+            handles, labels = ax.get_legend_handles_labels()
+            fig.legend(handles, labels, loc="outside lower center", ncols=len(keys))
     return fig
 
 
@@ -99,4 +118,4 @@ def aml_figures(records, data: Mapping[str, Any]) -> dict[str, Any]:
         return {}
     if "aml" not in cif:  # no AML at all: the figure would show only the competing event
         return {}
-    return {TITLE: cif_figure(records, cif)}
+    return {TITLE: cif_figure(records, cif, risk=(data or {}).get("cif_risk"))}
