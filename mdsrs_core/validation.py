@@ -30,6 +30,7 @@ from .variables import (
     CYTO_SYNONYMS,
     LEVEL_SEPARATORS,
     RESPONSE_LEVELS,
+    SURVIVAL_PAIRS,
     VARIABLES,
     Variable,
     level_key,
@@ -357,7 +358,10 @@ def _schema(frame: pd.DataFrame, time_unit: str, months_per_unit: float):
             continue
         checks = []
         if var.kind == "time" and var.high is not None:
-            checks.append(pa.Check.gt(0, error="times must be greater than 0"))
+            if any(name == t for _, t in SURVIVAL_PAIRS):
+                checks.append(pa.Check.gt(0, error="times must be greater than 0"))
+            else:  # response_months: a response may be recorded at the start (0)
+                checks.append(pa.Check.ge(0, error="times cannot be negative"))
             high = round(var.high / months_per_unit, 1)  # the bound in the data's own unit
             checks.append(
                 pa.Check.le(
@@ -393,6 +397,14 @@ def _schema(frame: pd.DataFrame, time_unit: str, months_per_unit: float):
                 lambda d: ~(d["aml_months"] > d["os_months"] + 1e-9),
                 error="aml_months,os_months|time to AML cannot be later than the end of follow-up "
                 "(aml_months must be <= os_months)",
+            )
+        )
+    if {"response_months", "os_months"} <= set(frame.columns):
+        frame_checks.append(
+            pa.Check(
+                lambda d: ~(d["response_months"] > d["os_months"] + 1e-9),
+                error="response_months,os_months|the time to response cannot be later than "
+                "the end of follow-up (response_months must be <= os_months)",
             )
         )
     for event, time in (("death", "os_months"), ("aml", "aml_months")):

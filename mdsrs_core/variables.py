@@ -157,6 +157,15 @@ VARIABLES: dict[str, Variable] = {
         ),
         Variable("response", "Best response (IWG 2006)", "category", levels=RESPONSE_LEVELS),
         Variable(
+            "response_months",
+            "Time from start of treatment to best response",
+            "time",
+            "months",
+            0,
+            600,
+            "times are durations in months, not dates",
+        ),
+        Variable(
             "ae_max_grade",
             "Worst adverse-event grade (CTCAE)",
             "grade",

@@ -40,6 +40,7 @@ CANONICAL_COLUMNS = [
     "cyto_base",
     "cyto_post",
     "response",
+    "response_months",
     "ae_max_grade",
     "aml",
     "aml_months",
@@ -142,10 +143,13 @@ def test_fixed_decimals_in_csv():
         "os_months": 2,
         "aml_months": 2,
         "plt_base": 0,
+        "response_months": 2,
     }
     for line in lines[1:]:
         cells = dict(zip(header, line.split(","), strict=True))
         for col, d in decimals.items():
+            if col == "response_months" and cells[col] == "":
+                continue  # non-responders: missing
             frac = cells[col].partition(".")[2]
             assert len(frac) == d, (col, cells[col])
 
@@ -404,3 +408,32 @@ def test_generator_does_not_import_plugins():
     # the core never imports a plugin by name
     source = (DATA_DIR.parent / "generate.py").read_text()
     assert "mdsrs_ipssr" not in source
+
+
+# ------------------------------------------------------------------ time to response
+def test_response_months_for_responders_only(patients):
+    responder = patients["response"].isin(RESPONDERS)
+    assert patients.loc[responder, "response_months"].notna().all()
+    assert patients.loc[~responder, "response_months"].isna().all()
+    assert int(responder.sum()) == 21  # 12 + 9 responders
+
+
+def test_response_before_death_follow_up_end_and_aml(patients):
+    r = patients[patients["response_months"].notna()]
+    assert (r["response_months"] > 0).all()
+    assert (r["response_months"] < r["os_months"]).all()
+    with_aml = r[r["aml"] == 1]
+    assert (with_aml["response_months"] < with_aml["aml_months"]).all()
+
+
+def test_response_months_stream_changes_no_other_column():
+    """The time to response comes from a stream of its own: drawing it with another seed
+    changes that column only."""
+    from mdsrs_core.example import generate as gen
+
+    patients, _ = gen.generate()
+    other = patients.copy()
+    gen.make_response_times(other, seed=(1, 2))
+    rest = [c for c in patients.columns if c != "response_months"]
+    pd.testing.assert_frame_equal(patients[rest], other[rest])
+    assert not patients["response_months"].equals(other["response_months"])

@@ -11,6 +11,8 @@ aggregates of the study abstract hold *exactly*:
 * 5-year overall survival 18/24 vs 17/38 (75.00% vs 44.74%) -- fixed numbers of deaths
   before 60 months and no censoring before 60 months (data cut-off :data:`CUTOFF`, more than
   60 months after the last treatment start);
+* responders have a time to response (``response_months``, drawn from a stream of its own
+  so that no other value changed when it was added), before death, follow-up end and AML;
 * PLT, HGB and ANC rise in both arms, more with lenalidomide, and each ends higher with
   lenalidomide than with thalidomide (between-arm p < 0.05 on the values after treatment:
   Welch and Student t-tests, Wilcoxon rank-sum, ANCOVA on baseline); the post-treatment IPSS-R is
@@ -145,6 +147,7 @@ PATIENT_COLUMNS = [
     "cyto_base",
     "cyto_post",
     "response",
+    "response_months",
     "ae_max_grade",
     "aml",
     "aml_months",
@@ -168,7 +171,11 @@ DECIMALS = {
     "aml_months": 2,
     "death": 0,
     "os_months": 2,
+    "response_months": 2,
 }
+#: Seed of the separate stream that draws the times to response, so that adding them
+#: changed no other value of the cohort.
+RESPONSE_TIME_SEED = (SEED, 14)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -289,6 +296,27 @@ def make_outcomes(rng: np.random.Generator, df: pd.DataFrame) -> None:
     df["os_months"] = os_months
 
 
+def make_response_times(df: pd.DataFrame, seed: tuple[int, int] = RESPONSE_TIME_SEED) -> None:
+    """response_months: time from the start of treatment to the best response, for the
+    responders (CR, PR, mCR, HI); missing for the others.
+
+    Drawn from its own stream (``numpy.random.default_rng(seed)``), after every other
+    column, so that no other value depends on it. Most responses are assessed 2-6 months
+    into treatment (a gamma with median about 3.5 months; IWG 2006 asks responses to last at
+    least 8 weeks); a response is always before death or last follow-up and before AML:
+    at most 90% of the shorter of ``os_months`` and, for a transformation, ``aml_months``.
+    """
+    rng = np.random.default_rng(list(seed))
+    n = len(df)
+    draw = 0.5 + rng.gamma(3.0, 1.1, n)  # months; drawn for every row: same stream per row
+    limit = df["os_months"].to_numpy(dtype=float)
+    aml = df["aml"].to_numpy() == 1
+    limit = np.where(aml, np.minimum(limit, df["aml_months"].to_numpy(dtype=float)), limit)
+    months = np.round(np.minimum(draw, 0.9 * limit), 2)
+    responder = df["response"].isin(RESPONDER).to_numpy()
+    df["response_months"] = np.where(responder, months, np.nan)
+
+
 def _distinct_death_times(times: np.ndarray, dead: np.ndarray) -> np.ndarray:
     """Nudge tied death times by 0.01 month until all are distinct (never across 60)."""
     times = times.copy()
@@ -383,6 +411,7 @@ def generate(seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     make_outcomes(rng, df)
     make_post(rng, df)
     ae = make_adverse_events(rng, df)
+    make_response_times(df)
     return df[PATIENT_COLUMNS].copy(), ae
 
 
@@ -391,7 +420,7 @@ def to_csv_text(frame: pd.DataFrame) -> str:
     out = frame.copy()
     for col in out.columns:
         if col in DECIMALS:
-            out[col] = [f"{float(v):.{DECIMALS[col]}f}" for v in out[col]]
+            out[col] = ["" if pd.isna(v) else f"{float(v):.{DECIMALS[col]}f}" for v in out[col]]
     return out.to_csv(index=False, lineterminator="\n")
 
 
