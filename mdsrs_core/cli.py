@@ -437,5 +437,13 @@ def ipssr(data: Path, mapping: tuple[str, ...], out_file: Path | None) -> None:
     click.echo(f"Wrote {out_file} ({table.shape[0]} patients).")
 
 
+def _add_design_command() -> None:
+    from .design.command import design  # click only: the simulation stack loads when it runs
+
+    main.add_command(design)
+
+
+_add_design_command()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
