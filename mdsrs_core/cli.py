@@ -302,6 +302,7 @@ def _model_names() -> list[str]:
     type=click.Choice(["weibull", "exponential", "lognormal", "loglogistic"]),
     help="survreg distribution (default weibull, as in R).",
 )
+@click.option("--tau", type=float, help="rmst: the truncation time (required for rmst).")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
 def fit(
     model: str,
@@ -313,10 +314,12 @@ def fit(
     refs: tuple[str, ...],
     times: str | None,
     dist: str | None,
+    tau: float | None,
     as_json: bool,
 ) -> None:
     """Fit one model of the Python API and print its tidy table (survfit: its summary;
-    survdiff, cox_zph: their test table; cuminc: Gray's tests, or the summary at --times).
+    survdiff, cox_zph: their test table; cuminc: Gray's tests, or the summary at --times;
+    rmst: the RMST per group and, for two or more groups, survRM2's contrasts).
 
     DATA is a table (.csv, .tsv, .xlsx, .parquet), read as it is, or a study file (.toml),
     whose validated cohort (canonical names, derived variables) is used. Quote the formula:
@@ -325,6 +328,7 @@ def fit(
     mdsrs fit coxph "Surv(os_months, death) ~ arm + age" study.toml --exponentiate
     mdsrs fit glm "responder ~ arm" patients.csv --family binomial --ref arm=thalidomide
     mdsrs fit survreg "Surv(os_months, death) ~ arm" patients.csv --dist lognormal
+    mdsrs fit rmst "Surv(os_months, death) ~ arm" study.toml --tau 60
     """
     import pandas as pd
 
@@ -350,11 +354,18 @@ def fit(
     kwargs: dict[str, object] = {"family": family} if family and model == "glm" else {}
     if dist and model == "survreg":
         kwargs["dist"] = dist
+    if model == "rmst":
+        if tau is None:
+            raise click.UsageError("rmst needs --tau, the truncation time (e.g. --tau 60).")
+        kwargs["tau"] = tau
+        kwargs["conf_level"] = conf_level
     result = fit_model(model, formula, frame, **kwargs)
     at = [float(t) for t in times.split(",")] if times else None
+    # rmst: survRM2's contrasts between the groups (computed first: a tau too large stops here)
+    contrast = result.contrast() if model == "rmst" and len(result.strata) > 1 else None
     if model == "survfit":
         table = result.summary(times=at)
-    elif model in ("survdiff", "cox_zph"):
+    elif model in ("survdiff", "cox_zph", "rmst"):
         table = result.table()
     elif model == "cuminc":
         table = result.summary(times=at, conf_level=conf_level) if at else result.tests()
@@ -365,6 +376,8 @@ def fit(
         return
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         click.echo(table.to_string(index=False))
+    if contrast is not None:
+        click.echo("\n" + contrast.to_string(index=False))
     if model == "survdiff":
         click.echo(f"\nChisq = {result.chisq:.6g} on {result.df:g} df, p = {result.p_value:.4g}")
     elif hasattr(result, "glance"):

@@ -15,6 +15,7 @@ function          R call mirrored                            results
 :func:`cuminc`    ``cmprsk::cuminc(ftime, fstatus, group)``  :class:`~.cuminc.CumincResults`
 :func:`crr`       ``cmprsk::crr(ftime, fstatus, cov1)``      :class:`~.crr.CrrResults`
 :func:`survreg`   ``survival::survreg(formula, data)``       :class:`~.survreg.SurvregResults`
+:func:`rmst`      ``print(survfit(f, data), rmean = tau)``   :class:`~.rmst.RmstResults`
 ================  =========================================  ===================================
 
 The model modules are imported on first use (PEP 562 module ``__getattr__``), so that
@@ -33,11 +34,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .coxph import coxph
     from .glm import glm
     from .lm import lm
+    from .rmst import rmst
     from .survdiff import survdiff
     from .survfit import survfit
     from .survreg import survreg
 
-__all__ = ["MODELS", "clm", "coxph", "fit", "glm", "lm", "survdiff", "survfit", "survreg"]
+__all__ = ["MODELS", "clm", "coxph", "fit", "glm", "lm", "rmst", "survdiff", "survfit", "survreg"]
 
 #: model name -> module (relative to this package) that defines a function of that name
 MODELS: dict[str, str] = {
@@ -53,6 +55,7 @@ MODELS: dict[str, str] = {
     "cuminc": ".cuminc",
     "crr": ".crr",
     "survreg": ".survreg",
+    "rmst": ".rmst",
 }
 
 

@@ -1,0 +1,152 @@
+# Reference results for mdsrs_core.models.rmst (restricted mean survival time).
+#
+# Produced with R and survival (see "meta" in the output). Re-run from the repository root:
+#     Rscript tests/results/rmst.R
+# Reads tests/data/lung.csv and tests/data/veteran.csv (written by tests/results/survival.R)
+# and the example cohort; writes tests/results/rmst.json.
+# Every number is written with sprintf("%.17g"); NA / NaN / Inf are written as null.
+#
+# Per group: rmean and se(rmean) of print(survfit(...), rmean = tau), read from
+# summary(fit, rmean = tau)$table. Between groups: survRM2's rmst2() (Uno et al. 2014),
+# which cannot be installed here, written out below in base R from its published method
+# (its rmst1: KM area to tau and the plug-in variance; its contrasts: difference with
+# se = sqrt(var1 + var0), ratios of RMST and of RMTL by the delta method on the log scale,
+# Wald intervals, two-sided z tests; its rule for the largest tau allowed). The per-arm
+# figures of this base-R rmst1 are checked against survival's own print() below.
+
+suppressPackageStartupMessages(library(survival))
+
+out_json <- "tests/results/rmst.json"
+patients_csv <- "mdsrs_core/example/data/patients.csv"
+
+num <- function(x) ifelse(is.finite(x), sprintf("%.17g", x), "null")
+str_json <- function(x) paste0('"', gsub('"', '\\"', x, fixed = TRUE), '"')
+to_json <- function(x, indent = "") {
+  inner <- paste0(indent, "  ")
+  if (is.list(x)) {
+    keys <- names(x)
+    items <- vapply(seq_along(x), function(i) {
+      paste0(inner, str_json(keys[i]), ": ", to_json(x[[i]], inner))
+    }, character(1))
+    return(paste0("{\n", paste(items, collapse = ",\n"), "\n", indent, "}"))
+  }
+  as_array <- inherits(x, "AsIs") || length(x) != 1
+  if (is.factor(x)) x <- as.character(x)
+  vals <- if (is.character(x)) str_json(x) else if (is.logical(x)) {
+    ifelse(x, "true", "false")
+  } else num(as.numeric(x))
+  if (as_array) paste0("[", paste(vals, collapse = ", "), "]") else vals
+}
+
+# ----------------------------------------------------------------------------- survRM2's method
+rmst_one <- function(time, status, tau) {
+  ft <- survfit(Surv(time, status) ~ 1)
+  idx <- ft$time <= tau
+  wk_time <- sort(c(ft$time[idx], tau))
+  areas <- diff(c(0, wk_time)) * c(1, ft$surv[idx])
+  n <- ft$n.risk[idx]
+  d <- ft$n.event[idx]
+  h <- c(ifelse(n - d == 0, 0, d / (n * (n - d))), 0)
+  list(rmst = sum(areas), var = sum(cumsum(rev(areas[-1]))^2 * rev(h)[-1]))
+}
+
+tau_bound <- function(time, status, arm) {
+  last <- function(g) {
+    tt <- time[arm == g]
+    c(max(tt), min(status[arm == g][tt == max(tt)]))
+  }
+  a <- last(0)
+  b <- last(1)
+  ttmax <- max(a[1], b[1])
+  ttmin <- min(a[1], b[1])
+  if (a[2] == 1 && b[2] == 1) return(ttmax)
+  if ((a[2] == 0 && b[2] == 1 && a[1] >= b[1]) || (a[2] == 1 && b[2] == 0 && b[1] > a[1]))
+    return(ttmax)
+  ttmin
+}
+
+rmst_two <- function(time, status, arm, tau, alpha = 0.05) {
+  stopifnot(tau <= tau_bound(time, status, arm))
+  w1 <- rmst_one(time[arm == 1], status[arm == 1], tau)
+  w0 <- rmst_one(time[arm == 0], status[arm == 0], tau)
+  z <- qnorm(1 - alpha / 2)
+  contrast <- function(est, se, log) {
+    p <- 2 * pnorm(-abs(est) / se)
+    low <- est - z * se
+    high <- est + z * se
+    if (log) c(exp(est), se, exp(low), exp(high), p) else c(est, se, low, high, p)
+  }
+  d <- contrast(w1$rmst - w0$rmst, sqrt(w1$var + w0$var), FALSE)
+  r <- contrast(log(w1$rmst) - log(w0$rmst),
+                sqrt(w1$var / w1$rmst^2 + w0$var / w0$rmst^2), TRUE)
+  l1 <- tau - w1$rmst
+  l0 <- tau - w0$rmst
+  m <- contrast(log(l1) - log(l0), sqrt(w1$var / l1^2 + w0$var / l0^2), TRUE)
+  out <- rbind(d, r, m)
+  list(
+    contrast = I(c("difference", "ratio", "rmtl_ratio")),
+    estimate = I(out[, 1]), std_error = I(out[, 2]), conf_low = I(out[, 3]),
+    conf_high = I(out[, 4]), p_value = I(out[, 5]),
+    rmst1 = w1$rmst, se1 = sqrt(w1$var), rmst0 = w0$rmst, se0 = sqrt(w0$var)
+  )
+}
+
+per_group <- function(fit, tau) {
+  tab <- summary(fit, rmean = tau)$table
+  if (is.null(dim(tab))) tab <- matrix(tab, nrow = 1, dimnames = list("All", names(tab)))
+  list(strata = I(rownames(tab)), records = I(tab[, "records"]), events = I(tab[, "events"]),
+       rmst = I(tab[, "rmean"]), std_error = I(tab[, "se(rmean)"]))
+}
+
+res <- list()
+res$meta <- list(r_version = R.version.string,
+                 survival_version = as.character(packageVersion("survival")))
+
+# ----------------------------------------------------------------------------- lung
+lung_df <- read.csv("tests/data/lung.csv")
+for (tau in c(365, 730)) {
+  key <- paste0("lung_sex_", tau)
+  res[[key]] <- per_group(survfit(Surv(time, event) ~ sex, lung_df), tau)
+  res[[key]]$all <- per_group(survfit(Surv(time, event) ~ 1, lung_df), tau)
+  res[[key]]$contrast <- rmst_two(lung_df$time, lung_df$event, as.integer(lung_df$sex == 2),
+                                  tau)
+}
+# tau past the last time: print(survfit) holds the curve at its last value
+res$lung_sex_1100 <- per_group(survfit(Surv(time, event) ~ sex, lung_df), 1100)
+res$lung_sex_bound <- tau_bound(lung_df$time, lung_df$event, as.integer(lung_df$sex == 2))
+# tau at an event time
+res$lung_sex_at_event <- per_group(survfit(Surv(time, event) ~ sex, lung_df), 310)
+res$lung_sex_at_event$tau <- 310
+
+# ----------------------------------------------------------------------------- veteran
+vet <- read.csv("tests/data/veteran.csv")
+res$veteran_trt_200 <- per_group(survfit(Surv(time, status) ~ trt, vet), 200)
+res$veteran_trt_200$contrast <- rmst_two(vet$time, vet$status, as.integer(vet$trt == 2), 200)
+
+# ----------------------------------------------------------------------------- example
+pts <- read.csv(patients_csv, stringsAsFactors = FALSE)
+pts$arm <- factor(pts$arm, levels = c("thalidomide", "lenalidomide"))
+res$patients_check <- list(n = nrow(pts), sum_os = sum(pts$os_months), deaths = sum(pts$death))
+for (tau in c(36, 60)) {
+  key <- paste0("patients_arm_", tau)
+  res[[key]] <- per_group(survfit(Surv(os_months, death) ~ arm, pts), tau)
+  res[[key]]$contrast <- rmst_two(pts$os_months, pts$death,
+                                  as.integer(pts$arm == "lenalidomide"), tau)
+}
+res$patients_bound <- tau_bound(pts$os_months, pts$death, as.integer(pts$arm == "lenalidomide"))
+
+# ----------------------------------------------------------------------------- small cases
+# a curve that reaches 0 (n.risk == n.event at the last time) and an arm without events
+tiny <- data.frame(time = c(1, 2, 2, 3, 4, 5, 5, 2, 3, 6, 7),
+                   event = c(1, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0),
+                   g = c(0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1))
+res$tiny_5 <- per_group(survfit(Surv(time, event) ~ g, tiny), 5)
+res$tiny_5$contrast <- rmst_two(tiny$time, tiny$event, tiny$g, 5)
+
+# the base-R rmst_one above equals survival's print(survfit, rmean = tau)
+chk <- rmst_one(lung_df$time[lung_df$sex == 1], lung_df$event[lung_df$sex == 1], 365)
+stopifnot(abs(chk$rmst - res$lung_sex_365$rmst[1]) < 1e-10,
+          abs(sqrt(chk$var) - res$lung_sex_365$std_error[1]) < 1e-10)
+
+writeLines(to_json(res), out_json)
+cat("wrote", out_json, "\n")
