@@ -2,7 +2,8 @@
 
 Start-up stays fast: this module imports only click; pandas, statsmodels and matplotlib are
 imported inside the commands that need them. Exit codes: 0 success; 1 an endpoint failed
-while others were reported; 2 bad input or usage, with a message and no traceback.
+while others were reported, or a report format could not be written; 2 bad input or usage,
+with a message and no traceback; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 from .errors import MdsrsError
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT (128 + 2)
 
 
 class _Group(click.Group):
@@ -26,6 +28,13 @@ class _Group(click.Group):
         except MdsrsError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            # outputs are renamed into place only when complete (mdsrs_core.outputs), so
+            # whatever was interrupted left no half-written file behind
+            click.echo(
+                "Interrupted: stopped before the end; no file was left half-written.", err=True
+            )
+            sys.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,15 +168,19 @@ def run(
         else:
             settings["formula"] = formula.strip()
 
+    from .outputs import check_output_dir
     from .plugins import get_registry
     from .report.summary import render_text
-    from .report.write import parse_formats, write_report
+    from .report.write import output_names, parse_formats, write_report
     from .runner import run as run_endpoints
 
+    renderers = get_registry().renderers()
     try:
-        asked = parse_formats(formats, get_registry().renderers())
+        asked = parse_formats(formats, renderers)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--format") from None
+    inputs = _study_inputs(study)
+    check_output_dir(out_dir, output_names([renderers[n] for n in asked]), inputs)
     cohort = study.cohort()
     progress = _progress() if sys.stderr.isatty() else None
 
@@ -188,7 +201,7 @@ def run(
         if not from_file:
             raise
         raise type(exc)(f"{study.path}: {exc}") from None
-    written = write_report(result, out_dir, asked, progress=progress)
+    written = write_report(result, out_dir, asked, progress=progress, inputs=inputs)
     if progress is not None:
         progress(None)
     click.echo(render_text(result), nl=False)
@@ -201,7 +214,19 @@ def run(
         click.echo(f"Report: {reason}", err=True)
     for o in result.failed:
         click.echo(f"Endpoint '{o.name}' failed: {o.reason}", err=True)
-    sys.exit(result.exit_code)
+    unwritten = any(w.error is not None for w in written)
+    sys.exit(max(result.exit_code, 1 if unwritten else 0))
+
+
+def _study_inputs(study) -> dict:
+    """The files a run reads, by role: no output may overwrite one of them."""
+    long_labs = str(study.endpoints.get("hematology", {}).get("long_labs") or "").strip()
+    return {
+        "data file": study.data,
+        "adverse-event file": study.adverse_events,
+        "study file": study.path,
+        "long-labs file": Path(long_labs).expanduser() if long_labs else None,
+    }
 
 
 def _progress():
@@ -252,16 +277,31 @@ def plugins() -> None:
 )
 def example(out_dir: Path) -> None:
     """Write the bundled synthetic example cohort (patients, adverse events, study file)."""
-    import shutil
-
+    from .outputs import check_output_dir, write_bytes_atomic
     from .study import EXAMPLE_STUDY
 
+    sources = [f for f in sorted(EXAMPLE_STUDY.parent.iterdir()) if f.suffix in (".csv", ".toml")]
+    check_output_dir(out_dir, [f.name for f in sources])
+    changed = [
+        f.name
+        for f in sources
+        if (out_dir / f.name).exists()
+        and (not (out_dir / f.name).is_file() or (out_dir / f.name).read_bytes() != f.read_bytes())
+    ]
+    if changed:
+        from .errors import StudyError
+
+        raise StudyError(
+            f"--out {out_dir}: {', '.join(changed)} already "
+            f"{'exists' if len(changed) == 1 else 'exist'} there and "
+            f"{'differs' if len(changed) == 1 else 'differ'} from the example's; choose another "
+            "folder (mdsrs example never overwrites your files)."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for f in sorted(EXAMPLE_STUDY.parent.iterdir()):
-        if f.suffix in (".csv", ".toml"):
-            shutil.copyfile(f, out_dir / f.name)
-            written.append(out_dir / f.name)
+    for f in sources:
+        write_bytes_atomic(out_dir / f.name, f.read_bytes())
+        written.append(out_dir / f.name)
     for f in written:
         click.echo(str(f))
     click.echo(f"Run it with: mdsrs run {out_dir / 'study.toml'}")
@@ -431,6 +471,10 @@ def ipssr(data: Path, mapping: tuple[str, ...], out_file: Path | None) -> None:
         )
     if out_file is not None and out_file.suffix.lower() not in (".csv", ".xlsx"):
         raise StudyError(f"-o {out_file}: the output file must end in .csv or .xlsx.")
+    if out_file is not None:
+        from .outputs import check_output_file
+
+        check_output_file(out_file, {"data file": data})
     import pandas as pd
 
     from .io import read_table
@@ -443,10 +487,13 @@ def ipssr(data: Path, mapping: tuple[str, ...], out_file: Path | None) -> None:
         ):
             click.echo(table.to_string(index=False))
         return
-    if out_file.suffix.lower() == ".csv":
-        table.to_csv(out_file, index=False)
-    else:
-        table.to_excel(out_file, index=False)
+    from .outputs import atomic_path
+
+    with atomic_path(out_file) as tmp:
+        if out_file.suffix.lower() == ".csv":
+            table.to_csv(tmp, index=False)
+        else:
+            table.to_excel(tmp, index=False)
     click.echo(f"Wrote {out_file} ({table.shape[0]} patients).")
 
 

@@ -74,6 +74,9 @@ class Cohort:
         Run the plugins' ``mdsrs_derive`` hooks (default ``True``).
     """
 
+    #: the files read (role -> path) that outputs must never overwrite (set by :meth:`read`)
+    input_files: dict[str, Path | str | None] = {}
+
     def __init__(
         self,
         data: pd.DataFrame,
@@ -170,7 +173,7 @@ class Cohort:
         if adverse_events is not None:
             ae = read_table(adverse_events)
             ae_name = Path(adverse_events).name
-        return cls(
+        cohort = cls(
             frame,
             source=path.name,
             adverse_events=ae,
@@ -178,6 +181,9 @@ class Cohort:
             _from_file=True,
             **kwargs,
         )
+        # the files a report must never overwrite (mdsrs_core.outputs)
+        cohort.input_files = {"data file": path, "adverse-event file": adverse_events}
+        return cohort
 
     def _column_map(
         self, data: pd.DataFrame, columns: Mapping[str, str], arm: str | None

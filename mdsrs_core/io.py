@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import CohortError
+from .inputs import check_regular_file
 
 __all__ = ["read_table", "SUFFIXES"]
 
@@ -36,6 +37,7 @@ def read_table(path: str | Path, *, typed: bool = False) -> pd.DataFrame:
             if close:
                 hint = f" Files with a similar name in {path.parent}: {', '.join(close)}."
         raise CohortError(f"{path}: no such file.{hint}")
+    check_regular_file(path, "table file")
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         known = ", ".join(sorted(SUFFIXES))

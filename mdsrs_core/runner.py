@@ -8,6 +8,9 @@ arm, and every exclusion with its reason), so that nothing is dropped silently.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import sys
 import threading
 import time
 import traceback
@@ -271,13 +274,22 @@ def run(
         software=software_versions(),
         registry=registry,
     )
-    for name in names:
-        endpoint = registry.endpoints[name]
-        if progress is not None:
-            progress(name)
-        outcome = _run_one(endpoint, cohort, configs[name], timeout)
-        outcome.config = configs[name]
-        result.outcomes.append(outcome)
+    worker = None
+    if timeout is not None and can_fork():
+        worker = EndpointWorker(
+            {n: functools.partial(registry.endpoints[n].analyze, cohort, configs[n]) for n in names}
+        )
+    try:
+        for name in names:
+            endpoint = registry.endpoints[name]
+            if progress is not None:
+                progress(name)
+            outcome = _run_one(endpoint, cohort, configs[name], timeout, worker)
+            outcome.config = configs[name]
+            result.outcomes.append(outcome)
+    finally:
+        if worker is not None:
+            worker.close()
     return result
 
 
@@ -303,14 +315,30 @@ class EndpointTimeout(Exception):
     """An endpoint's analysis did not finish within the run's time limit."""
 
 
-def _call_with_timeout(func: Any, timeout: float | None) -> Any:
-    """``func()``, or :class:`EndpointTimeout` after ``timeout`` seconds.
+class WorkerError(Exception):
+    """An endpoint's exception that could not be sent back from its worker process as it
+    was (not picklable): its type name, message and where it was raised."""
 
-    The analysis runs in a daemon thread: one that never returns is abandoned (it cannot be
+    def __init__(self, type_name: str, message: str, where: str | None = None):
+        super().__init__(message)
+        self.type_name, self.where = type_name, where
+
+
+def _where(exc: BaseException) -> str | None:
+    """``"in func, file.py:123"``: the innermost frame of ``exc``'s traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return getattr(exc, "_mdsrs_where", None)
+    last = frames[-1]
+    return f"in {last.name}, {last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+
+
+def _call_in_thread(func: Any, timeout: float) -> Any:
+    """``func()`` in a daemon thread, or :class:`EndpointTimeout` after ``timeout`` seconds.
+
+    Where processes cannot be forked: a thread that never returns is abandoned (it cannot be
     killed) and ends with the process.
     """
-    if timeout is None:
-        return func()
     box: dict[str, Any] = {}
 
     def target() -> None:
@@ -329,18 +357,164 @@ def _call_with_timeout(func: Any, timeout: float | None) -> Any:
     return box["value"]
 
 
+def can_fork() -> bool:
+    """Whether endpoints can run in a forked worker process that a time limit can stop
+    (Linux; elsewhere, e.g. macOS where forking a process with system frameworks loaded is
+    unsafe, they run in a thread that a time limit abandons)."""
+    import multiprocessing
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
+    """The worker process: run the analyses asked for by name, send each outcome back."""
+    import pickle
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    while True:
+        try:
+            name = conn.recv()
+        except EOFError:
+            return
+        if name is None:
+            return
+        try:
+            message: tuple = ("ok", tasks[name]())
+        except BaseException as exc:
+            where = _where(exc)
+            try:
+                pickle.loads(pickle.dumps(exc))
+                message = ("error", exc, where)
+            except Exception:
+                message = ("error", WorkerError(type(exc).__name__, str(exc), where), where)
+        try:
+            conn.send(message)
+        except Exception as exc:  # the result itself cannot be pickled
+            conn.send(
+                (
+                    "error",
+                    WorkerError(
+                        "TypeError",
+                        f"the endpoint's result cannot be sent back from its worker process "
+                        f"({type(exc).__name__}: {exc})",
+                    ),
+                    None,
+                )
+            )
+
+
+class EndpointWorker:
+    """Runs endpoint analyses in a forked worker process, so that a time limit really stops
+    them: an analysis still running at the limit is ended with its process (SIGTERM, then
+    SIGKILL), and the next analysis gets a fresh worker.
+
+    One worker serves every analysis of a run in turn (imports and caches warmed by one
+    endpoint serve the next, as in one process); the results come back pickled. ``tasks``
+    maps a name to a function of no arguments; it is handed to the worker by ``fork``, so
+    neither the functions nor the cohort are pickled.
+    """
+
+    def __init__(self, tasks: Mapping[str, Any]):
+        self.tasks = dict(tasks)
+        self._process: Any = None
+        self._conn: Any = None
+
+    def _start(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        parent, child = context.Pipe()
+        self._process = context.Process(
+            target=_worker_loop, args=(self.tasks, child), daemon=True, name="mdsrs-endpoint"
+        )
+        self._process.start()
+        child.close()
+        self._conn = parent
+
+    def call(self, name: str, timeout: float) -> Any:
+        """The value of ``tasks[name]()``; its exception re-raised; :class:`EndpointTimeout`
+        after ``timeout`` seconds."""
+        if self._process is None:
+            self._start()
+        try:
+            self._conn.send(name)
+            ready = self._conn.poll(timeout)
+        except BaseException:  # Ctrl-C while waiting: the worker goes with the run
+            self.stop()
+            raise
+        if not ready:
+            self.stop()
+            raise EndpointTimeout(f"did not finish within the time limit of {timeout:g} s")
+        try:
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            code = self.stop()
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            raise RuntimeError(
+                f"the worker process running the analysis ended ({how}) without a result "
+                "(out of memory, or a crash in compiled code?)"
+            ) from None
+        except BaseException:
+            self.stop()
+            raise
+        if message[0] == "ok":
+            return message[1]
+        exc = message[1]
+        exc._mdsrs_where = message[2]
+        raise exc
+
+    def stop(self) -> int | None:
+        """End the worker (if running) and return its exit code."""
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if process.is_alive():
+            process.terminate()
+            process.join(2)
+            if process.is_alive():
+                process.kill()
+        process.join()
+        return process.exitcode
+
+    def close(self) -> None:
+        """Let the worker finish and end."""
+        if self._process is not None and self._conn is not None:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                self._conn.send(None)
+            self._process.join(5)
+        self.stop()
+
+
+def _call_with_timeout(
+    func: Any, timeout: float | None, worker: EndpointWorker | None = None, name: str = ""
+) -> Any:
+    """``func()``, or :class:`EndpointTimeout` after ``timeout`` seconds: in ``worker`` (a
+    process, stopped at the limit) when given, else in a thread (abandoned at the limit)."""
+    if timeout is None:
+        return func()
+    if worker is not None:
+        return worker.call(name, timeout)
+    return _call_in_thread(func, timeout)
+
+
 def _failure(exc: BaseException) -> str:
     if isinstance(exc, EndpointTimeout):
         return f"EndpointTimeout: {exc}"
-    where = traceback.extract_tb(exc.__traceback__)[-1]
-    return (
-        f"{type(exc).__name__}: {exc} (in {where.name}, "
-        f"{where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
-    )
+    name = exc.type_name if isinstance(exc, WorkerError) else type(exc).__name__
+    where = exc.where if isinstance(exc, WorkerError) else _where(exc)
+    return f"{name}: {exc}" + (f" ({where})" if where else "")
 
 
 def _run_one(
-    endpoint: Endpoint, cohort: Cohort, config: EndpointConfig, timeout: float | None = None
+    endpoint: Endpoint,
+    cohort: Cohort,
+    config: EndpointConfig,
+    timeout: float | None = None,
+    worker: EndpointWorker | None = None,
 ) -> EndpointOutcome:
     outcome = EndpointOutcome(endpoint.name, endpoint.title, "ok", endpoint=endpoint)
     start = time.perf_counter()
@@ -349,7 +523,9 @@ def _run_one(
         if reason:
             outcome.status, outcome.reason = "skipped", reason
             return outcome
-        res = _call_with_timeout(lambda: endpoint.analyze(cohort, config), timeout)
+        res = _call_with_timeout(
+            lambda: endpoint.analyze(cohort, config), timeout, worker, endpoint.name
+        )
         _check_result(endpoint, res)
     except ModelError as exc:  # the data cannot be fitted: this endpoint fails, others run
         outcome.status, outcome.reason = "failed", f"ModelError: {exc}"

@@ -79,7 +79,10 @@ class Study:
     @classmethod
     def load(cls, path: str | Path) -> Study:
         """Read and check a study file."""
+        from .inputs import check_regular_file
+
         path = Path(path)
+        check_regular_file(path, "study file", StudyError)
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -1248,8 +1248,10 @@ def _quoted_messages(page: str) -> list[str]:
 
 def test_docs_quote_only_corpus_messages():
     """Every ```text block of docs/data-problems.md is a message the corpus expects."""
+    from test_robustness_corpus import CASES as ROBUSTNESS
+
     known = set()
-    for case in CASES:
+    for case in [*CASES, *ROBUSTNESS]:
         known.add(rendered(case.message, DOCS_FOLDER))
         if case.cli_message:
             known.add(rendered(case.cli_message, DOCS_FOLDER))
@@ -1263,5 +1265,5 @@ def test_docs_quote_only_corpus_messages():
 
 def test_docs_cover_every_group():
     page = DOCS_PAGE.read_text(encoding="utf-8")
-    for title in GROUPS.values():
+    for title in [*GROUPS.values(), "Outputs"]:
         assert f"\n## {title}\n" in page, title

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..outputs import replace_path, staging_dir
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..plugins import Registry
     from ..runner import RunResult
+    from .renderers import Renderer
 
-__all__ = ["DEFAULT_FORMATS", "ALWAYS", "Written", "parse_formats", "write_report"]
+__all__ = [
+    "DEFAULT_FORMATS",
+    "ALWAYS",
+    "Written",
+    "parse_formats",
+    "write_report",
+    "output_names",
+]
 
 #: formats written when none are asked for
 DEFAULT_FORMATS = ("html", "md")
@@ -56,12 +66,18 @@ def write_report(
     *,
     registry: Registry | None = None,
     progress: Callable[[str], None] | None = None,
+    inputs: Mapping[str, str | Path | None] | None = None,
 ) -> list[Written]:
     """Build the report of ``run`` once and write it in every format of ``formats``
     (default :data:`DEFAULT_FORMATS`, plus :data:`ALWAYS`) into ``out_dir``.
 
     A renderer that raises does not stop the others: its :class:`Written` carries the error.
+    Nothing is written when a file of the report would overwrite an input (the cohort's
+    files, and ``inputs``: role -> path): :class:`~mdsrs_core.errors.StudyError`. Each
+    format is rendered into a hidden folder inside ``out_dir`` and renamed into place only
+    when complete (:mod:`mdsrs_core.outputs`), so no half-written file is ever left.
     """
+    from ..outputs import check_output_dir
     from ..plugins import get_registry
     from .document import Document
     from .renderers import DATA_FORMATS
@@ -70,6 +86,8 @@ def write_report(
     renderers = registry.renderers()
     names = parse_formats(None if formats is None else list(formats), renderers)
     out_dir = Path(out_dir)
+    protected = {**getattr(run.cohort, "input_files", {}), **(inputs or {})}
+    check_output_dir(out_dir, output_names([renderers[n] for n in names]), protected, option="")
     out_dir.mkdir(parents=True, exist_ok=True)
     if all(n in DATA_FORMATS for n in names):
         document = Document("mdsrs report", records=run.records)
@@ -80,22 +98,40 @@ def write_report(
             progress("building the report")
         document = build_document(run, registry=registry)
     written = []
-    for name in names:
-        renderer = renderers[name]
-        path = out_dir / renderer.filename()
-        if progress is not None:
-            progress(f"writing {path.name}")
-        try:
-            renderer.render(document, path)
-        except Exception as exc:  # one format failing must not cost the others
-            written.append(
-                Written(
-                    name,
-                    path,
-                    f"{type(exc).__name__}: {exc} (renderer "
-                    f"'{name}' of plugin '{renderer.plugin}')",
+    with staging_dir(out_dir) as stage:
+        for name in names:
+            renderer = renderers[name]
+            path = out_dir / renderer.filename()
+            if progress is not None:
+                progress(f"writing {path.name}")
+            aside = stage / name
+            aside.mkdir()
+            try:
+                renderer.render(document, aside / path.name)
+                if not (aside / path.name).exists():
+                    raise FileNotFoundError(f"the renderer did not write {path.name}")
+                # the report file last, so that it never points at figures not yet in place
+                for entry in sorted(aside.iterdir(), key=lambda p: p.name == path.name):
+                    replace_path(entry, out_dir / entry.name)
+            except Exception as exc:  # one format failing must not cost the others
+                written.append(
+                    Written(
+                        name,
+                        path,
+                        f"{type(exc).__name__}: {exc} (renderer "
+                        f"'{name}' of plugin '{renderer.plugin}')",
+                    )
                 )
-            )
-            continue
-        written.append(Written(name, path))
+                continue
+            written.append(Written(name, path))
     return written
+
+
+def output_names(renderers: Iterable[Renderer]) -> list[str]:
+    """What writing these formats may put into the output folder: each renderer's file and
+    the ``<stem>_files`` folder a format may write beside it (the Markdown figures)."""
+    out: list[str] = []
+    for renderer in renderers:
+        name = renderer.filename()
+        out += [name, f"{Path(name).stem}_files"]
+    return list(dict.fromkeys(out))

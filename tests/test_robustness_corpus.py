@@ -1,0 +1,588 @@
+"""The robustness corpus (issue 13): outputs that would destroy inputs, files that are not
+files, unbounded formulas and options, study files of the wrong shape, values read wrongly,
+and outputs that are unsafe to open.
+
+Like tests/test_bad_input_corpus.py, every case starts from a copy of the bundled example
+(patients.csv, adverse_events.csv, study.toml in a temporary folder ``{d}``) and changes one
+thing. Each case is checked twice, on the command line (``mdsrs ARGS``: the exit code, the
+exact message, no traceback) and through the Python API (the same error type and message, or
+for exit code 1 the same outcome), and both times every file of the folder that existed
+before is checked to be byte-for-byte unchanged afterwards. docs/data-problems.md quotes
+these messages too (tests/test_bad_input_corpus.py checks every quoted message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from mdsrs_core import Cohort
+from mdsrs_core.cli import main
+from mdsrs_core.errors import CohortError, MdsrsError, StudyError
+from mdsrs_core.runner import RunResult
+from mdsrs_core.study import EXAMPLE_STUDY, Study
+
+EXAMPLE = EXAMPLE_STUDY.parent
+
+Setup = Callable[[Path], list[str]]
+Api = Callable[[Path], Any]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def edit_study(d: Path, old: str, new: str) -> None:
+    text = (d / "study.toml").read_text(encoding="utf-8")
+    assert old in text, old
+    (d / "study.toml").write_text(text.replace(old, new), encoding="utf-8")
+
+
+def write_report_of(data: Path, out: Path, formats: list[str], **kwargs: Any) -> Any:
+    """The Python API's ``write_report`` for a cohort read from ``data`` (no endpoint run)."""
+    from mdsrs_core.report.write import write_report
+
+    return write_report(RunResult(Cohort.read(data, **kwargs)), out, formats)
+
+
+def load_study(d: Path, name: str = "study.toml") -> Any:
+    return Study.load(d / name).cohort()
+
+
+def check_out(out: str, inputs: dict, names: list[str] | None = None) -> None:
+    """What ``mdsrs run --out`` checks before any endpoint runs (Python)."""
+    from mdsrs_core.outputs import check_output_dir
+
+    check_output_dir(
+        out, names or ["results.json", "report.html", "report.md", "report_files"], inputs
+    )
+
+
+# ----------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    wrong: str
+    setup: Setup  # prepares {d}; returns the arguments of `mdsrs`
+    python: Api  # the same through the Python API
+    error: type[MdsrsError] | None  # what the Python API raises (None: it does not)
+    message: str  # exact; {d} is the case's folder
+    cli_message: str | None = None  # when the command line words it differently
+    exit_code: int = 2
+    group: str = ""
+
+
+def _results_csv_is_data(d: Path) -> list[str]:
+    shutil.copyfile(d / "patients.csv", d / "results.csv")
+    return ["run", str(d / "results.csv"), "--out", str(d), "--format", "csv"]
+
+
+def _ae_in_out(d: Path) -> list[str]:
+    (d / "report").mkdir()
+    shutil.move(d / "adverse_events.csv", d / "report" / "results.csv")
+    edit_study(d, 'adverse_events = "adverse_events.csv"', 'adverse_events = "report/results.csv"')
+    return ["run", str(d / "study.toml"), "--out", str(d / "report"), "--format", "html,csv"]
+
+
+def _linked_output(d: Path) -> list[str]:
+    (d / "out").mkdir()
+    os.symlink(d / "patients.csv", d / "out" / "results.json")
+    return ["run", str(d / "study.toml"), "--out", str(d / "out")]
+
+
+def _hard_linked_output(d: Path) -> list[str]:
+    (d / "out").mkdir()
+    os.link(d / "patients.csv", d / "out" / "results.csv")
+    return ["run", str(d / "study.toml"), "--out", str(d / "out"), "--format", "csv"]
+
+
+def _data_in_figures_folder(d: Path) -> list[str]:
+    (d / "out" / "report_files").mkdir(parents=True)
+    shutil.move(d / "patients.csv", d / "out" / "report_files" / "patients.csv")
+    edit_study(d, 'data = "patients.csv"', 'data = "out/report_files/patients.csv"')
+    return ["run", str(d / "study.toml"), "--out", str(d / "out"), "--format", "md"]
+
+
+def _fifo(d: Path, name: str) -> Path:
+    os.mkfifo(d / name)
+    return d / name
+
+
+def _run(d: Path, *extra: str) -> list[str]:
+    return ["run", str(d / "study.toml"), "--out", str(d / "out"), *extra]
+
+
+CASES: list[Case] = [
+    # ------------------------------------------------------------------- outputs
+    Case(
+        "out-overwrites-data",
+        "the data file is results.csv and the output folder is its folder",
+        _results_csv_is_data,
+        lambda d: write_report_of(d / "results.csv", d, ["csv"]),
+        StudyError,
+        "{d}: writing results.csv there would overwrite the data file {d}/results.csv; choose "
+        "another output folder (mdsrs never writes over its inputs).",
+        cli_message="--out {d}: writing results.csv there would overwrite the data file "
+        "{d}/results.csv; choose another output folder (mdsrs never writes over its inputs).",
+        group="outputs",
+    ),
+    Case(
+        "out-overwrites-adverse-events",
+        "the adverse-event file is report/results.csv and --out is report",
+        _ae_in_out,
+        lambda d: check_out(
+            str(d / "report"),
+            {"adverse-event file": d / "report" / "results.csv"},
+            ["results.json", "results.csv"],
+        ),
+        StudyError,
+        "--out {d}/report: writing results.csv there would overwrite the adverse-event file "
+        "{d}/report/results.csv; choose another output folder (mdsrs never writes over its "
+        "inputs).",
+        group="outputs",
+    ),
+    Case(
+        "out-is-the-study-file",
+        "--out names the study file",
+        lambda d: ["run", str(d / "study.toml"), "--out", str(d / "study.toml")],
+        lambda d: check_out(str(d / "study.toml"), {"study file": d / "study.toml"}),
+        StudyError,
+        "--out {d}/study.toml: is an existing file, not a folder; give a folder (new or "
+        "existing) for the outputs.",
+        group="outputs",
+    ),
+    Case(
+        "out-under-a-file",
+        "--out is a folder inside a file (patients.csv/report)",
+        lambda d: ["run", str(d / "study.toml"), "--out", str(d / "patients.csv" / "report")],
+        lambda d: check_out(str(d / "patients.csv" / "report"), {}),
+        StudyError,
+        "--out {d}/patients.csv/report: the output folder cannot be used: {d}/patients.csv is a "
+        "file, not a folder.",
+        group="outputs",
+    ),
+    Case(
+        "out-symlink-to-data",
+        "results.json in the output folder is a symbolic link to the data file",
+        _linked_output,
+        lambda d: write_report_of(d / "patients.csv", d / "out", ["json"]),
+        StudyError,
+        "{d}/out: writing results.json there would overwrite the data file {d}/patients.csv; "
+        "choose another output folder (mdsrs never writes over its inputs).",
+        cli_message="--out {d}/out: writing results.json there would overwrite the data file "
+        "{d}/patients.csv; choose another output folder (mdsrs never writes over its inputs).",
+        group="outputs",
+    ),
+    Case(
+        "out-hard-link-to-data",
+        "results.csv in the output folder is a hard link to the data file",
+        _hard_linked_output,
+        lambda d: write_report_of(d / "patients.csv", d / "out", ["csv"]),
+        StudyError,
+        "{d}/out: writing results.csv there would overwrite the data file {d}/patients.csv; "
+        "choose another output folder (mdsrs never writes over its inputs).",
+        cli_message="--out {d}/out: writing results.csv there would overwrite the data file "
+        "{d}/patients.csv; choose another output folder (mdsrs never writes over its inputs).",
+        group="outputs",
+    ),
+    Case(
+        "out-figures-folder-holds-data",
+        "the data file is inside report_files/, the folder of the Markdown figures",
+        _data_in_figures_folder,
+        lambda d: write_report_of(d / "out" / "report_files" / "patients.csv", d / "out", ["md"]),
+        StudyError,
+        "{d}/out: writing report_files there would overwrite the data file "
+        "{d}/out/report_files/patients.csv; choose another output folder (mdsrs never writes "
+        "over its inputs).",
+        cli_message="--out {d}/out: writing report_files there would overwrite the data file "
+        "{d}/out/report_files/patients.csv; choose another output folder (mdsrs never writes "
+        "over its inputs).",
+        group="outputs",
+    ),
+    Case(
+        "ipssr-out-is-data",
+        "mdsrs ipssr patients.csv -o patients.csv",
+        lambda d: ["ipssr", str(d / "patients.csv"), "-o", str(d / "patients.csv")],
+        lambda d: __import__("mdsrs_core.outputs").outputs.check_output_file(
+            d / "patients.csv", {"data file": d / "patients.csv"}
+        ),
+        StudyError,
+        "-o {d}/patients.csv: would overwrite the data file {d}/patients.csv; choose another "
+        "file name (mdsrs never writes over its inputs).",
+        group="outputs",
+    ),
+    Case(
+        "ipssr-out-is-folder",
+        "mdsrs ipssr -o names a folder",
+        lambda d: (
+            (d / "scored.csv").mkdir()
+            or ["ipssr", str(d / "patients.csv"), "-o", str(d / "scored.csv")]
+        ),
+        lambda d: __import__("mdsrs_core.outputs").outputs.check_output_file(d / "scored.csv"),
+        StudyError,
+        "-o {d}/scored.csv: is a folder; give the name of a file to write.",
+        group="outputs",
+    ),
+    Case(
+        "example-over-own-files",
+        "mdsrs example --out a folder holding another patients.csv",
+        lambda d: (
+            (d / "patients.csv").write_text("patient_id,arm\nP1,a\n")
+            and [
+                "example",
+                "--out",
+                str(d),
+            ]
+        ),
+        None,  # type: ignore[arg-type]  # command-line only
+        None,
+        "",
+        cli_message="--out {d}: patients.csv already exists there and differs from the "
+        "example's; choose another folder (mdsrs example never overwrites your files).",
+        group="outputs",
+    ),
+    # ------------------------------------------------------------------- only regular files
+    Case(
+        "data-is-dev-zero",
+        'data = "/dev/zero" (grew memory until the machine ran out)',
+        lambda d: edit_study(d, 'data = "patients.csv"', 'data = "/dev/zero"') or _run(d),
+        load_study,
+        CohortError,
+        "/dev/zero: is a character device, not a regular file; the table file must be a file on "
+        "disk (mdsrs reads only regular files, so that reading cannot hang or fill the memory).",
+        group="files",
+    ),
+    Case(
+        "data-is-symlink-to-dev-zero",
+        "patients.csv is a symbolic link to /dev/zero",
+        lambda d: (
+            (d / "patients.csv").unlink() or os.symlink("/dev/zero", d / "patients.csv") or _run(d)
+        ),
+        load_study,
+        CohortError,
+        "{d}/patients.csv: is a symbolic link to /dev/zero, which is a character device, not a "
+        "regular file; the table file must be a file on disk (mdsrs reads only regular files, "
+        "so that reading cannot hang or fill the memory).",
+        group="files",
+    ),
+    Case(
+        "data-is-fifo",
+        "the data file is a named pipe (it waited for ever)",
+        lambda d: ["run", str(_fifo(d, "pipe.csv")), "--out", str(d / "out")],
+        lambda d: Cohort.read(d / "pipe.csv"),
+        CohortError,
+        "{d}/pipe.csv: is a named pipe (FIFO), not a regular file; the table file must be a "
+        "file on disk (mdsrs reads only regular files, so that reading cannot hang or fill the "
+        "memory).",
+        group="files",
+    ),
+    Case(
+        "data-is-folder",
+        "the data file given is a folder",
+        lambda d: ["run", str(d), "--out", str(d / "out")],
+        lambda d: Cohort.read(d),
+        CohortError,
+        "{d}: is a folder, not a file; give the table file itself.",
+        group="files",
+    ),
+    Case(
+        "adverse-events-is-fifo",
+        "the adverse-event file is a named pipe",
+        lambda d: (d / "adverse_events.csv").unlink() or _fifo(d, "adverse_events.csv") and _run(d),
+        load_study,
+        CohortError,
+        "{d}/adverse_events.csv: is a named pipe (FIFO), not a regular file; the table file must "
+        "be a file on disk (mdsrs reads only regular files, so that reading cannot hang or fill "
+        "the memory).",
+        group="files",
+    ),
+    Case(
+        "study-is-folder",
+        "the study file is a folder named study2.toml",
+        lambda d: (
+            (d / "study2.toml").mkdir() or ["run", str(d / "study2.toml"), "--out", str(d / "out")]
+        ),
+        lambda d: load_study(d, "study2.toml"),
+        StudyError,
+        "{d}/study2.toml: is a folder, not a file; give the study file itself.",
+        group="files",
+    ),
+    Case(
+        "study-is-symlink-to-fifo",
+        "the study file is a symbolic link to a named pipe",
+        lambda d: (
+            os.symlink(_fifo(d, "pipe"), d / "study2.toml")
+            or ["run", str(d / "study2.toml"), "--out", str(d / "out")]
+        ),
+        lambda d: load_study(d, "study2.toml"),
+        StudyError,
+        "{d}/study2.toml: is a symbolic link to {d}/pipe, which is a named pipe (FIFO), not a "
+        "regular file; the study file must be a file on disk (mdsrs reads only regular files, "
+        "so that reading cannot hang or fill the memory).",
+        group="files",
+    ),
+    Case(
+        "long-labs-is-dev-zero",
+        '[endpoints.hematology] long_labs = "/dev/zero"',
+        lambda d: (
+            (d / "study.toml")
+            .open("a")
+            .write('\n[endpoints.hematology]\nlong_labs = "/dev/zero"\n')
+            and _run(d, "--only", "hematology")
+        ),
+        lambda d: __import__("mdsrs_core").run(
+            load_study(d), only="hematology", settings=Study.load(d / "study.toml").endpoints
+        ),
+        CohortError,
+        "/dev/zero: is a character device, not a regular file; the table file must be a file on "
+        "disk (mdsrs reads only regular files, so that reading cannot hang or fill the memory).",
+        group="files",
+    ),
+]
+
+
+# ----------------------------------------------------------------------------- machinery
+
+
+def rendered(message: str, folder: str | Path) -> str:
+    return message.replace("{d}", str(folder))
+
+
+def snapshot(d: Path) -> dict[str, Any]:
+    """Every entry under ``d``: a regular file by its content's hash, anything else (a pipe,
+    a link to a device) by its kind; never read from a special file."""
+    out: dict[str, Any] = {}
+    for path in sorted(d.rglob("*")):
+        mode = path.lstat().st_mode
+        if stat.S_ISREG(mode):
+            out[str(path.relative_to(d))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif stat.S_ISLNK(mode):
+            out[str(path.relative_to(d))] = ("link", os.readlink(path))
+        elif not stat.S_ISDIR(mode):
+            out[str(path.relative_to(d))] = ("special", stat.S_IFMT(mode))
+    return out
+
+
+def unchanged(before: dict[str, Any], d: Path) -> list[str]:
+    after = snapshot(d)
+    return [name for name, value in before.items() if after.get(name) != value]
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    d = tmp_path / "study"
+    d.mkdir()
+    for name in ("patients.csv", "adverse_events.csv", "study.toml"):
+        shutil.copyfile(EXAMPLE / name, d / name)
+    return d
+
+
+def test_corpus_ids_are_unique_and_grouped():
+    ids = [c.id for c in CASES]
+    assert len(set(ids)) == len(ids)
+    assert all(c.group for c in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_command_line(case: Case, example_copy: Path):
+    args = case.setup(example_copy)
+    before = snapshot(example_copy)
+    result = CliRunner().invoke(main, args)
+    assert "Traceback" not in result.output
+    if case.exit_code == 2:
+        expected = rendered(case.cli_message or case.message, example_copy)
+        assert result.output == f"Error: {expected}\n"
+    else:
+        assert rendered(case.cli_message or case.message, example_copy) in result.output
+    assert result.exit_code == case.exit_code, result.output
+    assert not unchanged(before, example_copy)
+    leftovers = [p for p in example_copy.rglob(".mdsrs-tmp-*")]
+    assert not leftovers
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.python is not None], ids=[c.id for c in CASES if c.python]
+)
+def test_python(case: Case, example_copy: Path):
+    case.setup(example_copy)
+    before = snapshot(example_copy)
+    if case.error is None:
+        case.python(example_copy)
+    else:
+        with pytest.raises(MdsrsError) as info:
+            case.python(example_copy)
+        assert type(info.value) is case.error
+        assert str(info.value) == rendered(case.message, example_copy)
+    assert not unchanged(before, example_copy)
+
+
+# ----------------------------------------------------------------------------- writing outputs
+
+
+def test_a_format_that_cannot_be_written_makes_the_exit_code_1(example_copy: Path):
+    """report.docx exists as a folder: the other formats are written, the folder is left as it
+    is, and the exit code says that something is missing."""
+    out = example_copy / "out"
+    (out / "report.docx").mkdir(parents=True)
+    (out / "report.docx" / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(
+        main, _run(example_copy, "--only", "response", "--format", "docx,md")
+    )
+    assert result.exit_code == 1, result.output
+    assert "Could not write report.docx: IsADirectoryError: " in result.output
+    assert "is a folder, not a file; it was left as it is" in result.output
+    assert (out / "report.docx" / "keep.txt").read_text() == "mine"
+    assert (out / "report.md").is_file() and (out / "results.json").is_file()
+    assert not list(out.rglob(".mdsrs-tmp-*"))
+
+    from mdsrs_core import run
+    from mdsrs_core.report.write import write_report
+
+    written = write_report(run(load_study(example_copy), only="response"), out, ["docx"])
+    assert [(w.format, w.error is None) for w in written] == [("json", True), ("docx", False)]
+
+
+def test_an_interrupted_write_leaves_the_previous_file_whole(example_copy: Path):
+    """A renderer interrupted half-way (Ctrl-C) leaves the report of the previous run as it
+    was, and no temporary file."""
+    from mdsrs_core import hookimpl
+    from mdsrs_core.plugins import Registry
+    from mdsrs_core.report.write import write_report
+
+    class Interrupted:
+        @hookimpl
+        def mdsrs_register_renderers(self, register):
+            def half(document, path):
+                path.write_text("<html><body>half a rep")
+                raise KeyboardInterrupt
+
+            register("half", ".html", half, stem="report")
+
+    out = example_copy / "out"
+    out.mkdir()
+    (out / "report.html").write_text("the complete report of yesterday")
+    registry = Registry()
+    registry.register(Interrupted())
+    with pytest.raises(KeyboardInterrupt):
+        write_report(RunResult(load_study(example_copy)), out, ["half"], registry=registry)
+    assert (out / "report.html").read_text() == "the complete report of yesterday"
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json"]
+
+
+SLOW_PLUGIN = """
+import os, sys, time
+from mdsrs_core import hookimpl
+from mdsrs_core.cli import main
+from mdsrs_core.endpoint import Endpoint, EndpointResult
+from mdsrs_core.plugins import get_registry
+
+class Sleepy(Endpoint):
+    name = "sleepy"
+    title = "Sleepy"
+    requires = ("arm",)
+
+    def analyze(self, cohort, config):
+        with open(sys.argv[1], "w") as f:
+            f.write(str(os.getpid()))
+        {body}
+        return EndpointResult(self.name)
+
+class Plugin:
+    @hookimpl
+    def mdsrs_register_endpoints(self, register):
+        register(Sleepy())
+
+get_registry().register(Plugin())
+main(sys.argv[2:])
+"""
+
+
+def _slow_run(tmp: Path, body: str, *args: str):
+    import subprocess
+    import sys
+
+    script = tmp / "slow.py"
+    script.write_text(SLOW_PLUGIN.replace("{body}", body))
+    marker = tmp / "worker.pid"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(marker), "run", "--out", str(tmp / "out"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return proc, marker
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text()
+
+
+def _wait_for(path: Path, seconds: float = 120) -> None:
+    import time
+
+    end = time.monotonic() + seconds
+    while not path.exists() or not path.read_text():
+        assert time.monotonic() < end, "the endpoint never started"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not __import__("mdsrs_core.runner").runner.can_fork(), reason="no fork")
+def test_ctrl_c_exits_130_with_one_line_and_stops_the_worker(tmp_path: Path):
+    import signal
+
+    proc, marker = _slow_run(tmp_path, "time.sleep(300)", "--only", "sleepy")
+    _wait_for(marker)
+    worker = int(marker.read_text())
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert stderr == "Interrupted: stopped before the end; no file was left half-written.\n"
+    assert "Traceback" not in stdout + stderr
+    assert not _alive(worker)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not __import__("mdsrs_core.runner").runner.can_fork(), reason="no fork")
+def test_timeout_really_stops_a_runaway_endpoint(tmp_path: Path):
+    """An endpoint stuck in one Python operation (9 ** 9 ** 9 never returns to the
+    interpreter, so no thread or signal can stop it) is ended at the time limit; the run
+    goes on and reports it failed."""
+    import json
+    import time
+
+    start = time.monotonic()
+    proc, marker = _slow_run(
+        tmp_path, "x = 9 ** 9 ** 9", "--only", "sleepy,response", "--timeout", "3"
+    )
+    stdout, stderr = proc.communicate(timeout=240)
+    assert proc.returncode == 1, stderr
+    worker = int(marker.read_text())
+    assert not _alive(worker)
+    assert time.monotonic() - start < 200
+    records = json.loads((tmp_path / "out" / "results.json").read_text())
+    status = {r["endpoint"]: (r["value"], r["label"]) for r in records if r["stat"] == "status"}
+    assert status["sleepy"] == (
+        "failed",
+        "EndpointTimeout: did not finish within the time limit of 3 s",
+    )
+    assert "Endpoint 'sleepy' failed: EndpointTimeout" in stderr
+
+
+def test_every_case_is_on_the_data_problems_page():
+    page = (Path(__file__).parent.parent / "docs" / "data-problems.md").read_text(encoding="utf-8")
+    missing = [c.id for c in CASES if f"(`{c.id}`)" not in page]
+    assert not missing
