@@ -60,6 +60,7 @@ R_FUNCTIONS: dict[str, tuple[str, ...]] = {
     "lme4": ("lmer",),
     "nlme": ("lme",),
     "MASS": ("ginv",),
+    "rpact": ("getPowerSurvival", "getEventProbabilities"),
     "stats": (
         "lm",
         "glm",
@@ -77,6 +78,7 @@ R_FUNCTIONS: dict[str, tuple[str, ...]] = {
         "chisq.test",
         "prop.test",
         "binom.test",
+        "power.prop.test",
         "quantile",
         "median",
         "sd",
