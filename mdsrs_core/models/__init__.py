@@ -18,6 +18,9 @@ function          R call mirrored                            results
 :func:`rmst`      ``print(survfit(f, data), rmean = tau)``   :class:`~.rmst.RmstResults`
 ================  =========================================  ===================================
 
+:func:`~.svylogrank.svylogrank` is the weighted log-rank test of ``survey::svylogrank``.
+``lm``, ``glm`` and ``survfit`` take ``weights=`` (and ``robust=``/``cluster=``) as R does.
+
 The model modules are imported on first use (PEP 562 module ``__getattr__``), so that
 ``import mdsrs_core.models`` does not import statsmodels, scipy or patsy.
 """
@@ -56,6 +59,7 @@ MODELS: dict[str, str] = {
     "crr": ".crr",
     "survreg": ".survreg",
     "rmst": ".rmst",
+    "svylogrank": ".svylogrank",
 }
 
 

@@ -17,6 +17,14 @@ dispersion is 1 and tests and intervals are Wald z (``confint.default``; note th
 A binomial outcome is 0/1, true/false, or a two-level factor whose first level (R's
 reference) is the failure.
 
+``weights=`` are R's prior weights (``glm(..., weights = w)``): the weighted likelihood,
+model-based standard errors. ``robust=True`` (optionally ``cluster=``) gives the
+design-based sandwich of ``survey::svyglm(formula, design = svydesign(ids = ~1 (or
+~cluster), weights = ~w), family = quasibinomial())`` -- for binomial, ``quasibinomial``
+estimates equal the weighted MLE -- with t tests and intervals on ``m - p`` df, m the number
+of clusters (rows); see :mod:`mdsrs_core.models._weights`. This is the weighted logistic
+regression of a propensity-weighted analysis.
+
 Separation (a term that perfectly predicts the outcome, so the MLE does not exist) is found
 before fitting by the linear programme of :mod:`mdsrs_core.models._separation` and raised as
 :class:`~mdsrs_core.errors.ModelError`. Firth's penalised likelihood would be the remedy;
@@ -76,6 +84,12 @@ class GlmResults(ModelResults):
         self.df_residual = n - p
         self.rank = p
         self.dispersion = float(fit.scale)
+        #: prior weights of the rows fitted (None: unweighted)
+        self.weights: np.ndarray | None = None
+        #: rows dropped for a missing or zero weight
+        self.n_weight_dropped = 0
+        #: "model" or "sandwich" (robust=True)
+        self.variance = "model"
 
     @property
     def loglik(self) -> float:
@@ -203,16 +217,28 @@ def _on_separation(
     raise ModelError(_separation_message(mf.formula, mf.design, y, levels, direction))
 
 
-def glm(formula: str, data: Any, family: str = "gaussian") -> GlmResults:
+def glm(
+    formula: str,
+    data: Any,
+    family: str = "gaussian",
+    weights: Any = None,
+    robust: bool = False,
+    cluster: Any = None,
+) -> GlmResults:
     """Fit a generalized linear model, as R's ``glm(formula, family = family, data)``.
 
     ``family`` is ``"gaussian"`` (identity link; the default, as in R), ``"binomial"``
     (logit) or ``"poisson"`` (log). Rows with missing values in the
-    formula's variables are dropped and counted.
+    formula's variables are dropped and counted. ``weights`` (column name or one value per
+    row) are prior weights; ``robust=True`` gives svyglm's sandwich variance, by
+    ``cluster`` when given.
     """
+    from mdsrs_core.models._weights import cluster_codes, sandwich, weighted_data
+
     if family not in FAMILIES:
         raise FormulaError(f"Unknown glm family {family!r}: choose one of {', '.join(FAMILIES)}.")
-    mf = model_frame(formula, data)
+    wd = weighted_data(data, weights)
+    mf = model_frame(formula, data if weights is None else wd.frame)
     if mf.outcome is None:
         raise FormulaError(f"glm needs an outcome on the left of '~' in {formula!r}.")
     levels: tuple[str, str] | None = None
@@ -235,11 +261,33 @@ def glm(formula: str, data: Any, family: str = "gaussian") -> GlmResults:
         direction = separating_direction(mf.design, y)
         if direction is not None:
             _on_separation(mf, y, levels, direction)  # type: ignore[arg-type]
-    fit = _irls(mf, y, family)
-    return GlmResults(mf, family, y, fit, levels)
+    w = None if wd.weights is None else wd.weights.loc[mf.design.index].to_numpy(dtype=float)
+    fit = _irls(mf, y, family, w)
+    result = GlmResults(mf, family, y, fit, levels)
+    result.weights = w
+    result.n_weight_dropped = len(wd.dropped)
+    if w is not None:
+        result.r_call = f"glm(formula, family = {family}, data, weights = w)"
+    if robust or cluster is not None:
+        x = mf.design.to_numpy(dtype=float)
+        mu = np.asarray(fit.mu)
+        ww = np.ones(len(y)) if w is None else w
+        bread = np.asarray(fit.normalized_cov_params)
+        codes = None if cluster is None else cluster_codes(cluster, wd.frame, mf.design.index)
+        cov, m = sandwich(bread, x * (ww * (y - mu))[:, None], codes)
+        result.std_error = np.sqrt(np.diag(cov))
+        result.tidy_df = m - x.shape[1]
+        result.variance = "sandwich"
+        quasi = {"binomial": "quasibinomial()", "poisson": "quasipoisson()"}
+        ids = "cluster" if cluster is not None else "1"
+        result.r_call = (
+            f"survey::svyglm(formula, svydesign(ids = ~{ids}, weights = ~w), "
+            f"family = {quasi.get(family, 'gaussian()')})"
+        )
+    return result
 
 
-def _irls(mf: ModelFrame, y: np.ndarray, family: str) -> Any:
+def _irls(mf: ModelFrame, y: np.ndarray, family: str, weights: np.ndarray | None = None) -> Any:
     import statsmodels.api as sm
     from statsmodels.genmod import families
 
@@ -248,7 +296,7 @@ def _irls(mf: ModelFrame, y: np.ndarray, family: str) -> Any:
         "poisson": families.Poisson,
         "gaussian": families.Gaussian,
     }[family]()
-    model = sm.GLM(y, mf.design.to_numpy(dtype=float), family=fam)
+    model = sm.GLM(y, mf.design.to_numpy(dtype=float), family=fam, var_weights=weights)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = model.fit(

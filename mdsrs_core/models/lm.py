@@ -6,6 +6,14 @@ Method: least squares through the QR decomposition of the design matrix X (as R'
 Student's t with ``n - p`` degrees of freedom, as ``summary.lm`` and ``confint.lm`` (hence
 ``broom::tidy(conf.int = TRUE)``) do. Reference: Chambers, J. M. (1992) Linear models,
 chapter 4 of *Statistical Models in S* (Chambers & Hastie, eds.), Wadsworth & Brooks/Cole.
+
+``weights=`` gives weighted least squares, as ``lm(formula, data, weights = w)``: the fit
+minimises ``sum w r^2``, ``sigma^2 = sum w r^2 / (n - p)`` (rows of weight 0 or NA are
+dropped). ``robust=True`` (optionally with ``cluster=``) replaces the model-based variance by
+the sandwich of ``survey::svyglm(family = gaussian)`` on ``svydesign(ids = ~1 (or ~cluster),
+weights = ~w)``, with t tests on ``m - p`` df, m the number of clusters (rows); see
+:mod:`mdsrs_core.models._weights`. This is the weighted ANCOVA of a propensity-weighted
+analysis.
 """
 
 from __future__ import annotations
@@ -36,18 +44,36 @@ class LmResults(ModelResults):
         std_error: np.ndarray,
         residuals: np.ndarray,
         fitted: np.ndarray,
+        weights: np.ndarray | None = None,
+        tidy_df: float | None = None,
     ) -> None:
         n, p = mf.design.shape
-        super().__init__(mf, list(mf.design.columns), coef, std_error, tidy_df=n - p)
+        super().__init__(
+            mf,
+            list(mf.design.columns),
+            coef,
+            std_error,
+            tidy_df=n - p if tidy_df is None else tidy_df,
+        )
         self.residuals = pd.Series(residuals, index=mf.design.index, name="residuals")
         self.fitted_values = pd.Series(fitted, index=mf.design.index, name="fitted")
         self.df_residual = n - p
         self.rank = p
+        #: case weights of the rows fitted (None: unweighted)
+        self.weights = weights
+        #: "model" or "sandwich" (robust=True)
+        self.variance = "model"
+        #: rows dropped for a missing or zero weight
+        self.n_weight_dropped = 0
+
+    @property
+    def _w(self) -> np.ndarray:
+        return np.ones(self.nobs) if self.weights is None else self.weights
 
     @property
     def rss(self) -> float:
-        """Residual sum of squares."""
-        return float(np.sum(self.residuals.to_numpy() ** 2))
+        """Residual sum of squares (weighted: ``sum w r^2``, R's ``deviance``)."""
+        return float(np.sum(self._w * self.residuals.to_numpy() ** 2))
 
     @property
     def sigma(self) -> float:
@@ -58,7 +84,10 @@ class LmResults(ModelResults):
     def loglik(self) -> float:
         """Gaussian log-likelihood at the ML variance ``RSS / n`` (R's ``logLik.lm``)."""
         n = self.nobs
-        return float(-0.5 * n * (np.log(2 * np.pi) + 1 - np.log(n) + np.log(self.rss)))
+        return float(
+            0.5 * np.sum(np.log(self._w))
+            - 0.5 * n * (np.log(2 * np.pi) + 1 - np.log(n) + np.log(self.rss))
+        )
 
     def glance(self) -> pd.DataFrame:
         """``nobs, n_dropped, r_squared, adj_r_squared, sigma, statistic, p_value, df,
@@ -68,9 +97,10 @@ class LmResults(ModelResults):
         from scipy import stats
 
         y = self.fitted_values.to_numpy() + self.residuals.to_numpy()
+        w = self._w
         has_intercept = self.model_frame.include_intercept
-        centre = y.mean() if has_intercept else 0.0
-        mss = float(np.sum((self.fitted_values.to_numpy() - centre) ** 2))
+        centre = float(np.sum(w * y) / np.sum(w)) if has_intercept else 0.0
+        mss = float(np.sum(w * (self.fitted_values.to_numpy() - centre) ** 2))
         rss = self.rss
         df_model = self.rank - int(has_intercept)
         n, dfr = self.nobs, self.df_residual
@@ -102,13 +132,24 @@ class LmResults(ModelResults):
         )
 
 
-def lm(formula: str, data: Any) -> LmResults:
-    """Fit a linear model by least squares, as R's ``lm(formula, data)``.
+def lm(
+    formula: str,
+    data: Any,
+    weights: Any = None,
+    robust: bool = False,
+    cluster: Any = None,
+) -> LmResults:
+    """Fit a linear model by least squares, as R's ``lm(formula, data, weights)``.
 
     ``data`` is a DataFrame or a Cohort; rows with missing values in the formula's variables
-    are dropped and counted (``na.omit``). The outcome must be numeric.
+    are dropped and counted (``na.omit``). The outcome must be numeric. ``weights`` (a
+    column name or one value per row) gives weighted least squares; ``robust=True`` the
+    svyglm sandwich variance, by ``cluster`` (column name or values) when given.
     """
-    mf = model_frame(formula, data)
+    from mdsrs_core.models._weights import cluster_codes, sandwich, weighted_data
+
+    wd = weighted_data(data, weights)
+    mf = model_frame(formula, data if weights is None else wd.frame)
     if mf.outcome is None:
         raise FormulaError(f"lm needs an outcome on the left of '~' in {formula!r}.")
     y = pd.to_numeric(mf.outcome, errors="coerce")
@@ -128,11 +169,26 @@ def lm(formula: str, data: Any) -> LmResults:
             f"The model {formula!r} has {p} coefficients but only {n} rows: no residual "
             "degrees of freedom are left."
         )
-    q, r = np.linalg.qr(x)
-    coef = np.linalg.solve(r, q.T @ yv)
+    w = None if wd.weights is None else wd.weights.loc[mf.design.index].to_numpy(dtype=float)
+    sw = np.ones(n) if w is None else np.sqrt(w)
+    q, r = np.linalg.qr(x * sw[:, None])
+    coef = np.linalg.solve(r, q.T @ (yv * sw))
     fitted = x @ coef
     resid = yv - fitted
-    sigma2 = float(resid @ resid) / (n - p)
+    sigma2 = float(np.sum((sw * resid) ** 2)) / (n - p)
     r_inv = np.linalg.inv(r)
     std_error = np.sqrt(sigma2 * np.sum(r_inv**2, axis=1))
-    return LmResults(mf, coef, std_error, resid, fitted)
+    tidy_df = None
+    if robust or cluster is not None:
+        ww = np.ones(n) if w is None else w
+        codes = None if cluster is None else cluster_codes(cluster, wd.frame, mf.design.index)
+        cov, m = sandwich(r_inv @ r_inv.T, x * (ww * resid)[:, None], codes)
+        std_error = np.sqrt(np.diag(cov))
+        tidy_df = m - p
+    result = LmResults(mf, coef, std_error, resid, fitted, weights=w, tidy_df=tidy_df)
+    result.n_weight_dropped = len(wd.dropped)
+    if tidy_df is not None:
+        result.variance = "sandwich"
+    if w is not None:
+        result.r_call = "lm(formula, data, weights = w)"
+    return result

@@ -10,6 +10,14 @@ limit) is at or below 0.5, averaging with the next drop when the curve sits exac
 ``~ strata(arm)`` one curve per group, labelled ``"arm=lenalidomide"`` as R's
 ``survfit(... ~ arm)`` does (R labels ``~ strata(arm)`` as ``"strata(arm)=arm=..."``;
 mdsrs uses the short label for both).
+
+``weights=`` (a column or one value per row) gives the weighted Kaplan-Meier curve of R's
+``survfit(..., weights = w)``: weighted numbers at risk and events (reported as such, not
+rounded). Its standard error is, as in R, the robust infinitesimal-jackknife one when the
+weights are not whole numbers or a ``cluster`` is given (``robust=None``, the default,
+decides as R does; ``robust=True``/``False`` forces it), otherwise Greenwood's on the
+weighted counts; see :mod:`mdsrs_core.models._weighted_km`. ``cluster=`` (column or values)
+groups rows for the robust variance, as R's ``cluster`` argument (matched pairs).
 """
 
 from __future__ import annotations
@@ -51,9 +59,16 @@ class SurvfitResults:
     """Kaplan-Meier curves, one per stratum, with R's summary, table and curve data."""
 
     def __init__(
-        self, frame: ModelFrame, curves: dict[str, KMCurve], conf_level: float, conf_type: str
+        self,
+        frame: ModelFrame,
+        curves: dict[str, KMCurve],
+        conf_level: float,
+        conf_type: str,
+        weighted: bool = False,
     ) -> None:
         self.model_frame = frame
+        #: whether the curves are weighted (counts are then weighted sums, not integers)
+        self.weighted = weighted
         #: stratum label -> curve at every distinct time
         self.curves = curves
         self.conf_level = conf_level
@@ -79,6 +94,9 @@ class SurvfitResults:
         """Number of rows dropped for missing values."""
         return self.model_frame.n_dropped
 
+    def _count(self, values: np.ndarray) -> np.ndarray:
+        return values.astype(float) if self.weighted else values.astype(int)
+
     def _limits(self, curve: KMCurve) -> tuple[np.ndarray, np.ndarray]:
         return km_confint(curve.surv, curve.std_err, self.conf_level, self.conf_type)
 
@@ -95,9 +113,9 @@ class SurvfitResults:
                     {
                         "strata": label,
                         "time": c.time,
-                        "n_risk": c.n_risk.astype(int),
-                        "n_event": c.n_event.astype(int),
-                        "n_censor": c.n_censor.astype(int),
+                        "n_risk": self._count(c.n_risk),
+                        "n_event": self._count(c.n_event),
+                        "n_censor": self._count(c.n_censor),
                         "surv": c.surv,
                         "conf_low": low,
                         "conf_high": high,
@@ -133,8 +151,8 @@ class SurvfitResults:
         return pd.DataFrame(
             {
                 "time": c.time[keep],
-                "n_risk": c.n_risk[keep].astype(int),
-                "n_event": c.n_event[keep].astype(int),
+                "n_risk": self._count(c.n_risk[keep]),
+                "n_event": self._count(c.n_event[keep]),
                 "surv": c.surv[keep],
                 "std_err": se[keep],
                 "conf_low": low[keep],
@@ -173,8 +191,8 @@ class SurvfitResults:
         return pd.DataFrame(
             {
                 "time": req,
-                "n_risk": risk0[after].astype(int),
-                "n_event": events.astype(int),
+                "n_risk": self._count(risk0[after]),
+                "n_event": self._count(events),
                 "surv": surv0[row],
                 "std_err": se,
                 "conf_low": low0[row],
@@ -194,7 +212,7 @@ class SurvfitResults:
                 {
                     "strata": label,
                     "records": c.n,
-                    "events": int(c.n_event.sum()),
+                    "events": float(c.n_event.sum()) if self.weighted else int(c.n_event.sum()),
                     "median": first_below_half(c.surv, c.time),
                     "conf_low": first_below_half(low, c.time),
                     "conf_high": first_below_half(high, c.time),
@@ -212,7 +230,13 @@ class SurvfitResults:
 
 
 def survfit(
-    formula: str, data: Any, conf_level: float = 0.95, conf_type: str = "log"
+    formula: str,
+    data: Any,
+    conf_level: float = 0.95,
+    conf_type: str = "log",
+    weights: Any = None,
+    cluster: Any = None,
+    robust: bool | None = None,
 ) -> SurvfitResults:
     """Kaplan-Meier curves, as ``survival::survfit(formula, data, conf.int, conf.type)``.
 
@@ -228,7 +252,12 @@ def survfit(
         Level of the pointwise intervals (R's ``conf.int``), default 0.95.
     conf_type:
         ``"log"`` (R's default), ``"log-log"`` or ``"plain"``.
+    weights, cluster, robust:
+        Case weights, clusters for the robust variance, and whether to use it (see the
+        module docstring), as R's ``weights``, ``cluster`` and ``robust``.
     """
+    from mdsrs_core.models._weights import cluster_codes, weighted_data
+
     if conf_type not in CONF_TYPES:
         raise ModelError(
             f"conf_type must be one of {', '.join(CONF_TYPES)} (R's conf.type), not {conf_type!r}."
@@ -236,7 +265,11 @@ def survfit(
     if not 0 < conf_level < 1:
         raise ModelError(f"conf_level must be between 0 and 1, not {conf_level!r}.")
     columns = getattr(data, "data", data).columns
-    frame = model_frame(grouping_formula(formula, columns), data, intercept=False)
+    wd = weighted_data(data, weights if weights is not None else None)
+    if weights is None and cluster is not None:
+        wd = weighted_data(data, np.ones(len(wd.frame)))
+    source = data if wd.weights is None else wd.frame
+    frame = model_frame(grouping_formula(formula, columns), source, intercept=False)
     frame = dataclasses.replace(frame, formula=formula)
     if frame.time is None or frame.event is None:
         raise ModelError(
@@ -255,7 +288,26 @@ def survfit(
         g = groups if groups.k else strata
         labels, codes = g.labels, g.codes
     curves = {}
+    if wd.weights is None:
+        for i, label in enumerate(labels):
+            sel = codes == i
+            curves[label] = kaplan_meier(frame.time[sel], frame.event[sel])
+        return SurvfitResults(frame, curves, conf_level, conf_type)
+    from mdsrs_core.models._weighted_km import greenwood_weighted, weighted_kaplan_meier
+
+    w = wd.weights.loc[frame.design.index].to_numpy(dtype=float)
+    ids = None if cluster is None else cluster_codes(cluster, wd.frame, frame.design.index)
+    if robust is None:
+        robust = ids is not None or not np.all(w == np.round(w))
     for i, label in enumerate(labels):
         sel = codes == i
-        curves[label] = kaplan_meier(frame.time[sel], frame.event[sel])
-    return SurvfitResults(frame, curves, conf_level, conf_type)
+        sub_ids = None if ids is None else pd.factorize(ids[sel])[0]
+        if robust:
+            curves[label] = weighted_kaplan_meier(
+                frame.time[sel], frame.event[sel], w[sel], sub_ids
+            )
+        else:
+            curves[label] = greenwood_weighted(frame.time[sel], frame.event[sel], w[sel])
+    result = SurvfitResults(frame, curves, conf_level, conf_type, weighted=True)
+    result.robust = bool(robust)
+    return result

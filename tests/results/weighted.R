@@ -1,0 +1,97 @@
+# Reference values for weighted analyses: lm/glm with weights, survey::svyglm (sandwich),
+# weighted Kaplan-Meier (robust SE), survey::svylogrank, on propensity weights and on a
+# matched set (clusters = matched pairs).
+#
+# Re-run from the repository root:   Rscript tests/results/weighted.R
+# Writes tests/results/weighted.csv (dataset, analysis, term, stat, value; 17 significant
+# digits). Needs tests/data/rotterdam.csv (written by tests/results/adjust.R).
+#
+# Data: the bundled example cohort (treated = lenalidomide) and survival's rotterdam
+# (treated = hormon). Weights: stabilised IPTW from glm(treated ~ covariates, binomial),
+# computed in base R. Matching: MatchIt::matchit(method = "nearest", distance = "glm",
+# link = "linear.logit", caliper = 0.2, mahvars = ~lp_) (see adjust.R for why mahvars).
+# * lm(y ~ ..., weights = w) and glm(y ~ ..., binomial, weights = w): model-based SEs;
+# * svyglm(y ~ ..., svydesign(ids = ~1, weights = ~w), family = gaussian() /
+#   quasibinomial()): coefficients, SEs, t (df.residual), p, confint (t, df.residual);
+# * matched: svydesign(ids = ~subclass, weights = ~1) on the matched rows;
+# * survfit(Surv(t, e) ~ treated, weights = w) (robust IJ SE, R's default for non-integer
+#   weights) and survfit(..., cluster = subclass) on the matched rows: summary at times;
+# * svylogrank(Surv(t, e) ~ treated, design): score, SE, z, chisq, p.
+suppressPackageStartupMessages({library(survival); library(survey); library(MatchIt)})
+options(stringsAsFactors = FALSE)
+out <- data.frame(dataset = character(), analysis = character(), term = character(),
+                  stat = character(), value = character())
+put <- function(dataset, analysis, term, stat, value) {
+  out[nrow(out) + 1, ] <<- list(dataset, analysis, term, stat, sprintf("%.17g", value))
+}
+
+ex <- read.csv("mdsrs_core/example/data/patients.csv")
+ex$treated <- as.integer(ex$arm == "lenalidomide")
+ex$responder <- as.integer(ex$response %in% c("CR", "PR", "mCR", "HI"))
+rot <- read.csv("tests/data/rotterdam.csv")
+rot$treated <- rot$hormon
+sets <- list(
+  example = list(d = ex, ps = treated ~ age + sex + transfusion_dependent + sf3b1 + hgb_base +
+                   plt_base, bin = responder ~ treated, cont = hgb_post ~ treated + hgb_base,
+                 time = "os_months", event = "death", times = c(12, 36, 60)),
+  rotterdam = list(d = rot, ps = treated ~ age + meno + size + grade + nodes + pgr + er,
+                   bin = death ~ treated, cont = pgr ~ treated + age,
+                   time = "dtime", event = "death", times = c(1000, 2000, 3000))
+)
+
+coefs <- function(name, a, m, tdf = NULL) {
+  cf <- coef(summary(m))
+  ci <- if (is.null(tdf)) confint.default(m) else confint(m)
+  for (t in rownames(cf)) {
+    put(name, a, t, "estimate", cf[t, 1]); put(name, a, t, "std_error", cf[t, 2])
+    put(name, a, t, "statistic", cf[t, 3]); put(name, a, t, "p_value", cf[t, 4])
+    put(name, a, t, "conf_low", ci[t, 1]); put(name, a, t, "conf_high", ci[t, 2])
+  }
+}
+km <- function(name, a, s, times) {
+  x <- summary(s, times = times)
+  st <- as.character(x$strata)
+  for (i in seq_along(x$time)) {
+    key <- paste0(st[i], "@", x$time[i])
+    put(name, a, key, "surv", x$surv[i]); put(name, a, key, "std_err", x$std.err[i])
+    put(name, a, key, "n_risk", x$n.risk[i]); put(name, a, key, "n_event", x$n.event[i])
+    put(name, a, key, "conf_low", x$lower[i]); put(name, a, key, "conf_high", x$upper[i])
+  }
+}
+logrank <- function(name, a, f, des) {
+  r <- svylogrank(f, des)
+  tab <- r[[1]]  # columns: score, se, z, p (the last three unnamed by survey)
+  put(name, a, "treated", "score", tab[1, 1]); put(name, a, "treated", "se", tab[1, 2])
+  put(name, a, "treated", "z", tab[1, 3]); put(name, a, "treated", "chisq", r[[2]][1])
+  put(name, a, "treated", "p_value", r[[2]][2])
+}
+
+for (name in names(sets)) {
+  s <- sets[[name]]; d <- s$d
+  fit <- glm(s$ps, binomial, d, control = glm.control(epsilon = 1e-14, maxit = 100))
+  e <- fitted(fit); p <- mean(d$treated)
+  d$w <- ifelse(d$treated == 1, p / e, (1 - p) / (1 - e))
+  des <- svydesign(ids = ~1, weights = ~w, data = d)
+  coefs(name, "lm_weights", lm(s$cont, d, weights = w), tdf = TRUE)
+  coefs(name, "glm_weights", suppressWarnings(glm(s$bin, binomial, d, weights = w,
+                                                control = glm.control(epsilon = 1e-14))))
+  coefs(name, "svyglm_gaussian", svyglm(s$cont, des), tdf = TRUE)
+  coefs(name, "svyglm_quasibinomial", svyglm(s$bin, des, family = quasibinomial()), tdf = TRUE)
+  sf <- as.formula(paste0("Surv(", s$time, ", ", s$event, ") ~ treated"))
+  km(name, "survfit_weights", survfit(sf, d, weights = w), s$times)
+  logrank(name, "svylogrank", sf, des)
+  # matched set: pairs as clusters
+  d$lp_ <- predict(fit)
+  mt <- matchit(s$ps, data = d, method = "nearest", distance = "glm", link = "linear.logit",
+                caliper = 0.2, mahvars = ~lp_)
+  md <- match.data(mt)
+  mdes <- svydesign(ids = ~subclass, weights = ~1, data = md)
+  coefs(name, "svyglm_gaussian_matched", svyglm(s$cont, mdes), tdf = TRUE)
+  coefs(name, "svyglm_quasibinomial_matched", svyglm(s$bin, mdes, family = quasibinomial()),
+        tdf = TRUE)
+  km(name, "survfit_matched", survfit(sf, md, cluster = subclass), s$times)
+  logrank(name, "svylogrank_matched", sf, mdes)
+}
+write.csv(out, "tests/results/weighted.csv", row.names = FALSE)
+cat(sprintf("R %s, survival %s, survey %s, MatchIt %s\n", getRversion(),
+            packageVersion("survival"), packageVersion("survey"), packageVersion("MatchIt")))

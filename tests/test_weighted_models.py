@@ -1,0 +1,179 @@
+"""Weighted lm / glm / svyglm sandwich, weighted Kaplan-Meier and svylogrank against R
+(tests/results/weighted.R), on propensity weights and on a matched set."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mdsrs_core import load_example
+from mdsrs_core.adjust import match, propensity
+from mdsrs_core.errors import FormulaError
+from mdsrs_core.models import glm, lm, survfit
+from mdsrs_core.models.svylogrank import svylogrank
+
+HERE = Path(__file__).parent
+SETS = {
+    "example": {
+        "ps": "arm ~ age + sex + transfusion_dependent + sf3b1 + hgb_base + plt_base",
+        "bin": "responder ~ arm",
+        "cont": "hgb_post ~ arm + hgb_base",
+        "surv": "Surv(os_months, death) ~ arm",
+        "times": [12, 36, 60],
+        "term": "arm[T.lenalidomide]",
+        "strata": {"arm=thalidomide": "treated=0", "arm=lenalidomide": "treated=1"},
+    },
+    "rotterdam": {
+        "ps": "hormon ~ age + meno + size + grade + nodes + pgr + er",
+        "bin": "death ~ hormon",
+        "cont": "pgr ~ hormon + age",
+        "surv": "Surv(dtime, death) ~ hormon",
+        "times": [1000, 2000, 3000],
+        "term": "hormon",
+        "strata": {"hormon=0": "treated=0", "hormon=1": "treated=1"},
+    },
+}
+
+
+@cache
+def reference() -> dict:
+    ref: dict = defaultdict(dict)
+    with (HERE / "results" / "weighted.csv").open() as f:
+        for row in csv.DictReader(f):
+            ref[(row["dataset"], row["analysis"])][(row["term"], row["stat"])] = float(row["value"])
+    return ref
+
+
+@cache
+def data(name: str):
+    if name == "example":
+        d = load_example().data.copy()
+        return d
+    return pd.read_csv(HERE / "data" / "rotterdam.csv")
+
+
+@cache
+def weights(name: str) -> pd.Series:
+    return propensity(SETS[name]["ps"], data(name)).weights
+
+
+@cache
+def matched(name: str) -> tuple[pd.DataFrame, pd.Series]:
+    m = match(SETS[name]["ps"], data(name))
+    sel = m.matched
+    return data(name)[sel], m.subclass[sel]
+
+
+def r_term(name: str, term: str) -> str:
+    return {"Intercept": "(Intercept)", SETS[name]["term"]: "treated"}.get(term, term)
+
+
+def _check_tidy(name, fit, ref):
+    tidy = fit.tidy()
+    n = 0
+    for _, row in tidy.iterrows():
+        for stat in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
+            assert row[stat] == pytest.approx(ref[(r_term(name, row["term"]), stat)], rel=1e-6)
+            n += 1
+    assert n == 6 * len(tidy) >= 12
+
+
+NAMES = list(SETS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_weighted_lm_model_based(name):
+    fit = lm(SETS[name]["cont"], data(name), weights=weights(name))
+    _check_tidy(name, fit, reference()[(name, "lm_weights")])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_weighted_glm_model_based(name):
+    fit = glm(SETS[name]["bin"], data(name), family="binomial", weights=weights(name))
+    _check_tidy(name, fit, reference()[(name, "glm_weights")])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_svyglm_gaussian_sandwich(name):
+    fit = lm(SETS[name]["cont"], data(name), weights=weights(name), robust=True)
+    assert fit.variance == "sandwich"
+    _check_tidy(name, fit, reference()[(name, "svyglm_gaussian")])
+    same = glm(SETS[name]["cont"], data(name), weights=weights(name), robust=True)
+    np.testing.assert_allclose(same.std_error, fit.std_error, rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_svyglm_quasibinomial_sandwich(name):
+    fit = glm(SETS[name]["bin"], data(name), family="binomial", weights=weights(name), robust=True)
+    _check_tidy(name, fit, reference()[(name, "svyglm_quasibinomial")])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_svyglm_on_matched_pairs(name):
+    d, pairs = matched(name)
+    fit = lm(SETS[name]["cont"], d, cluster=pairs)
+    _check_tidy(name, fit, reference()[(name, "svyglm_gaussian_matched")])
+    fit = glm(SETS[name]["bin"], d, family="binomial", cluster=pairs)
+    _check_tidy(name, fit, reference()[(name, "svyglm_quasibinomial_matched")])
+
+
+def _check_km(name, fit, ref):
+    summ = fit.summary(times=SETS[name]["times"])
+    n = 0
+    for _, row in summ.iterrows():
+        key = f"{SETS[name]['strata'][row['strata']]}@{row['time']:g}"
+        for stat in ("surv", "std_err", "n_risk", "n_event", "conf_low", "conf_high"):
+            assert row[stat] == pytest.approx(ref[(key, stat)], rel=1e-6), (key, stat)
+            n += 1
+    assert n == 6 * 6
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_weighted_kaplan_meier_robust_se(name):
+    fit = survfit(SETS[name]["surv"], data(name), weights=weights(name))
+    assert fit.weighted and fit.robust
+    _check_km(name, fit, reference()[(name, "survfit_weights")])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_kaplan_meier_on_matched_pairs(name):
+    d, pairs = matched(name)
+    fit = survfit(SETS[name]["surv"], d, cluster=pairs)
+    _check_km(name, fit, reference()[(name, "survfit_matched")])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_svylogrank(name):
+    ref = reference()[(name, "svylogrank")]
+    r = svylogrank(SETS[name]["surv"], data(name), weights=weights(name))
+    for stat, got in (("score", r.score), ("se", r.se), ("z", r.z), ("chisq", r.chisq)):
+        assert got == pytest.approx(ref[("treated", stat)], rel=1e-6)
+    assert r.p_value == pytest.approx(ref[("treated", "p_value")], rel=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_svylogrank_on_matched_pairs(name):
+    ref = reference()[(name, "svylogrank_matched")]
+    d, pairs = matched(name)
+    r = svylogrank(SETS[name]["surv"], d, cluster=pairs)
+    assert r.n_clusters == pairs.nunique()
+    for stat, got in (("score", r.score), ("se", r.se), ("chisq", r.chisq), ("p_value", r.p_value)):
+        assert got == pytest.approx(ref[("treated", stat)], rel=1e-6)
+
+
+def test_weights_rows_dropped_and_bad_weights_refused(frame):
+    w = np.array([1.0, 2.0, np.nan, 0.0, 1.5, 1.0, 1.0, 2.0])
+    fit = lm("hgb_post ~ hgb_base", frame, weights=w)
+    assert fit.nobs == 6 and fit.n_weight_dropped == 2
+    with pytest.raises(FormulaError, match="finite and >= 0"):
+        lm("hgb_post ~ hgb_base", frame, weights=-w)
+    with pytest.raises(FormulaError, match="one value per row"):
+        glm("aml ~ age", frame, family="binomial", weights=[1.0, 2.0])
+    with pytest.raises(FormulaError, match="no such column"):
+        survfit("Surv(os_months, death) ~ arm", frame, weights="w")
