@@ -69,6 +69,8 @@ class SurvfitResults:
         self.model_frame = frame
         #: whether the curves are weighted (counts are then weighted sums, not integers)
         self.weighted = weighted
+        #: whether the standard errors are the robust (infinitesimal jackknife) ones
+        self.robust = False
         #: stratum label -> curve at every distinct time
         self.curves = curves
         self.conf_level = conf_level

@@ -110,6 +110,7 @@ def svylogrank(formula: str, data: Any, weights: Any = None, cluster: Any = None
             f"{frame.nobs} rows used."
         )
     rows = frame.design.index
+    assert wd.weights is not None
     w = wd.weights.loc[rows].to_numpy(dtype=float)
     x = (groups.codes == 1).astype(float)
     event = frame.event.astype(float)
