@@ -306,8 +306,14 @@ def test_before_after_means_are_the_records_and_lines_the_patients(outcomes, fig
                 by[(f"{lab}_base", arm, None, "mean")],
                 by[(f"{lab}_post", arm, None, "mean")],
             ]
-        patients = [line for line in ax.lines if line.get_gid() is None]
-        assert len(patients) == sum(by[(lab, a, None, "n_analysed")] for a in ARMS)
+        for arm in ARMS:  # one segment per patient, from the before to the after value
+            [segments] = [c for c in ax.collections if c.get_gid() == f"patients-{arm}"]
+            n = by[(lab, arm, None, "n_analysed")]
+            assert len(segments.get_segments()) == n
+            pairs = res.figures[lab][arm]
+            assert [tuple(s[:, 1]) for s in segments.get_segments()] == list(
+                zip(pairs["base"], pairs["post"], strict=True)
+            )
         assert ax.get_title(loc="right") == (
             f"ANCOVA p {'<' if by[(lab, None, 'arm[T.lenalidomide]', 'p_value')] < 0.001 else '='}"
             f" {fmt_p(by[(lab, None, 'arm[T.lenalidomide]', 'p_value')]).lstrip('<')}"
@@ -438,3 +444,19 @@ def test_p_text():
     assert p_text(0.0192) == "p = 0.019"
     assert p_text(1e-5) == "p < 0.001"
     assert p_text(None) == "p = NA"
+
+
+def test_svg_ids_renamed_in_one_pass_with_their_references():
+    from mdsrs_core.report.style import renumber_svg_ids
+
+    svg = (
+        '<svg><defs><clipPath id="p1a"><rect/></clipPath><path id="g"/></defs>'
+        '<g clip-path="url(#p1a)"><use xlink:href="#g"/><text>url(#p1a</text></g>'
+        '<clipPath id="p1"/><g clip-path="url(#p1)"/></svg>'
+    )
+    out = renumber_svg_ids(svg, lambda k, name: f"n{k}")
+    assert out == (
+        '<svg><defs><clipPath id="n1"><rect/></clipPath><path id="n2"/></defs>'
+        '<g clip-path="url(#n1)"><use xlink:href="#n2"/><text>url(#p1a</text></g>'
+        '<clipPath id="n3"/><g clip-path="url(#n3)"/></svg>'
+    )

@@ -128,12 +128,15 @@ def record(records, endpoint, variable, stat, arm=None, level=None):
 def test_run_writes_every_format(report_dir):
     for name in ("results.json", "results.csv", "report.html", "report.docx", "report.md"):
         assert (report_dir / name).stat().st_size > 0, name
-    pngs = sorted((report_dir / "report_files").glob("*.png"))
-    assert pngs, "no figure written beside report.md"
+    svgs = sorted((report_dir / "report_files").glob("*.svg"))
+    assert svgs, "no figure written beside report.md"
     md = (report_dir / "report.md").read_text(encoding="utf-8")
     assert md.startswith("# mdsrs report")
-    for png in pngs:  # every figure file is linked, relatively
-        assert f"](report_files/{png.name})" in md
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    for svg in svgs:  # every figure file is linked, relatively, and is the HTML's drawing
+        assert f"](report_files/{svg.name})" in md
+        assert f'<figure id="{svg.stem}">' in html
+        assert "<svg" in svg.read_text(encoding="utf-8")
 
 
 def test_default_formats_and_unknown_format(tmp_path):

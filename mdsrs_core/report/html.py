@@ -69,18 +69,13 @@ footer {{ margin-top: 48px; font-size: 12.5px; color: var(--muted); }}
 
 
 def _svg_inline(svg: str, prefix: str) -> str:
-    """An SVG document made fit to inline: no XML prolog or DOCTYPE, ids made unique."""
+    """An SVG document made fit to inline: no XML prolog or DOCTYPE, ids made unique (one
+    pass over the text, linear in its size)."""
+    from .style import renumber_svg_ids
+
     svg = re.sub(r"^\s*<\?xml[^>]*\?>", "", svg)
     svg = re.sub(r"<!DOCTYPE[^>]*>", "", svg, flags=re.IGNORECASE).strip()
-    ids = set(re.findall(r'\bid="([^"]+)"', svg))
-    if ids:
-        pattern = re.compile(
-            r'(\bid="|url\(#|href="#)('
-            + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
-            + r')(?=[")])'
-        )
-        svg = pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
-    return svg
+    return renumber_svg_ids(svg, lambda _, name: f"{prefix}-{name}")
 
 
 def _table(t: Table, number: int) -> str:

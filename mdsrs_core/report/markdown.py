@@ -1,5 +1,5 @@
-"""The report as Markdown (GitHub-flavoured tables); figures as PNG files in
-``<report>_files/`` beside it, linked relatively."""
+"""The report as Markdown (GitHub-flavoured tables); figures as SVG files (the HTML report's
+rendering, drawn once per run) in ``<report>_files/`` beside it, linked relatively."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .formatting import markdown_table
 
 __all__ = ["render_markdown", "markdown_text"]
 
-#: resolution of the PNG figures beside a Markdown report
+#: resolution of a figure that exists only as PNG (a plugin's bytes)
 DPI = 200
 
 
@@ -33,12 +33,18 @@ def _table(t: Table, number: int, level: int) -> list[str]:
 
 
 def _figure(f: Figure, number: int, files: Path, base: Path) -> list[str]:
-    png = f.to_png(DPI)
-    if png is None:
+    # SVG, as in the HTML report: the same rendering serves both (one drawing per figure);
+    # a figure given only as PNG bytes is written as PNG
+    svg = f.to_svg()
+    content: str | bytes | None = svg if svg else f.to_png(DPI)
+    if content is None:
         return []
     files.mkdir(parents=True, exist_ok=True)
-    target = files / f"{f.id or f'figure-{number}'}.png"
-    target.write_bytes(png)
+    target = files / f"{f.id or f'figure-{number}'}.{'svg' if svg else 'png'}"
+    if isinstance(content, str):
+        target.write_text(content, encoding="utf-8")
+    else:
+        target.write_bytes(content)
     rel = target.relative_to(base).as_posix()
     caption = f"*Figure {number}. {f.title}.*" + (f" {f.caption}" if f.caption else "")
     return [f"![{f.title}]({rel})", "", caption, ""]

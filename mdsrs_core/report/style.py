@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,8 @@ __all__ = [
     "p_text",
     "figure_style",
     "new_figure",
+    "freeze_layout",
+    "renumber_svg_ids",
     "to_svg",
     "to_png",
 ]
@@ -174,11 +176,60 @@ def new_figure(width: float = 6.5, height: float = 4.5, **kwargs: Any) -> Figure
     return Figure(figsize=(width, height), **kwargs)
 
 
+#: matplotlib's SVG names elements from object identities; these are rewritten in one pass
+_SVG_REF = re.compile(r'(\bid="|url\(#|href="#)([^"()<>\s]+)(?=[")])')
+
+
+def freeze_layout(fig: Figure) -> Any:
+    """Lay ``fig`` out once and fix it: the layout engine (constrained layout) runs one time,
+    its positions are kept and the engine is removed, and the tight bounding box (plus
+    ``savefig.pad_inches``) is computed once and returned (also kept on the figure).
+
+    Every later save draws the figure once, with no layout pass and no tight-bbox pass
+    (matplotlib otherwise runs both on every ``savefig``: four layouts per figure for SVG and
+    PNG). Idempotent: a frozen figure returns its stored box.
+    """
+    box = getattr(fig, "_mdsrs_bbox", None)
+    if box is not None:
+        return box
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    with figure_style() as rc:
+        canvas = fig.canvas
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(fig)  # one cached renderer: text metrics computed once
+        renderer = canvas.get_renderer()
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            engine.execute(fig)
+            fig.set_layout_engine("none")
+        box = fig.get_tightbbox(renderer).padded(rc["savefig.pad_inches"])
+    fig._mdsrs_bbox = box  # type: ignore[attr-defined]
+    return box
+
+
 def _save(fig: Figure, fmt: str, **kwargs: Any) -> bytes:
+    box = freeze_layout(fig)
     buffer = io.BytesIO()
     with figure_style():
-        fig.savefig(buffer, format=fmt, **kwargs)
+        fig.savefig(buffer, format=fmt, bbox_inches=box, **kwargs)
     return buffer.getvalue()
+
+
+def renumber_svg_ids(svg: str, rename: Callable[[int, str], str]) -> str:
+    """``svg`` with every element id, and every ``url(#id)`` / ``href="#id"`` reference to
+    it, replaced by ``rename(number, id)`` (``number``: 1, 2, ... in order of first
+    appearance of the id). One regular-expression pass: linear in the size of the SVG."""
+    ids = re.findall(r'\bid="([^"]+)"', svg)
+    if not ids:
+        return svg
+    new = {name: rename(k, name) for k, name in enumerate(dict.fromkeys(ids), start=1)}
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(2)
+        return m.group(1) + new[name] if name in new else m.group(0)
+
+    return _SVG_REF.sub(sub, svg)
 
 
 def to_svg(fig: Figure) -> str:
@@ -191,11 +242,13 @@ def to_svg(fig: Figure) -> str:
     if fig.get_label():
         metadata["Title"] = fig.get_label()
     svg = _save(fig, "svg", metadata=metadata).decode("utf-8")
-    names = dict.fromkeys(re.findall(r'<clipPath id="([^"]+)"', svg))
-    for number, name in enumerate(names, start=1):
-        svg = svg.replace(f'id="{name}"', f'id="clip{number}"')
-        svg = svg.replace(f"url(#{name})", f"url(#clip{number})")
-    return svg
+    clips = dict.fromkeys(re.findall(r'<clipPath id="([^"]+)"', svg))
+    if not clips:
+        return svg
+    numbers = {name: k for k, name in enumerate(clips, start=1)}
+    return renumber_svg_ids(
+        svg, lambda _, name: f"clip{numbers[name]}" if name in numbers else name
+    )
 
 
 def to_png(fig: Figure, dpi: int = 300) -> bytes:

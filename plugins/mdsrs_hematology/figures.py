@@ -1,9 +1,10 @@
 """The ``hematology`` figure: HGB, PLT and ANC before and after treatment, one panel per lab.
 
 Per arm, each patient's before and after values joined by a thin line (the endpoint's figure
-data ``data[lab][arm]``) and the arm's mean before and after (records ``<lab>_base`` and
-``<lab>_post``, stat ``mean``) in bold; above each arm the paired t-test p of the change, in
-the panel's corner the ANCOVA p between arms (records). Nothing is computed here.
+data ``data[lab][arm]``; one LineCollection per arm) and the arm's mean before and after
+(records ``<lab>_base`` and ``<lab>_post``, stat ``mean``) in bold; above each arm the
+paired t-test p of the change, in the panel's corner the ANCOVA p between arms (records).
+Nothing is computed here.
 """
 
 from __future__ import annotations
@@ -47,16 +48,30 @@ def _panel(ax, by, lab, values, arms, colors):
     for i, arm in enumerate(arms):
         x0 = i * _GAP
         pairs = values.get(arm, {})
-        for b, p in zip(pairs.get("base", []), pairs.get("post", []), strict=True):
+        base, post = list(pairs.get("base", [])), list(pairs.get("post", []))
+        if len(base) != len(post):
+            raise ValueError(f"{lab} {arm}: {len(base)} values before, {len(post)} after")
+        if base:
+            # one collection of segments and one marker set per arm (not one line per
+            # patient: the figure stays cheap to draw and small at any cohort size)
+            from matplotlib.collections import LineCollection
+
+            segments = [((x0, b), (x0 + 1, p)) for b, p in zip(base, post, strict=True)]
+            ax.add_collection(
+                LineCollection(
+                    segments, colors=colors[arm], alpha=0.3, lw=0.7, gid=f"patients-{arm}"
+                )
+            )
             ax.plot(
-                [x0, x0 + 1],
-                [b, p],
+                [x0] * len(base) + [x0 + 1] * len(post),
+                base + post,
+                ls="none",
                 color=colors[arm],
                 alpha=0.3,
-                lw=0.7,
                 marker="o",
                 ms=2.2,
                 mew=0,
+                gid=f"patient-values-{arm}",
             )
         mean = (
             by.value(f"{lab}_base", arm, None, "mean"),
