@@ -104,3 +104,16 @@ def test_two_proportions_power_matches_power_prop_test(name):
         executor=LocalExecutor(),
     )
     _within_3_se(res.endpoints["response"].rejections[n] / REPS, case["power"])
+
+
+@pytest.mark.parametrize("arm", ["thalidomide", "lenalidomide"])
+def test_weibull_scenario_is_survreg_per_arm(arm):
+    """--os-model weibull: each arm's Weibull is R's survreg fit of that arm."""
+    from mdsrs_core import load_example
+    from mdsrs_core.design.from_cohort import from_cohort
+
+    scenario = from_cohort(load_example(), "os", os_model="weibull").scenario
+    dist = scenario.dists[scenario.arms.index(arm)]
+    want = CASES[f"weibull_{arm}"]
+    assert dist.shape == pytest.approx(want["shape"])
+    assert dist.scale == pytest.approx(want["scale"])

@@ -151,7 +151,15 @@ def from_cohort(cohort: Cohort, endpoint: str, *, os_model: str = "km") -> Fitte
             elif os_model == "piecewise":
                 dists.append(PiecewiseExponential(*piecewise_rates(t, e, PIECE_BREAKS)))
             else:
-                dists.append(_weibull(t, e))
+                from mdsrs_core.errors import ModelError
+
+                try:
+                    dists.append(_weibull(t, e))
+                except ModelError as exc:
+                    raise StudyError(
+                        f"OS model weibull: arm {a} cannot be fitted ({exc}); "
+                        "use --os-model km or exponential."
+                    ) from None
         scenario: Any = SurvivalScenario(arms2, (dists[0], dists[1]), source=f"cohort ({os_model})")
     elif endpoint == "aml":
         cols = {"aml": "event", "aml_months": "time", "death": "event", "os_months": "time"}

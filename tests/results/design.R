@@ -1,7 +1,7 @@
 # Analytic power for the checks of mdsrs design (simulated power within 3 Monte-Carlo SEs).
 #
 # Re-run from the repository root:   Rscript tests/results/design.R
-# Produced with R 4.2.2, rpact 3.3.4 and stats. Writes tests/results/design.csv (case,
+# Produced with R 4.2.2, rpact 3.3.4, survival 3.5-3 and stats. Writes tests/results/design.csv (case,
 # quantity, value; 17 significant digits): each case's settings and R's answers.
 #   * survival cases: exponential survival in both arms with proportional hazards, uniform
 #     accrual over `accrual` months, analysis `follow_up` months after the last entry,
@@ -13,7 +13,10 @@
 #     Schoenfeld's formula is accurate for 1:1 allocation; the power is compared only there.
 #   * two-proportion cases: stats::power.prop.test (normal approximation to the
 #     uncorrected chi-squared test) with n patients per arm.
-suppressPackageStartupMessages(library(rpact))
+#   * the Weibull scenario of `mdsrs design --os-model weibull` on the bundled example cohort:
+#     survival::survreg(Surv(os_months, death) ~ 1, dist = "weibull") on each arm, as
+#     shape = 1 / scale and scale = exp(intercept) of S(t) = exp(-(t / scale)^shape).
+suppressPackageStartupMessages({library(rpact); library(survival)})
 stopifnot(packageVersion("rpact") == "3.3.4")
 g <- function(x) sprintf("%.17g", x)
 rows <- list()
@@ -68,5 +71,12 @@ survival_case("surv_2to1", n = 300, hr = 0.7, median_ref = 18, accrual = 18,
               follow_up = 24, dropout = 0, allocation = 2)
 prop_case("prop_40", n = 40, p1 = 0.25, p2 = 0.5)
 prop_case("prop_100", n = 100, p1 = 0.3, p2 = 0.45)
+
+d <- read.csv("mdsrs_core/example/data/patients.csv", stringsAsFactors = FALSE)
+for (a in c("thalidomide", "lenalidomide")) {
+  fit <- survreg(Surv(os_months, death) ~ 1, data = d[d$arm == a, ], dist = "weibull")
+  add(paste0("weibull_", a), "shape", 1 / fit$scale)
+  add(paste0("weibull_", a), "scale", exp(unname(coef(fit)[1])))
+}
 
 write.csv(do.call(rbind, rows), "tests/results/design.csv", row.names = FALSE)
