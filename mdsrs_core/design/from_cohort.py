@@ -92,9 +92,9 @@ def _weibull(time: np.ndarray, event: np.ndarray) -> Weibull:
 
     frame = pd.DataFrame({"time": time, "event": event})
     fit = survreg("Surv(time, event) ~ 1", data=frame, dist="weibull")
-    tidy = fit.tidy().set_index("term")
-    scale_r = math.exp(float(tidy.loc["Log(scale)", "estimate"]))
-    return Weibull(shape=1 / scale_r, scale=math.exp(float(tidy.loc["Intercept", "estimate"])))
+    tidy = fit.tidy()
+    est = dict(zip(tidy["term"], tidy["estimate"].astype(float), strict=True))
+    return Weibull(shape=1 / math.exp(est["Log(scale)"]), scale=math.exp(est["Intercept"]))
 
 
 def _valid(data: pd.DataFrame, columns: dict[str, str]) -> tuple[pd.Series, pd.Series]:
