@@ -129,6 +129,9 @@ def analyze_os(result, cohort, config):
         return result
     _logrank(result, data, config.formulas["cox"], label_of)
     _cox(result, data, config.formulas["cox"], ties, conf_level, config.alpha, ref)
+    from .response_survival import analyze_response_survival
+
+    analyze_response_survival(result, data, config, ties, conf_level)
     return result
 
 

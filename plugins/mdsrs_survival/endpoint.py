@@ -31,6 +31,9 @@ class OverallSurvival(Endpoint):
         "ties": "efron",
         # spacing (months) of the numbers-at-risk grid under the KM figure
         "risk_table_every": 12,
+        # does response prolong survival? landmark (months) of the landmark analysis beside
+        # the time-dependent (Mantel-Byar) one; false to leave the landmark analysis out
+        "response_landmark": 6,
     }
 
     def analyze(self, cohort, config):

@@ -196,4 +196,7 @@ def os_tables(records) -> dict[str, pd.DataFrame]:
         tables["Proportional hazards (cox.zph)"] = ph_table(by)
     if _levels(by, "os_landmark_diff"):
         tables["Landmark differences"] = difference_table(by)
+    from .response_table import response_tables
+
+    tables.update(response_tables(records))
     return tables
