@@ -98,6 +98,8 @@ class Cohort:
         self.time_unit = time_unit
         self.notes: list[str] = []
         self.labels: dict[str, str] = {name: var.label for name, var in VARIABLES.items()}
+        #: arm level -> display name, in display order (a study file's ``[arms]``)
+        self.arm_labels: dict[str, str] = {}
         self.derived: dict[str, str] = {}
         self.column_map = self._column_map(data, columns or {}, arm)
         if time_unit not in TIME_UNITS:
@@ -396,6 +398,18 @@ class Cohort:
     def label(self, name: str) -> str:
         """Human-readable label of a variable (its name when none is known)."""
         return self.labels.get(name, name)
+
+    def arm_label(self, arm: str) -> str:
+        """How tables name an arm (``[arms]`` of the study file; else the level itself)."""
+        return self.arm_labels.get(arm, arm)
+
+    @property
+    def display_arms(self) -> list[str]:
+        """The arms in display order: those of ``[arms]`` in its order, then the others."""
+        return [
+            *(a for a in self.arm_labels if a in self.arms),
+            *(a for a in self.arms if a not in self.arm_labels),
+        ]
 
     def row_label(self, index: object) -> str:
         """How messages number the row with this index (spreadsheet row for files)."""

@@ -55,7 +55,7 @@ _COHORT_KEYS = {
     "event_codes",
 }
 _ANALYSIS_KEYS = {"alpha", "seed", "timeout"}
-_TABLES = {"cohort", "columns", "analysis", "endpoints"}
+_TABLES = {"cohort", "columns", "analysis", "endpoints", "labels", "arms"}
 
 
 @dataclass
@@ -75,6 +75,10 @@ class Study:
     timeout: float = 600.0
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
+    #: ``[labels]``: variable -> how tables and figures name it
+    labels: dict[str, str] = field(default_factory=dict)
+    #: ``[arms]``: arm level -> display name, in the order tables show the arms
+    arms: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> Study:
@@ -101,7 +105,7 @@ class Study:
             raise StudyError(
                 f"{where}: unknown table{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(f'[{u}]' for u in sorted(unknown))}; a study file has "
-                "[cohort], [columns], [analysis] and [endpoints.NAME]."
+                "[cohort], [columns], [analysis], [endpoints.NAME], [labels] and [arms]."
             )
         cohort = raw.get("cohort", {})
         bad = set(cohort) - _COHORT_KEYS
@@ -143,6 +147,15 @@ class Study:
             "[cohort]",
         )
         _check_types(where, analysis, {"seed": int}, "[analysis]")
+        names = {}
+        for table in ("labels", "arms"):
+            names[table] = raw.get(table, {})
+            bad_names = [k for k, v in names[table].items() if not isinstance(v, str) or not v]
+            if bad_names:
+                raise StudyError(
+                    f"{where}: [{table}] {bad_names[0]} must be a name as text in quotes, "
+                    f"not {names[table][bad_names[0]]!r}."
+                )
         from .cohort import TIME_UNITS
         from .validation import event_codes_problem
 
@@ -177,13 +190,15 @@ class Study:
             timeout=float(timeout),
             endpoints={k: dict(v) for k, v in endpoints.items()},
             path=path,
+            labels=dict(names["labels"]),
+            arms=dict(names["arms"]),
         )
 
     def cohort(self, *, derive: bool = True):
         """Read and validate the cohort this study describes."""
         from .cohort import Cohort
 
-        return Cohort.read(
+        cohort = Cohort.read(
             self.data,
             adverse_events=self.adverse_events,
             columns=self.columns,
@@ -194,6 +209,21 @@ class Study:
             adverse_events_complete=self.adverse_events_complete,
             derive=derive,
         )
+        self.apply_labels(cohort)
+        return cohort
+
+    def apply_labels(self, cohort) -> None:
+        """Give ``cohort`` the study's ``[labels]`` and ``[arms]`` (display names and order);
+        an ``[arms]`` name that is no arm of the data is an error naming the arms."""
+        cohort.labels.update(self.labels)
+        unknown = [a for a in self.arms if a not in cohort.arms]
+        if unknown:
+            where = str(self.path) if self.path else "study"
+            raise StudyError(
+                f"{where}: [arms] {unknown[0]!r} is not an arm of the data; the arms are "
+                f"{', '.join(repr(a) for a in cohort.arms)}."
+            )
+        cohort.arm_labels = dict(self.arms)
 
 
 _TYPE_NAMES = {

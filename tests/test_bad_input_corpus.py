@@ -917,8 +917,8 @@ CASES: list[Case] = [
         "[column] for [columns]",
         study_add('\n[column]\nhgb_base = "HB"\n'),
         StudyError,
-        _TOML + ": unknown table [column]; a study file has [cohort], [columns], [analysis] and "
-        "[endpoints.NAME].",
+        _TOML + ": unknown table [column]; a study file has [cohort], [columns], [analysis], "
+        "[endpoints.NAME], [labels] and [arms].",
         group="study",
     ),
     Case(

@@ -85,5 +85,5 @@ def test_missing_values_counted(frame):
     assert recs[("age", None, "n")] == 6
     table = out["baseline"].endpoint.tables([r for r in out.records if r.endpoint == "baseline"])
     frame1 = table["Table 1"]
-    missing_rows = frame1.loc[["    Missing"]]
-    assert missing_rows.iloc[0, :3].tolist() == ["1", "1", "2"]
+    missing_rows = frame1.loc[["    Unknown"]]
+    assert missing_rows.iloc[0, :3].tolist() == ["2", "1", "1"]  # overall, thal, len

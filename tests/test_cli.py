@@ -39,7 +39,7 @@ def test_run_on_bundled_example(tmp_path):
     assert out.exit_code == 0, out.output
     assert "Cohort patients.csv: 62 patients (thalidomide 38, lenalidomide 24)" in out.output
     assert "Baseline characteristics: Table 1" in out.output
-    assert "thalidomide (N=38)" in out.output
+    assert "thalidomide (N = 38)" in out.output
     records = json.loads((tmp_path / "rep" / "results.json").read_text())
     assert {"endpoint", "arm", "variable", "stat", "value", "label", "method", "n", "level"} == set(
         records[0]

@@ -160,8 +160,8 @@ def test_study_relative_paths_mapping_and_settings(tmp_path, make_frame):
 def test_study_unknown_table(tmp_path):
     path = write(tmp_path, '[cohort]\ndata = "p.csv"\n[colums]\nhgb_base = "HB"\n')
     assert study_error(path) == (
-        f"{path}: unknown table [colums]; a study file has [cohort], [columns], [analysis] and "
-        "[endpoints.NAME]."
+        f"{path}: unknown table [colums]; a study file has [cohort], [columns], [analysis], "
+        "[endpoints.NAME], [labels] and [arms]."
     )
 
 
@@ -195,7 +195,8 @@ def test_study_unknown_endpoint_and_option(tmp_path):
     with pytest.raises(StudyError) as info:
         run(study.cohort(), settings=study.endpoints)
     assert str(info.value) == (
-        "[endpoints.baseline]: unknown option variabels; known: variables, categorical_below."
+        "[endpoints.baseline]: unknown option variabels; known: variables, categorical_below, "
+        "statistic, mean."
     )
 
 
@@ -237,7 +238,7 @@ def test_study_endpoint_errors_name_the_study_file(tmp_path):
     assert out.exit_code == 2
     assert out.output == (
         f"Error: {path}: [endpoints.baseline]: unknown option variabels; "
-        "known: variables, categorical_below.\n"
+        "known: variables, categorical_below, statistic, mean.\n"
     )
 
 

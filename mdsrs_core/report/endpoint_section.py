@@ -34,7 +34,8 @@ def note_kind(text: str) -> str:
 
 def frame_table(title: str, frame: pd.DataFrame) -> Table:
     """A display DataFrame (index = row labels) as a :class:`Table`; leading spaces of a row
-    label (Table 1's sub-rows) become its indent level."""
+    label (Table 1's sub-rows) become its indent level; ``frame.attrs["footnotes"]`` (a list
+    of sentences) become the table's footnotes."""
     header = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
     rows, indent = [], []
     for idx, values in zip(frame.index, frame.itertuples(False), strict=True):
@@ -42,7 +43,8 @@ def frame_table(title: str, frame: pd.DataFrame) -> Table:
         stripped = label.lstrip(" ")
         indent.append((len(label) - len(stripped) + 3) // 4)
         rows.append([stripped, *["" if v is None else str(v) for v in values]])
-    return Table(title, header, rows, indent=indent if any(indent) else None)
+    footnotes = [str(n) for n in frame.attrs.get("footnotes", ())]
+    return Table(title, header, rows, footnotes=footnotes, indent=indent if any(indent) else None)
 
 
 def flow_table(

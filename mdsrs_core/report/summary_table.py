@@ -105,7 +105,7 @@ def summary_table(run: RunResult, rows: Sequence[SummaryRow]) -> Table:
     primary = any(r.primary_test and r.primary_test != r.test for r in rows)
     header = [
         "Measure",
-        *[f"{a} (N={totals[a]})" if a in totals else a for a in arms],
+        *[f"{run.cohort.arm_label(a)} (N = {totals[a]})" if a in totals else a for a in arms],
         *[c.format(ci=_conf_level(run)) for c in EFFECT_COLUMNS],
         *(PRIMARY_COLUMNS if primary else ()),
     ]

@@ -112,17 +112,40 @@ def analyze_baseline(result, cohort, config):
     )
     counts = cohort.counts()
     result.analysed(counts)
-    for arm in arms:
-        result.add("arm", "N", counts[arm], arm=arm, label=cohort.label("arm"))
+    # the arms in display order ([arms] of the study), each labelled with its display name
+    for arm in cohort.display_arms:
+        result.add("arm", "N", counts[arm], arm=arm, label=cohort.arm_label(arm))
     result.add("arm", "N", cohort.n, label=cohort.label("arm"))
+    shown = _statistic_shown(config.options)
     for name, kind in chosen:
         if kind == "continuous":
             _continuous(result, data, name, arms, cohort.label(name))
+            # which summary Table 1 prints (a formatting choice, recorded for the formatter)
+            result.add(
+                name,
+                "statistic_shown",
+                "mean_sd" if name in shown["mean"] or shown["all"] == "mean" else "median_iqr",
+                label=cohort.label(name),
+            )
         else:
             _categorical(result, data, name, arms, cohort.label(name))
     if left_out:
         result.note("Left out of Table 1: " + "; ".join(left_out) + ".")
     return result
+
+
+def _statistic_shown(options) -> dict:
+    """The options ``statistic`` ("median": median [Q1, Q3], gtsummary's default; "mean":
+    mean (SD)) and ``mean`` (variables shown as mean (SD) whatever ``statistic`` says)."""
+    from mdsrs_core.errors import StudyError
+
+    which = str(options.get("statistic", "median")).lower()
+    if which not in ("median", "mean"):
+        raise StudyError(
+            f'[endpoints.baseline] statistic must be "median" (median [Q1, Q3]) or "mean" '
+            f"(mean (SD)), not {which!r}."
+        )
+    return {"all": which, "mean": set(options.get("mean") or ())}
 
 
 def _continuous(result, data, name, arms, label):

@@ -36,6 +36,10 @@ class Baseline(Endpoint):
         # numeric variables with fewer distinct values than this are summarised as
         # categorical, as gtsummary does (its threshold is 10)
         "categorical_below": 10,
+        # Table 1's summary of continuous variables: "median" (median [Q1, Q3], gtsummary's
+        # default) or "mean" (mean (SD)); ``mean`` lists variables shown as mean (SD) anyway
+        "statistic": "median",
+        "mean": [],
     }
 
     def analyze(self, cohort, config):
