@@ -113,6 +113,10 @@ class Cohort:
         frame = data.rename(columns={user: canon for canon, user in self.column_map.items()})
         frame = frame.reset_index(drop=True) if _from_file else frame.copy()
         frame, problems = parse_columns(frame, event_codes=event_codes, time_unit=time_unit)
+        if _from_file:  # files are read as text: other columns get their type back
+            from .coltypes import restore_types
+
+            frame = restore_types(frame, skip=VARIABLES)
         factor = TIME_UNITS[time_unit]
         if "patient_id" not in frame.columns:
             problems.insert(

@@ -65,6 +65,7 @@ _FUNCTIONS: dict[str, Any] = {
     "log10": np.log10,
     "log1p": np.log1p,
     "abs": np.abs,
+    "factor": patsy.builtins.C,  # R's factor(x): a number-coded column as a factor, as C(x)
 }
 _PATSY_NAMES = {
     "C",
@@ -440,10 +441,11 @@ def _check_event(event: pd.Series, labels: pd.Index, code: str, formula: str) ->
 
 def _check_time(time: pd.Series, labels: pd.Index, code: str, formula: str) -> np.ndarray:
     numeric = pd.to_numeric(time, errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(numeric) & (numeric > 0))
+    # time 0 is valid, as in R's Surv() (censored or an event on day 0); negative is not
+    bad = ~(np.isfinite(numeric) & (numeric >= 0))
     if bad.any():
         raise FormulaError(
-            f"The time column {code!r} of the formula {formula!r} must be a number > 0 for "
+            f"The time column {code!r} of the formula {formula!r} must be a number >= 0 for "
             f"survival models; rows {_rows_text(labels[bad])} hold "
             f"{', '.join(sorted({str(v) for v in time.to_numpy()[bad]})[:10])}."
         )

@@ -11,7 +11,9 @@ every part of it is on this list:
   ``log2()``, ``log10()``, ``log1p()``, ``abs()``, ``Surv()``, ``strata()``, ``cluster()``
   and the same
   numeric functions as ``np.log``-style attributes of ``np``/``numpy``;
-- inside ``I()``: arithmetic and comparisons (``I(age > 70)``, ``I(plt_post - plt_base)``);
+- ``factor(x)``, R's spelling of ``C(x)`` (a number-coded column fitted as a factor);
+- inside ``I()`` and ``Surv()``: arithmetic and comparisons (``I(age > 70)``,
+  ``I(plt_post - plt_base)``, ``Surv(time, status == 2)``);
 - text constants only as ``Q("name")`` or as the reference level of ``C()``/``Treatment()``.
 
 Anything else (attribute access, ``__import__``, unknown calls, lambdas, subscripts,
@@ -30,7 +32,8 @@ __all__ = ["check_formula", "ALLOWED_FUNCTIONS"]
 
 NUMERIC_FUNCTIONS = frozenset({"log", "exp", "sqrt", "log2", "log10", "log1p", "abs"})
 ALLOWED_FUNCTIONS = (
-    frozenset({"C", "Treatment", "I", "Q", "Surv", "strata", "cluster"}) | NUMERIC_FUNCTIONS
+    frozenset({"C", "factor", "Treatment", "I", "Q", "Surv", "strata", "cluster"})
+    | NUMERIC_FUNCTIONS
 )
 _NUMPY = frozenset({"np", "numpy"})
 _FORMULA_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor, ast.BitAnd)
@@ -86,7 +89,6 @@ def _r_to_python(side: str) -> str:
 
 
 _R_HINTS = {
-    "factor": "write C(x) for R's factor(x)",
     "as.factor": "write C(x) for R's as.factor(x)",
     "relevel": 'write C(x, Treatment("level")) for R\'s relevel(x, "level")',
     "poly": "write x + I(x ** 2) for a quadratic term",
@@ -142,12 +144,12 @@ def _check_call(node: ast.Call, inside_i: bool, seen: list[str]) -> None:
         ):
             raise _Refused("Q() takes one quoted column name")
         return
-    if name in ("C", "Treatment"):
+    if name in ("C", "factor", "Treatment"):
         for kw in node.keywords:
             if kw.arg not in ("reference", "levels"):
                 raise _Refused(f"{name}() takes no argument {kw.arg}=")
         for i, arg in enumerate([*node.args, *(kw.value for kw in node.keywords)]):
-            if name == "C" and i == 0:
+            if name in ("C", "factor") and i == 0:
                 _check(arg, inside_i, seen)
             else:
                 _check_level(arg, seen)
@@ -155,7 +157,8 @@ def _check_call(node: ast.Call, inside_i: bool, seen: list[str]) -> None:
     if node.keywords:
         raise _Refused(f"{name}() takes no keyword arguments in a formula")
     for arg in node.args:
-        _check(arg, inside_i or name == "I", seen)
+        # Surv(time, status == 2): an event derived from a coded status, as R users write it
+        _check(arg, inside_i or name in ("I", "Surv"), seen)
 
 
 def _check_level(node: ast.expr, seen: list[str]) -> None:

@@ -417,9 +417,10 @@ def test_surv_bad_event_names_values_and_rows() -> None:
     )
 
 
-def test_surv_time_must_be_positive() -> None:
+def test_surv_time_must_not_be_negative() -> None:
+    # 0 is valid (R's Surv accepts it); -2 is not
     data = surv_data().assign(months=[5.0, 0.0, 1.0, -2.0, 3.0, 7.0])
-    with pytest.raises(FormulaError, match="must be a number > 0 .*rows b, d hold"):
+    with pytest.raises(FormulaError, match="must be a number >= 0 .*rows d hold -2"):
         model_frame("Surv(months, death) ~ arm", data)
 
 
@@ -433,11 +434,21 @@ def test_design_keeps_formula_order_and_reference_levels() -> None:
 
 def test_r_only_function_gets_a_hint() -> None:
     with pytest.raises(FormulaError) as err:
-        lm("mpg ~ factor(cyl)", read("mtcars"))
+        lm("mpg ~ poly(wt, 2)", read("mtcars"))
     assert str(err.value).startswith(
-        "The formula 'mpg ~ factor(cyl)' is refused before evaluation: it calls factor(), which "
-        "is not allowed in a formula (write C(x) for R's factor(x))."
+        "The formula 'mpg ~ poly(wt, 2)' is refused before evaluation: it calls poly(), which "
+        "is not allowed in a formula (write x + I(x ** 2) for a quadratic term)."
     )
+
+
+def test_factor_is_rs_spelling_of_c() -> None:
+    # R: lm(mpg ~ factor(cyl), mtcars): one coefficient per level but the first
+    by_factor = lm("mpg ~ factor(cyl)", read("mtcars")).tidy()
+    by_c = lm("mpg ~ C(cyl)", read("mtcars")).tidy()
+    assert by_factor["estimate"].tolist() == pytest.approx(by_c["estimate"].tolist(), rel=1e-12)
+    assert by_factor["term"].tolist() == ["Intercept", "factor(cyl)[T.6]", "factor(cyl)[T.8]"]
+    numeric = lm("mpg ~ cyl", read("mtcars")).tidy()
+    assert numeric["term"].tolist() == ["Intercept", "cyl"]
 
 
 def test_dotted_column_names_work_bare_as_in_r() -> None:

@@ -198,10 +198,11 @@ def test_coxph_non_binary_event(lung):
         coxph("Surv(time, status) ~ age", lung)  # status is 1/2 in R's lung
 
 
-def test_coxph_time_not_positive():
+def test_coxph_time_negative():
+    # a time of 0 is valid, as in R (tests/test_time_zero.py); a negative one is not
     data = no_events_in_one_arm()
-    data.loc[0, "time"] = 0.0
-    with pytest.raises(FormulaError, match="must be a number > 0"):
+    data.loc[0, "time"] = -1.0
+    with pytest.raises(FormulaError, match="must be a number >= 0"):
         coxph("Surv(time, event) ~ arm", data)
 
 

@@ -82,7 +82,8 @@ def _exclusions(result, data: pd.DataFrame) -> pd.DataFrame:
     reasons[time.isna() & death.isna()] = "os_months and death missing"
     reasons[(reasons == "") & time.isna()] = "os_months missing"
     reasons[(reasons == "") & death.isna()] = "death missing"
-    reasons[(reasons == "") & (time <= 0)] = "os_months not > 0 (no follow-up)"
+    # a time of 0 is valid, as in R's survival (at risk at 0, censored or died on day 0)
+    reasons[(reasons == "") & (time < 0)] = "os_months negative"
     reasons[(reasons == "") & ~death.isin([0, 1])] = "death not 0/1"
     arm_missing = data["arm"].isna()
     reasons[(reasons == "") & arm_missing] = "arm missing"

@@ -74,10 +74,10 @@ def _exclusion_reasons(d: pd.DataFrame) -> pd.Series:
         nonpos = [
             v
             for v in ("aml_months", "os_months")
-            if not (math.isfinite(num[v][idx]) and num[v][idx] > 0)
+            if not (math.isfinite(num[v][idx]) and num[v][idx] >= 0)  # 0 is valid, as in R
         ]
         if nonpos:
-            reasons[idx] = f"{', '.join(nonpos)} not a time > 0"
+            reasons[idx] = f"{', '.join(nonpos)} not a time >= 0"
             continue
         if num["aml_months"][idx] > num["os_months"][idx]:
             reasons[idx] = "aml_months > os_months (AML after the last follow-up)"
