@@ -299,7 +299,7 @@ CASES: list[Case] = [
         excel(title_row=True),
         CohortError,
         "{d}/patients.xlsx: header columns 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, "
-        "17, 18, 19, 20, 21, 22, 23, 24 have no name. If the first row is a title above the "
+        "17, 18, 19, 20, 21, 22, 23, 24, 25 have no name. If the first row is a title above the "
         "header, delete it so that row 1 holds the column names.",
         group="files",
     ),
@@ -326,7 +326,7 @@ CASES: list[Case] = [
         "row 5 has one value too many (an unquoted comma)",
         lines(lambda rows: rows.__setitem__(4, rows[4].replace(",7.6,", ",7,6,", 1))),
         CohortError,
-        "{d}/patients.csv: row 5 has 25 fields but the header has 24; a value holds the "
+        "{d}/patients.csv: row 5 has 26 fields but the header has 25; a value holds the "
         "separator without quotes (e.g. a decimal comma) or a cell was added. Values would land "
         "in the wrong columns.",
         group="files",
@@ -336,7 +336,7 @@ CASES: list[Case] = [
         "row 5 was cut after five values",
         lines(lambda rows: rows.__setitem__(4, ",".join(rows[4].split(",")[:5]))),
         CohortError,
-        "{d}/patients.csv: row 5 has 5 fields but the header has 24; a value is missing its "
+        "{d}/patients.csv: row 5 has 5 fields but the header has 25; a value is missing its "
         "separator or the line was cut. Values would land in the wrong columns.",
         group="files",
     ),
@@ -1109,9 +1109,9 @@ CASES: list[Case] = [
         "in the data. Columns available: patient_id, arm, treatment_start, age, sex, "
         "ring_sideroblasts_pct, sf3b1, transfusion_dependent, hgb_base, hgb_post, plt_base, "
         "plt_post, anc_base, anc_post, bm_blast_base, bm_blast_post, cyto_base, cyto_post, "
-        "response, ae_max_grade, aml, aml_months, death, os_months, responder, "
-        "ipssr_base_score, ipssr_base_category, ipssra_base_score, ipssra_base_category, "
-        "ipssr_post_score, .... Write names that are not Python identifiers with backquotes, "
+        "response, response_months, ae_max_grade, aml, aml_months, death, os_months, "
+        "responder, ipssr_base_score, ipssr_base_category, ipssra_base_score, "
+        "ipssra_base_category, .... Write names that are not Python identifiers with backquotes, "
         "e.g. `Age (years)`.",
         args=("--only", "os"),
         python="run",
