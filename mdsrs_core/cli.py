@@ -93,6 +93,20 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--seed", type=int, help="Seed for resampling methods (recorded).")
 @click.option(
+    "--bootstrap",
+    type=click.IntRange(0),
+    default=0,
+    metavar="N",
+    help="Bootstrap intervals (N resamples) for the OS landmark and RMST differences.",
+)
+@click.option(
+    "--permutations",
+    type=click.IntRange(0),
+    default=0,
+    metavar="N",
+    help="Permutation log-rank p-value for OS (N permutations).",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(0, min_open=True),
     help="Seconds an endpoint may run before it is recorded as failed (600).",
@@ -125,6 +139,8 @@ def run(
     adverse_events: Path | None,
     time_unit: str | None,
     seed: int | None,
+    bootstrap: int,
+    permutations: int,
     timeout: float | None,
     formulas: tuple[str, ...],
     formats: str,
@@ -153,6 +169,10 @@ def run(
         study.time_unit = time_unit
     if seed is not None:
         study.seed = seed
+    if (bootstrap or permutations) and study.seed is None:
+        import secrets
+
+        study.seed = secrets.randbits(31)  # drawn once, recorded with the run
     if timeout is not None:
         study.timeout = timeout
     for item in formulas:
@@ -201,6 +221,13 @@ def run(
         if not from_file:
             raise
         raise type(exc)(f"{study.path}: {exc}") from None
+    if bootstrap or permutations:
+        from .design.resampling import add_resampling
+
+        if progress is not None:
+            progress("resampling")
+        assert study.seed is not None
+        add_resampling(result, bootstrap=bootstrap, permutations=permutations, seed=study.seed)
     written = write_report(result, out_dir, asked, progress=progress, inputs=inputs)
     if progress is not None:
         progress(None)

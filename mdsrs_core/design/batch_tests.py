@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
-__all__ = ["logrank_p", "gray_p", "binary_p", "wilcoxon_p", "tie_groups"]
+__all__ = ["logrank_p", "logrank_chisq", "gray_p", "binary_p", "wilcoxon_p", "tie_groups"]
 
 
 def _sorted(time: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
@@ -63,7 +63,13 @@ def _at_tie(values: np.ndarray, start: np.ndarray) -> np.ndarray:
 
 def logrank_p(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Log-rank p-values (1 df) of ``(trials, patients)`` arrays of times, 0/1 events and
-    0/1 groups.
+    0/1 groups (:func:`logrank_chisq`)."""
+    return sps.chi2.sf(logrank_chisq(time, event, group), 1)
+
+
+def logrank_chisq(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Log-rank chi-squared statistics of ``(trials, patients)`` arrays of times, 0/1 events
+    and 0/1 groups.
 
     Method: at each distinct event time t of a trial, with n(t) at risk, n1(t) of them in
     group 1, and d(t) deaths, d1(t) in group 1: ``U = sum(d1 - d n1 / n)`` and
@@ -83,8 +89,7 @@ def logrank_p(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> np.ndar
         v_t = np.where(at_risk > 1, d * share * (1 - share) * (at_risk - d) / (at_risk - 1), 0.0)
     v = v_t.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        chisq = np.where(v > 0, u * u / v, 0.0)
-    return sps.chi2.sf(chisq, 1)
+        return np.where(v > 0, u * u / v, 0.0)
 
 
 def _shift(a: np.ndarray, fill: float) -> np.ndarray:

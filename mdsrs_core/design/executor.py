@@ -41,8 +41,10 @@ __all__ = [
 
 #: replicates per task (part of the method: the streams are per task)
 CHUNK = 500
-#: jobs with fewer patient-replicates than this run in-process by default
-LOCAL_LIMIT = 3_000_000
+#: jobs smaller than this (patient-replicates weighted by the test's cost, log-rank = 1: about
+#: 10 s of work in one process here) run in-process by default: a LocalCluster's start-up and
+#: its workers' first imports cost 3-10 s on this machine (benchmarks/bench_design.py --dask)
+LOCAL_LIMIT = 20_000_000
 
 Progress = Callable[[int, int], None]
 
@@ -60,7 +62,7 @@ class Task:
     args: tuple
     key: tuple[int, ...]
     seed: int
-    size: int = 1  # patient-replicates, for choosing an executor
+    size: float = 1.0  # patient-replicates x cost, for choosing an executor
 
 
 def run_task(task: Task) -> Any:

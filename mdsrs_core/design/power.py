@@ -232,7 +232,7 @@ def power(
                         (ep.scenario, design, size, k),
                         (idx, size, chunk),
                         seed,
-                        size=k * size,
+                        size=k * size * getattr(ep.scenario, "cost", 1.0),
                     )
                 )
                 where.append((name, size))

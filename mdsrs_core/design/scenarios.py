@@ -51,6 +51,7 @@ class SurvivalScenario:
     endpoint: str = "os"
     source: str = "assumed"
     test: str = "Log-rank test (survdiff)"
+    cost = 1.0  # work per patient-trial relative to the log-rank test (executor choice)
 
     def __post_init__(self) -> None:
         _check_arms(self.arms, self.dists)
@@ -87,6 +88,7 @@ class CompetingScenario:
     endpoint: str = "aml"
     source: str = "assumed"
     test: str = "Gray's test (cmprsk::cuminc)"
+    cost = 5.0
 
     def __post_init__(self) -> None:
         _check_arms(self.arms, self.cause1, self.cause2)
@@ -126,6 +128,7 @@ class BinaryScenario:
     endpoint: str = "response"
     source: str = "assumed"
     test: str = "Chi-squared test, or Fisher's exact test when an expected count is < 5"
+    cost = 0.05
 
     def __post_init__(self) -> None:
         _check_arms(self.arms, self.p)
@@ -152,6 +155,7 @@ class OrdinalScenario:
     endpoint: str = "adverse_events"
     source: str = "assumed"
     test: str = "Wilcoxon rank-sum test (wilcox.test)"
+    cost = 0.05
 
     def __post_init__(self) -> None:
         _check_arms(self.arms, self.probs)
