@@ -73,13 +73,14 @@ def _glm_lrt(full: Any, design: pd.DataFrame, y: np.ndarray) -> tuple[float, int
     """Deviance difference of the fitted glm and the same model without the arm terms."""
     import warnings
 
-    import statsmodels.api as sm
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     arm_cols = _arm_columns(design)
     reduced = design.drop(columns=arm_cols)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = sm.GLM(y, reduced.to_numpy(dtype=float), family=sm.families.Binomial()).fit(
+        fit = GLM(y, reduced.to_numpy(dtype=float), family=Binomial()).fit(
             method="IRLS", maxiter=100, tol=1e-12, tol_criterion="params", atol=1e-12, rtol=1e-12
         )
     return max(0.0, float(fit.deviance) - full.deviance), len(arm_cols)

@@ -35,14 +35,19 @@ import ast
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import patsy
 
+from mdsrs_core._lazy import lazy_module
 from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula_check import check_formula
+
+if TYPE_CHECKING:  # pragma: no cover
+    import patsy
+else:
+    patsy = lazy_module("patsy")  # imported when a model frame is first built
 
 __all__ = [
     "ModelFrame",

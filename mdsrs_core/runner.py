@@ -275,15 +275,23 @@ def run(
         registry=registry,
     )
     worker = None
+    warming = None
     if timeout is not None and can_fork():
         worker = EndpointWorker(
             {n: functools.partial(registry.endpoints[n].analyze, cohort, configs[n]) for n in names}
         )
+        if names:
+            # while the worker analyses, this process imports the report's drawing stack on
+            # the other core (started after the fork: no import is in flight when it forks)
+            worker.call_start()
+            warming = _warm_report_imports()
     try:
         for name in names:
             endpoint = registry.endpoints[name]
             if progress is not None:
                 progress(name)
+            if warming is not None and worker is not None and worker.needs_start():
+                warming.join()  # a new worker is forked: no import may be half done
             outcome = _run_one(endpoint, cohort, configs[name], timeout, worker)
             outcome.config = configs[name]
             result.outcomes.append(outcome)
@@ -309,6 +317,23 @@ def software_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def _warm_report_imports() -> threading.Thread:
+    """Import matplotlib and the report modules in a daemon thread (the run's main thread
+    waits on the worker meanwhile); a failure here is silent, the report imports again."""
+
+    def warm() -> None:
+        try:
+            from .report.style import warm_up
+
+            warm_up()
+        except Exception:  # noqa: BLE001 - warming is an optimisation only
+            pass
+
+    thread = threading.Thread(target=warm, daemon=True, name="mdsrs-warm-report")
+    thread.start()
+    return thread
 
 
 class EndpointTimeout(Exception):
@@ -431,6 +456,15 @@ class EndpointWorker:
         self._process.start()
         child.close()
         self._conn = parent
+
+    def call_start(self) -> None:
+        """Fork the worker now (it is otherwise forked by the first :meth:`call`)."""
+        if self._process is None:
+            self._start()
+
+    def needs_start(self) -> bool:
+        """Whether the next :meth:`call` forks a new worker."""
+        return self._process is None
 
     def call(self, name: str, timeout: float) -> Any:
         """The value of ``tasks[name]()``; its exception re-raised; :class:`EndpointTimeout`

@@ -288,15 +288,16 @@ def glm(
 
 
 def _irls(mf: ModelFrame, y: np.ndarray, family: str, weights: np.ndarray | None = None) -> Any:
-    import statsmodels.api as sm
+    # the GLM module itself, not statsmodels.api (which imports formulaic, tsa, graphics...)
     from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     fam = {
         "binomial": families.Binomial,
         "poisson": families.Poisson,
         "gaussian": families.Gaussian,
     }[family]()
-    model = sm.GLM(y, mf.design.to_numpy(dtype=float), family=fam, var_weights=weights)
+    model = GLM(y, mf.design.to_numpy(dtype=float), family=fam, var_weights=weights)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = model.fit(

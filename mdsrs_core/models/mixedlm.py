@@ -254,7 +254,7 @@ def mixedlm(
     missing value in the formula's variables or the group are dropped and counted.
     ``reml=True`` (default) as ``lmer(REML = TRUE)``; ``False`` for maximum likelihood.
     """
-    import statsmodels.api as sm
+    from statsmodels.regression.mixed_linear_model import MixedLM
 
     fixed, group_col = _split_random(formula, groups)
     frame = data if isinstance(data, pd.DataFrame) else getattr(data, "data", None)
@@ -294,7 +294,7 @@ def mixedlm(
             f"{p} fixed effects: too few to estimate the two variances."
         )
     codes = pd.factorize(g)[0]
-    model = sm.MixedLM(
+    model = MixedLM(
         y.to_numpy(dtype=float),
         mf.design.to_numpy(dtype=float),
         groups=codes,

@@ -167,6 +167,19 @@ def figure_style(**overrides: Any) -> Iterator[dict[str, Any]]:
         yield rc
 
 
+def warm_up() -> None:
+    """Import what drawing and saving a figure needs (matplotlib's Figure, the Agg canvas,
+    the font list, the report builder), so that a process can do it while waiting."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.collections  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.ticker  # noqa: F401
+
+    from . import build  # noqa: F401
+
+    _fonts()
+
+
 def new_figure(width: float = 6.5, height: float = 4.5, **kwargs: Any) -> Figure:
     """A matplotlib Figure (inches; constrained layout), outside pyplot's global state: it
     needs no closing and no display."""

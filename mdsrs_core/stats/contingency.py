@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
-from scipy import stats as sps
 
+from mdsrs_core._lazy import lazy_module
 from mdsrs_core.stats.result import ChisqResult, TestResult
+
+special = lazy_module("scipy.special")
+sps = lazy_module("scipy.stats")
 
 __all__ = ["chisq_test", "fisher_test", "choose_test", "expected_counts", "ChosenTest"]
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 
-from scipy import special
-from scipy import stats as sps
+from mdsrs_core._lazy import lazy_module
+
+special = lazy_module("scipy.special")
+sps = lazy_module("scipy.stats")
 
 __all__ = ["clopper_pearson", "wilson", "newcombe_diff"]
 

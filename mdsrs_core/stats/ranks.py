@@ -16,9 +16,11 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
+from mdsrs_core._lazy import lazy_module
 from mdsrs_core.stats.result import TestResult
+
+sps = lazy_module("scipy.stats")
 
 __all__ = ["wilcox_test", "signed_rank_test", "t_test"]
 

@@ -35,10 +35,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from mdsrs_core._lazy import lazy_module
 from mdsrs_core.formula import model_frame, split_formula, split_top_level
 from mdsrs_core.models.clm import ClmResults
+
+stats = lazy_module("scipy.stats")
 
 __all__ = ["NominalTest", "nominal_test", "METHOD"]
 

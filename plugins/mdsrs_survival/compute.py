@@ -12,12 +12,14 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from mdsrs_core._lazy import lazy_module
 from mdsrs_core.errors import ModelError, StudyError
 from mdsrs_core.formula import split_formula, split_top_level
 from mdsrs_core.models import coxph, survdiff, survfit
 from mdsrs_core.models.cox_zph import cox_zph
+
+sps = lazy_module("scipy.stats")
 
 KM_FORMULA = "Surv(os_months, death) ~ arm"
 KM_METHOD = "Kaplan-Meier (survfit), Greenwood standard error, log-transformed {}% CI"
@@ -217,7 +219,7 @@ def _landmarks(result, fit, km, landmarks, conf_level):
 
 
 def _differences(result, fit, km, estimable, ref, others, conf_level):
-    z = float(norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    z = float(sps.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
     if ref not in estimable:
         return
     for other in others:
@@ -234,7 +236,7 @@ def _differences(result, fit, km, estimable, ref, others, conf_level):
             n = int(km[other].n + km[ref].n)
             if se > 0:
                 stat = diff / se
-                p = float(2.0 * norm.sf(abs(stat)))
+                p = float(2.0 * sps.norm.sf(abs(stat)))
             else:
                 stat = p = float("nan")
                 result.note(
