@@ -128,6 +128,7 @@ def test_tables(outcome):
         "Cox model",
         "Proportional hazards (cox.zph)",
         "Landmark differences",
+        "Restricted mean survival time",
         "Response and survival",
         "Response and survival: patients",
     ]

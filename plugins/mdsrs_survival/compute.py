@@ -1,7 +1,8 @@
 """Computing the ``os`` records (no formatting here).
 
 Every figure comes from the R-named models of :mod:`mdsrs_core.models` (survfit, survdiff,
-coxph, cox_zph); the landmark differences are written out here (Klein et al. 2007):
+coxph, cox_zph; rmst and survreg in :mod:`.rmst`); the landmark differences are written out
+here (Klein et al. 2007):
 ``S_trt(t) - S_ref(t)`` with ``se = sqrt(se_trt^2 + se_ref^2)``, the Greenwood standard
 errors of the two independent Kaplan-Meier estimates, a Wald interval and a z test.
 """
@@ -103,7 +104,11 @@ def _exclusions(result, data: pd.DataFrame) -> pd.DataFrame:
 
 
 def analyze_os(result, cohort, config):
+    from .rmst import add_parametric, add_rmst, parametric_dist, rmst_reading, rmst_tau
+
     landmarks, conf_level, ties, every = _options(config)
+    tau = rmst_tau(config.options, landmarks)
+    dist = parametric_dist(config.options)
     arms = list(cohort.arms)
     ref = cohort.reference
     others = [a for a in arms if a != ref]
@@ -127,11 +132,15 @@ def analyze_os(result, cohort, config):
     estimable = _landmarks(result, fit, km, landmarks, conf_level)
     _differences(result, fit, km, estimable, ref, others, conf_level)
     _figures(result, fit, km, every)
+    add_rmst(result, data, tau, conf_level, ref)
+    if dist is not None:
+        add_parametric(result, data, dist, present, max(float(c.time.max()) for c in km.values()))
     if len(present) < 2:
         result.note("Overall survival: only one arm has patients; no between-arm comparison.")
         return result
     _logrank(result, data, config.formulas["cox"], label_of)
     _cox(result, data, config.formulas["cox"], ties, conf_level, config.alpha, ref)
+    rmst_reading(result, config.alpha)
     from .response_survival import analyze_response_survival
 
     analyze_response_survival(result, data, config, ties, conf_level)

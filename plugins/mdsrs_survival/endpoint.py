@@ -5,7 +5,9 @@ events and numbers at risk; the log-rank test (``survdiff``); the Cox model (``c
 with the hazard ratio, its Wald interval and the likelihood-ratio, Wald and score tests;
 the proportional-hazards check of ``cox.zph(fit, transform = "km", terms = TRUE)``; and
 the difference in Kaplan-Meier survival between arms at each landmark (Wald, Greenwood
-variances). See docs/endpoints/os.md.
+variances); the restricted mean survival time by arm to the last landmark with its difference
+and ratio (survRM2's method), and optionally a parametric (survreg) fit per arm.
+See docs/endpoints/os.md.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ class OverallSurvival(Endpoint):
         # does response prolong survival? landmark (months) of the landmark analysis beside
         # the time-dependent (Mantel-Byar) one; false to leave the landmark analysis out
         "response_landmark": 6,
+        # restricted mean survival time up to this time (months); None: the last landmark
+        "rmst_tau": None,
+        # a survreg distribution ("weibull", "exponential", "lognormal", "loglogistic") fitted
+        # per arm and drawn over the KM curves as an extra figure; None: no such figure
+        "parametric": None,
     }
 
     def analyze(self, cohort, config):

@@ -163,4 +163,10 @@ def os_figures(records, data: Mapping[str, Any]) -> dict[str, Any]:
     km = data.get("km") if data else None
     if not km or not km.get("arms"):
         return {}
-    return {TITLE: km_figure(records, km)}
+    figures = {TITLE: km_figure(records, km)}
+    from .rmst import parametric_figure
+
+    title, fig = parametric_figure(records, km, data)
+    if fig is not None:
+        figures[title] = fig
+    return figures

@@ -25,6 +25,9 @@ def os_summary(records) -> list[SummaryRow]:
     hr = by.value("os_cox", None, term, "estimate")
     own = by.get("os_cox", None, term, "p_value")
     logrank = by.get("os_logrank", None, None, "p_value")
+    from .rmst import rmst_summary
+
+    rmst_row = rmst_summary(records, arms)
     return [
         SummaryRow(
             "os",
@@ -41,5 +44,6 @@ def os_summary(records) -> list[SummaryRow]:
             primary_p_value=None if logrank is None else logrank.value,
             outcome="Overall survival (death from any cause)",
             better="lower",
-        )
+        ),
+        *([rmst_row] if rmst_row is not None else []),
     ]

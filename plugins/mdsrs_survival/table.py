@@ -196,6 +196,11 @@ def os_tables(records) -> dict[str, pd.DataFrame]:
         tables["Proportional hazards (cox.zph)"] = ph_table(by)
     if _levels(by, "os_landmark_diff"):
         tables["Landmark differences"] = difference_table(by)
+    from .rmst import rmst_table
+
+    rmst = rmst_table(records)
+    if rmst is not None:
+        tables["Restricted mean survival time"] = rmst
     from .response_table import response_tables
 
     tables.update(response_tables(records))

@@ -11,11 +11,13 @@
 #   * landmark difference (Klein et al. 2007): S_trt(t) - S_ref(t), se = sqrt(se_trt^2 +
 #     se_ref^2) with se the Greenwood standard error of S from summary(survfit, times = t),
 #     Wald interval diff +/- qnorm(0.975) se, two-sided z-test p-value;
+#   * restricted mean survival time: survRM2's method, tests/results/_rmst2.R;
 #   * cumulative deaths by t: sum(death[time <= t]) per arm (recorded as n_event; R's
 #     summary(times) n.event, the deaths since the previous landmark, as n_event_interval).
 # coxph runs with R's defaults (eps = 1e-9); mdsrs iterates to 1e-12, which moves the
 # figures by far less than the tests' rel = 1e-6.
 suppressPackageStartupMessages({library(survival); library(jsonlite)})
+source("tests/results/_rmst2.R")  # survRM2's RMST method in base R
 stopifnot(packageVersion("survival") == "3.5.3")
 g <- function(x) sprintf("%.17g", x)
 
@@ -71,6 +73,28 @@ os_records <- function(d, cox = "Surv(os_months, death) ~ arm", ties = "efron",
     put("os_landmark_diff", "", lv, "p_value", 2 * pnorm(-abs(z)))
     put("os_landmark_diff", "", lv, "conf_low", diff - qnorm(0.975) * se)
     put("os_landmark_diff", "", lv, "conf_high", diff + qnorm(0.975) * se)
+  }
+  # restricted mean survival time to the last landmark, per arm as print(survfit, rmean =
+  # tau), difference and ratio as survRM2 (tests/results/_rmst2.R); none when survRM2
+  # refuses tau (past the follow-up both curves share)
+  tau <- max(landmarks)
+  arm01 <- as.integer(d$arm == arms[2])
+  if (tau <= tau_bound(d$os_months, d$death, arm01)) {
+    rt <- summary(fit, rmean = tau)$table
+    z <- qnorm(0.975)
+    for (i in seq_along(arms)) {
+      m <- rt[i, "rmean"]; se <- rt[i, "se(rmean)"]
+      put("os_rmst", arms[i], format(tau), "rmst", m)
+      put("os_rmst", arms[i], format(tau), "std_error", se)
+      put("os_rmst", arms[i], format(tau), "conf_low", m - z * se)
+      put("os_rmst", arms[i], format(tau), "conf_high", m + z * se)
+    }
+    two <- rmst_two(d$os_months, d$death, arm01, tau)
+    for (k in 1:2) {
+      v <- c("os_rmst_diff", "os_rmst_ratio")[k]
+      for (s in c("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"))
+        put(v, "", format(tau), s, two[[s]][k])
+    }
   }
   # log-rank: Surv ~ arm plus the Cox formula's strata() terms
   rhs <- attr(terms(as.formula(cox), specials = "strata"), "term.labels")

@@ -153,6 +153,25 @@ for (d in dists) {
   res[[paste0("patients_arm_age_", d)]] <- sr_result(fit, nrow(pts), pts_new, pts_times)
 }
 
+# per-arm intercept-only fits, as the os endpoint's parametric figure (each arm its own scale)
+grid <- seq(0, max(pts$os_months), length.out = 121)
+for (d in dists) {
+  for (a in levels(pts$arm)) {
+    fit <- survreg(Surv(os_months, death) ~ 1, pts[pts$arm == a, ], dist = d, control = ctrl)
+    tab <- summary(fit)$table
+    med <- predict(fit, data.frame(x = 1), type = "quantile", p = 0.5, se.fit = TRUE)
+    res[[paste0("patients_", a, "_", d)]] <- list(
+      intercept = tab[1, 1], intercept_std_error = tab[1, 2],
+      log_scale = if (nrow(tab) > 1) tab[2, 1] else NA_real_,
+      log_scale_std_error = if (nrow(tab) > 1) tab[2, 2] else NA_real_,
+      scale = fit$scale, logLik = as.numeric(logLik(fit)), AIC = AIC(fit),
+      median = unname(med$fit), median_std_error = unname(med$se.fit),
+      grid = I(grid),
+      surv = I(1 - psurvreg(grid, coef(fit)[1], fit$scale, distribution = d))
+    )
+  }
+}
+
 # ----------------------------------------------------------------------------- refusals
 # R refuses times <= 0 for the log-time distributions:
 tiny0 <- data.frame(t = c(0, 1, 2, 3, 4), e = c(1, 1, 0, 1, 1))
