@@ -91,7 +91,9 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
     type=click.Choice(["months", "days", "weeks", "years"]),
     help="Unit of the time columns (default months).",
 )
-@click.option("--seed", type=int, help="Seed for resampling methods (recorded).")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**32 - 1), help="Seed for resampling methods (recorded)."
+)
 @click.option(
     "--bootstrap",
     type=click.IntRange(0),
@@ -108,7 +110,7 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(0, min_open=True),
+    type=click.FloatRange(0, 1e6, min_open=True),
     help="Seconds an endpoint may run before it is recorded as failed (600).",
 )
 @click.option(
@@ -369,7 +371,11 @@ def _model_names() -> list[str]:
     type=click.Choice(["weibull", "exponential", "lognormal", "loglogistic"]),
     help="survreg distribution (default weibull, as in R).",
 )
-@click.option("--tau", type=float, help="rmst: the truncation time (required for rmst).")
+@click.option(
+    "--tau",
+    type=click.FloatRange(0, min_open=True),
+    help="rmst: the truncation time (required for rmst).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
 def fit(
     model: str,

@@ -174,6 +174,9 @@ class Endpoint:
     requires: tuple[str, ...] = ()
     formulas: Mapping[str, str] = {}
     options: Mapping[str, Any] = {}
+    #: ranges of numeric options (name -> :class:`mdsrs_core.bounds.Range`), checked before
+    #: the run; options without one here use :data:`mdsrs_core.bounds.OPTION_RANGES`
+    option_ranges: Mapping[str, Any] = {}
 
     def skip_reason(self, cohort: Cohort, config: EndpointConfig) -> str | None:
         """Why this endpoint cannot run on ``cohort`` with ``config``, or ``None`` when it can.

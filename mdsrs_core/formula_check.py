@@ -19,6 +19,17 @@ every part of it is on this list:
 Anything else (attribute access, ``__import__``, unknown calls, lambdas, subscripts,
 comprehensions, keyword arguments outside ``C``/``Treatment``) raises
 :class:`~mdsrs_core.errors.FormulaError` naming what was refused.
+
+Formulas are also **bounded**, so that none can hang or exhaust the memory while it is
+evaluated (patsy computes constants with Python's exact integers: ``I(age + 9 ** 9 ** 9)``
+never returns). Refused, with the limit named: a formula longer than
+:data:`MAX_LENGTH` characters; brackets nested deeper than :data:`MAX_DEPTH`; more than
+:data:`MAX_VARIABLES` variables, or more than :data:`MAX_TERMS` model terms once ``*``,
+``:``, ``/`` and ``**`` are expanded (``a * b * c`` is 7 terms); a number literal beyond
+:data:`MAX_LITERAL` in size or with more than 15 significant digits; and a power whose
+exponent is not a plain number within ``±``:data:`MAX_EXPONENT` (or a column), e.g. a tower
+``9 ** 9 ** 9``. The interaction power of R's formula language (``(a + b + c) ^ 2``) takes a
+whole number from 1 to :data:`MAX_EXPONENT`.
 """
 
 from __future__ import annotations
@@ -28,7 +39,20 @@ import re
 
 from .errors import FormulaError
 
-__all__ = ["check_formula", "ALLOWED_FUNCTIONS"]
+__all__ = ["check_formula", "ALLOWED_FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_TERMS"]
+
+#: Longest formula accepted (characters).
+MAX_LENGTH = 5_000
+#: Deepest nesting of brackets (calls and parentheses) accepted.
+MAX_DEPTH = 20
+#: Most variables (column names, counted each time they appear) on one side of a formula.
+MAX_VARIABLES = 200
+#: Most model terms on the right-hand side once ``*``, ``:``, ``/``, ``**`` are expanded.
+MAX_TERMS = 500
+#: Largest number literal accepted (in absolute value).
+MAX_LITERAL = 1e12
+#: Largest exponent of ``**`` / ``^`` (in absolute value).
+MAX_EXPONENT = 10
 
 NUMERIC_FUNCTIONS = frozenset({"log", "exp", "sqrt", "log2", "log10", "log1p", "abs"})
 ALLOWED_FUNCTIONS = (
@@ -220,7 +244,8 @@ def _check(node: ast.expr, inside_i: bool, seen: list[str]) -> None:
 
 
 def check_formula(formula: str) -> list[str]:
-    """Refuse ``formula`` unless it is in the allow-list grammar (see the module docstring).
+    """Refuse ``formula`` unless it is in the allow-list grammar and within the bounds (see
+    the module docstring).
 
     Only parses; nothing is evaluated. Returns the dotted names it uses (R's ``ph.ecog``):
     they are allowed only as column names, which the caller checks against the data.
@@ -229,20 +254,166 @@ def check_formula(formula: str) -> list[str]:
     if not isinstance(formula, str) or not formula.strip():
         raise FormulaError("The formula is empty: write it as 'outcome ~ terms'.")
     try:
+        if len(formula) > MAX_LENGTH:
+            raise _Refused(
+                f"it is {len(formula):,} characters long, more than the limit of {MAX_LENGTH:,}"
+            )
+        _check_text_bounds(formula)
         sides = _split_tilde(formula)
-        for side in sides:
+        for k, side in enumerate(sides):
             if not side.strip():
                 continue
             try:
                 tree = ast.parse(_r_to_python(side).strip(), mode="eval")
             except SyntaxError as err:
                 raise _Refused(f"it is not a formula ({err.msg})") from None
+            except (RecursionError, MemoryError, ValueError):
+                raise _Refused(
+                    f"it is nested too deeply to be read (the limit is {3 * MAX_DEPTH} levels)"
+                ) from None
+            _check_bounds(tree.body, right=k == 1, source=_r_to_python(side).strip())
             _check(tree.body, False, seen)
     except _Refused as why:
         raise FormulaError(
-            f"The formula {formula!r} is refused before evaluation: {why}. {_GRAMMAR}"
+            f"The formula {_shown(formula)} is refused before evaluation: {why}. {_GRAMMAR}"
         ) from None
     return list(dict.fromkeys(seen))
+
+
+def _shown(formula: str) -> str:
+    """The formula as a message quotes it (long ones cut in the middle)."""
+    if len(formula) <= 200:
+        return repr(formula)
+    return repr(formula[:120] + " ... " + formula[-60:])
+
+
+_LONG_NUMBER = re.compile(r"(?<![\w.])(\d[\d_]{15,})")
+
+
+def _check_text_bounds(formula: str) -> None:
+    """Bounds checked on the text, before parsing (Python's parser gives up, or converts a
+    long integer digit by digit, before any tree could be checked)."""
+    text = re.sub(r"(['\"`]).*?\1", lambda m: "_" * len(m.group(0)), formula)
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise _Refused(
+            f"its brackets are nested {deepest} deep, more than the limit of {MAX_DEPTH}"
+        )
+    long = _LONG_NUMBER.search(text)
+    if long:
+        raise _Refused(
+            f"the number {long.group(1)[:20]}{'...' if len(long.group(1)) > 20 else ''} has "
+            "more than 15 digits, more than a measurement holds"
+        )
+
+
+def _number(node: ast.expr) -> float | None:
+    """The value of a number, or of + - * / of numbers (``1 / 2``), else None. Literals are
+    bounded already and no power is taken, so this cannot blow up."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return None if isinstance(node.value, bool) else float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _number(node.operand)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        left, right = _number(node.left), _number(node.right)
+        if left is None or right is None or (isinstance(node.op, ast.Div) and right == 0):
+            return None
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        return left / right
+    return None
+
+
+def _is_column(node: ast.AST) -> bool:
+    if isinstance(node, (ast.Name, ast.Attribute)):
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Q"
+
+
+def _check_bounds(tree: ast.expr, *, right: bool, source: str) -> None:
+    """Literals, exponents, the number of variables and (right-hand side) of expanded terms,
+    and the depth of the tree; iterative, so that no tree can exhaust Python's stack."""
+    variables = 0
+    # inside a call (I(), log(), C()...) Python evaluates the code; outside, patsy reads the
+    # operators as R's formula language (Python's precedence of ^ and : differs from R's)
+    stack: list[tuple[ast.AST, int, bool]] = [(tree, 1, False)]
+    while stack:
+        node, depth, python = stack.pop()
+        if depth > 3 * MAX_DEPTH:
+            raise _Refused(f"its operations are nested more than {3 * MAX_DEPTH} deep (the limit)")
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            if not isinstance(node.value, bool) and not abs(node.value) <= MAX_LITERAL:
+                raise _Refused(
+                    f"the number {node.value:g} is beyond the limit of {MAX_LITERAL:g} "
+                    "(in absolute value)"
+                )
+        if _is_column(node):
+            variables += 1
+            if variables > MAX_VARIABLES:
+                raise _Refused(f"one side names more than {MAX_VARIABLES} variables (the limit)")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Pow, ast.BitXor)):
+            exponent = _number(node.right)
+            shown = _cut(ast.get_source_segment(source, node) or ast.unparse(node))
+            if exponent is None and python and not _is_column(node.right):
+                raise _Refused(
+                    f"the exponent in {shown!r} is not a number: powers "
+                    f"take a number from -{MAX_EXPONENT} to {MAX_EXPONENT} (or a column) as "
+                    "exponent, so that no power tower such as 9 ** 9 ** 9 is computed"
+                )
+            if exponent is not None and not abs(exponent) <= MAX_EXPONENT:
+                raise _Refused(
+                    f"the exponent {exponent:g} in {shown!r} is beyond the "
+                    f"limit of {MAX_EXPONENT} (in absolute value)"
+                )
+        inside = python or isinstance(node, ast.Call)
+        stack.extend((child, depth + 1, inside) for child in ast.iter_child_nodes(node))
+    if right:
+        terms = _term_count(tree)
+        if terms > MAX_TERMS:
+            raise _Refused(
+                f"it has {terms:,} model terms once its products are expanded (a * b * c is 7 "
+                f"terms), more than the limit of {MAX_TERMS}"
+            )
+
+
+def _cut(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _term_count(node: ast.expr) -> int:
+    """An upper bound of the model terms the right-hand side expands into (patsy's rules:
+    ``a * b`` is a + b + a:b, ``a / b`` is a + a:b, ``(a + b) ** k`` every product of up to k
+    of them). The tree's depth is bounded already."""
+    from math import comb
+
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, (ast.Pow, ast.BitXor)):
+            n = _term_count(node.left)
+            k = int(abs(_number(node.right) or 1))
+            return sum(comb(n, i) for i in range(1, min(k, n) + 1)) if n > 1 else n
+        left, right = _term_count(node.left), _term_count(node.right)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left
+        if isinstance(node.op, ast.Mult):
+            return left + right + left * right
+        if isinstance(node.op, ast.BitAnd):
+            return left * right
+        if isinstance(node.op, ast.Div):
+            return left + left * right
+    return 1
 
 
 def _split_tilde(formula: str) -> list[str]:

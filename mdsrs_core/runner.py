@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .bounds import ANALYSIS_RANGES, option_problem, range_problem
 from .endpoint import Endpoint, EndpointConfig, EndpointResult
 from .errors import FormulaError, MdsrsError, ModelError, StudyError
 from .formula_check import check_formula
@@ -221,7 +222,9 @@ def endpoint_config(
             f"{', '.join(bad)}; known: {known or 'none'}."
         )
     for key, value in settings.items():
-        problem = _option_type_problem(options[key], value)
+        problem = _option_type_problem(options[key], value) or option_problem(
+            key, value, getattr(endpoint, "option_ranges", None)
+        )
         if problem:
             raise StudyError(f"{where}: option {key} {problem}.")
     options.update(settings)
@@ -249,6 +252,10 @@ def run(
     from .plugins import get_registry
 
     registry = registry or get_registry()
+    for key, value in (("alpha", alpha), ("seed", seed), ("timeout", timeout)):
+        problem = None if value is None else range_problem(value, ANALYSIS_RANGES[key])
+        if problem:
+            raise StudyError(f"run(): {key} {problem}.")
     only_l, skip_l = _parse_names(only), _parse_names(skip)
     for names, what in (
         (only_l, "--only"),

@@ -174,6 +174,12 @@ class Study:
         alpha = analysis.get("alpha", 0.05)
         if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
             raise StudyError(f"{where}: [analysis] alpha must be a number between 0 and 1.")
+        from .bounds import ANALYSIS_RANGES, range_problem
+
+        for key in ("timeout", "seed"):
+            problem = range_problem(analysis.get(key), ANALYSIS_RANGES[key])
+            if problem:
+                raise StudyError(f"{where}: [analysis] {key} {problem}.")
         return cls(
             data=_resolve(base, cohort["data"]),
             adverse_events=_resolve(base, cohort["adverse_events"])

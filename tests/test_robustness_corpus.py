@@ -351,6 +351,163 @@ CASES: list[Case] = [
 ]
 
 
+_GRAMMAR = (
+    "Formulas may use column names (`backquoted` when they are not plain names), numbers, "
+    "+ - * : / ** ^, C(), Treatment(), I() with arithmetic or comparisons, log, exp, sqrt "
+    "(also np.log-style), Surv() and strata()."
+)
+_OS = "Surv(os_months, death) ~ "
+
+
+def _formula_case(id: str, wrong: str, rhs: str, why: str, shown: str | None = None) -> Case:
+    formula = _OS + rhs
+    quoted = repr(shown or formula)
+    message = (
+        f"[endpoints.os] formula 'cox': The formula {quoted} is refused before evaluation: "
+        f"{why}. {_GRAMMAR}"
+    )
+    return Case(
+        id,
+        wrong,
+        lambda d: _run(d, "--only", "os", "--formula", f"os={formula}"),
+        lambda d: __import__("mdsrs_core").run(
+            load_study(d), only="os", settings={"os": {"formula": formula}}
+        ),
+        __import__("mdsrs_core.errors").errors.FormulaError,
+        message,
+        group="formulas",
+    )
+
+
+def _study_option(d: Path, line: str, *extra: str) -> list[str]:
+    with (d / "study.toml").open("a", encoding="utf-8") as f:
+        f.write(line + "\n")
+    return _run(d, *extra)
+
+
+def _run_study(d: Path, only: str = "os") -> Any:
+    s = Study.load(d / "study.toml")
+    return __import__("mdsrs_core").run(s.cohort(), only=only, settings=s.endpoints)
+
+
+_TOWER = "arm + I(age + 9 ** 9 ** 9)"
+_PRODUCT = "arm * age * sex * hgb_base * plt_base * anc_base * bm_blast_base * hgb_post * plt_post"
+_DEEP = "arm + " + "log(" * 25 + "age" + ")" * 25
+
+CASES += [
+    # ------------------------------------------------------------------- bounded formulas
+    _formula_case(
+        "formula-power-tower",
+        "a power tower in I() (Python's exact integers: it never returned)",
+        _TOWER,
+        "the exponent in '9 ** 9 ** 9' is not a number: powers take a number from -10 to 10 "
+        "(or a column) as exponent, so that no power tower such as 9 ** 9 ** 9 is computed",
+    ),
+    _formula_case(
+        "formula-huge-literal",
+        "a 30-digit number in a formula",
+        "arm + I(age + 123456789012345678901234567890)",
+        "the number 12345678901234567890... has more than 15 digits, more than a measurement holds",
+    ),
+    _formula_case(
+        "formula-too-many-terms",
+        "nine variables multiplied (511 terms once expanded)",
+        _PRODUCT,
+        "it has 511 model terms once its products are expanded (a * b * c is 7 terms), more "
+        "than the limit of 500",
+    ),
+    _formula_case(
+        "formula-deep-nesting",
+        "log() nested 25 deep",
+        _DEEP,
+        "its brackets are nested 25 deep, more than the limit of 20",
+    ),
+    Case(
+        "fit-formula-power-tower",
+        "mdsrs fit lm with a power tower",
+        lambda d: ["fit", "lm", "hgb_post ~ I(age + 9 ** 9 ** 9)", str(d / "patients.csv")],
+        lambda d: __import__("mdsrs_core.models").models.lm(
+            "hgb_post ~ I(age + 9 ** 9 ** 9)", data=load_study(d).data
+        ),
+        __import__("mdsrs_core.errors").errors.FormulaError,
+        "The formula 'hgb_post ~ I(age + 9 ** 9 ** 9)' is refused before evaluation: the "
+        "exponent in '9 ** 9 ** 9' is not a number: powers take a number from -10 to 10 (or a "
+        "column) as exponent, so that no power tower such as 9 ** 9 ** 9 is computed. " + _GRAMMAR,
+        group="formulas",
+    ),
+    # ------------------------------------------------------------------- bounded options
+    Case(
+        "option-risk-table-every-tiny",
+        "risk_table_every = 0.00001 (built a 17-million-column table)",
+        lambda d: _study_option(d, "risk_table_every = 0.00001", "--only", "os"),
+        _run_study,
+        StudyError,
+        "[endpoints.os]: option risk_table_every must be a number from 0.5 to 1200 months, not "
+        "1e-05.",
+        cli_message="{d}/study.toml: [endpoints.os]: option risk_table_every must be a number "
+        "from 0.5 to 1200 months, not 1e-05.",
+        group="options",
+    ),
+    Case(
+        "option-landmark-nan",
+        "landmarks = [12, nan] (TOML allows nan and inf)",
+        lambda d: (
+            edit_study(d, "landmarks = [12, 36, 60]", "landmarks = [12, nan]")
+            or _run(d, "--only", "os")
+        ),
+        _run_study,
+        StudyError,
+        "[endpoints.os]: option landmarks must list values each a number from 0 to 1200 months, "
+        "not nan.",
+        cli_message="{d}/study.toml: [endpoints.os]: option landmarks must list values each a "
+        "number from 0 to 1200 months, not nan.",
+        group="options",
+    ),
+    Case(
+        "option-conf-level-percent",
+        "conf_level = 95 (a percentage)",
+        lambda d: _study_option(d, "conf_level = 95", "--only", "os"),
+        _run_study,
+        StudyError,
+        "[endpoints.os]: option conf_level must be a number between 0 and 1 (both excluded), "
+        "not 95.",
+        cli_message="{d}/study.toml: [endpoints.os]: option conf_level must be a number between "
+        "0 and 1 (both excluded), not 95.",
+        group="options",
+    ),
+    Case(
+        "analysis-timeout-huge",
+        "[analysis] timeout = 1e300 (overflowed the waiting call)",
+        lambda d: _study_option(d, "[analysis]\ntimeout = 1e300"),
+        load_study,
+        StudyError,
+        "{d}/study.toml: [analysis] timeout must be a number above 0 to 1000000 seconds, not "
+        "1e+300.",
+        group="options",
+    ),
+    Case(
+        "analysis-seed-negative",
+        "[analysis] seed = -5",
+        lambda d: _study_option(d, "[analysis]\nseed = -5"),
+        load_study,
+        StudyError,
+        "{d}/study.toml: [analysis] seed must be a whole number from 0 to 4294967295, not -5.",
+        group="options",
+    ),
+    Case(
+        "run-timeout-negative",
+        "run(..., timeout=-1) in Python (--timeout -1 is a usage error)",
+        lambda d: _run(d, "--timeout", "-1"),
+        lambda d: __import__("mdsrs_core").run(load_study(d), timeout=-1),
+        StudyError,
+        "run(): timeout must be a number above 0 to 1000000 seconds, not -1.",
+        cli_message="Usage: main run [OPTIONS] [TARGET]\nTry 'main run --help' for help.\n\n"
+        "Error: Invalid value for '--timeout': -1.0 is not in the range 0<x<=1000000.0.",
+        group="options",
+    ),
+]
+
+
 # ----------------------------------------------------------------------------- machinery
 
 
@@ -401,7 +558,8 @@ def test_command_line(case: Case, example_copy: Path):
     assert "Traceback" not in result.output
     if case.exit_code == 2:
         expected = rendered(case.cli_message or case.message, example_copy)
-        assert result.output == f"Error: {expected}\n"
+        usage = expected.startswith("Usage: ")  # click's own message for a usage error
+        assert result.output == (f"{expected}\n" if usage else f"Error: {expected}\n")
     else:
         assert rendered(case.cli_message or case.message, example_copy) in result.output
     assert result.exit_code == case.exit_code, result.output
