@@ -175,15 +175,21 @@ def design(
     out_dir, formats = kw.pop("out_dir"), kw.pop("formats")
     from mdsrs_core.plugins import get_registry
 
+    renderers = get_registry().renderers()
     try:
-        asked = parse_formats(formats, get_registry().renderers())
+        asked = parse_formats(formats, renderers)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--format") from None
+    from mdsrs_core.cli import _study_inputs
+    from mdsrs_core.outputs import check_output_dir
+    from mdsrs_core.report.write import output_names
     from mdsrs_core.study import EXAMPLE_STUDY, Study
 
     if target is not None and target.suffix.lower() != ".toml":
         raise click.BadParameter(f"{target}: give a study file (.toml)", param_hint="TARGET")
     study = Study.load(target or EXAMPLE_STUDY)
+    inputs = _study_inputs(study)
+    check_output_dir(out_dir, output_names([renderers[n] for n in asked]), inputs)
     only = [x.strip() for item in kw.pop("only") for x in item.split(",") if x.strip()]
     if seed is None:
         seed = study.seed
@@ -201,7 +207,7 @@ def design(
         **kw,
     )
     records = result.records
-    written = write_design(records, out_dir, asked)
+    written = write_design(records, out_dir, asked, inputs=inputs)
     from mdsrs_core.report.formatting import text_table
 
     click.echo(

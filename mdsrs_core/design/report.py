@@ -5,7 +5,7 @@ records as JSON and CSV)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -230,29 +230,28 @@ def design_document(records: list[Record]) -> Document:
     return doc
 
 
-def write_design(records: list[Record], out_dir: Path, formats: Iterable[str] | None = None):
+def write_design(
+    records: list[Record],
+    out_dir: Path,
+    formats: Iterable[str] | None = None,
+    *,
+    inputs: Mapping[str, str | Path | None] | None = None,
+):
     """Write the design report in ``formats`` (json always) into ``out_dir`` through the
-    registered renderers; returns the :class:`~mdsrs_core.report.write.Written` list."""
+    registered renderers, atomically, refusing to overwrite an input (``inputs``: role ->
+    path); returns the :class:`~mdsrs_core.report.write.Written` list."""
+    from mdsrs_core.outputs import check_output_dir
     from mdsrs_core.plugins import get_registry
     from mdsrs_core.report.renderers import DATA_FORMATS
-    from mdsrs_core.report.write import Written, parse_formats
+    from mdsrs_core.report.write import output_names, parse_formats, write_document
 
     renderers = get_registry().renderers()
     names = parse_formats(None if formats is None else list(formats), renderers)
     out_dir = Path(out_dir)
+    check_output_dir(out_dir, output_names([renderers[n] for n in names]), inputs or {}, option="")
     out_dir.mkdir(parents=True, exist_ok=True)
     if all(n in DATA_FORMATS for n in names):
         document = Document("mdsrs trial design", records=records)
     else:
         document = design_document(records)
-    written = []
-    for name in names:
-        renderer = renderers[name]
-        path = out_dir / renderer.filename()
-        try:
-            renderer.render(document, path)
-        except Exception as exc:  # one format failing must not cost the others
-            written.append(Written(name, path, f"{type(exc).__name__}: {exc}"))
-            continue
-        written.append(Written(name, path))
-    return written
+    return write_document(document, out_dir, names, renderers)

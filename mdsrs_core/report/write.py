@@ -12,9 +12,11 @@ from ..outputs import replace_path, staging_dir
 if TYPE_CHECKING:  # pragma: no cover
     from ..plugins import Registry
     from ..runner import RunResult
+    from .document import Document
     from .renderers import Renderer
 
 __all__ = [
+    "write_document",
     "DEFAULT_FORMATS",
     "ALWAYS",
     "Written",
@@ -97,6 +99,20 @@ def write_report(
         if progress is not None:
             progress("building the report")
         document = build_document(run, registry=registry)
+    return write_document(document, out_dir, names, renderers, progress=progress)
+
+
+def write_document(
+    document: Document,
+    out_dir: Path,
+    names: Iterable[str],
+    renderers: Mapping[str, Renderer],
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> list[Written]:
+    """Write ``document`` in the formats ``names`` into ``out_dir``, each rendered aside and
+    renamed into place when complete (what :func:`write_report` and ``mdsrs design`` do once
+    the output folder is checked)."""
     written = []
     with staging_dir(out_dir) as stage:
         for name in names:
