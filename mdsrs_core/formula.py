@@ -528,7 +528,12 @@ def _design(rhs_desc: patsy.ModelDesc, frame: pd.DataFrame, formula: str) -> pd.
 
 
 def model_frame(
-    formula: str, data: Any, *, intercept: bool = True, weights: Any = None
+    formula: str,
+    data: Any,
+    *,
+    intercept: bool = True,
+    weights: Any = None,
+    cluster: bool = False,
 ) -> ModelFrame:
     """Build the model frame and design matrix of an R-style ``formula`` on ``data``.
 
@@ -550,6 +555,9 @@ def model_frame(
         Case weights: a column name or one value per row of ``data`` (R's ``weights =``).
         Rows with a missing weight are dropped and counted; negative or infinite weights
         raise :class:`~mdsrs_core.errors.FormulaError`.
+    cluster:
+        Whether the model accepts a ``cluster(id)`` term (coxph); elsewhere the term is an
+        error rather than silently ignored.
     """
     dotted = check_formula(formula)  # the allow-list grammar, before anything is evaluated
     frame = _with_references(data)
@@ -563,6 +571,12 @@ def model_frame(
     lhs, rhs = split_formula(text)
     rhs, strata_codes = _take_strata(rhs, formula)
     rhs, cluster_codes = _take_strata(rhs, formula, "cluster")
+    if cluster_codes and not cluster:
+        raise FormulaError(
+            f"The formula {formula!r} has a cluster() term, which only coxph uses (for "
+            "robust standard errors); remove it here (weighted models take cluster= "
+            "as an argument where R's survey design has ids)."
+        )
     if len(cluster_codes) > 1:
         raise FormulaError(
             f"The formula {formula!r} has more than one cluster() variable "

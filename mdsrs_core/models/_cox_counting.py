@@ -208,6 +208,84 @@ def robust_variance(
     return robust, rscore
 
 
+def _prefix_sums(
+    rank: np.ndarray, weight: np.ndarray, is_point: np.ndarray, is_query: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each query, the weights of the points before it in array order, summed by
+    whether the point's rank is smaller, equal or larger (zero for non-queries).
+
+    Bottom-up merging as in :func:`~mdsrs_core.models._survival_engine._pair_counts`:
+    at each level the points of each left block are sorted by rank and the queries of
+    the right block looked up in them; O(n log^2 n), vectorised per level.
+    """
+    n = len(rank)
+    lt, eq, gt = np.zeros(n), np.zeros(n), np.zeros(n)
+    pidx, qidx = np.flatnonzero(is_point), np.flatnonzero(is_query)
+    if n < 2 or not len(pidx) or not len(qidx):
+        return lt, eq, gt
+    prank, pw, qrank = rank[pidx].astype(np.int64), weight[pidx], rank[qidx].astype(np.int64)
+    width = int(rank.max()) + 2
+    block = 1
+    while block < n:
+        pblock, qblock = pidx // block, qidx // block
+        left = (pblock % 2) == 0
+        right = (qblock % 2) == 1
+        if left.any() and right.any():
+            pkey = (pblock[left] // 2) * width + prank[left]
+            order = np.argsort(pkey)
+            lkeys = pkey[order]
+            cw = np.concatenate([[0.0], np.cumsum(pw[left][order])])
+            qbase = (qblock[right] // 2) * width
+            qkey = qbase + qrank[right]
+            qorder = np.argsort(qkey)
+            qk, qb = qkey[qorder], qbase[qorder]
+            lo = np.searchsorted(lkeys, qb, "left")
+            a = np.searchsorted(lkeys, qk, "left")
+            b = np.searchsorted(lkeys, qk, "right")
+            hi = np.searchsorted(lkeys, qb + width, "left")
+            target = qidx[right][qorder]
+            lt[target] += cw[a] - cw[lo]
+            eq[target] += cw[b] - cw[a]
+            gt[target] += cw[hi] - cw[b]
+        block *= 2
+    return lt, eq, gt
+
+
+def _dominance(
+    strata: np.ndarray,
+    point_key: np.ndarray,
+    point_rank: np.ndarray,
+    point_w: np.ndarray,
+    query_key: np.ndarray,
+    query_rank: np.ndarray,
+    descending: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per query q: the weights of the points of q's stratum with key >= q's key
+    (``descending``) or <= it, summed by rank smaller / equal / larger than q's rank.
+
+    ``strata`` gives the stratum of the points then of the queries (concatenated)."""
+    npnt, nq = len(point_key), len(query_key)
+    key = np.concatenate([point_key, query_key]).astype(float)
+    rank = np.concatenate([point_rank, query_rank]).astype(np.int64)
+    weight = np.concatenate([point_w, np.zeros(nq)])
+    is_point = np.arange(npnt + nq) < npnt
+    # points before queries at an equal key: the comparison is inclusive
+    order = np.lexsort((~is_point, -key if descending else key, strata))
+    r, s = rank[order], strata[order]
+    width = int(rank.max()) + 1 if len(rank) else 1
+    lt, eq, gt = _prefix_sums(s * width + r, weight[order], is_point[order], ~is_point[order])
+    # points of earlier strata come first and have smaller (offset) ranks: take them out
+    pw = np.where(is_point[order], weight[order], 0.0)
+    before = np.cumsum(pw) - pw
+    change = np.ones(len(s), dtype=bool)
+    change[1:] = s[1:] != s[:-1]
+    first = np.maximum.accumulate(np.where(change, np.arange(len(s)), 0))
+    lt = lt - before[first]
+    out = np.empty((3, npnt + nq))
+    out[:, order] = np.vstack([lt, eq, gt])
+    return out[0, npnt:], out[1, npnt:], out[2, npnt:]
+
+
 def concordance_counting(
     start: np.ndarray | None,
     stop: np.ndarray,
@@ -226,44 +304,43 @@ def concordance_counting(
     infinitesimal jackknife: per row ``dfbeta_i = w_i ((C_i - D_i) / N - (somer / N)
     (C_i + D_i + T_i))`` with ``C_i, D_i, T_i`` the partner-weighted counts of the pairs
     row i is in, summed within clusters; ``var = sum(dfbeta^2) / 4``.
+
+    The at-risk sets are "stop >= t" minus "start >= t" minus the deaths at t, each a
+    weighted dominance count (:func:`_dominance`), so the cost is O(n log^2 n).
     """
     stop = np.asarray(stop, dtype=float)
     n = len(stop)
     start = np.full(n, -np.inf) if start is None else np.asarray(start, dtype=float)
     event = np.asarray(event).astype(bool)
     lp = np.asarray(lp, dtype=float)
-    strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
+    strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    conc, disc, tied = np.zeros(n), np.zeros(n), np.zeros(n)
-    n_conc = n_disc = n_tied = 0.0
-    for s in np.unique(strata):
-        rows = np.flatnonzero(strata == s)
-        rs, rt, re_, rl, rw = start[rows], stop[rows], event[rows], lp[rows], w[rows]
-        for t in np.unique(rt[re_]):
-            dead = np.flatnonzero(re_ & (rt == t))
-            other = np.flatnonzero((rs < t) & (rt >= t) & ~(re_ & (rt == t)))
-            if len(other) == 0:
-                continue
-            ol, ow = rl[other], rw[other]
-            order = np.argsort(ol, kind="stable")
-            sl, cw = ol[order], np.concatenate([[0.0], np.cumsum(ow[order])])
-            lo = np.searchsorted(sl, rl[dead], "left")
-            hi = np.searchsorted(sl, rl[dead], "right")
-            total = cw[-1]
-            conc[rows[dead]] += cw[lo]
-            tied[rows[dead]] += cw[hi] - cw[lo]
-            disc[rows[dead]] += total - cw[hi]
-            dead_w = rw[dead]
-            n_conc += float(dead_w @ cw[lo])
-            n_tied += float(dead_w @ (cw[hi] - cw[lo]))
-            n_disc += float(dead_w @ (total - cw[hi]))
-            dl = np.sort(rl[dead])
-            dw = np.concatenate([[0.0], np.cumsum(rw[dead][np.argsort(rl[dead], kind="stable")])])
-            lo = np.searchsorted(dl, ol, "left")
-            hi = np.searchsorted(dl, ol, "right")
-            conc[rows[other]] += dw[-1] - dw[hi]
-            tied[rows[other]] += dw[hi] - dw[lo]
-            disc[rows[other]] += dw[lo]
+    rank = np.unique(lp, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    d = np.flatnonzero(event)
+    t, rd, wd, sd = stop[d], rank[d], w[d], strata[d]
+    both = np.concatenate([strata, sd])
+    # death side: rows at risk at the death's time, by rank below / equal / above its own
+    a = _dominance(both, stop, rank, w, t, rd, descending=True)
+    b = _dominance(both, start, rank, w, t, rd, descending=True)
+    # the deaths at the same time (tied on time, itself included): not pairs
+    tie_lt, tie_eq, tie_gt = _same_time(sd, t, rd, wd)
+    d_lt = a[0] - b[0] - tie_lt
+    d_eq = a[1] - b[1] - tie_eq
+    d_gt = a[2] - b[2] - tie_gt
+    # partner side: deaths at a time in (start_j, stop_j], by their rank vs row j's
+    both = np.concatenate([sd, strata])
+    e = _dominance(both, t, rd, wd, stop, rank, descending=False)
+    f = _dominance(both, t, rd, wd, start, rank, descending=False)
+    p_lt, p_eq, p_gt = e[0] - f[0], e[1] - f[1], e[2] - f[2]
+    p_lt[d] -= tie_lt
+    p_eq[d] -= tie_eq
+    p_gt[d] -= tie_gt
+    # concordant: the death has the larger lp
+    conc, tied, disc = p_gt.copy(), p_eq.copy(), p_lt.copy()
+    conc[d] += d_lt
+    tied[d] += d_eq
+    disc[d] += d_gt
+    n_conc, n_tied, n_disc = float(wd @ d_lt), float(wd @ d_eq), float(wd @ d_gt)
     npair = n_conc + n_disc + n_tied
     if npair == 0:
         return float("nan"), float("nan")
@@ -274,3 +351,31 @@ def concordance_counting(
         dfbeta = np.bincount(codes, weights=dfbeta).astype(float)
     se = float(np.sqrt(np.sum(dfbeta**2) / 4.0))
     return float((somer + 1.0) / 2.0), se
+
+
+def _same_time(
+    strata: np.ndarray, time: np.ndarray, rank: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per death: the weights of the deaths at the same (stratum, time), itself included,
+    by rank below / equal / above its own."""
+    m = len(time)
+    if m == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    order = np.lexsort((rank, time, strata))
+    s, t, r, w = strata[order], time[order], rank[order], weight[order]
+    new_group = np.ones(m, dtype=bool)
+    new_group[1:] = (s[1:] != s[:-1]) | (t[1:] != t[:-1])
+    gid = np.cumsum(new_group) - 1
+    width = int(r.max()) + 1
+    key = gid.astype(np.int64) * width + r
+    cw = np.concatenate([[0.0], np.cumsum(w)])
+    g_start = np.flatnonzero(new_group)
+    g_end = np.append(g_start[1:], m)
+    lo = np.searchsorted(key, key, "left")
+    hi = np.searchsorted(key, key, "right")
+    lt = cw[lo] - cw[g_start[gid]]
+    eq = cw[hi] - cw[lo]
+    gt = cw[g_end[gid]] - cw[hi]
+    out = np.empty((3, m))
+    out[:, order] = np.vstack([lt, eq, gt])
+    return out[0], out[1], out[2]
