@@ -533,7 +533,7 @@ def model_frame(
     *,
     intercept: bool = True,
     weights: Any = None,
-    cluster: bool = False,
+    allow_cluster: bool = False,
 ) -> ModelFrame:
     """Build the model frame and design matrix of an R-style ``formula`` on ``data``.
 
@@ -555,7 +555,7 @@ def model_frame(
         Case weights: a column name or one value per row of ``data`` (R's ``weights =``).
         Rows with a missing weight are dropped and counted; negative or infinite weights
         raise :class:`~mdsrs_core.errors.FormulaError`.
-    cluster:
+    allow_cluster:
         Whether the model accepts a ``cluster(id)`` term (coxph); elsewhere the term is an
         error rather than silently ignored.
     """
@@ -571,7 +571,7 @@ def model_frame(
     lhs, rhs = split_formula(text)
     rhs, strata_codes = _take_strata(rhs, formula)
     rhs, cluster_codes = _take_strata(rhs, formula, "cluster")
-    if cluster_codes and not cluster:
+    if cluster_codes and not allow_cluster:
         raise FormulaError(
             f"The formula {formula!r} has a cluster() term, which only coxph uses (for "
             "robust standard errors); remove it here (weighted models take cluster= "

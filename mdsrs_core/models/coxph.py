@@ -371,7 +371,7 @@ def coxph(
         raise ModelError(f"ties must be 'efron' or 'breslow', not {ties!r}.")
     if robust not in (None, True, False):
         raise ModelError(f"robust must be True, False or None, not {robust!r}.")
-    frame = model_frame(formula, data, intercept=False, weights=weights, cluster=True)
+    frame = model_frame(formula, data, intercept=False, weights=weights, allow_cluster=True)
     if frame.time is None or frame.event is None:
         raise ModelError(
             f"coxph needs a survival outcome: write the formula {formula!r} as "
