@@ -127,15 +127,15 @@ def _derivatives(
     hess = np.empty((p + k, p + k))
     hess[:p, :p] = (x * (weights * u2 / sigma**2)[:, None]).T @ x
     if k:
+        # sums by stratum with bincount (a one-hot matrix product is far slower)
         g_s = weights * (-z * u1 - ev)
         h_bs = weights * (z * u2 + u1) / sigma
         h_ss = weights * (z * u1 + z * z * u2)
-        onehot = np.zeros((len(y), k))
-        onehot[np.arange(len(y)), strata] = 1.0
-        grad[p:] = onehot.T @ g_s
-        hess[:p, p:] = (x * h_bs[:, None]).T @ onehot
+        grad[p:] = np.bincount(strata, g_s, minlength=k)
+        for j in range(p):
+            hess[j, p:] = np.bincount(strata, x[:, j] * h_bs, minlength=k)
         hess[p:, :p] = hess[:p, p:].T
-        hess[p:, p:] = np.diag(onehot.T @ h_ss)
+        hess[p:, p:] = np.diag(np.bincount(strata, h_ss, minlength=k))
     return ll, grad, hess
 
 
@@ -196,11 +196,16 @@ def aft_fit(
         return _derivatives(th, y, event, x, strata, n_strata, family, w, fixed, hess)
 
     ll, grad, hess = at(theta)
-    if not np.isfinite(ll):  # a start the data make impossible: use the default one
+    if not np.isfinite(ll) and start is not None:  # an impossible start: the default one
         return aft_fit(time, event, x, dist, strata=strata, n_strata=n_strata, weights=weights)
+    for _ in range(10):  # residuals far out in a tail: widen the start's scale
+        if np.isfinite(ll) or not k:
+            break
+        theta[p:] += 1.0
+        ll, grad, hess = at(theta)
     converged = False
     iterations = 0
-    while iterations < max_iter:
+    while iterations < max_iter and np.isfinite(ll):
         iterations += 1
         step = _newton_step(grad, hess)
         new = theta + step
@@ -219,6 +224,9 @@ def aft_fit(
             break
     # An estimate at infinity (a group without events) leaves a flat direction: the
     # information is singular there, and Newton's steps vanish with it.
+    if not np.isfinite(ll):
+        nan = np.full((p + k, p + k), np.nan)
+        return AftFit(theta[:p], theta[p:], nan, float("nan"), 0, False, x @ theta[:p])
     eig = np.linalg.eigvalsh(-hess) if hess.size else np.ones(1)
     if not (eig.min() > 1e-12 * max(eig.max(), 1e-300)):
         converged = False

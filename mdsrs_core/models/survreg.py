@@ -22,6 +22,8 @@ Data*, 2nd ed., Wiley, ch. 2-3; Therneau T.M., *survival* package, ``survreg``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
@@ -62,7 +64,7 @@ class SurvregResults(ModelResults):
         self,
         frame: ModelFrame,
         fit: AftFit,
-        null: AftFit,
+        null: Callable[[], AftFit],
         dist: str,
         strata_levels: list[str],
         strata_codes: np.ndarray,
@@ -72,7 +74,7 @@ class SurvregResults(ModelResults):
         self.coef_names = list(frame.design.columns)
         self.dist = dist
         self.fit = fit
-        self.null = null
+        self._null = null
         self.strata_levels = strata_levels
         self._strata_codes = strata_codes
         self._event = event
@@ -114,6 +116,12 @@ class SurvregResults(ModelResults):
     def loglik(self) -> float:
         """Log-likelihood at the estimates, on the time scale (R's ``logLik(fit)``)."""
         return self.fit.loglik
+
+    @cached_property
+    def null(self) -> AftFit:
+        """The intercept-only fit (scales only without an intercept), fitted on first use:
+        ``print.survreg``'s ``Loglik(intercept only)``."""
+        return self._null()
 
     @property
     def loglik_null(self) -> float:
@@ -521,8 +529,9 @@ def survreg(
     weights:
         Case weights: a column name or an array as long as the data.
     init:
-        Newton's start: ``"lsq"`` (least squares on log time, then the intercept-only fit,
-        as R) or ``"lifelines"`` (lifelines' AFT fitter). Both end at the same optimum.
+        Newton's start: ``"lsq"`` (least squares on log time; if Newton does not converge
+        from there, R's start, the intercept-only fit) or ``"lifelines"`` (lifelines' AFT
+        fitter). Both end at the same optimum.
 
     """
     if dist not in DISTS:
@@ -564,17 +573,19 @@ def survreg(
     levels, codes = _strata(frame)
     n_strata = max(1, len(levels))
     has_intercept = "Intercept" in names
-    # intercept-only (scales only without an intercept): print.survreg's null model
     x0 = x[:, :1] if has_intercept else np.zeros((len(time), 0))
-    null = aft_fit(time, event, x0, dist, strata=codes, n_strata=n_strata, weights=w)
+
+    def null() -> AftFit:  # intercept-only (scales only without an intercept), when asked
+        return aft_fit(time, event, x0, dist, strata=codes, n_strata=n_strata, weights=w)
+
     start = None
     if init == "lifelines":
         start = _lifelines_start(time, event, x, has_intercept, dist, w, n_strata)
-    elif has_intercept:  # R: start the full model from the intercept-only fit
-        start = np.r_[null.coef, np.zeros(x.shape[1] - 1), null.log_scale]
     fit = aft_fit(time, event, x, dist, strata=codes, n_strata=n_strata, weights=w, start=start)
-    if not fit.converged and start is not None:
-        fit = aft_fit(time, event, x, dist, strata=codes, n_strata=n_strata, weights=w)
+    if not fit.converged and has_intercept:  # R's start: the intercept-only fit
+        first = null()
+        start = np.r_[first.coef, np.zeros(x.shape[1] - 1), first.log_scale]
+        fit = aft_fit(time, event, x, dist, strata=codes, n_strata=n_strata, weights=w, start=start)
     if not fit.converged:
         reasons = _no_event_terms(x, names, event)
         why = (" Here " + "; ".join(reasons) + ".") if reasons else ""
