@@ -47,6 +47,7 @@ def main() -> None:
     mdsrs run study.toml          analyse the cohort a study file describes
     mdsrs run data.csv --map hgb_base=HB --reference thalidomide
     mdsrs plugins                 list plugins and endpoints
+    mdsrs design                  simulated power of a confirmatory trial, per endpoint
     """
 
 

@@ -199,7 +199,9 @@ def test_cli_design_writes_every_format(tmp_path):
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
-    assert "seed 4" in result.output and "Log-rank test (survdiff)" in result.output
+    assert "seed 4" in result.output and "log-rank" in result.output
+    summary = result.output.split("\nWrote")[0]
+    assert max(len(line) for line in summary.splitlines()) <= 80  # the terminal at 80 columns
     names = {p.name for p in out.iterdir()}
     assert {"results.json", "results.csv", "report.html", "report.docx", "report.md"} <= names
     records = records_from_json((out / "results.json").read_text())

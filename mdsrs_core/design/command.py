@@ -211,13 +211,13 @@ def design(
     from mdsrs_core.report.formatting import text_table
 
     click.echo(
-        f"Trial design from the {result.source}: {result.reps} simulated trials per size, "
+        f"Trial design from the {result.source}:\n{result.reps} simulated trials per size, "
         f"seed {result.seed}."
     )
     click.echo(
         text_table(
-            ["endpoint", "test", f"n for power >= {target_p:g}", "power (95% MC CI)"],
-            summary_rows(records),
+            ["endpoint", "test", f"n (power >= {target_p:g})", "power (95% MC CI)"],
+            summary_rows(records, short=True),
         )
     )
     ok = [w.path.name for w in written if w.error is None]

@@ -40,19 +40,31 @@ def _endpoints(records: list[Record]) -> list[str]:
     )
 
 
-def summary_rows(records: list[Record]) -> list[list[str]]:
-    """Per endpoint: title, test, smallest n reaching the target, its power (CI)."""
+#: the tests' short names, for the terminal summary (80 columns)
+SHORT_TESTS = {
+    "os": "log-rank",
+    "response": "chi-square/Fisher",
+    "aml": "Gray",
+    "adverse_events": "Wilcoxon",
+}
+
+
+def summary_rows(records: list[Record], *, short: bool = False) -> list[list[str]]:
+    """Per endpoint: title, test, smallest n reaching the target, its power (CI);
+    ``short``: the endpoint's code name and the test's short name (the terminal)."""
     rows = []
     for ep in _endpoints(records):
         own = [r for r in records if r.endpoint == ep]
         status = next(r for r in own if r.variable == "endpoint" and r.stat == "status")
-        title = TITLES.get(ep, ep)
+        title = ep if short else TITLES.get(ep, ep)
         if status.value != "ok":
             rows.append([title, "", "skipped", str(status.label)])
             continue
         req = next(r for r in own if r.variable == "n_required")
         idx = RecordIndex(own)
         test = str(req.method or "").split(";")[0]
+        if short:
+            test = SHORT_TESTS.get(ep, test)
         if req.value is None:
             sizes = idx.levels("power", "power")
             best = idx.value("power", None, sizes[-1], "power") if sizes else None
