@@ -131,6 +131,28 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
     help="Report formats: html, docx, md, csv (the records), or one a plugin adds; "
     "results.json is always written.",
 )
+@click.option(
+    "--adjust",
+    "adjust_formula",
+    metavar="FORMULA",
+    help="Propensity-score adjustment: the model of the arm, e.g. "
+    "'arm ~ age + sex + ipssr_base_score' (as [adjust] formula).",
+)
+@click.option(
+    "--adjust-method",
+    type=click.Choice(["iptw", "att", "overlap", "match"]),
+    help="Weighting (iptw: ATE, stabilised; att; overlap) or 1:1 matching (default iptw).",
+)
+@click.option(
+    "--adjust-trim",
+    type=float,
+    help="Weighting: no weight for a propensity score outside [TRIM, 1 - TRIM].",
+)
+@click.option(
+    "--adjust-caliper",
+    type=float,
+    help="Matching: caliper in SDs of the logit of the score (default 0.2).",
+)
 def run(
     target: Path | None,
     out_dir: Path,
@@ -147,6 +169,10 @@ def run(
     timeout: float | None,
     formulas: tuple[str, ...],
     formats: str,
+    adjust_formula: str | None = None,
+    adjust_method: str | None = None,
+    adjust_trim: float | None = None,
+    adjust_caliper: float | None = None,
 ) -> None:
     """Run every registered endpoint on a cohort and write results.json and the report.
 
@@ -191,6 +217,36 @@ def run(
         else:
             settings["formula"] = formula.strip()
 
+    if adjust_formula or adjust_method or adjust_trim is not None or adjust_caliper is not None:
+        from .adjust.spec import adjust_spec
+
+        table: dict = {}
+        if study.adjust is not None:
+            a = study.adjust
+            table = {"formula": a.formula, "method": a.method, "stabilize": a.stabilize}
+            if a.trim is not None:
+                table["trim"] = a.trim
+            if a.method == "match":
+                table["caliper"] = a.caliper
+        if adjust_formula:
+            table["formula"] = adjust_formula
+        if adjust_method:
+            table["method"] = adjust_method
+            if adjust_method != "match":
+                table.pop("caliper", None)
+            else:
+                table.pop("trim", None)
+        if adjust_trim is not None:
+            table["trim"] = adjust_trim
+        if adjust_caliper is not None:
+            table["caliper"] = adjust_caliper
+        if "formula" not in table:
+            raise click.UsageError(
+                "--adjust-method, --adjust-trim and --adjust-caliper need the propensity "
+                "model: --adjust 'arm ~ covariates' or an [adjust] table in the study file."
+            )
+        study.adjust = adjust_spec(table, "--adjust")
+
     from .outputs import check_output_dir
     from .plugins import get_registry
     from .report.summary import render_text
@@ -217,6 +273,7 @@ def run(
             seed=study.seed,
             timeout=study.timeout,
             progress=progress,
+            adjust=study.adjust,
         )
     except (StudyError, FormulaError) as exc:
         # a setting of the study file's [endpoints] tables: name the file too

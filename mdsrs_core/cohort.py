@@ -76,6 +76,9 @@ class Cohort:
 
     #: the files read (role -> path) that outputs must never overwrite (set by :meth:`read`)
     input_files: dict[str, Path | str | None] = {}
+    #: the propensity-score adjustment every endpoint reads (``[adjust]``; set by
+    #: :func:`mdsrs_core.adjust.layer.attach`), or None
+    adjustment: Any = None
 
     def __init__(
         self,

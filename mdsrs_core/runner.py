@@ -65,6 +65,8 @@ class RunResult:
     software: dict[str, str] = field(default_factory=dict)
     #: the plugin registry the run used (renderers and report sections come from it)
     registry: Registry | None = field(default=None, repr=False)
+    #: the propensity-score adjustment (``[adjust]``) the endpoints used, or None
+    adjustment: Any = field(default=None, repr=False)
 
     @property
     def records(self) -> list[Record]:
@@ -79,6 +81,10 @@ class RunResult:
             for name, version in self.software.items()
         ]
         out += [Record("cohort", None, "cohort", "note", note) for note in self.cohort.notes]
+        if self.adjustment is not None:
+            from .adjust.layer import adjustment_records
+
+            out += adjustment_records(self.adjustment, self.cohort)
         for o in self.outcomes:
             out.append(
                 Record(o.name, None, "endpoint", "status", o.status, label=o.reason or o.title)
@@ -242,12 +248,16 @@ def run(
     registry: Registry | None = None,
     progress: Any = None,
     timeout: float | None = DEFAULT_TIMEOUT,
+    adjust: Any = None,
 ) -> RunResult:
     """Run every registered endpoint (or those in ``only``, minus ``skip``) on ``cohort``.
 
     ``settings`` maps endpoint names to their study-file settings (formulas and options).
     An endpoint still running after ``timeout`` seconds is recorded as failed (``None``: no
-    limit). Returns a :class:`RunResult`; its ``records`` are what ``results.json`` holds.
+    limit). ``adjust`` (an :class:`~mdsrs_core.adjust.spec.AdjustSpec` or an ``[adjust]``
+    table) fits the propensity score once on the cohort before the endpoints run; each
+    endpoint then reports its adjusted analyses beside the unadjusted ones. Returns a
+    :class:`RunResult`; its ``records`` are what ``results.json`` holds.
     """
     from .plugins import get_registry
 
@@ -273,8 +283,16 @@ def run(
         n: endpoint_config(registry.endpoints[n], (settings or {}).get(n), alpha=alpha, seed=seed)
         for n in names
     }
+    cohort.adjustment = None
+    if adjust is not None:
+        from .adjust.layer import attach
+        from .adjust.spec import AdjustSpec, adjust_spec
+
+        spec = adjust if isinstance(adjust, AdjustSpec) else adjust_spec(adjust)
+        attach(cohort, spec)
     result = RunResult(
         cohort,
+        adjustment=cohort.adjustment,
         plugin_failures=registry.failures,
         alpha=alpha,
         seed=seed,

@@ -23,6 +23,10 @@ Format (CONTRACT.md)::
     formula = "Surv(os_months, death) ~ arm + age"
     landmarks = [12, 36, 60]
 
+    [adjust]                       # optional: propensity-score adjustment (docs/adjustment.md)
+    formula = "arm ~ age + sex + ipssr_base_score"
+    method = "iptw"                # iptw | att | overlap | match; also stabilize, trim, caliper
+
 Unknown tables or keys are errors (a typo must not be ignored). Endpoint names and options are
 checked against the registered endpoints when the study is run.
 """
@@ -55,7 +59,7 @@ _COHORT_KEYS = {
     "event_codes",
 }
 _ANALYSIS_KEYS = {"alpha", "seed", "timeout"}
-_TABLES = {"cohort", "columns", "analysis", "endpoints", "labels", "arms"}
+_TABLES = {"cohort", "columns", "analysis", "endpoints", "labels", "arms", "adjust"}
 
 
 @dataclass
@@ -79,6 +83,8 @@ class Study:
     labels: dict[str, str] = field(default_factory=dict)
     #: ``[arms]``: arm level -> display name, in the order tables show the arms
     arms: dict[str, str] = field(default_factory=dict)
+    #: the checked ``[adjust]`` table (propensity-score adjustment), or None
+    adjust: Any = None
 
     @classmethod
     def load(cls, path: str | Path) -> Study:
@@ -105,7 +111,8 @@ class Study:
             raise StudyError(
                 f"{where}: unknown table{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(f'[{u}]' for u in sorted(unknown))}; a study file has "
-                "[cohort], [columns], [analysis], [endpoints.NAME], [labels] and [arms]."
+                "[cohort], [columns], [analysis], [endpoints.NAME], [labels], [arms] and "
+                "[adjust]."
             )
         cohort = raw.get("cohort", {})
         bad = set(cohort) - _COHORT_KEYS
@@ -171,6 +178,11 @@ class Study:
         timeout = analysis.get("timeout", 600.0)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise StudyError(f"{where}: [analysis] timeout must be a number of seconds above 0.")
+        adjust = None
+        if "adjust" in raw:
+            from .adjust.spec import adjust_spec
+
+            adjust = adjust_spec(raw["adjust"], f"{where}: [adjust]")
         alpha = analysis.get("alpha", 0.05)
         if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
             raise StudyError(f"{where}: [analysis] alpha must be a number between 0 and 1.")
@@ -198,6 +210,7 @@ class Study:
             path=path,
             labels=dict(names["labels"]),
             arms=dict(names["arms"]),
+            adjust=adjust,
         )
 
     def cohort(self, *, derive: bool = True):

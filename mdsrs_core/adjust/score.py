@@ -71,6 +71,8 @@ class _Adjustment:
 
     method: str
     estimand: str
+    #: the ``[adjust]`` specification when fitted by the run's layer (else None)
+    spec: Any = None
 
     def __init__(self, formula: str, model: Any, frame: pd.DataFrame, treated: pd.Series, levels):
         self.formula = formula

@@ -92,6 +92,11 @@ def build_document(run: RunResult, *, registry: Registry | None = None) -> Docum
         subtitle.append(f"Plugins that failed to load: {', '.join(broken)} (see Run status).")
     doc = Document("mdsrs report", subtitle, records=records)
     doc.add(summary_section(run))
+    from ..adjust.report import adjustment_section
+
+    adjusted = adjustment_section(run)
+    if adjusted is not None:
+        doc.add(adjusted)
     for o in run.outcomes:
         doc.add(endpoint_section(o, [r for r in records if r.endpoint == o.name], arms))
     for plugin, section in registry.report_sections(run):

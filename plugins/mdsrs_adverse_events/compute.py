@@ -98,6 +98,23 @@ def analyze_adverse_events(result, cohort, config):
         result.note("No between-arm test: an arm has no patient analysed.")
         return result
     _tests(result, d, ref, other, config, label)
+    if getattr(cohort, "adjustment", None) is not None:
+        from mdsrs_core.adjust.analyses import adjusted_binary
+
+        d["ae_grade3plus"] = (d["ae_max_grade"] >= 3).astype(int)
+        adjusted_binary(
+            result,
+            cohort,
+            d,
+            "ae_grade3plus",
+            "Worst adverse event of grade 3 or higher",
+            1 - config.alpha,
+        )
+        result.note(
+            "Adjusted analysis of adverse events: the weighted odds ratio of a worst grade >= 3 "
+            "(svyglm quasibinomial). A weighted proportional-odds model (ordinal::clm with "
+            "weights) is not available in mdsrs: its clm takes no weights."
+        )
     return result
 
 

@@ -38,9 +38,12 @@ class AdverseEvents(Endpoint):
         return adverse_event_tables(records)
 
     def summary(self, records):
+        from mdsrs_core.adjust.summary import with_adjusted
+
         from .summary import adverse_events_summary
 
-        return adverse_events_summary(records)
+        outcomes = {"ae_grade3plus": ("Adverse event of grade ≥ 3", "lower")}
+        return with_adjusted(adverse_events_summary(records), records, "adverse_events", outcomes)
 
     def figures(self, records, data):
         from .figures import adverse_event_figures

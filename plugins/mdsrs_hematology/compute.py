@@ -61,6 +61,7 @@ def analyze_hematology(result, cohort, config):
             continue
         ids = _lab(result, data, lab, arms, config.formulas[lab], conf_level, config.alpha)
         analysed_ids |= ids
+        _adjusted(result, cohort, data, lab, short, conf_level)
         done.append(short)
     long_path = str(config.options.get("long_labs") or "").strip()
     long_names: list[str] = []
@@ -83,6 +84,20 @@ def analyze_hematology(result, cohort, config):
         analysed_ids |= ids
     _endpoint_flow(result, data, done, long_names, analysed_ids)
     return result
+
+
+def _adjusted(result, cohort, data, lab, short, conf_level):
+    """The weighted ANCOVA of the post value on arm and the baseline value ([adjust])."""
+    from mdsrs_core.adjust.analyses import adjusted_mean_difference
+
+    base, post = f"{lab}_base", f"{lab}_post"
+    ok = (
+        pd.to_numeric(data[base], errors="coerce").notna()
+        & pd.to_numeric(data[post], errors="coerce").notna()
+    )
+    adjusted_mean_difference(
+        result, cohort, data[ok], post, [base], f"{short} after treatment", conf_level
+    )
 
 
 def _endpoint_flow(result, data, done, long_names, analysed_ids):

@@ -59,9 +59,15 @@ class Hematology(Endpoint):
         return hematology_tables(records)
 
     def summary(self, records):
+        from mdsrs_core.adjust.summary import with_adjusted
+
         from .summary import hematology_summary
 
-        return hematology_summary(records)
+        outcomes = {
+            f"{lab}_post": (f"{short} after treatment", "higher")
+            for lab, (short, _l, _u) in LABS.items()
+        }
+        return with_adjusted(hematology_summary(records), records, "hematology", outcomes)
 
     def figures(self, records, data):
         from .figures import hematology_figures

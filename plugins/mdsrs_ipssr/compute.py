@@ -88,6 +88,17 @@ def analyze_ipssr(result, cohort, config):
         return result
 
     ancova_p = _ancova(result, d, config.formulas["score"], other, conf_level)
+    from mdsrs_core.adjust.analyses import adjusted_mean_difference
+
+    adjusted_mean_difference(
+        result,
+        cohort,
+        d,
+        "ipssr_post_score",
+        ["ipssr_base_score"],
+        "IPSS-R score after treatment",
+        conf_level,
+    )
     wilcox_p = _wilcoxon(result, d, ref, other, cohort)
     for key in ("category", "category_adjusted"):
         _ordinal(result, d, config.formulas[key], conf_level)

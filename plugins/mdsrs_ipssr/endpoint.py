@@ -74,9 +74,12 @@ class Ipssr(Endpoint):
         return ipssr_tables(records)
 
     def summary(self, records):
+        from mdsrs_core.adjust.summary import with_adjusted
+
         from .summary import ipssr_summary
 
-        return ipssr_summary(records)
+        outcomes = {"ipssr_post_score": ("IPSS-R score after treatment", "lower")}
+        return with_adjusted(ipssr_summary(records), records, "ipssr", outcomes)
 
     def figures(self, records, data):
         from .figures import ipssr_figures

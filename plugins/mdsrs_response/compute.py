@@ -151,4 +151,7 @@ def analyze_response(result, cohort, config):
         ci_method=ci_method,
         conf_level=conf_level,
     )
+    from mdsrs_core.adjust.analyses import adjusted_binary
+
+    adjusted_binary(result, cohort, kept, "responder", label, conf_level)
     return result

@@ -49,6 +49,9 @@ class Response(Endpoint):
         return response_tables(records)
 
     def summary(self, records):
+        from mdsrs_core.adjust.summary import with_adjusted
+
         from .summary import response_summary
 
-        return response_summary(records)
+        outcomes = {"responder": ("Response", "higher")}
+        return with_adjusted(response_summary(records), records, "response", outcomes)

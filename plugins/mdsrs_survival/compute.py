@@ -144,6 +144,11 @@ def analyze_os(result, cohort, config):
     from .response_survival import analyze_response_survival
 
     analyze_response_survival(result, data, config, ties, conf_level)
+    from mdsrs_core.adjust.analyses import adjusted_survival
+
+    result.figures.update(
+        adjusted_survival(result, cohort, data, "os_months", "death", "os", landmarks, conf_level)
+    )
     return result
 
 

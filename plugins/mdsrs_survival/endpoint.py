@@ -54,9 +54,12 @@ class OverallSurvival(Endpoint):
         return os_tables(records)
 
     def summary(self, records):
+        from mdsrs_core.adjust.summary import with_adjusted
+
         from .summary import os_summary
 
-        return os_summary(records)
+        outcomes = {"os": ("Overall survival", "lower")}
+        return with_adjusted(os_summary(records), records, "os", outcomes)
 
     def figures(self, records, data):
         from .figures import os_figures

@@ -288,6 +288,9 @@ def analyze_aml(result, cohort, config):
         ci_method=ci_method,
         conf_level=conf_level,
     )
+    from mdsrs_core.adjust.analyses import adjusted_binary
+
+    adjusted_binary(result, cohort, kept, "aml", CRUDE_LABEL, conf_level)
 
     # ---------------------------------------------------------------- cumulative incidence
     from mdsrs_core.models.cuminc import cuminc

@@ -56,9 +56,12 @@ class Transformation(Endpoint):
         return aml_tables(records)
 
     def summary(self, records):
+        from mdsrs_core.adjust.summary import with_adjusted
+
         from .summary import aml_summary
 
-        return aml_summary(records)
+        outcomes = {"aml": ("Transformation to AML", "lower")}
+        return with_adjusted(aml_summary(records), records, "aml", outcomes)
 
     def figures(self, records, data):
         from .figures import aml_figures

@@ -16,7 +16,9 @@
 # * matched: svydesign(ids = ~subclass, weights = ~1) on the matched rows;
 # * survfit(Surv(t, e) ~ treated, weights = w) (robust IJ SE, R's default for non-integer
 #   weights) and survfit(..., cluster = subclass) on the matched rows: summary at times;
-# * svylogrank(Surv(t, e) ~ treated, design): score, SE, z, chisq, p.
+# * svylogrank(Surv(t, e) ~ treated, design): score, SE, z, chisq, p;
+# * coxph(Surv(t, e) ~ treated, weights = w, robust = TRUE) and, matched,
+#   coxph(Surv(t, e) ~ treated + cluster(subclass)): HR, robust SE, p, CI.
 suppressPackageStartupMessages({library(survival); library(survey); library(MatchIt)})
 options(stringsAsFactors = FALSE)
 out <- data.frame(dataset = character(), analysis = character(), term = character(),
@@ -66,6 +68,16 @@ logrank <- function(name, a, f, des) {
   put(name, a, "treated", "p_value", r[[2]][2])
 }
 
+coefs_cox <- function(name, a, m) {
+  cf <- summary(m)$coefficients  # coef, exp(coef), se(coef), robust se, z, p
+  ci <- summary(m)$conf.int
+  put(name, a, "treated", "estimate", cf[1, "exp(coef)"])
+  put(name, a, "treated", "std_error", cf[1, "robust se"])
+  put(name, a, "treated", "p_value", cf[1, "Pr(>|z|)"])
+  put(name, a, "treated", "conf_low", ci[1, "lower .95"])
+  put(name, a, "treated", "conf_high", ci[1, "upper .95"])
+}
+
 for (name in names(sets)) {
   s <- sets[[name]]; d <- s$d
   fit <- glm(s$ps, binomial, d, control = glm.control(epsilon = 1e-14, maxit = 100))
@@ -80,6 +92,8 @@ for (name in names(sets)) {
   sf <- as.formula(paste0("Surv(", s$time, ", ", s$event, ") ~ treated"))
   km(name, "survfit_weights", survfit(sf, d, weights = w), s$times)
   logrank(name, "svylogrank", sf, des)
+  cox <- coxph(sf, d, weights = w, robust = TRUE)
+  coefs_cox(name, "coxph_weights", cox)
   # matched set: pairs as clusters
   d$lp_ <- predict(fit)
   mt <- matchit(s$ps, data = d, method = "nearest", distance = "glm", link = "linear.logit",
@@ -91,6 +105,8 @@ for (name in names(sets)) {
         tdf = TRUE)
   km(name, "survfit_matched", survfit(sf, md, cluster = subclass), s$times)
   logrank(name, "svylogrank_matched", sf, mdes)
+  coefs_cox(name, "coxph_matched",
+            coxph(update(sf, . ~ . + cluster(subclass)), md))
 }
 write.csv(out, "tests/results/weighted.csv", row.names = FALSE)
 cat(sprintf("R %s, survival %s, survey %s, MatchIt %s\n", getRversion(),

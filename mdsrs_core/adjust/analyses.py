@@ -1,0 +1,360 @@
+"""Adjusted analyses an endpoint reports beside its unadjusted ones.
+
+An endpoint calls these with the rows it analysed (a subset of ``cohort.data``); when the
+run has no ``[adjust]`` they do nothing. With propensity weights every model gets the
+weights and the design-based sandwich variance (``survey::svyglm``/``svykm``/
+``svylogrank``, ``coxph(weights =, robust = TRUE)``); with matching, the matched rows and
+the matched pairs as clusters (``svydesign(ids = ~subclass)``, ``coxph(... +
+cluster(subclass))``).
+
+Records: ``variable = "adjusted_<outcome>"`` and ``method`` starting with the adjustment's
+label (``"adjusted: IPTW (ATE, stabilised weights)"``), so they never mix with the
+unadjusted records. Per arm: ``n_analysed`` (and ``n_excluded`` by reason: no score,
+trimmed, unmatched) and the weighted figure (proportion, survival at a time, mean); between
+arms: ``estimate``, ``conf_low``, ``conf_high``, ``std_error``, ``p_value`` of the effect
+(``level`` names it: ``odds_ratio``, ``hazard_ratio``, ``mean_difference``) and its
+E-values (VanderWeele & Ding 2017) for ratios.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mdsrs_core.errors import FormulaError, ModelError
+
+from .evalue import RARE_THRESHOLD, evalues
+from .layer import NO_SCORE, TRIMMED, UNMATCHED
+
+__all__ = [
+    "AdjustedData",
+    "adjusted_data",
+    "adjusted_binary",
+    "adjusted_survival",
+    "adjusted_mean_difference",
+    "PAIR",
+]
+
+#: column holding the matched-pair number in an adjusted analysis' data
+PAIR = "match_pair"
+
+
+@dataclass
+class AdjustedData:
+    """The rows of an adjusted analysis, their weights (or pairs) and its label."""
+
+    data: pd.DataFrame
+    weights: pd.Series | None
+    pairs: pd.Series | None
+    label: str
+    method: str  # "iptw", "att", "overlap" or "match"
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """``weights=``/``robust=``/``cluster=`` for lm, glm and survfit."""
+        if self.pairs is not None:
+            return {"cluster": self.pairs}
+        return {"weights": self.weights, "robust": True}
+
+    @property
+    def variance(self) -> str:
+        if self.pairs is not None:
+            return "sandwich SE clustered on matched pairs"
+        return "design-based sandwich SE"
+
+
+def adjusted_data(result, cohort, data: pd.DataFrame, variable: str) -> AdjustedData | None:
+    """The adjusted analysis' rows among ``data`` (the endpoint's analysed rows), with the
+    flow records (``adjusted_<variable>``: ``n_analysed`` per arm, ``n_excluded`` per arm and
+    reason); ``None`` when the run is not adjusted."""
+    adj = getattr(cohort, "adjustment", None)
+    if adj is None:
+        return None
+    label = adj.spec.label
+    var = f"adjusted_{variable}"
+    ps = adj.ps.reindex(data.index)
+    if adj.method == "match":
+        pairs = adj.subclass.reindex(data.index)
+        reasons = pd.Series(
+            np.where(ps.isna(), NO_SCORE, np.where(pairs.isna(), UNMATCHED, "")), index=data.index
+        )
+    else:
+        w = adj.weights.reindex(data.index)
+        reasons = pd.Series(
+            np.where(ps.isna(), NO_SCORE, np.where(w.isna(), TRIMMED, "")), index=data.index
+        )
+    keep = reasons == ""
+    arm = data["arm"].astype("object")
+    for a in cohort.arms:
+        in_arm = arm == a
+        result.add(var, "n_analysed", int((in_arm & keep).sum()), arm=a, method=label)
+        for reason in (NO_SCORE, TRIMMED, UNMATCHED):
+            k = int((in_arm & (reasons == reason)).sum())
+            if k:
+                result.add(var, "n_excluded", k, arm=a, level=reason, method=label)
+    sub = data.loc[keep.to_numpy()].copy()
+    if adj.method == "match":
+        sub[PAIR] = adj.subclass.reindex(sub.index).astype(int)
+        return AdjustedData(sub, None, sub[PAIR], label, adj.method)
+    return AdjustedData(sub, adj.weights.reindex(sub.index), None, label, adj.method)
+
+
+def _method(ad: AdjustedData, model: str) -> str:
+    return f"{ad.label}; {model}, {ad.variance}"
+
+
+def _evalue_records(result, var, level, est, lo, hi, measure, rare, ad) -> None:
+    e = evalues(est, lo, hi, measure, rare)
+    how = (
+        f"E-value (VanderWeele & Ding 2017) of the {measure}; outcome "
+        + ("rare (< 15%): the ratio taken as a risk ratio" if rare else "common (>= 15%): ")
+        + (
+            ""
+            if rare
+            else "RR = sqrt(OR)"
+            if measure == "OR"
+            else "RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR))"
+        )
+    )
+    result.add(var, "evalue", e["estimate"], level=level, label="E-value, estimate", method=how)
+    result.add(
+        var, "evalue_ci", e["conf_limit"], level=level, label="E-value, CI limit", method=how
+    )
+
+
+def _effect(result, var, level, label, method, est, se, lo, hi, p, n) -> None:
+    result.add_stats(
+        var,
+        [("estimate", est), ("std_error", se), ("conf_low", lo), ("conf_high", hi), ("p_value", p)],
+        level=level,
+        label=label,
+        method=method,
+        n=n,
+    )
+
+
+def adjusted_binary(
+    result, cohort, data: pd.DataFrame, outcome: str, label: str, conf_level: float = 0.95
+) -> None:
+    """Weighted proportion per arm and the odds ratio (svyglm quasibinomial) of ``outcome``
+    (0/1) among ``data``'s rows."""
+    from mdsrs_core.models import glm
+
+    ad = adjusted_data(result, cohort, data, outcome)
+    if ad is None:
+        return
+    var = f"adjusted_{outcome}"
+    d = ad.data
+    y = pd.to_numeric(d[outcome], errors="coerce").astype(float)
+    w = ad.weights if ad.weights is not None else pd.Series(1.0, index=d.index)
+    arm = d["arm"].astype("object")
+    for a in cohort.arms:
+        sel = arm == a
+        sw = float(w[sel].sum())
+        result.add(
+            var,
+            "p",
+            float((w[sel] * y[sel]).sum() / sw) if sw > 0 else None,
+            arm=a,
+            label=f"{label} ({ad.label})",
+            method=f"{ad.label}; weighted proportion",
+            n=int(sel.sum()),
+        )
+    ref, treated = cohort.arms[0], cohort.arms[1]
+    effect_label = f"Odds ratio, {treated} vs {ref} ({ad.label})"
+    try:
+        fit = glm(f"{outcome} ~ arm", d, family="binomial", **ad.model_kwargs())
+    except (ModelError, FormulaError) as exc:
+        result.note(f"{effect_label}: not estimable ({exc})")
+        return
+    row = (
+        fit.tidy(conf_level=conf_level, exponentiate=True)
+        .set_index("term")
+        .loc[f"arm[T.{treated}]"]
+    )
+    se = float(fit.bse[f"arm[T.{treated}]"])
+    method = _method(ad, "svyglm(quasibinomial) odds ratio, t test and interval")
+    _effect(
+        result,
+        var,
+        "odds_ratio",
+        effect_label,
+        method,
+        float(row["estimate"]),
+        se,
+        float(row["conf_low"]),
+        float(row["conf_high"]),
+        float(row["p_value"]),
+        len(d),
+    )
+    rare = float(y.mean()) < RARE_THRESHOLD
+    _evalue_records(
+        result,
+        var,
+        "odds_ratio",
+        float(row["estimate"]),
+        float(row["conf_low"]),
+        float(row["conf_high"]),
+        "OR",
+        rare,
+        ad,
+    )
+
+
+def adjusted_survival(
+    result,
+    cohort,
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    variable: str,
+    times: list[float],
+    conf_level: float = 0.95,
+) -> dict[str, Any]:
+    """Weighted Kaplan-Meier at ``times`` per arm, the weighted log-rank test (svylogrank)
+    and the hazard ratio of a weighted Cox model with robust SE (``coxph(weights =, robust =
+    TRUE)``; matched: ``+ cluster(pair)``). Returns figure data (the weighted curves)."""
+    from mdsrs_core.models import coxph, survfit
+    from mdsrs_core.models.svylogrank import svylogrank
+
+    ad = adjusted_data(result, cohort, data, variable)
+    if ad is None:
+        return {}
+    var = f"adjusted_{variable}"
+    d = ad.data
+    formula = f"Surv({time}, {event}) ~ arm"
+    ref, treated = cohort.arms[0], cohort.arms[1]
+    try:
+        fit = survfit(formula, d, conf_level=conf_level, **_survfit_kwargs(ad))
+    except (ModelError, FormulaError) as exc:
+        result.note(f"Adjusted survival ({ad.label}): not estimable ({exc})")
+        return {}
+    km_method = _method(ad, "weighted Kaplan-Meier, log CI")
+    summ = fit.summary(times=times, extend=False)
+    for _, row in summ.iterrows():
+        a = str(row["strata"]).split("=", 1)[-1]
+        result.add_stats(
+            var,
+            [
+                ("surv", float(row["surv"])),
+                ("std_error", float(row["std_err"])),
+                ("conf_low", float(row["conf_low"])),
+                ("conf_high", float(row["conf_high"])),
+            ],
+            arm=a,
+            level=f"{row['time']:g}",
+            label=f"Survival at {row['time']:g} ({ad.label})",
+            method=km_method,
+        )
+    try:
+        lr = svylogrank(formula, d, weights=ad.weights, cluster=ad.pairs)
+        result.add_stats(
+            var,
+            [("statistic", lr.chisq), ("p_value", lr.p_value)],
+            level="logrank",
+            label=f"Weighted log-rank test ({ad.label})",
+            method=_method(ad, "svylogrank (survey), design-based score test"),
+        )
+    except ModelError as exc:
+        result.note(f"Weighted log-rank test ({ad.label}): not computed ({exc})")
+    cox_formula = formula + (f" + cluster({PAIR})" if ad.pairs is not None else "")
+    try:
+        kwargs: dict[str, Any] = (
+            {} if ad.pairs is not None else {"weights": ad.weights, "robust": True}
+        )
+        cox = coxph(cox_formula, d, **kwargs)
+        term = f"arm[T.{treated}]"
+        row = cox.tidy(conf_level=conf_level, exponentiate=True).set_index("term").loc[term]
+        est, lo, hi = float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"])
+        label = f"Hazard ratio, {treated} vs {ref} ({ad.label})"
+        method = _method(ad, "Cox model (coxph) hazard ratio, robust Wald test and interval")
+        _effect(
+            result,
+            var,
+            "hazard_ratio",
+            label,
+            method,
+            est,
+            float(row["std_error"]),
+            lo,
+            hi,
+            float(row["p_value"]),
+            len(d),
+        )
+        rare = float(pd.to_numeric(d[event]).mean()) < RARE_THRESHOLD
+        _evalue_records(result, var, "hazard_ratio", est, lo, hi, "HR", rare, ad)
+    except (ModelError, FormulaError) as exc:
+        result.note(f"Adjusted hazard ratio ({ad.label}): not estimable ({exc})")
+    curve = fit.curve()
+    curve["strata"] = curve["strata"].str.split("=", n=1).str[-1]
+    return {"adjusted_km": curve, "adjusted_label": ad.label}
+
+
+def _survfit_kwargs(ad: AdjustedData) -> dict[str, Any]:
+    if ad.pairs is not None:
+        return {"cluster": ad.pairs}
+    return {"weights": ad.weights}
+
+
+def adjusted_mean_difference(
+    result,
+    cohort,
+    data: pd.DataFrame,
+    outcome: str,
+    covariates: list[str],
+    label: str,
+    conf_level: float = 0.95,
+) -> None:
+    """Weighted mean per arm and the arm effect of a weighted ANCOVA ``outcome ~ arm +
+    covariates`` (svyglm gaussian; matched: clustered on pairs)."""
+    from mdsrs_core.models import lm
+
+    ad = adjusted_data(result, cohort, data, outcome)
+    if ad is None:
+        return
+    var = f"adjusted_{outcome}"
+    d = ad.data
+    y = pd.to_numeric(d[outcome], errors="coerce").astype(float)
+    w = ad.weights if ad.weights is not None else pd.Series(1.0, index=d.index)
+    arm = d["arm"].astype("object")
+    for a in cohort.arms:
+        sel = arm == a
+        sw = float(w[sel].sum())
+        result.add(
+            var,
+            "mean",
+            float((w[sel] * y[sel]).sum() / sw) if sw > 0 else None,
+            arm=a,
+            label=f"{label} ({ad.label})",
+            method=f"{ad.label}; weighted mean",
+            n=int(sel.sum()),
+        )
+    treated = cohort.arms[1]
+    formula = " + ".join([f"{outcome} ~ arm", *covariates])
+    try:
+        fit = lm(formula, d, **ad.model_kwargs())
+    except (ModelError, FormulaError) as exc:
+        result.note(f"{label} ({ad.label}): weighted ANCOVA not estimable ({exc})")
+        return
+    row = fit.tidy(conf_level=conf_level).set_index("term").loc[f"arm[T.{treated}]"]
+    method = _method(ad, f"weighted ANCOVA {formula} (svyglm gaussian), t test and interval")
+    _effect(
+        result,
+        var,
+        "mean_difference",
+        f"Difference in {label}, {treated} vs {cohort.arms[0]} ({ad.label})",
+        method,
+        float(row["estimate"]),
+        float(row["std_error"]),
+        float(row["conf_low"]),
+        float(row["conf_high"]),
+        float(row["p_value"]),
+        len(d),
+    )
+
+
+def finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
