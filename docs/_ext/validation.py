@@ -60,6 +60,8 @@ R_FUNCTIONS: dict[str, tuple[str, ...]] = {
     "lme4": ("lmer",),
     "nlme": ("lme",),
     "MASS": ("ginv",),
+    "MatchIt": ("matchit", "match.data"),
+    "survey": ("svydesign", "svyglm", "svylogrank"),
     "rpact": ("getPowerSurvival", "getEventProbabilities"),
     "stats": (
         "lm",

@@ -1,6 +1,7 @@
 # Reference values for mdsrs_core.adjust: propensity score, weights, balance, matching.
 #
 # Re-run from the repository root:   Rscript tests/results/adjust.R
+# Produced with R 4.2.2, MatchIt 4.5.1, survival 3.5-3.
 # Writes tests/data/rotterdam.csv (survival's rotterdam, the columns used) and
 # tests/results/adjust.csv (dataset, analysis, variable, stat, value; 17 significant digits).
 #

@@ -3,6 +3,7 @@
 # matched set (clusters = matched pairs).
 #
 # Re-run from the repository root:   Rscript tests/results/weighted.R
+# Produced with R 4.2.2, survival 3.5-3, survey 4.1.1, MatchIt 4.5.1.
 # Writes tests/results/weighted.csv (dataset, analysis, term, stat, value; 17 significant
 # digits). Needs tests/data/rotterdam.csv (written by tests/results/adjust.R).
 #
