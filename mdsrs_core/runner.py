@@ -193,6 +193,29 @@ def _option_type_problem(default: Any, value: Any) -> str | None:
     return f"must be {kind(default)}, not {value!r}"
 
 
+def _check_formula_shapes(where: str, settings: Mapping[str, Any]) -> None:
+    """``formula`` is text; ``formulas`` a table of text (the study-file schema's part that
+    depends on no endpoint)."""
+    from .study_schema import shape_name
+
+    if "formula" in settings and not isinstance(settings["formula"], str):
+        raise StudyError(
+            f"{where}: formula must be text in quotes, not {shape_name(settings['formula'])}."
+        )
+    if "formulas" in settings:
+        given = settings["formulas"]
+        if not isinstance(given, dict):
+            raise StudyError(
+                f"{where}: formulas must be a table of formulas such as "
+                f'{{cox = "Surv(os_months, death) ~ arm"}}, not {shape_name(given)}.'
+            )
+        for key, value in given.items():
+            if not isinstance(value, str):
+                raise StudyError(
+                    f"{where}: formulas {key} must be text in quotes, not {shape_name(value)}."
+                )
+
+
 def endpoint_config(
     endpoint: Endpoint, settings: Mapping[str, Any] | None, *, alpha: float, seed: int | None
 ) -> EndpointConfig:
@@ -200,6 +223,7 @@ def endpoint_config(
     settings = dict(settings or {})
     formulas = dict(endpoint.formulas)
     where = f"[endpoints.{endpoint.name}]"
+    _check_formula_shapes(where, settings)
     if "formula" in settings:
         if not formulas:
             raise StudyError(f"{where}: endpoint '{endpoint.name}' takes no formula.")

@@ -94,7 +94,15 @@ class Study:
         path = Path(path)
         check_regular_file(path, "study file", StudyError)
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: a byte-order mark (Notepad, Excel) is accepted, as in data files
+            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except RecursionError:
+            from .study_schema import MAX_DEPTH
+
+            raise StudyError(
+                f"{path}: not valid TOML for a study file: tables or lists are nested too "
+                f"deeply to be read (more than {MAX_DEPTH} levels are refused)."
+            ) from None
         except FileNotFoundError:
             raise StudyError(f"{path}: no such study file.") from None
         except UnicodeDecodeError:
@@ -114,6 +122,9 @@ class Study:
                 "[cohort], [columns], [analysis], [endpoints.NAME], [labels], [arms] and "
                 "[adjust]."
             )
+        from .study_schema import check_study_shape
+
+        check_study_shape(raw, where)
         cohort = raw.get("cohort", {})
         bad = set(cohort) - _COHORT_KEYS
         if bad:

@@ -508,6 +508,134 @@ CASES += [
 ]
 
 
+def _study_text(text: str) -> Setup:
+    """Replace study.toml by ``text`` (the example's data and adverse events)."""
+
+    def setup(d: Path) -> list[str]:
+        (d / "study.toml").write_text(text, encoding="utf-8")
+        return _run(d)
+
+    return setup
+
+
+_DATA = 'data = "patients.csv"\n'
+_DEEP_LIST = "[" * 12 + "]" * 12
+_VERY_DEEP_LIST = "[" * 3000 + "]" * 3000
+
+
+def _shape_case(id: str, wrong: str, text: str, message: str) -> Case:
+    return Case(
+        id,
+        wrong,
+        _study_text(text),
+        load_study,
+        StudyError,
+        "{d}/study.toml: " + message,
+        group="study",
+    )
+
+
+CASES += [
+    # ------------------------------------------------------------------- study-file shape
+    _shape_case(
+        "study-cohort-as-text",
+        'cohort = "patients.csv" instead of a [cohort] table',
+        'cohort = "patients.csv"\n',
+        "[cohort] must be a table (a [cohort] header followed by key = value lines), not text "
+        "('patients.csv').",
+    ),
+    _shape_case(
+        "study-cohort-array-of-tables",
+        "[[cohort]] (an array of tables) instead of [cohort]",
+        "[[cohort]]\n" + _DATA,
+        "[cohort] must be a table (a [cohort] header followed by key = value lines), not an "
+        "array of tables ([[cohort]] with double brackets).",
+    ),
+    _shape_case(
+        "study-columns-as-list",
+        'columns = ["hgb_base"], a list',
+        'columns = ["hgb_base"]\n[cohort]\n' + _DATA,
+        '[columns] must be a table (a [columns] header followed by canonical_variable = "your '
+        'column" lines), not a list.',
+    ),
+    _shape_case(
+        "study-analysis-as-number",
+        "analysis = 5, a number",
+        "analysis = 5\n[cohort]\n" + _DATA,
+        "[analysis] must be a table (a [analysis] header followed by key = value lines), not a "
+        "number (5).",
+    ),
+    _shape_case(
+        "study-endpoint-as-text",
+        'os = "fast" under [endpoints]',
+        "[cohort]\n" + _DATA + '[endpoints]\nos = "fast"\n',
+        "[endpoints.os] must be a table of settings.",
+    ),
+    _shape_case(
+        "study-data-as-list",
+        'data = ["patients.csv"], a list',
+        '[cohort]\ndata = ["patients.csv"]\n',
+        "[cohort] data must be text in quotes, not a list.",
+    ),
+    _shape_case(
+        "study-arm-as-table",
+        'arm = {name = "arm"}, a table',
+        "[cohort]\n" + _DATA + 'arm = {name = "arm"}\n',
+        "[cohort] arm must be text in quotes, not a table.",
+    ),
+    _shape_case(
+        "study-nested-deep",
+        "a list nested 12 deep",
+        "[cohort]\n" + _DATA + "[endpoints.os]\nlandmarks = " + _DEEP_LIST + "\n",
+        "tables and lists are nested more than 8 levels deep; a study file needs at most 3 "
+        '(e.g. [endpoints.os] formulas = {cox = "..."}).',
+    ),
+    _shape_case(
+        "study-nested-very-deep",
+        "a list nested 3,000 deep (Python's TOML reader ran out of stack)",
+        "[cohort]\n" + _DATA + "[endpoints.os]\nlandmarks = " + _VERY_DEEP_LIST + "\n",
+        "not valid TOML for a study file: tables or lists are nested too deeply to be read "
+        "(more than 8 levels are refused).",
+    ),
+    Case(
+        "study-formulas-as-number",
+        "formulas = 5 under [endpoints.os]",
+        lambda d: _study_option(d, "formulas = 5", "--only", "os"),
+        _run_study,
+        StudyError,
+        '[endpoints.os]: formulas must be a table of formulas such as {cox = "Surv(os_months, '
+        'death) ~ arm"}, not a number (5).',
+        cli_message="{d}/study.toml: [endpoints.os]: formulas must be a table of formulas such "
+        'as {cox = "Surv(os_months, death) ~ arm"}, not a number (5).',
+        group="study",
+    ),
+    Case(
+        "study-formula-as-list",
+        'formulas = {cox = ["..."]}: a formula in a list',
+        lambda d: _study_option(
+            d, 'formulas = {cox = ["Surv(os_months, death) ~ arm"]}', "--only", "os"
+        ),
+        _run_study,
+        StudyError,
+        "[endpoints.os]: formulas cox must be text in quotes, not a list.",
+        cli_message="{d}/study.toml: [endpoints.os]: formulas cox must be text in quotes, not a "
+        "list.",
+        group="study",
+    ),
+]
+
+
+def test_a_byte_order_mark_is_accepted_in_a_study_file(example_copy: Path):
+    """Notepad and Excel save UTF-8 with a byte-order mark; TOML readers refuse it, mdsrs
+    reads it as it reads data files."""
+    text = (example_copy / "study.toml").read_text(encoding="utf-8")
+    (example_copy / "study.toml").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert Study.load(example_copy / "study.toml").reference == "thalidomide"
+    result = CliRunner().invoke(main, _run(example_copy, "--only", "response"))
+    assert result.exit_code == 0, result.output
+    assert (example_copy / "out" / "results.json").is_file()
+
+
 # ----------------------------------------------------------------------------- machinery
 
 
