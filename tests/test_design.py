@@ -274,3 +274,36 @@ def test_binary_and_ordinal_scenarios_checked():
         BinaryScenario(("a", "b"), (0.2, 1.2))
     with pytest.raises(ValueError, match="sum to 1"):
         OrdinalScenario(("a", "b"), (0, 1), ((0.5, 0.4), (0.5, 0.5)))
+
+
+def test_stated_effects_replace_the_observed():
+    from mdsrs_core import load_example
+    from mdsrs_core.design import ProportionalHazards
+    from mdsrs_core.design.from_cohort import from_cohort
+
+    cohort = load_example()
+    fit = from_cohort(cohort, "os", os_model="exponential", hazard_ratio=0.7)
+    ref, other = fit.scenario.dists
+    assert isinstance(other, ProportionalHazards)
+    t = np.array([6.0, 24.0, 80.0])
+    assert other.survival(t) == pytest.approx(np.exp(-0.7 * ref.rate * t))
+    assert other.median() == pytest.approx(np.log(2) / (0.7 * ref.rate))
+    assert fit.used == {"thalidomide": 38}  # the other arm is not estimated
+    km = from_cohort(cohort, "os", hazard_ratio=0.5).scenario.dists[1]
+    x = km.sample(np.random.default_rng(2), (200_000,))
+    for s in (12.0, 60.0, 200.0):  # 200: beyond the follow-up, in the exponential tail
+        assert abs((x > s).mean() - float(km.survival(s))) < 4 * np.sqrt(0.25 / 200_000)
+    res = power(cohort, endpoints=["response"], response_rates=(0.2, 0.4), n=[60], reps=50, seed=1)
+    p = {r.arm: r.value for r in res.records if r.endpoint == "response" and r.stat == "p"}
+    assert p == {"thalidomide": 0.2, "lenalidomide": 0.4}
+    settings = {r.stat: r.value for r in res.records if r.variable == "setting"}
+    assert settings["response_rates"] == "0.2, 0.4" and settings["hazard_ratio"] is None
+
+
+@pytest.mark.parametrize(
+    "args", [["--response-rates", "0.2"], ["--response-rates", "0.2,1.5"], ["--hazard-ratio", "0"]]
+)
+def test_cli_stated_effects_checked(args, tmp_path):
+    result = CliRunner().invoke(main, ["design", *args, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output

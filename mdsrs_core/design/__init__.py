@@ -27,6 +27,7 @@ __all__ = [
     "Weibull",
     "PiecewiseExponential",
     "KaplanMeier",
+    "ProportionalHazards",
 ]
 
 _LAZY = {
@@ -41,10 +42,17 @@ _LAZY = {
     "Weibull": ".distributions",
     "PiecewiseExponential": ".distributions",
     "KaplanMeier": ".distributions",
+    "ProportionalHazards": ".distributions",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .distributions import Exponential, KaplanMeier, PiecewiseExponential, Weibull
+    from .distributions import (
+        Exponential,
+        KaplanMeier,
+        PiecewiseExponential,
+        ProportionalHazards,
+        Weibull,
+    )
     from .power import DesignResult, power
     from .scenarios import BinaryScenario, CompetingScenario, OrdinalScenario, SurvivalScenario
     from .trial import TrialDesign

@@ -20,6 +20,21 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
         raise click.BadParameter(str(exc)) from None
 
 
+def _rates(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        parts = [float(x) for x in value.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 2 or not all(0 <= p <= 1 for p in parts):
+        raise click.BadParameter(
+            f"'{value}': give two probabilities, reference then other arm, e.g. 0.25,0.45",
+            param_hint="--response-rates",
+        )
+    return parts[0], parts[1]
+
+
 def _progress():
     """``simulating: 12/76 tasks`` on one line of stderr (a terminal only)."""
     import time
@@ -115,6 +130,18 @@ def _progress():
     show_default=True,
     help="Survival per arm: Kaplan-Meier resampled, exponential, piecewise "
     "exponential, or Weibull (survreg).",
+)
+@click.option(
+    "--hazard-ratio",
+    type=click.FloatRange(0, min_open=True),
+    help="Assumed OS hazard ratio (other arm vs reference): the other arm's survival is the "
+    "reference arm's to this power, instead of the observed.",
+)
+@click.option(
+    "--response-rates",
+    callback=lambda ctx, param, v: _rates(v),
+    metavar="P_REF,P_OTHER",
+    help="Assumed responder probabilities, e.g. 0.25,0.45, instead of the observed.",
 )
 @click.option(
     "--only",

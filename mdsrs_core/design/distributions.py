@@ -12,7 +12,9 @@ trial's draws depend only on its random stream -- ``survival(t)`` and ``median()
 * :class:`KaplanMeier` -- the observed Kaplan-Meier step function resampled (a draw is the
   first time the curve is at or below the uniform), with an exponential tail at ``tail_rate``
   beyond the last follow-up (the arm's events over its exposure), where the curve says
-  nothing.
+  nothing;
+* :class:`ProportionalHazards` -- another distribution's survival raised to a hazard ratio
+  (the other arm of a stated effect).
 
 A rate of 0 means no event ever (``inf`` times), as an arm without events observed.
 """
@@ -25,7 +27,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Exponential", "Weibull", "PiecewiseExponential", "KaplanMeier", "Distribution"]
+__all__ = [
+    "Exponential",
+    "Weibull",
+    "PiecewiseExponential",
+    "KaplanMeier",
+    "ProportionalHazards",
+    "Distribution",
+]
 
 
 def _exp_times(rate: float, u: np.ndarray) -> np.ndarray:
@@ -45,7 +54,11 @@ class Exponential:
     rate: float
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        return _exp_times(self.rate, _uniforms(rng, shape))
+        return self.inverse(_uniforms(rng, shape))
+
+    def inverse(self, u: np.ndarray) -> np.ndarray:
+        """The time t with S(t) = u."""
+        return _exp_times(self.rate, u)
 
     def survival(self, t: Any) -> np.ndarray:
         return np.exp(-self.rate * np.asarray(t, float))
@@ -66,7 +79,11 @@ class Weibull:
     scale: float
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        return self.scale * (-np.log(_uniforms(rng, shape))) ** (1 / self.shape)
+        return self.inverse(_uniforms(rng, shape))
+
+    def inverse(self, u: np.ndarray) -> np.ndarray:
+        """The time t with S(t) = u."""
+        return self.scale * (-np.log(u)) ** (1 / self.shape)
 
     def survival(self, t: Any) -> np.ndarray:
         return np.exp(-((np.asarray(t, float) / self.scale) ** self.shape))
@@ -96,7 +113,11 @@ class PiecewiseExponential:
         return np.concatenate([[0.0], np.cumsum(np.asarray(self.rates[:-1]) * widths)])
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        target = -np.log(_uniforms(rng, shape))  # the cumulative hazard reached at the event
+        return self.inverse(_uniforms(rng, shape))
+
+    def inverse(self, u: np.ndarray) -> np.ndarray:
+        """The time t with S(t) = u."""
+        target = -np.log(u)  # the cumulative hazard reached at the event
         at = self._cumhaz_at_breaks()
         piece = np.searchsorted(at, target, side="right") - 1
         rates = np.asarray(self.rates, float)[piece]
@@ -136,17 +157,26 @@ class KaplanMeier:
     tail_rate: float
 
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-        u = _uniforms(rng, shape)
-        tail = _uniforms(rng, shape)
+        return self.inverse(_uniforms(rng, shape))
+
+    def inverse(self, u: np.ndarray) -> np.ndarray:
+        """The first event time at which the curve is <= u; past the last follow-up, the
+        exponential tail: ``last_time + log(S_last / u) / tail_rate``."""
+        u = np.asarray(u, float)
         s = np.asarray(self.surv, float)
         t = np.asarray(self.times, float)
+        s_last = float(s[-1]) if len(s) else 1.0
         # first index with S(t_i) <= u: S is non-increasing, so search its reverse
         idx = len(s) - np.searchsorted(s[::-1], u, side="right")
         beyond = idx >= len(s)
-        out = np.where(beyond, 0.0, t[np.minimum(idx, len(s) - 1)]) if len(s) else np.zeros(shape)
-        if not len(s):
-            beyond = np.ones(shape, dtype=bool)
-        return np.where(beyond, self.last_time + _exp_times(self.tail_rate, tail), out)
+        inside = t[np.minimum(idx, len(s) - 1)] if len(s) else np.zeros(u.shape)
+        with np.errstate(divide="ignore"):
+            tail = (
+                self.last_time + np.log(s_last / u) / self.tail_rate
+                if self.tail_rate > 0
+                else np.full(u.shape, np.inf)
+            )
+        return np.where(beyond, tail, inside)
 
     def survival(self, t: Any) -> np.ndarray:
         t = np.asarray(t, float)
@@ -171,4 +201,32 @@ class KaplanMeier:
         )
 
 
-Distribution = Exponential | Weibull | PiecewiseExponential | KaplanMeier
+@dataclass(frozen=True)
+class ProportionalHazards:
+    """``S(t) = S_base(t)^hazard_ratio``: the other arm under proportional hazards with the
+    reference arm's ``base`` distribution (drawn by inverting the base at ``u^(1/hr)``)."""
+
+    base: Exponential | Weibull | PiecewiseExponential | KaplanMeier
+    hazard_ratio: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.hazard_ratio) and self.hazard_ratio > 0):
+            raise ValueError(f"a hazard ratio is > 0, not {self.hazard_ratio!r}")
+
+    def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        return self.inverse(_uniforms(rng, shape))
+
+    def inverse(self, u: np.ndarray) -> np.ndarray:
+        return self.base.inverse(np.asarray(u, float) ** (1 / self.hazard_ratio))
+
+    def survival(self, t: Any) -> np.ndarray:
+        return self.base.survival(t) ** self.hazard_ratio
+
+    def median(self) -> float:
+        return float(self.inverse(np.array([0.5]))[0])
+
+    def describe(self) -> str:
+        return f"hazard ratio {self.hazard_ratio:g} against: {self.base.describe()}"
+
+
+Distribution = Exponential | Weibull | PiecewiseExponential | KaplanMeier | ProportionalHazards

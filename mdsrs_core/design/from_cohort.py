@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .distributions import Exponential, KaplanMeier, PiecewiseExponential, Weibull
+from .distributions import (
+    Exponential,
+    KaplanMeier,
+    PiecewiseExponential,
+    ProportionalHazards,
+    Weibull,
+)
 from .scenarios import BinaryScenario, CompetingScenario, OrdinalScenario, SurvivalScenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,8 +133,21 @@ def _split(cohort: Cohort, columns: dict[str, str]) -> tuple[dict[str, pd.DataFr
     return per_arm, excluded
 
 
-def from_cohort(cohort: Cohort, endpoint: str, *, os_model: str = "km") -> Fitted:
-    """The scenario of ``endpoint`` (one of :data:`DESIGN_ENDPOINTS`) from ``cohort``."""
+def from_cohort(
+    cohort: Cohort,
+    endpoint: str,
+    *,
+    os_model: str = "km",
+    hazard_ratio: float | None = None,
+    response_rates: tuple[float, float] | None = None,
+) -> Fitted:
+    """The scenario of ``endpoint`` (one of :data:`DESIGN_ENDPOINTS`) from ``cohort``.
+
+    Stated effects replace the observed ones: ``hazard_ratio`` makes the other arm's OS the
+    reference arm's fitted survival under proportional hazards, ``S_ref(t)^HR``
+    (:class:`~.distributions.ProportionalHazards`); ``response_rates`` = (reference, other)
+    gives the responder probabilities.
+    """
     from mdsrs_core.errors import StudyError
 
     arms = tuple(str(a) for a in cohort.arms)
@@ -160,7 +179,11 @@ def from_cohort(cohort: Cohort, endpoint: str, *, os_model: str = "km") -> Fitte
                         f"OS model weibull: arm {a} cannot be fitted ({exc}); "
                         "use --os-model km or exponential."
                     ) from None
-        scenario: Any = SurvivalScenario(arms2, (dists[0], dists[1]), source=f"cohort ({os_model})")
+        source = f"cohort ({os_model})"
+        if hazard_ratio is not None:
+            dists[1] = ProportionalHazards(dists[0], float(hazard_ratio))
+            source += f", {arms[1]} by an assumed hazard ratio {hazard_ratio:g}"
+        scenario: Any = SurvivalScenario(arms2, (dists[0], dists[1]), source=source)
     elif endpoint == "aml":
         cols = {"aml": "event", "aml_months": "time", "death": "event", "os_months": "time"}
         per_arm, excluded = _split(cohort, cols)
@@ -176,7 +199,11 @@ def from_cohort(cohort: Cohort, endpoint: str, *, os_model: str = "km") -> Fitte
     elif endpoint == "response":
         per_arm, excluded = _split(cohort, {"responder": "binary"})
         p = [float(per_arm[a]["responder"].astype(float).mean()) for a in arms]
-        scenario = BinaryScenario(arms2, (p[0], p[1]), source="cohort")
+        source = "cohort"
+        if response_rates is not None:
+            p = [float(response_rates[0]), float(response_rates[1])]
+            source = "assumed responder probabilities"
+        scenario = BinaryScenario(arms2, (p[0], p[1]), source=source)
     elif endpoint == "adverse_events":
         per_arm, excluded = _split(cohort, {"ae_max_grade": "grade"})
         probs = []
@@ -191,6 +218,11 @@ def from_cohort(cohort: Cohort, endpoint: str, *, os_model: str = "km") -> Fitte
         )
     used = {a: int(len(per_arm[a])) for a in arms}
     empty = [a for a, k in used.items() if k == 0]
+    if endpoint == "os" and hazard_ratio is not None:
+        empty = [a for a in empty if a == arms[0]]
+        used.pop(arms[1])  # the other arm is the reference arm's under the stated ratio
+    if endpoint == "response" and response_rates is not None:
+        empty, used = [], {}  # stated, not estimated
     if empty:
         raise StudyError(
             f"Trial design, endpoint {endpoint}: no patient of arm {', '.join(empty)} has the "

@@ -11,6 +11,7 @@ the executor or the number of workers.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -67,6 +68,8 @@ class DesignResult:
     os_model: str = "km"
     source: str = ""
     software: dict[str, str] = field(default_factory=dict)
+    hazard_ratio: float | None = None
+    response_rates: tuple[float, float] | None = None
 
     def power_of(self, endpoint: str, n: int) -> tuple[float, float, float]:
         """(power, conf_low, conf_high) of ``endpoint`` at ``n``."""
@@ -160,6 +163,8 @@ def power(
     dropout: float = 0.0,
     dropout_time: float = 12.0,
     os_model: str = "km",
+    hazard_ratio: float | None = None,
+    response_rates: Sequence[float] | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     executor: Any = None,
@@ -174,7 +179,11 @@ def power(
     ``seed``: recorded (a random one is drawn and recorded when ``None``); ``alpha``: the
     two-sided level of each test; ``target``: the power sought; ``allocation`` (other arm :
     reference arm), ``accrual``, ``follow_up``, ``dropout`` (proportion lost by
-    ``dropout_time``) describe the trial (:class:`.trial.TrialDesign`). ``workers`` /
+    ``dropout_time``) describe the trial (:class:`.trial.TrialDesign`). ``os_model``: how
+    each arm's OS is taken from the cohort (``km``, ``exponential``, ``piecewise``,
+    ``weibull``); ``hazard_ratio``: the other arm's OS is then the reference arm's under
+    proportional hazards with this ratio; ``response_rates``: (reference, other) responder
+    probabilities instead of the observed. ``workers`` /
     ``scheduler`` choose a Dask cluster (:mod:`.executor`); ``executor`` passes one already
     open. ``progress(done, total)`` is called as tasks finish.
     """
@@ -189,6 +198,17 @@ def power(
     seed = int(seed) if seed is not None else secrets.randbits(63)
     if seed < 0:
         raise StudyError(f"Trial design: the seed must be >= 0, not {seed}.")
+    if hazard_ratio is not None and not (0 < hazard_ratio < math.inf):
+        raise StudyError(f"Trial design: a hazard ratio is > 0, not {hazard_ratio!r}.")
+    rates: tuple[float, float] | None = None
+    if response_rates is not None:
+        rates_list = [float(x) for x in response_rates]
+        if len(rates_list) != 2 or not all(0 <= x <= 1 for x in rates_list):
+            raise StudyError(
+                "Trial design: response rates are two probabilities (reference, other), "
+                f"not {list(response_rates)!r}."
+            )
+        rates = (rates_list[0], rates_list[1])
     given = dict(scenarios or {})
     names = list(endpoints) if endpoints is not None else list(given or DESIGN_ENDPOINTS)
     unknown = [e for e in names if e not in DESIGN_ENDPOINTS and e not in given]
@@ -213,7 +233,9 @@ def power(
                 e, None, skipped=f"needs {', '.join(missing)}, not in the data"
             )
             continue
-        fitted = from_cohort(the_cohort, e, os_model=os_model)
+        fitted = from_cohort(
+            the_cohort, e, os_model=os_model, hazard_ratio=hazard_ratio, response_rates=rates
+        )
         results[e] = EndpointPower(
             e, fitted.scenario, used=fitted.used, excluded=fitted.excluded, notes=fitted.notes
         )
@@ -258,7 +280,9 @@ def power(
         software["distributed"] = metadata.version("distributed")
     except Exception:  # pragma: no cover - dask is a dependency
         pass
-    return DesignResult(results, ns, reps, seed, design, target, os_model, source, software)
+    return DesignResult(
+        results, ns, reps, seed, design, target, os_model, source, software, hazard_ratio, rates
+    )
 
 
 def _as_cohort(cohort: Any) -> Any:

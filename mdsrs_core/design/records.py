@@ -54,6 +54,10 @@ def _settings(res: DesignResult) -> list[Record]:
         "dropout": d.dropout,
         "dropout_time": d.dropout_time,
         "os_model": res.os_model,
+        "hazard_ratio": res.hazard_ratio,
+        "response_rates": (
+            None if res.response_rates is None else ", ".join(f"{p:g}" for p in res.response_rates)
+        ),
         "chunk": CHUNK,
         "sizes": ", ".join(str(n) for n in res.ns),
         "source": res.source,

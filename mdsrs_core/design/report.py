@@ -108,7 +108,7 @@ def _assumptions(own: list[Record]) -> list[str]:
                 parts.append(f"{r.label} {_pct(r.value)}")
             if r.variable == "scenario" and r.arm == arm and r.stat == "p":
                 parts.append(f"{r.label} {_pct(r.value)}")
-        src = f" (estimated from {used} patients)" if used is not None else ""
+        src = f" (estimated from {used} patients)" if used is not None else " (assumed)"
         out.append(f"{arm}{src}: " + "; ".join(parts) + ".")
     for r in own:
         if r.variable == "flow" and r.stat == "n_excluded":
