@@ -1,9 +1,12 @@
 """The report as a Word document (python-docx): real Word tables a journal can take.
 
-Each table: its title above it, a header row (repeated on a new
-page), one Word row per line, numbers right-aligned, three horizontal rules (above and
-below the header, below the last row) and its footnotes in small type beneath. Figures are
-300 dpi PNG pictures with a numbered caption.
+Each table: a Word caption above it ("Table 3. Title.", style Caption, the number a SEQ
+field), columns sized to their content (numbers never wrap; labels wrap between words), a
+landscape page when it does not fit a portrait one, a header row repeated on a new page,
+rows that do not split across pages, numbers right-aligned, three horizontal rules (above
+and below the header, below the last row) and its footnotes in small type beneath, kept on
+the table's page. Figures are 300 dpi PNG pictures with a caption under them (kept with the
+picture). Superscripts (footnote letters, ×10⁹/L) are superscript runs, drawn by any font.
 """
 
 from __future__ import annotations
@@ -47,65 +50,236 @@ def _repeat_header(row: Any) -> None:
     tr_pr.append(el)
 
 
-def _cell(cell: Any, text: str, *, right: bool, bold: bool = False, indent: int = 0) -> None:
+#: superscript characters -> (plain character): written as superscript runs, so that any
+#: font draws them (Arial has no superscript letters; footnote marks and ×10⁹/L use them)
+_SUPERSCRIPT = dict(
+    zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖ", "0123456789-+abcdefghijklmnop", strict=True)
+)
+#: page text widths in points: A4 with 2 cm margins, portrait and landscape
+PORTRAIT_WIDTH = (21.0 - 4.0) / 2.54 * 72
+LANDSCAPE_WIDTH = (29.7 - 4.0) / 2.54 * 72
+#: table text size (points) and the cell's left + right padding (Word's default 0.19 cm each)
+TABLE_PT = 8.0
+_PADDING = 2 * 0.19 / 2.54 * 72 + 2.0
+
+
+def _add_text(p: Any, text: str, *, size: float, bold: bool = False, italic: bool = False):
+    """Runs of ``text`` in paragraph ``p``; superscript characters become superscript runs."""
+    from docx.shared import Pt
+
+    chunk, sup = "", False
+    pieces: list[tuple[str, bool]] = []
+    for ch in text:
+        is_sup = ch in _SUPERSCRIPT
+        if is_sup != sup and chunk:
+            pieces.append((chunk, sup))
+            chunk = ""
+        sup = is_sup
+        chunk += _SUPERSCRIPT.get(ch, ch)
+    if chunk:
+        pieces.append((chunk, sup))
+    for piece, is_sup in pieces:
+        run = p.add_run(piece)
+        run.bold = bold
+        run.italic = italic
+        run.font.size = Pt(size)
+        if is_sup:
+            run.font.superscript = True
+
+
+#: Arial advance widths in em (1/1000 of the em square, Arial's metrics), by character class
+_NARROW = set("ijl.,;:'|!()[]/-ft ")
+_WIDE = set("mwMW%@")
+
+
+def text_width(text: str, size: float = TABLE_PT) -> float:
+    """An estimate of ``text``'s width in points in Arial at ``size`` (per-character advance
+    widths of Arial's classes: narrow 0.28 em, wide 0.83 em, capitals 0.67 em, others --
+    lower case, digits -- 0.556 em), 4% spare."""
+    em = 0.0
+    for ch in text:
+        if ch in _SUPERSCRIPT:
+            em += 0.37
+        elif ch in _NARROW:
+            em += 0.28
+        elif ch in _WIDE:
+            em += 0.83
+        elif ch.isupper():
+            em += 0.67
+        else:
+            em += 0.556
+    return em * size * 1.04
+
+
+def column_widths(t: Table) -> tuple[list[float], bool]:
+    """Widths (points) of ``t``'s columns sized to their content, and whether the table needs
+    a landscape page.
+
+    A column's natural width holds its longest cell on one line; its minimum holds the
+    longest word (label and text columns may wrap between words) -- numbers never wrap, so a
+    number column's minimum is its natural width. A table whose natural width does not fit
+    the portrait page goes landscape; the space left above the minimums is shared out in
+    proportion to what each column lacks."""
+    n = len(t.header)
+    rows = [t.header, *t.rows]
+    numeric = [t.align(i) == "right" for i in range(n)]
+    natural, minimum = [], []
+    for i in range(n):
+        cells = [r[i] for r in rows if i < len(r)]
+        body = [r[i] for r in t.rows if i < len(r)]
+        indent = 9.0 * max(t.indent or [0]) if i == 0 else 0.0
+        nat = max(text_width(c) for c in cells) + _PADDING + indent
+        words = [w for c in cells for w in c.split()] or [""]
+        word = max(text_width(w) for w in words) + _PADDING + indent
+        if numeric[i]:
+            word = max([word, *(text_width(c) + _PADDING for c in body)])
+        natural.append(nat)
+        minimum.append(min(word, nat))
+    landscape = sum(natural) > PORTRAIT_WIDTH and sum(minimum) > 0.8 * PORTRAIT_WIDTH
+    width = LANDSCAPE_WIDTH if landscape else PORTRAIT_WIDTH
+    if sum(natural) <= width:
+        return natural, landscape
+    if sum(minimum) >= width:
+        return [m * width / sum(minimum) for m in minimum], landscape
+    spare = width - sum(minimum)
+    lack = [nat - m for nat, m in zip(natural, minimum, strict=True)]
+    return [m + spare * k / sum(lack) for m, k in zip(minimum, lack, strict=True)], landscape
+
+
+def _cell(
+    cell: Any, text: str, *, right: bool, bold: bool = False, indent: int = 0, keep: bool = True
+) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
     p = cell.paragraphs[0]
     p.paragraph_format.space_after = Pt(0)
     p.paragraph_format.space_before = Pt(0)
+    p.paragraph_format.keep_with_next = keep  # the table (and its notes) on one page
     if right:
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if indent:
         p.paragraph_format.left_indent = Pt(9 * indent)
-    run = p.add_run(text)
-    run.bold = bold
-    run.font.size = Pt(8)
+    _add_text(p, text, size=TABLE_PT, bold=bold)
+
+
+def _cant_split(row: Any) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    el = OxmlElement("w:cantSplit")
+    el.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(el)
+
+
+def _fixed_layout(table: Any, widths: list[float]) -> None:
+    """Column widths as given (the grid and every cell), fixed layout: Word and LibreOffice
+    lay the table out as sized, not by their own autofit."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    tbl_pr.append(layout)
+    for i, w in enumerate(widths):
+        table.columns[i].width = Pt(w)
+        for cell in table.columns[i].cells:
+            cell.width = Pt(w)
+
+
+def _caption(doc: Any, kind: str, number: int, title: str, extra: str = "") -> Any:
+    """A Word caption (style Caption): "Table 3. Title." with the number a SEQ field, so
+    Word's lists of tables and figures and cross-references find it."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    p = doc.add_paragraph(style="Caption")
+    label = p.add_run(f"{kind} ")
+    label.bold = True
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), f" SEQ {kind} \\* ARABIC ")
+    run = OxmlElement("w:r")
+    r_pr = OxmlElement("w:rPr")
+    r_pr.append(OxmlElement("w:b"))
+    run.append(r_pr)
+    text = OxmlElement("w:t")
+    text.text = str(number)
+    run.append(text)
+    field.append(run)
+    p._p.append(field)
+    end = p.add_run(f". {title}.")
+    end.bold = True
+    if extra:
+        _add_text(p, " " + extra, size=9)
+    return p
+
+
+def _orientation(doc: Any, landscape: bool) -> None:
+    """Start a new section (on a new page) in the orientation asked for, if it differs."""
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+
+    current = doc.sections[-1]
+    if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
+        return
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    width, height = current.page_width, current.page_height
+    if (width > height) != landscape:
+        width, height = height, width
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = width, height
 
 
 def _table(doc: Any, t: Table, number: int) -> None:
     from docx.shared import Pt
 
-    title = doc.add_paragraph()
+    widths, landscape = column_widths(t)
+    _orientation(doc, landscape)
+    title = _caption(doc, "Table", number, t.title)
     title.paragraph_format.keep_with_next = True
-    title.add_run(t.title).bold = True
     aligns = [t.align(i) == "right" for i in range(len(t.header))]
     table = doc.add_table(rows=1 + len(t.rows), cols=len(t.header))
-    table.autofit = True
+    _fixed_layout(table, widths)
     for i, h in enumerate(t.header):
         cell = table.rows[0].cells[i]
         _cell(cell, h, right=aligns[i], bold=True)
         _rule(cell, "top", 12)
         _rule(cell, "bottom", 6)
     _repeat_header(table.rows[0])
+    for row in table.rows:
+        _cant_split(row)
+    last = len(t.rows) - 1
     for k, row in enumerate(t.rows):
         cells = table.rows[k + 1].cells
         for i, text in enumerate(row[: len(t.header)]):
             indent = t.indent[k] if (i == 0 and t.indent) else 0
-            _cell(cells[i], text, right=aligns[i], indent=indent)
-            if k == len(t.rows) - 1:
+            _cell(
+                cells[i], text, right=aligns[i], indent=indent, keep=k < last or bool(t.footnotes)
+            )
+            if k == last:
                 _rule(cells[i], "bottom", 12)
-    for note in t.footnotes:
+    for j, note in enumerate(t.footnotes):
         p = doc.add_paragraph()
         p.paragraph_format.space_after = Pt(0)
-        p.add_run(note).font.size = Pt(7.5)
+        p.paragraph_format.keep_with_next = j < len(t.footnotes) - 1
+        _add_text(p, note, size=7.5)
     doc.add_paragraph()
+    if landscape:
+        _orientation(doc, False)
 
 
 def _figure(doc: Any, f: Figure, number: int) -> None:
-    from docx.shared import Inches, Pt
+    from docx.shared import Inches
 
     png = f.to_png(DPI)
     if png is None:
         return
+    _orientation(doc, False)
     doc.add_picture(io.BytesIO(png), width=Inches(6.3))
-    doc.paragraphs[-1].paragraph_format.keep_with_next = True
-    p = doc.add_paragraph()
-    run = p.add_run(f"Figure {number}. {f.title}.")
-    run.bold = True
-    run.font.size = Pt(9)
-    if f.caption:
-        p.add_run(" " + f.caption).font.size = Pt(9)
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True  # the caption under it
+    _caption(doc, "Figure", number, f.title, f.caption)
 
 
 def _section(doc: Any, s: Section, level: int, counter: dict[str, int]) -> None:
@@ -141,7 +315,14 @@ def build_docx(document: Document) -> Any:
     normal = out.styles["Normal"]
     normal.font.name = _FONT
     normal.font.size = Pt(10)
-    for sec in out.sections:
+    caption = out.styles["Caption"]
+    caption.font.name = _FONT
+    caption.font.size = Pt(9)
+    caption.font.italic = False
+    caption.font.color.rgb = None
+    caption.paragraph_format.keep_with_next = True
+    for sec in out.sections:  # A4, 2 cm margins (the widths column_widths() assumes)
+        sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
         sec.left_margin = sec.right_margin = Cm(2)
         sec.top_margin = sec.bottom_margin = Cm(2)
     out.core_properties.title = document.title
