@@ -8,6 +8,7 @@ are. Formatting only.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mdsrs_core.records import RecordIndex
@@ -50,7 +51,9 @@ def adjusted_rows(
                 per_arm = {a: fmt_pct(idx.value(var, a, None, "p")) for a in arms}
                 measure = f"{outcome}, weighted %"
             else:
-                per_arm = {a: _mean(idx.value(var, a, None, "mean")) for a in arms}
+                means = {a: idx.value(var, a, None, "mean") for a in arms}
+                size = min((abs(v) for v in means.values() if v is not None), default=0.0)
+                per_arm = {a: _mean(v, size) for a, v in means.items()}
                 measure = f"{outcome}, weighted mean"
             lr = idx.get(var, None, "logrank", "p_value")
             out[variable] = SummaryRow(
@@ -72,14 +75,14 @@ def adjusted_rows(
     return out
 
 
-def _mean(value: Any) -> str:
-    """A weighted mean with the decimals the summary table gives means of its size."""
+def _mean(value: Any, size: float) -> str:
+    """A weighted mean with the decimals the summary table gives means of ``size`` (the
+    smaller of the arms' means, so both arms get the same decimals)."""
     from mdsrs_core.report.formatting import fmt_num
 
     if value is None:
         return "NA"
-    v = abs(float(value))
-    return fmt_num(value, 0 if v >= 100 else 1 if v >= 3 else 2)
+    return fmt_num(value, 0 if size >= 100 else 1 if size >= 3 else 2)
 
 
 def _short(label: str) -> str:
@@ -116,5 +119,8 @@ def with_adjusted(rows: list, records, endpoint: str, outcomes: dict) -> list:
             if label.lower() in f"{r.measure} {r.outcome or ''}".lower()
             and ", adjusted (" not in r.measure
         ]
+        if at and out[at[-1]].outcome:
+            # the same outcome label as the unadjusted row: the forest plot pairs them
+            row = dataclasses.replace(row, outcome=out[at[-1]].outcome)
         out.insert(at[-1] + 1 if at else len(out), row)
     return out

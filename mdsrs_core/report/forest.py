@@ -170,14 +170,21 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
                 f"Ratio, {treatment} vs {reference}" if i == len(ratio_groups) - 1 else None,
             )
         )
-    # each difference has its own units, so its own linear axis
-    for i, row in enumerate(diffs):
+    # each difference has its own units, so its own linear axis; rows of the same outcome
+    # (an unadjusted and an adjusted difference) share one
+    diff_groups: list[list[SummaryRow]] = []
+    for row in diffs:
+        if diff_groups and row.outcome and diff_groups[-1][-1].outcome == row.outcome:
+            diff_groups[-1].append(row)
+        else:
+            diff_groups.append([row])
+    for i, group in enumerate(diff_groups):
         panels.append(
             (
-                [row],
+                group,
                 False,
                 "Differences (each on its own scale; 0 = no difference)" if i == 0 else None,
-                f"Difference, {treatment} - {reference}" if i == len(diffs) - 1 else None,
+                f"Difference, {treatment} - {reference}" if i == len(diff_groups) - 1 else None,
             )
         )
     heights = [
