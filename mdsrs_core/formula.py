@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,6 +93,8 @@ _PATSY_NAMES = {
     "np",
     "numpy",
 }
+#: build the common design shapes without patsy (tests compare both paths)
+_FAST_DESIGN = True
 _SURV = re.compile(r"^\s*Surv\s*\((.*)\)\s*$", re.DOTALL)
 
 
@@ -106,7 +109,6 @@ class ModelFrame:
     event: np.ndarray | None  # 0/1 ints
     design: pd.DataFrame  # RHS design matrix; 'Intercept' included iff include_intercept
     strata: pd.Series | None  # "x=a, y=b" per row for strata() terms; None when absent
-    data: pd.DataFrame  # the rows used (complete cases in the formula's variables)
     n_input: int
     n_dropped: int  # rows dropped for missing values in the formula's variables
     dropped: pd.Index  # their index labels
@@ -114,6 +116,32 @@ class ModelFrame:
     start: np.ndarray | None = None  # start times of a Surv(start, stop, event) LHS
     cluster: pd.Series | None = None  # the cluster(id) term's value per row; None when absent
     weights: np.ndarray | None = None  # case weights of the rows used (weights=); None when absent
+    #: the rows used of the data given, every column (``data``), taken when first read
+    _data: pd.DataFrame | None = field(default=None, repr=False)
+    _source: pd.DataFrame | None = field(default=None, repr=False)
+    _positions: np.ndarray | None = field(default=None, repr=False)
+    #: the formula's own columns for the rows used (``variables``)
+    _variables: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The rows used (complete cases in the formula's variables), with every column of
+        the data given (taken from it when first read: a fit that never asks copies only the
+        formula's columns)."""
+        if self._data is None:
+            if self._source is None or self._positions is None:
+                raise AttributeError("this model frame keeps no data")
+            self._data = self._source.iloc[self._positions]
+        return self._data
+
+    @property
+    def variables(self) -> pd.DataFrame:
+        """The formula's own columns (and the weights column) for the rows used, indexed as
+        ``data``: what grouping and evaluating the formula's terms needs, without copying
+        the other columns of a wide cohort."""
+        if self._variables is None:
+            return self.data
+        return self._variables
 
     @property
     def nobs(self) -> int:
@@ -490,7 +518,58 @@ def _one_level_factors(info: patsy.DesignInfo, formula: str) -> None:
             )
 
 
+def _simple_terms(rhs_desc: patsy.ModelDesc) -> tuple[str, ...] | None:
+    """The column names of a right-hand side made only of an intercept and main effects of
+    bare column names (``~ arm``, ``~ arm + age``), in formula order; ``None`` otherwise."""
+    names: list[str] = []
+    intercept = False
+    for term in rhs_desc.rhs_termlist:
+        if not term.factors:
+            intercept = True
+        elif len(term.factors) == 1 and getattr(term.factors[0], "code", "").isidentifier():
+            names.append(term.factors[0].code)
+        else:
+            return None
+    return tuple(names) if intercept else None
+
+
+def _fast_design(rhs_desc: patsy.ModelDesc, frame: pd.DataFrame, formula: str) -> Any:
+    """The design matrix patsy builds for the common shapes, built directly: an intercept,
+    numeric columns as they are, pandas Categoricals (text levels) in treatment coding
+    (``arm[T.lenalidomide]``). ``None`` when the formula or a column is of another kind
+    (patsy then builds it). The rows must hold no missing value (model_frame drops them
+    first), so no row is dropped here."""
+    names = _simple_terms(rhs_desc)
+    if names is None or any(n not in frame.columns for n in names):
+        return None
+    blocks: list[np.ndarray] = [np.ones((len(frame), 1))]
+    columns = ["Intercept"]
+    for name in names:
+        column = frame[name]
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            levels = list(dtype.categories)
+            if not all(isinstance(level, str) for level in levels):
+                return None
+            if len(levels) < 2:
+                return None  # patsy's path raises the one-level error
+            codes = column.cat.codes.to_numpy()
+            blocks.append((codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float))
+            columns += [f"{name}[T.{level}]" for level in levels[1:]]
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+            blocks.append(column.to_numpy(dtype=float)[:, None])
+            columns.append(name)
+        else:
+            return None
+    matrix = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
+    return pd.DataFrame(matrix, index=frame.index, columns=columns)
+
+
 def _design(rhs_desc: patsy.ModelDesc, frame: pd.DataFrame, formula: str) -> pd.DataFrame:
+    if _FAST_DESIGN:
+        fast = _fast_design(rhs_desc, frame, formula)
+        if fast is not None:
+            return fast
     env = patsy.EvalEnvironment([_FUNCTIONS])
     try:
         design = patsy.dmatrix(
@@ -522,6 +601,60 @@ def _design(rhs_desc: patsy.ModelDesc, frame: pd.DataFrame, formula: str) -> pd.
         design = design.iloc[:, order]
     design.columns = [r_term_name(c) for c in design.columns]
     return design
+
+
+# --------------------------------------------------------------------------- parsing, cached
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What a formula's text gives on data with given column names (no data values)."""
+
+    lhs: str | None
+    rhs_desc: Any  # patsy.ModelDesc of the right-hand side without strata()/cluster()
+    strata_codes: tuple[str, ...]
+    cluster_codes: tuple[str, ...]
+    surv_args: tuple[str, ...]
+    used: tuple[str, ...]  # the columns the formula names, in order
+
+
+@functools.lru_cache(maxsize=512)
+def _parse(formula: str, columns: tuple[str, ...], allow_cluster: bool = False) -> _Parsed:
+    """Parse ``formula`` for data with ``columns``: the allow-list check, quoting, strata()
+    and cluster() terms, patsy's term list and the columns used. Cached (a study fits the
+    same few formulas to the same columns many times); errors are raised, not cached."""
+    dotted = check_formula(formula)  # the allow-list grammar, before anything is evaluated
+    index = pd.Index(columns)
+    for name in dotted:
+        if name not in columns:
+            _unknown_column(name, index, formula)
+    text = quote_names(formula, columns)
+    lhs, rhs = split_formula(text)
+    rhs, strata_codes = _take_strata(rhs, formula)
+    rhs, cluster_codes = _take_strata(rhs, formula, "cluster")
+    if cluster_codes and not allow_cluster:
+        raise FormulaError(
+            f"The formula {formula!r} has a cluster() term, which only coxph uses (for "
+            "robust standard errors); remove it here (weighted models take cluster= "
+            "as an argument where R's survey design has ids)."
+        )
+    if len(cluster_codes) > 1:
+        raise FormulaError(
+            f"The formula {formula!r} has more than one cluster() variable "
+            f"({', '.join(cluster_codes)}): R allows one; combine them into one id column."
+        )
+    rhs_desc, rhs_codes = _rhs_codes(rhs, formula)
+    surv_match = _SURV.match(lhs) if lhs else None
+    if surv_match:
+        surv_args = [a.strip() for a in split_top_level(surv_match.group(1), ",")]
+        lhs_codes = surv_args
+    else:
+        surv_args = []
+        lhs_codes = [lhs] if lhs else []
+    used = _check_columns(lhs_codes + rhs_codes + strata_codes + cluster_codes, index, formula)
+    return _Parsed(
+        lhs, rhs_desc, tuple(strata_codes), tuple(cluster_codes), tuple(surv_args), tuple(used)
+    )
 
 
 # --------------------------------------------------------------------------- entry point
@@ -559,53 +692,41 @@ def model_frame(
         Whether the model accepts a ``cluster(id)`` term (coxph); elsewhere the term is an
         error rather than silently ignored.
     """
-    dotted = check_formula(formula)  # the allow-list grammar, before anything is evaluated
     frame = _with_references(data)
-    for name in dotted:
-        if name not in frame.columns:
-            _unknown_column(name, frame.columns, formula)
+    parsed = _parse(formula, tuple(map(str, frame.columns)), allow_cluster)
+    lhs, strata_codes = parsed.lhs, list(parsed.strata_codes)
+    cluster_codes = list(parsed.cluster_codes)
+    rhs_desc, surv_args, used = parsed.rhs_desc, list(parsed.surv_args), list(parsed.used)
     original_index = frame.index
-    work = frame.reset_index(drop=True)
+    n_input = len(frame)
+    # only the formula's columns are copied (a cohort has dozens; at 10^6 rows each copy
+    # of the whole frame costs more than the fit)
+    needed = list(used)
+    if isinstance(weights, str):
+        if weights not in frame.columns:
+            _unknown_column(weights, frame.columns, formula)
+        if weights not in needed:
+            needed.append(weights)
+    work = frame[needed]
+    work.index = pd.RangeIndex(n_input)
 
-    text = quote_names(formula, work.columns)
-    lhs, rhs = split_formula(text)
-    rhs, strata_codes = _take_strata(rhs, formula)
-    rhs, cluster_codes = _take_strata(rhs, formula, "cluster")
-    if cluster_codes and not allow_cluster:
-        raise FormulaError(
-            f"The formula {formula!r} has a cluster() term, which only coxph uses (for "
-            "robust standard errors); remove it here (weighted models take cluster= "
-            "as an argument where R's survey design has ids)."
-        )
-    if len(cluster_codes) > 1:
-        raise FormulaError(
-            f"The formula {formula!r} has more than one cluster() variable "
-            f"({', '.join(cluster_codes)}): R allows one; combine them into one id column."
-        )
-    rhs_desc, rhs_codes = _rhs_codes(rhs, formula)
-
-    surv_match = _SURV.match(lhs) if lhs else None
-    if surv_match:
-        surv_args = [a.strip() for a in split_top_level(surv_match.group(1), ",")]
-        lhs_codes = surv_args
+    if used:
+        complete = work[used].notna().all(axis=1)
     else:
-        lhs_codes = [lhs] if lhs else []
-    used = _check_columns(
-        lhs_codes + rhs_codes + strata_codes + cluster_codes, work.columns, formula
-    )
-
-    complete = work[used].notna().all(axis=1) if used else pd.Series(True, index=work.index)
+        complete = pd.Series(True, index=work.index)
     weight_values = None
     if weights is not None:
         weight_values = _weights_column(weights, work, formula)
         complete &= weight_values.notna()
-    sub = _drop_unused_levels(work.loc[complete.to_numpy()])
+    complete_mask = complete.to_numpy()
+    sub = _drop_unused_levels(work if complete_mask.all() else work.loc[complete_mask])
     if sub.empty:
         raise FormulaError(
-            f"No rows are left for the formula {formula!r}: every one of the {len(work)} rows "
+            f"No rows are left for the formula {formula!r}: every one of the {n_input} rows "
             f"has a missing value in {', '.join(used)}."
         )
 
+    surv_match = _SURV.match(lhs) if lhs else None
     design = _design(rhs_desc, sub, formula)
     keep = pd.Series(False, index=sub.index)
     keep.loc[design.index] = True
@@ -627,9 +748,10 @@ def model_frame(
             f"No rows are left for the formula {formula!r} after removing missing values."
         )
     labels = original_index[rows]
-    design = design.loc[rows]
-    used_frame = frame.iloc[rows]
-    sub = sub.loc[rows]
+    if len(rows) != len(design):
+        design = design.loc[rows]
+    if len(rows) != len(sub):
+        sub = sub.loc[rows]
 
     start = None
     if surv_match and len(surv_cols) == 3:
@@ -669,7 +791,10 @@ def model_frame(
     if not intercept and "Intercept" in design.columns:
         design = design.drop(columns="Intercept")
     design.index = labels
-    dropped = original_index[np.setdiff1d(np.arange(len(work)), rows)]
+    kept = np.zeros(n_input, dtype=bool)
+    kept[rows] = True
+    dropped = original_index[~kept]
+    variables = sub.set_axis(labels)
     return ModelFrame(
         formula=formula,
         outcome=outcome,
@@ -678,12 +803,14 @@ def model_frame(
         event=event,
         design=design,
         strata=strata,
-        data=used_frame,
-        n_input=len(work),
+        n_input=n_input,
         n_dropped=len(dropped),
         dropped=dropped,
         term_names=[c for c in design.columns if c != "Intercept"],
         start=start,
         cluster=cluster,
         weights=case_weights,
+        _source=frame,
+        _positions=np.asarray(rows),
+        _variables=variables,
     )

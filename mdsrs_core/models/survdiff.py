@@ -147,7 +147,7 @@ def survdiff(formula: str, data: Any, rho: float = 0.0) -> SurvdiffResults:
             f"survdiff needs a survival outcome: write the formula {formula!r} as "
             "'Surv(time, event) ~ arm'."
         )
-    groups, strata = formula_groups(formula, frame.data)
+    groups, strata = formula_groups(formula, frame.variables)
     if groups.k < 2:
         found = f"only {groups.labels[0]!r}" if groups.k == 1 else "no group variable"
         raise ModelError(

@@ -278,7 +278,7 @@ def survfit(
             f"survfit needs a survival outcome: write the formula {formula!r} as "
             "'Surv(time, event) ~ 1' or 'Surv(time, event) ~ arm'."
         )
-    groups, strata = formula_groups(formula, frame.data)
+    groups, strata = formula_groups(formula, frame.variables)
     labels = [ALL]
     codes = np.zeros(frame.nobs, dtype=np.int64)
     if groups.k and strata.k:

@@ -103,7 +103,7 @@ def svylogrank(formula: str, data: Any, weights: Any = None, cluster: Any = None
         raise ModelError(
             f"svylogrank needs a survival outcome: 'Surv(time, event) ~ arm', not {formula!r}."
         )
-    groups, _ = formula_groups(formula, frame.data)
+    groups, _ = formula_groups(formula, frame.variables)
     if groups.k != 2:
         raise ModelError(
             f"svylogrank compares two groups; the formula {formula!r} gives {groups.k} in the "
