@@ -175,16 +175,17 @@ def test_without_response_months_column_nothing_but_a_note():
     assert any("needs response_months" in n for n in result.notes)
 
 
-def test_landmark_switched_off():
+@pytest.mark.parametrize("off", [0, False])
+def test_landmark_switched_off(off):
     result = EndpointResult("os")
     analyze_response_survival(
-        result, load_example().data, _config(response_landmark=False), "efron", 0.95
+        result, load_example().data, _config(response_landmark=off), "efron", 0.95
     )
     assert ("os_response_hr", "time_dependent", "estimate") in {_key(r) for r in result.records}
     assert not [r for r in result.records if r.variable == "os_response_landmark_flow"]
 
 
-@pytest.mark.parametrize("value", [0, -3, "six"])
+@pytest.mark.parametrize("value", [-3, "six"])
 def test_bad_landmark_is_a_study_error(value):
     with pytest.raises(StudyError, match="response_landmark"):
         analyze_response_survival(
@@ -203,3 +204,15 @@ def test_tables_show_the_analyses(example_records):
     text = table.to_string()
     assert "Mantel-Byar" in text and "landmark" in text.lower() and "naive" in text.lower()
     assert "0.65 (0.29, 1.47)" in text  # time-dependent HR of the example (R: 0.6527)
+
+
+@pytest.mark.parametrize("value, message", [(-1, "from 0 to 1200 months"), ("6", "a number")])
+def test_bad_landmark_in_the_study_settings(value, message):
+    with pytest.raises(StudyError, match=f"response_landmark.*{message}"):
+        run(load_example(), only=["os"], settings={"os": {"response_landmark": value}})
+
+
+def test_landmark_off_in_the_study_settings():
+    outcome = run(load_example(), only=["os"], settings={"os": {"response_landmark": 0}})["os"]
+    assert outcome.status == "ok"
+    assert not [r for r in outcome.result.records if r.variable == "os_response_landmark_flow"]

@@ -13,6 +13,7 @@ See docs/endpoints/os.md.
 from __future__ import annotations
 
 from mdsrs_core import Endpoint
+from mdsrs_core.bounds import Range
 
 
 class OverallSurvival(Endpoint):
@@ -34,7 +35,7 @@ class OverallSurvival(Endpoint):
         # spacing (months) of the numbers-at-risk grid under the KM figure
         "risk_table_every": 12,
         # does response prolong survival? landmark (months) of the landmark analysis beside
-        # the time-dependent (Mantel-Byar) one; false to leave the landmark analysis out
+        # the time-dependent (Mantel-Byar) one; 0 leaves the landmark analysis out
         "response_landmark": 6,
         # restricted mean survival time up to this time (months); None: the last landmark
         "rmst_tau": None,
@@ -42,6 +43,8 @@ class OverallSurvival(Endpoint):
         # per arm and drawn over the KM curves as an extra figure; None: no such figure
         "parametric": None,
     }
+
+    option_ranges = {"response_landmark": Range(0, 1200, unit="months")}
 
     def analyze(self, cohort, config):
         from .compute import analyze_os

@@ -56,9 +56,10 @@ NAIVE_METHOD = (
 
 
 def response_landmark(config) -> float | None:
-    """The ``[endpoints.os] response_landmark`` option (months), or None when switched off."""
+    """The ``[endpoints.os] response_landmark`` option (months), or None when it is 0 (or
+    false, in Python): no landmark analysis."""
     value = config.options.get("response_landmark")
-    if value is None or value is False:
+    if value is None or value is False or value == 0:
         return None
     try:
         landmark = float(value)
