@@ -41,6 +41,14 @@ PARAMETRIC_METHOD = (
 )
 
 
+DIST_NAMES = {
+    "weibull": "Weibull",
+    "exponential": "Exponential",
+    "lognormal": "Log-normal",
+    "loglogistic": "Log-logistic",
+}
+
+
 def _pct(conf_level: float) -> str:
     return f"{100 * conf_level:g}"
 
@@ -157,7 +165,7 @@ def add_parametric(result, data: pd.DataFrame, dist: str, arms, top: float) -> N
         try:
             fit = survreg("Surv(os_months, death) ~ 1", rows, dist=dist)
         except ModelError as err:
-            result.note(f"{dist.capitalize()} fit for the {arm} arm not done: {err}")
+            result.note(f"{DIST_NAMES[dist]} fit for the {arm} arm not done: {err}")
             continue
         g = fit.glance().iloc[0]
         med = fit.predict(rows.iloc[:1], type="quantile", p=[0.5], se_fit=True).iloc[0]
@@ -183,7 +191,7 @@ def add_parametric(result, data: pd.DataFrame, dist: str, arms, top: float) -> N
             stats,
             arm=arm,
             level=dist,
-            label=f"{dist.capitalize()} model of overall survival",
+            label=f"{DIST_NAMES[dist]} model of overall survival",
             method=method,
             n=int(g["nobs"]),
         )
@@ -295,12 +303,7 @@ def parametric_figure(records, km, data):
     ax = fig.axes[0]
     arms = list(dict.fromkeys([*km["arms"], *fit["arms"]]))
     colors = arm_colors(arms)
-    name = {
-        "weibull": "Weibull",
-        "exponential": "Exponential",
-        "lognormal": "Log-normal",
-        "loglogistic": "Log-logistic",
-    }.get(fit["dist"], fit["dist"])
+    name = DIST_NAMES.get(fit["dist"], fit["dist"])
     for arm, curve in fit["arms"].items():
         ax.plot(
             curve["time"],
