@@ -60,6 +60,12 @@ __all__ = [
     "split_top_level",
 ]
 
+
+def _factor(*args: Any, **kwargs: Any) -> Any:
+    """R's ``factor(x)``: patsy's ``C(x)`` (a function, so that patsy is imported on use)."""
+    return patsy.builtins.C(*args, **kwargs)
+
+
 # Names a formula may use that are not columns: patsy's built-ins and our R aliases.
 _FUNCTIONS: dict[str, Any] = {
     "np": np,
@@ -71,7 +77,7 @@ _FUNCTIONS: dict[str, Any] = {
     "log10": np.log10,
     "log1p": np.log1p,
     "abs": np.abs,
-    "factor": patsy.builtins.C,  # R's factor(x): a number-coded column as a factor, as C(x)
+    "factor": _factor,  # R's factor(x): a number-coded column as a factor, as C(x)
 }
 _PATSY_NAMES = {
     "C",
