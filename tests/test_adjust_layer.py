@@ -212,3 +212,16 @@ def test_study_file_adjust_table(tmp_path):
     )
     with pytest.raises(StudyError, match=r"study.toml: \[adjust\] trim must be a number"):
         Study.load(path)
+
+
+def test_adverse_events_weighted_proportional_odds_is_rs():
+    import math
+
+    idx = records("iptw", "adverse_events")
+    clm_ref = reference()[("example", "clm_weights")]
+    olr = reference()[("example", "svyolr")]
+    est = idx.value("adjusted_ae_max_grade", None, "cumulative_odds_ratio", "estimate")
+    assert est == pytest.approx(math.exp(clm_ref[("treated", "estimate")]), rel=1e-6)
+    se = idx.value("adjusted_ae_max_grade", None, "cumulative_odds_ratio", "std_error")
+    # svyolr's SE uses optim's finite-difference Hessian (see test_weighted_models)
+    assert se == pytest.approx(olr[("treated", "std_error")], rel=1e-3)

@@ -36,6 +36,7 @@ __all__ = [
     "adjusted_binary",
     "adjusted_survival",
     "adjusted_mean_difference",
+    "adjusted_ordinal",
     "PAIR",
 ]
 
@@ -349,6 +350,45 @@ def adjusted_mean_difference(
         method,
         float(row["estimate"]),
         float(row["std_error"]),
+        float(row["conf_low"]),
+        float(row["conf_high"]),
+        float(row["p_value"]),
+        len(d),
+    )
+
+
+def adjusted_ordinal(
+    result, cohort, data: pd.DataFrame, outcome: str, label: str, conf_level: float = 0.95
+) -> None:
+    """The cumulative odds ratio of a weighted proportional-odds model ``outcome ~ arm``
+    (``clm(weights =)`` with svyolr's sandwich SE; matched: clustered on pairs)."""
+    from mdsrs_core.models import clm
+
+    ad = adjusted_data(result, cohort, data, outcome)
+    if ad is None:
+        return
+    var = f"adjusted_{outcome}"
+    d = ad.data
+    treated = cohort.arms[1]
+    effect_label = (
+        f"Cumulative odds ratio of a worse {label}, {treated} vs {cohort.arms[0]} ({ad.label})"
+    )
+    try:
+        fit = clm(f"{outcome} ~ arm", d, **ad.model_kwargs())
+    except (ModelError, FormulaError) as exc:
+        result.note(f"{effect_label}: not estimable ({exc})")
+        return
+    term = f"arm[T.{treated}]"
+    row = fit.tidy(conf_level=conf_level, exponentiate=True).set_index("term").loc[term]
+    method = _method(ad, "weighted proportional-odds model (clm; svyolr sandwich), Wald z")
+    _effect(
+        result,
+        var,
+        "cumulative_odds_ratio",
+        effect_label,
+        method,
+        float(row["estimate"]),
+        float(fit.bse[term]),
         float(row["conf_low"]),
         float(row["conf_high"]),
         float(row["p_value"]),

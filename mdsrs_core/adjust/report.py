@@ -27,6 +27,7 @@ EFFECT_NAMES = {
     "odds_ratio": "Odds ratio",
     "hazard_ratio": "Hazard ratio",
     "mean_difference": "Difference in means",
+    "cumulative_odds_ratio": "Cumulative odds ratio",
 }
 TITLE = "Propensity-score adjustment"
 

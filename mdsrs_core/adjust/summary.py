@@ -19,6 +19,7 @@ _TESTS = {
     "odds_ratio": "Wald t test (svyglm, sandwich SE)",
     "mean_difference": "Wald t test (svyglm, sandwich SE)",
     "hazard_ratio": "Robust Wald test (coxph)",
+    "cumulative_odds_ratio": "Wald z test (weighted clm, sandwich SE)",
 }
 
 
@@ -34,7 +35,7 @@ def adjusted_rows(
     out: dict[str, Any] = {}
     for variable, (outcome, better) in outcomes.items():
         var = f"adjusted_{variable}"
-        for level in ("odds_ratio", "hazard_ratio", "mean_difference"):
+        for level in ("odds_ratio", "hazard_ratio", "mean_difference", "cumulative_odds_ratio"):
             est = idx.get(var, None, level, "estimate")
             if est is None:
                 continue
@@ -47,6 +48,9 @@ def adjusted_rows(
                     {a: fmt_pct(idx.value(var, a, last, "surv")) for a in arms} if last else {}
                 )
                 measure = f"{outcome} at {last} months"
+            elif level == "cumulative_odds_ratio":
+                per_arm = {a: "" for a in arms}
+                measure = f"{outcome}, proportional odds"
             elif level == "odds_ratio":
                 per_arm = {a: fmt_pct(idx.value(var, a, None, "p")) for a in arms}
                 measure = f"{outcome}, weighted %"
@@ -99,26 +103,27 @@ def _short(label: str) -> str:
 
 
 def _name(level: str) -> str:
-    return {"odds_ratio": "Odds ratio", "hazard_ratio": "Hazard ratio"}.get(
-        level, "Difference in means"
-    )
+    return {
+        "odds_ratio": "Odds ratio",
+        "hazard_ratio": "Hazard ratio",
+        "cumulative_odds_ratio": "Cumulative odds ratio of a worse grade",
+    }.get(level, "Difference in means")
 
 
 def with_adjusted(rows: list, records, endpoint: str, outcomes: dict) -> list:
     """``rows`` with the adjusted row of each outcome after the last row of the endpoint
-    that names it (its ``measure`` or ``outcome`` contains the outcome label), or at the end."""
+    about it (its ``outcome`` starts with the outcome label; else its ``measure`` contains
+    it), or at the end."""
     extra = adjusted_rows(records, endpoint, outcomes)
     if not extra:
         return rows
     out = list(rows)
     for variable, row in extra.items():
         label = outcomes[variable][0]
-        at = [
-            i
-            for i, r in enumerate(out)
-            if label.lower() in f"{r.measure} {r.outcome or ''}".lower()
-            and ", adjusted (" not in r.measure
-        ]
+        plain = [i for i, r in enumerate(out) if ", adjusted (" not in r.measure]
+        at = [i for i in plain if (out[i].outcome or "").lower().startswith(label.lower())]
+        if not at:
+            at = [i for i in plain if label.lower() in out[i].measure.lower()]
         if at and out[at[-1]].outcome:
             # the same outcome label as the unadjusted row: the forest plot pairs them
             row = dataclasses.replace(row, outcome=out[at[-1]].outcome)

@@ -18,6 +18,13 @@ matrix is the inverse of the analytic observed information, as ``ordinal::clm`` 
 Tests and intervals are Wald z (``confint.default``; R's
 ``confint.clm`` gives profile intervals instead).
 
+``weights=`` are case weights, as ``ordinal::clm(formula, data, weights = w)``: the weighted
+log-likelihood, and the model-based covariance (inverse weighted information) that R reports.
+``robust=True`` (optionally ``cluster=``) gives the design-based sandwich of
+``survey::svyolr(formula, svydesign(ids = ~1 (or ~cluster), weights = ~w))``, ``A^-1
+[m / (m - 1) sum_g U_g U_g'] A^-1`` with Wald z tests and intervals (svyolr's summary); see
+:mod:`mdsrs_core.models._weights`.
+
 The outcome must be ordered: an ordered pandas Categorical (its category order) or integers
 (their sorted values, e.g. CTCAE grades 0-5). Levels absent from the rows used are dropped,
 as R's ``factor`` levels are by ``model.frame``.
@@ -76,6 +83,10 @@ class ClmResults(ModelResults):
         self.converged = converged
         self.iterations = iterations
         self.max_gradient = max_gradient
+        #: "model" or "sandwich" (robust=True / cluster=)
+        self.variance = "model"
+        #: rows dropped for a missing or zero weight
+        self.n_weight_dropped = 0
 
     @property
     def thresholds(self) -> pd.Series:
@@ -154,7 +165,12 @@ def _label(level: object) -> str:
 
 
 def _loglik_derivs(
-    params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, need_hessian: bool = True
+    params: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    need_hessian: bool = True,
+    w: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray | None]:
     """Log-likelihood, gradient and Hessian in R's parameters ``(theta_1..theta_{K-1}, beta)``.
 
@@ -186,27 +202,30 @@ def _loglik_derivs(
     a[:, k - 1 :] = -x
     b[:, k - 1 :] = -x
     score = (du[:, None] * a - dl[:, None] * b) / prob[:, None]
-    loglik = float(np.sum(np.log(prob)))
-    grad = score.sum(axis=0)
+    ww = np.ones(n) if w is None else w
+    loglik = float(np.sum(ww * np.log(prob)))
+    grad = (score * ww[:, None]).sum(axis=0)
     if not need_hessian:
         return loglik, grad, None
-    ddu = du * (1 - 2 * fu) / prob
-    ddl = dl * (1 - 2 * fl) / prob
-    hess = (a * ddu[:, None]).T @ a - (b * ddl[:, None]).T @ b - score.T @ score
+    ddu = ww * du * (1 - 2 * fu) / prob
+    ddl = ww * dl * (1 - 2 * fl) / prob
+    hess = (a * ddu[:, None]).T @ a - (b * ddl[:, None]).T @ b - (score * ww[:, None]).T @ score
     return loglik, grad, hess
 
 
 def _with_hessian(
-    params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int
+    params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, w: np.ndarray | None = None
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    loglik, grad, hess = _loglik_derivs(params, x, y, k, need_hessian=True)
+    loglik, grad, hess = _loglik_derivs(params, x, y, k, need_hessian=True, w=w)
     assert hess is not None  # need_hessian=True always computes it
     return loglik, grad, hess
 
 
-def _newton(start: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+def _newton(
+    start: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, w: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
     params = start.copy()
-    loglik, grad, hess = _with_hessian(params, x, y, k)
+    loglik, grad, hess = _with_hessian(params, x, y, k, w)
     for iteration in range(1, _MAXIT + 1):
         if np.max(np.abs(grad)) < _GRAD_TOL:
             return params, iteration - 1
@@ -217,7 +236,7 @@ def _newton(start: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> tuple[np
         scale = 1.0
         while scale > 1e-10:
             trial = params + scale * step
-            ll_t, grad_t, hess_t = _with_hessian(trial, x, y, k)
+            ll_t, grad_t, hess_t = _with_hessian(trial, x, y, k, w)
             if ll_t >= loglik - 1e-12 * abs(loglik):
                 break
             scale /= 2
@@ -227,11 +246,14 @@ def _newton(start: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> tuple[np
     return params, _MAXIT
 
 
-def _start(codes: np.ndarray, x: np.ndarray, k: int, formula: str) -> np.ndarray:
+def _start(
+    codes: np.ndarray, x: np.ndarray, k: int, formula: str, w: np.ndarray | None = None
+) -> np.ndarray:
     """Starting values in R's parameterisation: the thresholds of the null model (logits of
-    the cumulative proportions) and zero coefficients, as ordinal::clm starts; the analytic
-    Newton steps in :func:`_newton` (with step halving) take it to the maximum."""
-    props = np.cumsum(np.bincount(codes, minlength=k))[:-1] / len(codes)
+    the (weighted) cumulative proportions) and zero coefficients, as ordinal::clm starts; the
+    analytic Newton steps in :func:`_newton` (with step halving) take it to the maximum."""
+    counts = np.bincount(codes, weights=w, minlength=k)
+    props = np.cumsum(counts)[:-1] / counts.sum()
     return np.concatenate([np.log(props / (1 - props)), np.zeros(x.shape[1])])
 
 
@@ -259,12 +281,23 @@ def _separation(codes: np.ndarray, design: pd.DataFrame) -> str | None:
     return None
 
 
-def clm(formula: str, data: Any) -> ClmResults:
+def clm(
+    formula: str,
+    data: Any,
+    weights: Any = None,
+    robust: bool = False,
+    cluster: Any = None,
+) -> ClmResults:
     """Fit a proportional-odds (cumulative logit) model, as R's ``ordinal::clm(formula, data)``.
 
-    Rows with missing values in the formula's variables are dropped and counted.
+    Rows with missing values in the formula's variables are dropped and counted. ``weights``
+    (column name or one value per row) are case weights (model-based SE, as clm's);
+    ``robust=True``/``cluster=`` give svyolr's design-based sandwich.
     """
-    mf = model_frame(formula, data, intercept=False)
+    from mdsrs_core.models._weights import cluster_codes, sandwich, weighted_data
+
+    wd = weighted_data(data, weights)
+    mf = model_frame(formula, data if weights is None else wd.frame, intercept=False)
     if mf.outcome is None:
         raise FormulaError(f"clm needs an ordered outcome on the left of '~' in {formula!r}.")
     codes, levels = ordinal_outcome(mf.outcome, formula)
@@ -282,8 +315,9 @@ def clm(formula: str, data: Any) -> ClmResults:
             f"({separated}); no estimate can be reported."
         )
     x = mf.design.to_numpy(dtype=float)
-    params, iterations = _newton(_start(codes, x, k, formula), x, codes, k)
-    loglik, grad, hess = _loglik_derivs(params, x, codes, k)
+    w = None if wd.weights is None else wd.weights.loc[mf.design.index].to_numpy(dtype=float)
+    params, iterations = _newton(_start(codes, x, k, formula, w), x, codes, k, w)
+    loglik, grad, hess = _loglik_derivs(params, x, codes, k, w=w)
     max_grad = float(np.max(np.abs(grad)))
     if hess is None or not np.isfinite(loglik) or max_grad > 1e-6:
         raise ModelError(
@@ -306,7 +340,13 @@ def clm(formula: str, data: Any) -> ClmResults:
             f"The clm model {formula!r} did not reach a proper maximum (thresholds not "
             "increasing or negative variances)."
         )
-    return ClmResults(
+    variance = "model"
+    if robust or cluster is not None:
+        score = _scores(params, x, codes, k) * (np.ones(len(codes)) if w is None else w)[:, None]
+        ids = None if cluster is None else cluster_codes(cluster, wd.frame, mf.design.index)
+        vcov, _m = sandwich(vcov, score, ids)
+        variance = "sandwich"
+    result = ClmResults(
         mf,
         levels,
         params[: k - 1],
@@ -317,3 +357,29 @@ def clm(formula: str, data: Any) -> ClmResults:
         iterations=iterations,
         max_gradient=max_grad,
     )
+    result.variance = variance
+    result.n_weight_dropped = len(wd.dropped)
+    if w is not None:
+        result.r_call = "ordinal::clm(formula, data, weights = w, link = 'logit')"
+    if variance == "sandwich":
+        result.r_call = "survey::svyolr(formula, svydesign(ids = ~1 (or ~cluster), weights = ~w))"
+    return result
+
+
+def _scores(params: np.ndarray, x: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Per-row score vectors (unweighted) at ``params``: the rows of ``d log p``."""
+    n = len(y)
+    theta = np.concatenate([[-np.inf], params[: k - 1], [np.inf]])
+    eta = x @ params[k - 1 :]
+    fu = 1.0 / (1.0 + np.exp(-(theta[y + 1] - eta)))
+    fl = 1.0 / (1.0 + np.exp(-(theta[y] - eta)))
+    prob = fu - fl
+    du, dl = fu * (1 - fu), fl * (1 - fl)
+    a = np.zeros((n, len(params)))
+    b = np.zeros((n, len(params)))
+    rows = np.arange(n)
+    a[rows[y < k - 1], y[y < k - 1]] = 1.0
+    b[rows[y > 0], y[y > 0] - 1] = 1.0
+    a[:, k - 1 :] = -x
+    b[:, k - 1 :] = -x
+    return (du[:, None] * a - dl[:, None] * b) / prob[:, None]

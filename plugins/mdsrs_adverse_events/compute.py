@@ -99,7 +99,9 @@ def analyze_adverse_events(result, cohort, config):
         return result
     _tests(result, d, ref, other, config, label)
     if getattr(cohort, "adjustment", None) is not None:
-        from mdsrs_core.adjust.analyses import adjusted_binary
+        from mdsrs_core.adjust.analyses import adjusted_binary, adjusted_ordinal
+
+        adjusted_ordinal(result, cohort, d, "ae_max_grade", "worst grade", 1 - config.alpha)
 
         d["ae_grade3plus"] = (d["ae_max_grade"] >= 3).astype(int)
         adjusted_binary(
@@ -111,9 +113,10 @@ def analyze_adverse_events(result, cohort, config):
             1 - config.alpha,
         )
         result.note(
-            "Adjusted analysis of adverse events: the weighted odds ratio of a worst grade >= 3 "
-            "(svyglm quasibinomial). A weighted proportional-odds model (ordinal::clm with "
-            "weights) is not available in mdsrs: its clm takes no weights."
+            "Adjusted analyses of adverse events: the weighted proportional-odds model of the "
+            "worst grade (clm with weights; design-based sandwich SE as survey::svyolr, where "
+            "ordinal::clm would give model-based SEs) and the weighted odds ratio of a worst "
+            "grade >= 3 (svyglm quasibinomial)."
         )
     return result
 

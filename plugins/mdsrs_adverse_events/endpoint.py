@@ -42,7 +42,10 @@ class AdverseEvents(Endpoint):
 
         from .summary import adverse_events_summary
 
-        outcomes = {"ae_grade3plus": ("Adverse event of grade ≥ 3", "lower")}
+        outcomes = {
+            "ae_max_grade": ("Worst adverse-event grade", "lower"),
+            "ae_grade3plus": ("Adverse event of grade ≥ 3", "lower"),
+        }
         return with_adjusted(adverse_events_summary(records), records, "adverse_events", outcomes)
 
     def figures(self, records, data):

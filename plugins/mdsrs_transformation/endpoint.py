@@ -60,7 +60,7 @@ class Transformation(Endpoint):
 
         from .summary import aml_summary
 
-        outcomes = {"aml": ("Transformation to AML", "lower")}
+        outcomes = {"aml": ("Transformation to AML (crude)", "lower")}
         return with_adjusted(aml_summary(records), records, "aml", outcomes)
 
     def figures(self, records, data):

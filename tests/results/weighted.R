@@ -18,9 +18,14 @@
 # * survfit(Surv(t, e) ~ treated, weights = w) (robust IJ SE, R's default for non-integer
 #   weights) and survfit(..., cluster = subclass) on the matched rows: summary at times;
 # * svylogrank(Surv(t, e) ~ treated, design): score, SE, z, chisq, p;
+# * ordinal::clm(g ~ treated, weights = w) (model-based SE) and survey::svyolr(g ~ treated,
+#   design) (sandwich SE; its bread is optim's finite-difference Hessian, so the SEs are
+#   compared at 1e-3): g the worst AE grade (example) or the tumour size
+#   group <=20 / 20-50 / >50 (rotterdam, ~ treated + age);
 # * coxph(Surv(t, e) ~ treated, weights = w, robust = TRUE) and, matched,
 #   coxph(Surv(t, e) ~ treated + cluster(subclass)): HR, robust SE, p, CI.
-suppressPackageStartupMessages({library(survival); library(survey); library(MatchIt)})
+suppressPackageStartupMessages({library(survival); library(survey); library(MatchIt)
+                                 library(ordinal)})
 options(stringsAsFactors = FALSE)
 out <- data.frame(dataset = character(), analysis = character(), term = character(),
                   stat = character(), value = character())
@@ -93,6 +98,24 @@ for (name in names(sets)) {
   sf <- as.formula(paste0("Surv(", s$time, ", ", s$event, ") ~ treated"))
   km(name, "survfit_weights", survfit(sf, d, weights = w), s$times)
   logrank(name, "svylogrank", sf, des)
+  if (name == "example") {  # proportional odds of the worst AE grade
+    d$g <- factor(d$ae_max_grade, ordered = TRUE)
+    og <- g ~ treated
+  } else {  # rotterdam: tumour size group
+    d$g <- factor(d$size, levels = c("<=20", "20-50", ">50"), ordered = TRUE)
+    og <- g ~ treated + age
+  }
+  oc <- clm(og, data = d, weights = w, control = clm.control(gradTol = 1e-10))
+  cf <- coef(summary(oc))
+  for (t in rownames(cf)) {
+    put(name, "clm_weights", t, "estimate", cf[t, 1]); put(name, "clm_weights", t, "std_error", cf[t, 2])
+  }
+  des <- svydesign(ids = ~1, weights = ~w, data = d)
+  # optim (BFGS) run to reltol 1e-15 so the estimates are the exact MLE; its Hessian (the
+  # sandwich's bread) is optim's finite-difference one
+  so <- svyolr(og, des, control = list(reltol = 1e-15, maxit = 5000))
+  se <- sqrt(diag(vcov(so)))
+  for (t in names(se)) put(name, "svyolr", t, "std_error", se[[t]])
   cox <- coxph(sf, d, weights = w, robust = TRUE)
   coefs_cox(name, "coxph_weights", cox)
   # matched set: pairs as clusters
