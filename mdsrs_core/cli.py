@@ -61,6 +61,35 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _parse_codes(items: tuple[str, ...]) -> dict[str, dict]:
+    """``--codes NAME={CODE=VALUE,...}`` (TOML inline tables, as in the study file)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    out: dict[str, dict] = {}
+    for item in items:
+        name, sep, table = item.partition("=")
+        try:
+            parsed = tomllib.loads(f"x = {table.strip()}")["x"] if sep and name.strip() else None
+        except tomllib.TOMLDecodeError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise click.BadParameter(
+                f"'{item}' is not NAME={{CODE=VALUE,...}}, e.g. 'sex={{1=\"M\",2=\"F\"}}'",
+                param_hint="--codes",
+            )
+        out[name.strip()] = parsed
+    if out:
+        from .codes import codes_problem
+
+        problem = codes_problem(out)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--codes")
+    return out
+
+
 @main.command()
 @click.argument("target", required=False, type=click.Path(path_type=Path))
 @click.option(
@@ -79,6 +108,14 @@ def _parse_map(items: tuple[str, ...]) -> dict[str, str]:
     multiple=True,
     metavar="NAME=COLUMN",
     help="Map a canonical variable onto your column (repeatable).",
+)
+@click.option(
+    "--codes",
+    "code_items",
+    multiple=True,
+    metavar="NAME={CODE=VALUE,...}",
+    help="How your file codes a variable, as the study file's [codes], e.g. "
+    "'sex={1=\"M\",2=\"F\"}' or 'death={0=0,1=0,2=1}' (repeatable).",
 )
 @click.option("--arm", help="The column holding the treatment arm (default 'arm').")
 @click.option("--reference", help="The reference (control) level of the arm.")
@@ -159,6 +196,7 @@ def run(
     only: tuple[str, ...],
     skip: tuple[str, ...],
     mapping: tuple[str, ...],
+    code_items: tuple[str, ...],
     arm: str | None,
     reference: str | None,
     adverse_events: Path | None,
@@ -188,6 +226,7 @@ def run(
         study = Study(data=target)
     columns = _parse_map(mapping)
     study.columns.update(columns)
+    study.codes.update(_parse_codes(code_items))
     if arm:
         study.arm = arm
     if reference:

@@ -28,12 +28,27 @@ from .validation import (
     raise_problems,
     suggest,
 )
-from .variables import VARIABLES
+from .variables import SURVIVAL_PAIRS, VARIABLES
 
 __all__ = ["Cohort", "TIME_UNITS"]
 
 #: Months per unit (1 month = 365.25 / 12 days).
 TIME_UNITS = {"months": 1.0, "days": 12 / 365.25, "weeks": 7 * 12 / 365.25, "years": 12.0}
+
+
+def _canonical_frame(data: pd.DataFrame, column_map: Mapping[str, str]) -> pd.DataFrame:
+    """``data`` with its mapped columns under their canonical names, in the data's order.
+
+    One column may be mapped onto several canonical variables (``os_months`` and
+    ``aml_months`` from one time column): each gets its own copy."""
+    by_user: dict[str, list[str]] = {}
+    for canon, user in column_map.items():
+        by_user.setdefault(user, []).append(canon)
+    parts: dict[str, pd.Series] = {}
+    for col in data.columns:
+        for name in by_user.get(str(col), [col]):
+            parts[name] = data[col]
+    return pd.DataFrame(parts, index=data.index)
 
 
 def _plain(codes: Any) -> Any:
@@ -68,6 +83,11 @@ class Cohort:
     event_codes : mapping, optional
         How event columns are coded when not 0/1, e.g. ``{1: 0, 2: 1}`` (R's Surv 1/2) or
         ``{"yes": 1, "no": 0}``.
+    codes : mapping, optional
+        Per variable, file value -> canonical value (the study file's ``[codes]``; see
+        :mod:`mdsrs_core.codes`): ``{"sex": {1: "M", 2: "F"}, "death": {0: 0, 1: 0, 2: 1}}``.
+        One status column can give several event indicators when ``columns`` maps them all
+        onto it.
     source, adverse_events_source : str, optional
         Names used in messages (the file names when read from files).
     derive : bool
@@ -91,6 +111,7 @@ class Cohort:
         adverse_events_complete: bool = True,
         time_unit: str = "months",
         event_codes: Mapping[Any, int] | None = None,
+        codes: Mapping[str, Mapping[Any, Any]] | None = None,
         source: str | None = None,
         adverse_events_source: str | None = None,
         derive: bool = True,
@@ -113,9 +134,19 @@ class Cohort:
             problem = event_codes_problem(_plain(event_codes))
             if problem:
                 raise CohortError(f"{self.source}: {problem}.")
-        frame = data.rename(columns={user: canon for canon, user in self.column_map.items()})
-        frame = frame.reset_index(drop=True) if _from_file else frame.copy()
-        frame, problems = parse_columns(frame, event_codes=event_codes, time_unit=time_unit)
+        frame = _canonical_frame(data, self.column_map)
+        frame = frame.reset_index(drop=True) if _from_file else frame
+        problems = self._pair_problems(frame, columns or {})
+        codes = {str(k): dict(v) for k, v in (codes or {}).items()}
+        event_codes = self._merge_event_codes(event_codes, codes)
+        if codes:
+            from .codes import apply_codes
+
+            frame, found = apply_codes(frame, codes)
+            problems.extend(Problem(c, rule, rows, values) for c, rows, values, rule in found)
+        frame, parsed = parse_columns(frame, event_codes=event_codes, time_unit=time_unit)
+        coded = {p.column for p in problems}
+        problems.extend(p for p in parsed if p.column not in coded)
         if _from_file:  # files are read as text: other columns get their type back
             from .coltypes import restore_types
 
@@ -142,7 +173,7 @@ class Cohort:
                 ),
             )
         problems.extend(check_rules(frame, problems, time_unit=time_unit, months_per_unit=factor))
-        if "arm" in frame.columns:
+        if "arm" in frame.columns and "arm" not in coded:
             frame["arm"], arm_problems = self._arm(frame["arm"], reference)
             problems.extend(arm_problems)
         self._raise(problems)
@@ -168,6 +199,45 @@ class Cohort:
             get_registry().derive(self)
 
     # ------------------------------------------------------------------ construction
+
+    def _pair_problems(self, frame: pd.DataFrame, columns: Mapping[str, str]) -> list[Problem]:
+        """A survival time or event the user mapped whose partner is absent: the mapping
+        cannot be honoured, so it is an error (never a silently skipped endpoint)."""
+        problems = []
+        for event, time in SURVIVAL_PAIRS:
+            for mapped, other in ((time, event), (event, time)):
+                if mapped in columns and other not in frame.columns:
+                    problems.append(
+                        Problem(
+                            None,
+                            f"{mapped} is mapped to column '{columns[mapped]}' but {other} is "
+                            f"not in the data, so neither can be used: map {other} too (one "
+                            f"time column may serve several times, and an event may come from "
+                            f'a coded status column: [columns] {other} = "COLUMN" with '
+                            f"[codes] {event} = {{0 = 0, 1 = 1}})",
+                        )
+                    )
+        return problems
+
+    def _merge_event_codes(
+        self, event_codes: Mapping[Any, Any] | None, codes: dict[str, dict]
+    ) -> dict | None:
+        """``event_codes`` per event column, without the columns ``[codes]`` recodes; an event
+        column coded in both places is an error (which would win?)."""
+        from .validation import EVENT_VARIABLES
+
+        if event_codes is None:
+            return None
+        plain = _plain(event_codes)
+        nested = any(isinstance(v, dict) for v in plain.values())
+        per_column = plain if nested else {e: plain for e in EVENT_VARIABLES}
+        both = [e for e in per_column if e in codes]
+        if both and nested:
+            raise CohortError(
+                f"{self.source}: {both[0]} is coded twice, in event_codes and in [codes]; "
+                "give its codes once, in [codes]."
+            )
+        return {e: c for e, c in per_column.items() if e not in codes} or None
 
     @classmethod
     def read(

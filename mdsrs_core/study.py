@@ -13,6 +13,15 @@ Format (CONTRACT.md)::
 
     [columns]                      # canonical variable = "your column"
     hgb_base = "HB"
+    os_months = "time"             # one column may serve several canonical variables
+    aml_months = "time"
+    death = "status"               # events from one status column, through [codes]
+    aml = "status"
+
+    [codes]                        # per variable: file value -> canonical value
+    sex = { 1 = "M", 2 = "F" }
+    death = { 0 = 0, 1 = 0, 2 = 1 }
+    aml = { 0 = 0, 1 = 1, 2 = 0 }
 
     [analysis]
     alpha = 0.05                   # significance level the conclusions are stated at
@@ -59,7 +68,7 @@ _COHORT_KEYS = {
     "event_codes",
 }
 _ANALYSIS_KEYS = {"alpha", "seed", "timeout"}
-_TABLES = {"cohort", "columns", "analysis", "endpoints", "labels", "arms", "adjust"}
+_TABLES = {"cohort", "columns", "analysis", "endpoints", "labels", "arms", "adjust", "codes"}
 
 
 @dataclass
@@ -74,6 +83,8 @@ class Study:
     time_unit: str = "months"
     event_codes: dict | None = None
     columns: dict[str, str] = field(default_factory=dict)
+    #: ``[codes]``: variable -> {file value: canonical value} (see :mod:`mdsrs_core.codes`)
+    codes: dict[str, dict] = field(default_factory=dict)
     alpha: float = 0.05
     seed: int | None = None
     timeout: float = 600.0
@@ -119,8 +130,8 @@ class Study:
             raise StudyError(
                 f"{where}: unknown table{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(f'[{u}]' for u in sorted(unknown))}; a study file has "
-                "[cohort], [columns], [analysis], [endpoints.NAME], [labels], [arms] and "
-                "[adjust]."
+                "[cohort], [columns], [codes], [analysis], [endpoints.NAME], [labels], [arms] "
+                "and [adjust]."
             )
         from .study_schema import check_study_shape
 
@@ -186,6 +197,13 @@ class Study:
             problem = event_codes_problem(cohort["event_codes"])
             if problem:
                 raise StudyError(f"{where}: [cohort] {problem}.")
+        codes = raw.get("codes", {})
+        if codes:
+            from .codes import codes_problem
+
+            problem = codes_problem(codes)
+            if problem:
+                raise StudyError(f"{where}: {problem}.")
         timeout = analysis.get("timeout", 600.0)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise StudyError(f"{where}: [analysis] timeout must be a number of seconds above 0.")
@@ -214,6 +232,7 @@ class Study:
             time_unit=cohort.get("time_unit", "months"),
             event_codes=cohort.get("event_codes"),
             columns=dict(columns),
+            codes={k: dict(v) for k, v in codes.items()},
             alpha=float(alpha),
             seed=analysis.get("seed"),
             timeout=float(timeout),
@@ -236,6 +255,7 @@ class Study:
             reference=self.reference,
             time_unit=self.time_unit,
             event_codes=self.event_codes,
+            codes=self.codes or None,
             adverse_events_complete=self.adverse_events_complete,
             derive=derive,
         )

@@ -91,6 +91,15 @@ SECTIONS: dict[str, Table] = {
     ),
     "labels": Table(values=Shape("text", "a name as text in quotes")),
     "arms": Table(values=Shape("text", "a name as text in quotes")),
+    "codes": Table(
+        values=Shape(
+            "table",
+            'a table mapping the file\'s values to canonical values, e.g. { 1 = "M", 2 = "F" }',
+            message="{where}: [codes] {key} must be a table mapping the file's values to "
+            'canonical values, e.g. [codes] sex = { 1 = "M", 2 = "F" }.',
+        ),
+        hint="variable = { CODE = VALUE, ... } lines",
+    ),
 }
 
 

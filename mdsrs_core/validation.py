@@ -249,18 +249,27 @@ def _parse_event(s: pd.Series, name: str, codes: Mapping | None) -> tuple[pd.Ser
     if bad.any():
         found = list(dict.fromkeys(s[bad].tolist()))
         spelled = {str(v).strip().lower() for v in found}
-        if spelled <= {"1", "2", "1.0", "2.0"}:
+        every = {str(v).strip().lower().removesuffix(".0") for v in s.dropna().tolist()}
+        if {"0", "2"} <= every <= {"0", "1", "2"}:
+            hint = (
+                "a status column coded 0/1/2 gives one event per code: say which code is "
+                f"the event in the study file, e.g. [codes] {name} = {{0 = 0, 1 = 1, 2 = 0}}"
+            )
+        elif spelled <= {"1", "2", "1.0", "2.0"}:
             hint = (
                 "1/2 coding as in R's Surv() (1 = censored, 2 = event) is accepted only when "
-                "the study file says so: event_codes = {1 = 0, 2 = 1} under [cohort]"
+                f"the study file says so: [codes] {name} = {{1 = 0, 2 = 1}}"
             )
         elif spelled & (_TRUE | _FALSE):
             hint = (
                 "text codes are accepted only when the study file maps them, e.g. "
-                "event_codes = {yes = 1, no = 0} under [cohort]"
+                f"[codes] {name} = {{yes = 1, no = 0}}"
             )
         else:
-            hint = "code 1 for the event and 0 for censored"
+            hint = (
+                "code 1 for the event and 0 for censored, or map the file's codes in the "
+                f"study file's [codes] {name}"
+            )
         problems.append(Problem(name, "must be 0 or 1", list(s.index[bad]), found, hint))
     return num.where(~bad), problems
 
@@ -277,16 +286,24 @@ def _normalize_levels(
     bad = norm.notna() & out.isna()
     problems = []
     if bad.any():
+        found = list(dict.fromkeys(text[bad].tolist()))
         problems.append(
             Problem(
                 name,
                 "must be one of " + ", ".join(levels),
                 list(s.index[bad]),
-                list(dict.fromkeys(text[bad].tolist())),
+                found,
+                _codes_hint(name, found[0], levels),
             )
         )
     cat = pd.Categorical(out.where(~bad), categories=list(levels))
     return pd.Series(cat, index=s.index, name=name), problems
+
+
+def _codes_hint(name: str, found: str, levels: tuple[str, ...]) -> str:
+    """Where to say how the file codes a categorical variable: the study file's [codes]."""
+    example = '{ 1 = "M", 2 = "F" }' if name == "sex" else f'{{ "{found}" = "{levels[0]}", ... }}'
+    return f"if the file codes them otherwise, map its codes in [codes]: {name} = {example}"
 
 
 _SEX = {"female": "F", "f": "F", "w": "F", "male": "M", "m": "M"}

@@ -237,9 +237,12 @@ _GRAMMAR = (
 _ENDPOINTS = "baseline, response, hematology, ipssr, adverse_events, aml, os"
 _CODES_HINT_12 = (
     "must be 0 or 1; 1/2 coding as in R's Surv() (1 = censored, 2 = event) is "
-    "accepted only when the study file says so: event_codes = {1 = 0, 2 = 1} under "
-    "[cohort]."
+    "accepted only when the study file says so: [codes] death = {1 = 0, 2 = 1}."
 )
+_SEX_HINT = (
+    'if the file codes them otherwise, map its codes in [codes]: sex = { 1 = "M", 2 = "F" }.'
+)
+
 _CTCAE = "CTCAE grades are whole numbers from 0 (none) to 5 (death)."
 
 
@@ -634,7 +637,7 @@ CASES: list[Case] = [
         then(cell("sex", 4, "X"), cell("hgb_base", [2, 3], "9,4")),
         CohortError,
         "patients.csv: 2 problems in the cohort data:\n"
-        "  - column 'sex', row 4 (value 'X'): must be one of F, M.\n"
+        "  - column 'sex', row 4 (value 'X'): must be one of F, M; " + _SEX_HINT + "\n"
         "  - column 'hgb_base', rows 2, 3 (values '9,4', '9,4'): must be a number; decimal "
         "commas found: write 1.5, not 1,5 (or export the file with '.' decimals).",
         group="values",
@@ -644,7 +647,7 @@ CASES: list[Case] = [
         "sex 'X'",
         cell("sex", 4, "X"),
         CohortError,
-        one("column 'sex', row 4 (value 'X'): must be one of F, M."),
+        one("column 'sex', row 4 (value 'X'): must be one of F, M; " + _SEX_HINT),
         group="values",
     ),
     Case(
@@ -652,7 +655,11 @@ CASES: list[Case] = [
         "response 'CRi' (not an IWG 2006 MDS response)",
         cell("response", 4, "CRi"),
         CohortError,
-        one("column 'response', row 4 (value 'CRi'): must be one of CR, PR, mCR, HI, SD, PD."),
+        one(
+            "column 'response', row 4 (value 'CRi'): must be one of CR, PR, mCR, HI, SD, PD; "
+            'if the file codes them otherwise, map its codes in [codes]: response = { "CRi" = '
+            '"CR", ... }.'
+        ),
         group="values",
     ),
     Case(
@@ -662,7 +669,8 @@ CASES: list[Case] = [
         CohortError,
         one(
             "column 'cyto_base', row 4 (value 'complex'): must be one of very good, good, "
-            "intermediate, poor, very poor."
+            "intermediate, poor, very poor; if the file codes them otherwise, map its codes in "
+            '[codes]: cyto_base = { "complex" = "very good", ... }.'
         ),
         group="values",
     ),
@@ -705,7 +713,7 @@ CASES: list[Case] = [
         one(
             "column 'death', rows 2, 3, 4, 5, 6, 7, 8, 9 and 54 more (values 'yes', 'no'): "
             "must be 0 or 1; text codes are accepted only when the study file maps them, e.g. "
-            "event_codes = {yes = 1, no = 0} under [cohort]."
+            "[codes] death = {yes = 1, no = 0}."
         ),
         group="events",
     ),
@@ -716,7 +724,7 @@ CASES: list[Case] = [
         CohortError,
         one(
             "column 'death', row 4 (value '9'): must be 0 or 1; code 1 for the event and 0 for "
-            "censored."
+            "censored, or map the file's codes in the study file's [codes] death."
         ),
         group="events",
     ),
@@ -898,8 +906,8 @@ CASES: list[Case] = [
         "[column] for [columns]",
         study_add('\n[column]\nhgb_base = "HB"\n'),
         StudyError,
-        _TOML + ": unknown table [column]; a study file has [cohort], [columns], [analysis], "
-        "[endpoints.NAME], [labels] and [arms].",
+        _TOML + ": unknown table [column]; a study file has [cohort], [columns], [codes], "
+        "[analysis], [endpoints.NAME], [labels], [arms] and [adjust].",
         group="study",
     ),
     Case(
@@ -1012,10 +1020,10 @@ CASES: list[Case] = [
         study("landmarks = [12, 36, 60]", "landmark = [12, 36, 60]"),
         StudyError,
         "[endpoints.os]: unknown option landmark; known: formula, formulas, landmarks, "
-        "conf_level, ties, risk_table_every.",
+        "conf_level, ties, risk_table_every, response_landmark.",
         python="run",
         cli_message=_TOML + ": [endpoints.os]: unknown option landmark; known: formula, "
-        "formulas, landmarks, conf_level, ties, risk_table_every.",
+        "formulas, landmarks, conf_level, ties, risk_table_every, response_landmark.",
         group="study",
     ),
     Case(

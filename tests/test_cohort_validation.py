@@ -126,12 +126,12 @@ def test_missing_arm(frame):
         (
             [1, 2, 1, 2, 1, 2, 1, 2],
             "1/2 coding as in R's Surv() (1 = censored, 2 = event) is accepted only when the "
-            "study file says so: event_codes = {1 = 0, 2 = 1} under [cohort].",
+            "study file says so: [codes] death = {1 = 0, 2 = 1}.",
         ),
         (
             ["no", "yes"] * 4,
             "text codes are accepted only when the study file maps them, e.g. "
-            "event_codes = {yes = 1, no = 0} under [cohort].",
+            "[codes] death = {yes = 1, no = 0}.",
         ),
     ],
 )
@@ -208,8 +208,11 @@ def test_unknown_category_levels(frame):
     text = error_of(frame, reference="thal")
     assert text == (
         "data: 2 problems in the cohort data:\n"
-        "  - column 'sex', index 4 (value 'unknown'): must be one of F, M.\n"
-        "  - column 'response', index 2 (value 'CRi'): must be one of CR, PR, mCR, HI, SD, PD."
+        "  - column 'sex', index 4 (value 'unknown'): must be one of F, M; if the file codes "
+        'them otherwise, map its codes in [codes]: sex = { 1 = "M", 2 = "F" }.\n'
+        "  - column 'response', index 2 (value 'CRi'): must be one of CR, PR, mCR, HI, SD, PD; "
+        'if the file codes them otherwise, map its codes in [codes]: response = { "CRi" = '
+        '"CR", ... }.'
     )
 
 

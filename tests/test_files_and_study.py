@@ -160,8 +160,8 @@ def test_study_relative_paths_mapping_and_settings(tmp_path, make_frame):
 def test_study_unknown_table(tmp_path):
     path = write(tmp_path, '[cohort]\ndata = "p.csv"\n[colums]\nhgb_base = "HB"\n')
     assert study_error(path) == (
-        f"{path}: unknown table [colums]; a study file has [cohort], [columns], [analysis], "
-        "[endpoints.NAME], [labels], [arms] and [adjust]."
+        f"{path}: unknown table [colums]; a study file has [cohort], [columns], [codes], "
+        "[analysis], [endpoints.NAME], [labels], [arms] and [adjust]."
     )
 
 

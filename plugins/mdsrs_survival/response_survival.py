@@ -81,12 +81,18 @@ def _eligible(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], i
     months = pd.to_numeric(data["response_months"], errors="coerce")
     no_status = response.isna()
     no_time = responder & months.isna()
+    # os_months = 0 is valid data but leaves no (tstart, tstop] interval to split (R's tmerge
+    # and coxph need tstop > tstart): such patients are left out here, with the reason
+    no_follow_up = ~no_status & ~no_time & (pd.to_numeric(data["os_months"]) <= 0)
     left_out = {
         "response missing": data.loc[no_status, "patient_id"].astype(str).tolist(),
         "responder without response_months": data.loc[no_time, "patient_id"].astype(str).tolist(),
+        "os_months = 0 (no follow-up interval)": data.loc[no_follow_up, "patient_id"]
+        .astype(str)
+        .tolist(),
     }
     ignored = int((~responder & ~no_status & months.notna()).sum())
-    kept = data.loc[~no_status & ~no_time].copy()
+    kept = data.loc[~no_status & ~no_time & ~no_follow_up].copy()
     kept["responder"] = responder[kept.index].astype(int)
     kept["response_months"] = months[kept.index].where(kept["responder"] == 1)
     return kept, {k: v for k, v in left_out.items() if v}, ignored
