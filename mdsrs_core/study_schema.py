@@ -96,7 +96,7 @@ SECTIONS: dict[str, Table] = {
             "table",
             'a table mapping the file\'s values to canonical values, e.g. { 1 = "M", 2 = "F" }',
             message="{where}: [codes] {key} must be a table mapping the file's values to "
-            'canonical values, e.g. [codes] sex = { 1 = "M", 2 = "F" }.',
+            'canonical values, e.g. [codes] sex = {{ 1 = "M", 2 = "F" }}.',
         ),
         hint="variable = { CODE = VALUE, ... } lines",
     ),

@@ -1020,10 +1020,10 @@ CASES: list[Case] = [
         study("landmarks = [12, 36, 60]", "landmark = [12, 36, 60]"),
         StudyError,
         "[endpoints.os]: unknown option landmark; known: formula, formulas, landmarks, "
-        "conf_level, ties, risk_table_every, response_landmark.",
+        "conf_level, ties, risk_table_every, response_landmark, rmst_tau, parametric.",
         python="run",
         cli_message=_TOML + ": [endpoints.os]: unknown option landmark; known: formula, "
-        "formulas, landmarks, conf_level, ties, risk_table_every, response_landmark.",
+        "formulas, landmarks, conf_level, ties, risk_table_every, response_landmark, rmst_tau, parametric.",
         group="study",
     ),
     Case(

@@ -217,7 +217,7 @@ def test_a_code_table_for_a_declared_categorical_lists_every_value(folder):
         ('death = { 0 = 0, 2 = "dead" }', "[codes] death maps codes to 0 (censored) or 1"),
         ('sex = { 1 = "male" }', "[codes] sex maps to the canonical values F, M, not 1 = 'male'"),
         ("arm = { 1 = 2 }", "[codes] arm maps codes to arm names in quotes"),
-        ("stage = 3", "[codes] stage must be a table"),
+        ("stage = 3", "[codes] stage must be a table mapping the file's values to canonical"),
     ],
 )
 def test_malformed_code_tables_are_study_errors(folder, table, fragment):
