@@ -138,5 +138,7 @@ def apply_codes(
         elif var.kind == "event":
             out[name] = pd.to_numeric(recoded, errors="coerce").astype("float64")
         else:
-            out[name] = recoded.astype(object).where(recoded.notna(), None)
+            out[name] = pd.Series(
+                [None if pd.isna(v) else v for v in recoded], index=frame.index, dtype=object
+            )
     return out, problems

@@ -137,12 +137,12 @@ class Cohort:
         frame = _canonical_frame(data, self.column_map)
         frame = frame.reset_index(drop=True) if _from_file else frame
         problems = self._pair_problems(frame, columns or {})
-        codes = {str(k): dict(v) for k, v in (codes or {}).items()}
-        event_codes = self._merge_event_codes(event_codes, codes)
-        if codes:
+        tables: dict[str, dict] = {str(k): dict(v) for k, v in (codes or {}).items()}
+        event_codes = self._merge_event_codes(event_codes, tables)
+        if tables:
             from .codes import apply_codes
 
-            frame, found = apply_codes(frame, codes)
+            frame, found = apply_codes(frame, tables)
             problems.extend(Problem(c, rule, rows, values) for c, rows, values, rule in found)
         frame, parsed = parse_columns(frame, event_codes=event_codes, time_unit=time_unit)
         coded = {p.column for p in problems}

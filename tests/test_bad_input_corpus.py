@@ -1023,7 +1023,8 @@ CASES: list[Case] = [
         "conf_level, ties, risk_table_every, response_landmark, rmst_tau, parametric.",
         python="run",
         cli_message=_TOML + ": [endpoints.os]: unknown option landmark; known: formula, "
-        "formulas, landmarks, conf_level, ties, risk_table_every, response_landmark, rmst_tau, parametric.",
+        "formulas, landmarks, conf_level, ties, risk_table_every, response_landmark, rmst_tau, "
+        "parametric.",
         group="study",
     ),
     Case(
