@@ -90,9 +90,9 @@ def test_forest_plot_says_which_side_favours_which_arm(example_rows):
     texts = _texts(fig)
     # response: higher is better, so the right of 1 favours the treatment arm;
     # death, AML, adverse events: lower is better, the left favours it
-    assert texts.count("← favours thalidomide  ") >= 2  # response, blood counts
-    assert texts.count("  favours lenalidomide →") >= 2
-    assert "← favours lenalidomide  " in texts and "  favours thalidomide →" in texts
+    assert texts.count("← favours thalidomide") >= 2  # response, blood counts
+    assert texts.count("favours lenalidomide →") >= 2
+    assert "← favours lenalidomide" in texts and "favours thalidomide →" in texts
     labels = [t for ax in fig.axes for t in (x.get_text() for x in ax.get_yticklabels())]
     assert "Overall survival (death from any cause)\nHazard ratio (Cox)" in labels
     ratio_labels = [
@@ -104,7 +104,8 @@ def test_forest_plot_says_which_side_favours_which_arm(example_rows):
         sides = [t for t in ax.texts if "favours" in t.get_text()]
         if sides:
             null = 1.0 if ax.get_xscale() == "log" else 0.0
-            assert {t.get_position()[0] for t in sides} == {null}
+            assert {t.xy[0] for t in sides} == {null}
+            assert sorted(t.xyann[0] for t in sides) == [-4, 4]  # either side of the line
             assert {t.get_horizontalalignment() for t in sides} == {"left", "right"}
             low, high = ax.get_xlim()
             assert low < null < high

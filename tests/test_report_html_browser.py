@@ -111,3 +111,87 @@ def test_screenshot_is_not_blank(chromium, report, tmp_path):
     # the forest plot's markers, in the treatment arm's Okabe-Ito vermillion (#D55E00)
     vermillion = np.array([0xD5, 0x5E, 0x00]) / 255
     assert (np.abs(pixels - vermillion).max(axis=2) < 0.05).sum() > 50
+
+
+# ------------------------------------------------------------------ layout (issue 15)
+
+#: measures, after load, every table's wrapper and the page: scrollWidth above clientWidth
+#: is sideways scrolling. Injected into a copy of the report whose CSP is removed (the
+#: report itself runs no script).
+_PROBE = """<script>
+window.addEventListener("load", () => {
+  const out = [];
+  document.querySelectorAll(".table-wrap").forEach(w => {
+    out.push(w.querySelector("table").id + " " + w.scrollWidth + " " + w.clientWidth);
+  });
+  const d = document.documentElement;
+  out.push("page " + d.scrollWidth + " " + d.clientWidth);
+  const pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = out.join("\\n");
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _widths(chromium: str, page: Path, tmp_path: Path, width: int) -> dict[str, tuple[int, int]]:
+    source = page.read_text(encoding="utf-8")
+    source = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", source)
+    probe = tmp_path / f"probe-{width}.html"
+    probe.write_text(source.replace("</body>", _PROBE + "</body>"), encoding="utf-8")
+    dom, _ = browse(
+        chromium,
+        probe,
+        tmp_path,
+        f"--window-size={width},2000",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+    )
+    text = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S).group(1)
+    return {
+        name: (int(a), int(b))
+        for name, a, b in (line.split() for line in text.strip().splitlines())
+    }
+
+
+def test_no_table_scrolls_sideways_at_1200_pixels(chromium, report, tmp_path):
+    widths = _widths(chromium, report, tmp_path, 1200)
+    assert len(widths) > 30
+    assert {k: v for k, v in widths.items() if v[0] > v[1]} == {}
+    # the probe can see an overflow: at 700 pixels the wide tables do scroll
+    narrow = _widths(chromium, report, tmp_path, 700)
+    assert any(a > b for k, (a, b) in narrow.items() if k != "page")
+
+
+def test_printed_on_a4_every_table_fits_and_wide_ones_are_landscape(chromium, report, tmp_path):
+    """Chromium's print to PDF (A4, the report's @page rules), measured with pdftotext
+    -bbox: no word past a page's edge, the AE table keeps every column, the summary table is
+    on a landscape page."""
+    from test_report_docx_pdf import pages
+
+    pdf = tmp_path / "print.pdf"
+    browse(chromium, report, tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    found = pages(pdf)
+    assert len(found) >= 10
+    for number, page in enumerate(found, start=1):
+        assert round(min(page["width"], page["height"])) == 595  # A4
+        over = [t for x0, _, x1, _, t in page["words"] if x1 > page["width"] - 20 or x0 < 20]
+        assert over == [], f"page {number}"
+
+    def page_of(word_sequence):
+        for page in found:
+            words = [w[4] for w in page["words"]]
+            text = " ".join(words)
+            if word_sequence in text:
+                return page, text
+        raise AssertionError(word_sequence)
+
+    summary, _ = page_of("Summary of the between-arm comparisons")
+    assert summary["width"] > summary["height"]
+    ae, text = page_of("Adverse events by CTCAE term")
+    assert ae["width"] > ae["height"]
+    # every column header of the AE table is printed (none is cut off)
+    for column in ("Any grade: thalidomide", "Grade >= 3: lenalidomide", "Grade >= 3: Overall"):
+        assert column in text, column
+    portrait = [p for p in found if p["width"] < p["height"]]
+    assert len(portrait) >= len(found) // 2

@@ -119,22 +119,20 @@ def _panel(
     if favours is not None:
         # "favours" labels inside the panel, above the rows, either side of the null line
         top += 0.55
-        from matplotlib.transforms import blended_transform_factory
-
-        where = blended_transform_factory(ax.transData, ax.transData)
-        for text, ha in (
-            (f"\u2190 favours {favours[0]}  ", "right"),
-            (f"  favours {favours[1]} \u2192", "left"),
+        # offsets in points, not spaces: SVG text collapses runs of spaces
+        for text, ha, dx in (
+            (f"\u2190 favours {favours[0]}", "right", -4),
+            (f"favours {favours[1]} \u2192", "left", 4),
         ):
-            ax.text(
-                null,
-                len(rows) - 0.45,
+            ax.annotate(
                 text,
+                xy=(null, len(rows) - 0.45),
+                xytext=(dx, 0),
+                textcoords="offset points",
                 ha=ha,
                 va="bottom",
                 fontsize=7.5,
                 color=GREY,
-                transform=where,
             )
     ax.set_ylim(-0.7, top)
     if xlabel:

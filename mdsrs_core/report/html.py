@@ -39,18 +39,20 @@ nav.toc {{ margin: 16px 0 8px; padding: 8px 16px; background: #f5f7fa; border-ra
 nav.toc ol {{ margin: 4px 0; padding-left: 22px; columns: 2; }}
 nav.toc a {{ color: var(--accent); text-decoration: none; }}
 .table-wrap {{ overflow-x: auto; margin: 14px 0 22px; }}
-table {{ border-collapse: collapse; font-size: 13.5px; font-variant-numeric: tabular-nums; }}
+table {{ border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums;
+  max-width: 100%; }}
 caption {{ caption-side: top; text-align: left; font-weight: 600; padding: 0 0 6px;
   font-size: 14.5px; }}
 thead th {{ border-top: 2px solid var(--rule); border-bottom: 1px solid var(--rule);
-  text-align: left; padding: 5px 10px; vertical-align: bottom; font-weight: 600; }}
-tbody td {{ padding: 3px 10px; vertical-align: top; }}
+  text-align: left; padding: 5px 8px; vertical-align: bottom; font-weight: 600; }}
+tbody td {{ padding: 3px 8px; vertical-align: top; overflow-wrap: break-word; }}
 tbody tr:last-child td {{ border-bottom: 2px solid var(--rule); }}
 tbody tr:nth-child(even) td {{ background: #fafafa; }}
-th.num, td.num {{ text-align: right; white-space: nowrap; }}
-tbody td:first-child {{ min-width: 13em; }}
-td.indent-1 {{ padding-left: 28px; }}
-td.indent-2 {{ padding-left: 46px; }}
+th.num, td.num {{ text-align: right; }}
+td.num {{ white-space: nowrap; }}  /* a number never breaks; headers wrap between words */
+tbody td:first-child {{ min-width: 9em; }}
+td.indent-1 {{ padding-left: 26px; }}
+td.indent-2 {{ padding-left: 44px; }}
 .footnotes {{ font-size: 12.5px; color: var(--muted); margin: 6px 0 0; padding-left: 0;
   list-style: none; }}
 figure {{ margin: 18px 0 26px; }}
@@ -63,8 +65,26 @@ figcaption b {{ color: var(--ink); }}
 .note.warning {{ border-left-color: var(--warn); background: #fdf6e8; }}
 .note.error {{ border-left-color: var(--error); background: #fcefe8; }}
 footer {{ margin-top: 48px; font-size: 12.5px; color: var(--muted); }}
-@media print {{ body {{ max-width: none; padding: 0; }} nav.toc {{ display: none; }}
-  h2 {{ break-before: page; }} table, figure {{ break-inside: avoid; }} }}
+@page {{ size: A4; margin: 14mm 12mm; }}
+@page wide {{ size: A4 landscape; margin: 12mm 12mm; }}
+@media print {{
+  body {{ max-width: none; padding: 0; font-size: 10pt; }}
+  nav.toc {{ display: none; }}
+  h2 {{ break-before: page; break-after: avoid; }}
+  h3, h4, caption {{ break-after: avoid; }}
+  .table-wrap {{ overflow: visible; }}
+  .table-wrap.wide, section.wide {{ page: wide; }}
+  table {{ font-size: 7.5pt; width: 100%; }}
+  thead {{ display: table-header-group; }}
+  tr {{ break-inside: avoid; }}
+  tbody td:first-child {{ min-width: 0; }}
+  thead th, tbody td {{ padding: 2px 5px; }}
+  .table-wrap.wide table {{ font-size: 7pt; }}
+  figure {{ break-inside: avoid; }}
+  figure svg, figure img {{ max-height: 230mm; width: auto; max-width: 100%; }}
+  section.wide figure svg, section.wide figure img {{ max-height: 160mm; }}
+  tbody tr:nth-child(even) td {{ background: none; }}
+}}
 """
 
 
@@ -96,8 +116,11 @@ def _table(t: Table, number: int) -> str:
         tag = f' data-tag="{escape(t.row_tags[k])}"' if t.row_tags else ""
         body.append(f"<tr{tag}>" + "".join(cells) + "</tr>")
     notes = "".join(f"<li>{escape(n)}</li>" for n in t.footnotes)
+    from .layout import column_widths
+
+    wide = " wide" if column_widths(t)[1] else ""  # printed on a landscape page
     return (
-        f'<div class="table-wrap"><table id="{escape(t.id)}"><caption>'
+        f'<div class="table-wrap{wide}"><table id="{escape(t.id)}"><caption>'
         f"{escape(t.title)}</caption><thead><tr>{head}</tr></thead><tbody>"
         + "".join(body)
         + "</tbody></table>"
@@ -131,7 +154,13 @@ def _note(n: Note) -> str:
 def _section(s: Section, level: int, counter: dict[str, int]) -> str:
     tag = f" <code>{escape(s.tag)}</code>" if s.tag else ""
     h = min(level, 6)
-    out = [f'<section id="{escape(s.id)}"><h{h}>{escape(s.heading)}{tag}</h{h}>']
+    from .layout import column_widths
+
+    first = next((b for b in s.blocks if isinstance(b, (Table, Figure, Paragraph))), None)
+    # a section that opens with a wide table is printed on landscape pages as a whole, so
+    # that its heading is not left alone on a portrait page
+    wide = ' class="wide"' if isinstance(first, Table) and column_widths(first)[1] else ""
+    out = [f'<section id="{escape(s.id)}"{wide}><h{h}>{escape(s.heading)}{tag}</h{h}>']
     for b in s.blocks:
         if isinstance(b, Section):
             out.append(_section(b, level + 1, counter))
