@@ -225,3 +225,21 @@ def test_adverse_events_weighted_proportional_odds_is_rs():
     se = idx.value("adjusted_ae_max_grade", None, "cumulative_odds_ratio", "std_error")
     # svyolr's SE uses optim's finite-difference Hessian (see test_weighted_models)
     assert se == pytest.approx(olr[("treated", "std_error")], rel=1e-3)
+
+
+@pytest.mark.parametrize(("method", "analysis"), [("iptw", "aj_weights"), ("match", "aj_matched")])
+def test_aml_weighted_cumulative_incidence_is_survfits(method, analysis):
+    ref = reference()[("example", analysis)]
+    idx = records(method, "aml")
+    for arm, code in (("thalidomide", 0), ("lenalidomide", 1)):
+        for t in (12, 36, 60):
+            key = f"treated={code}@{t}#1"
+            for stat, rstat in (
+                ("estimate", "estimate"),
+                ("std_error", "std_err"),
+                ("conf_low", "conf_low"),
+                ("conf_high", "conf_high"),
+            ):
+                assert idx.value("adjusted_aml_cif", arm, str(t), stat) == pytest.approx(
+                    ref[(key, rstat)], rel=1e-6
+                )

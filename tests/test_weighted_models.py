@@ -46,7 +46,8 @@ def reference() -> dict:
     ref: dict = defaultdict(dict)
     with (HERE / "results" / "weighted.csv").open() as f:
         for row in csv.DictReader(f):
-            ref[(row["dataset"], row["analysis"])][(row["term"], row["stat"])] = float(row["value"])
+            value = float("nan") if row["value"] == "NA" else float(row["value"])
+            ref[(row["dataset"], row["analysis"])][(row["term"], row["stat"])] = value
     return ref
 
 
@@ -210,3 +211,40 @@ def test_weighted_clm_sandwich_is_svyolrs(name):
         # ~3e-4 relative on rotterdam (the model-based SEs above agree with clm's to 1e-6)
         expected = ref[(r_term(name, row["term"]), "std_error")]
         assert row["std_error"] == pytest.approx(expected, rel=1e-3)
+
+
+def _competing(name: str, d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    if name == "example":
+        st = np.where(d["aml"] == 1, 1, np.where(d["death"] == 1, 2, 0))
+        tt = np.where(d["aml"] == 1, d["aml_months"], d["os_months"])
+    else:
+        st = np.where(d["recur"] == 1, 1, np.where(d["death"] == 1, 2, 0))
+        tt = np.where(d["recur"] == 1, d["rtime"], d["dtime"])
+    return tt.astype(float), st.astype(int)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("matched_set", [False, True])
+def test_weighted_aalen_johansen_is_survfits(name, matched_set):
+    from mdsrs_core.models._weighted_aj import weighted_cuminc
+
+    ref = reference()[(name, "aj_matched" if matched_set else "aj_weights")]
+    if matched_set:
+        d, pairs = matched(name)
+        w = pd.Series(1.0, index=d.index)
+    else:
+        d, pairs, w = data(name), None, weights(name)
+    tt, st = _competing(name, d)
+    z = (d["arm"] == "lenalidomide" if name == "example" else d["hormon"] == 1).to_numpy()
+    times = np.asarray(SETS[name]["times"], dtype=float)
+    n = 0
+    for code, sel in ((0, ~z), (1, z)):
+        codes = None if pairs is None else pd.factorize(pairs[sel])[0]
+        for cause in (1, 2):
+            est, se = weighted_cuminc(tt[sel], st[sel], w[sel].to_numpy(), cause, times, codes)
+            for t, e, s in zip(times, est, se, strict=True):
+                key = f"treated={code}@{t:g}#{cause}"
+                assert e == pytest.approx(ref[(key, "estimate")], rel=1e-6, abs=1e-12)
+                assert s == pytest.approx(ref[(key, "std_err")], rel=1e-6, abs=1e-12)
+                n += 2
+    assert n == 2 * 2 * 3 * 2

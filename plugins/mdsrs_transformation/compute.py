@@ -291,6 +291,20 @@ def analyze_aml(result, cohort, config):
     from mdsrs_core.adjust.analyses import adjusted_binary
 
     adjusted_binary(result, cohort, kept, "aml", CRUDE_LABEL, conf_level)
+    from mdsrs_core.adjust.analyses import adjusted_cuminc
+
+    adjusted_cuminc(
+        result,
+        cohort,
+        kept,
+        CR_TIME,
+        CR_STATUS,
+        "aml_cif",
+        1,
+        landmarks,
+        "Cumulative incidence of AML",
+        conf_level,
+    )
 
     # ---------------------------------------------------------------- cumulative incidence
     from mdsrs_core.models.cuminc import cuminc

@@ -22,6 +22,8 @@
 #   design) (sandwich SE; its bread is optim's finite-difference Hessian, so the SEs are
 #   compared at 1e-3): g the worst AE grade (example) or the tumour size
 #   group <=20 / 20-50 / >50 (rotterdam, ~ treated + age);
+# * survfit(Surv(t, factor(status)) ~ treated, weights = w) (Aalen-Johansen; robust SE) and,
+#   matched, with cluster = subclass: cumulative incidence of causes 1 and 2 at times;
 # * coxph(Surv(t, e) ~ treated, weights = w, robust = TRUE) and, matched,
 #   coxph(Surv(t, e) ~ treated + cluster(subclass)): HR, robust SE, p, CI.
 suppressPackageStartupMessages({library(survival); library(survey); library(MatchIt)
@@ -74,6 +76,15 @@ logrank <- function(name, a, f, des) {
   put(name, a, "treated", "p_value", r[[2]][2])
 }
 
+aj <- function(name, a, s, times) {
+  x <- summary(s, times = times)
+  st <- as.character(x$strata)
+  for (i in seq_along(x$time)) for (k in 2:3) {  # columns: (s0), 1, 2
+    key <- paste0(st[i], "@", x$time[i], "#", k - 1)
+    put(name, a, key, "estimate", x$pstate[i, k]); put(name, a, key, "std_err", x$std.err[i, k])
+    put(name, a, key, "conf_low", x$lower[i, k]); put(name, a, key, "conf_high", x$upper[i, k])
+  }
+}
 coefs_cox <- function(name, a, m) {
   cf <- summary(m)$coefficients  # coef, exp(coef), se(coef), robust se, z, p
   ci <- summary(m)$conf.int
@@ -116,6 +127,15 @@ for (name in names(sets)) {
   so <- svyolr(og, des, control = list(reltol = 1e-15, maxit = 5000))
   se <- sqrt(diag(vcov(so)))
   for (t in names(se)) put(name, "svyolr", t, "std_error", se[[t]])
+  # competing risks: cause 1 (AML / recurrence) and 2 (death without it)
+  if (name == "example") {
+    d$st_ <- ifelse(d$aml == 1, 1, ifelse(d$death == 1, 2, 0))
+    d$tt_ <- ifelse(d$aml == 1, d$aml_months, d$os_months)
+  } else {
+    d$st_ <- ifelse(d$recur == 1, 1, ifelse(d$death == 1, 2, 0))
+    d$tt_ <- ifelse(d$recur == 1, d$rtime, d$dtime)
+  }
+  aj(name, "aj_weights", survfit(Surv(tt_, factor(st_)) ~ treated, d, weights = w), s$times)
   cox <- coxph(sf, d, weights = w, robust = TRUE)
   coefs_cox(name, "coxph_weights", cox)
   # matched set: pairs as clusters
@@ -129,6 +149,8 @@ for (name in names(sets)) {
         tdf = TRUE)
   km(name, "survfit_matched", survfit(sf, md, cluster = subclass), s$times)
   logrank(name, "svylogrank_matched", sf, mdes)
+  aj(name, "aj_matched", survfit(Surv(tt_, factor(st_)) ~ treated, md, cluster = subclass),
+     s$times)
   coefs_cox(name, "coxph_matched",
             coxph(update(sf, . ~ . + cluster(subclass)), md))
 }
