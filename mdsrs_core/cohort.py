@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import CohortError
+from .mapping_rules import shared_column_problems
 from .validation import (
     Problem,
     check_rules,
@@ -277,6 +278,7 @@ class Cohort:
             close = suggest(name, VARIABLES, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             problems.append(f"'{name}' is not a canonical variable{hint}")
+        problems += shared_column_problems({k: v for k, v in mapping.items() if k not in unknown})
         for canon, user in mapping.items():
             if canon in unknown:
                 continue
@@ -420,6 +422,11 @@ class Cohort:
             )
         ae["grade"] = grade.astype(int)
         ae["term"] = ae["term"].astype("string").str.strip()
+        from .ae_terms import unify_terms
+
+        ae["term"], note = unify_terms(ae["term"], source)
+        if note:
+            self.notes.append(note)
         return ae.reset_index(drop=True)
 
     def _raise(self, problems: list[Problem]) -> None:

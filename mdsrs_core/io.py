@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -67,6 +68,7 @@ def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:
         ) from None
     if not text.strip():
         raise CohortError(f"{path}: the file is empty.")
+    text = _unix_newlines(text)
     records = _records(path, text, sep)
     header = records[0]
     if len(header) == 1:
@@ -79,21 +81,73 @@ def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:
                 )
     _check_header(path, header)
     _check_records(path, records)
+    _check_nul(path, text, records)
     from io import StringIO
 
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             StringIO(text),
             sep=sep,
-            dtype=None if typed else str,
+            dtype=str,
             keep_default_na=False,
-            na_values=["", "NA", "N/A", "NaN", "nan", "."],
+            na_values=list(TEXT_NA),
             skipinitialspace=True,
         )
     except Exception as exc:  # pandas' tokenizer: a case the checks above did not foresee
         raise CohortError(
             f"{path}: cannot be read as a {path.suffix} table ({exc}).".replace("\n", " ")
         ) from None
+    frame = _tidy_cells(frame, TEXT_NA)
+    if typed:
+        frame = frame.apply(lambda col: _numeric_or_unchanged(col) if col.dtype == object else col)
+    return frame
+
+
+#: Cells of a csv/tsv file that mean a missing value (once surrounding spaces are removed).
+TEXT_NA = ("", "NA", "N/A", "NaN", "nan", ".")
+#: The same for an Excel sheet.
+EXCEL_NA = ("", "NA", "N/A")
+
+
+def _unix_newlines(text: str) -> str:
+    """CR LF (Windows) and a lone CR (old Excel for Mac) become LF, so that every line ending
+    reads as pandas reads it (the csv module, which checks the rows, splits at LF only)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _tidy_cells(frame: pd.DataFrame, na: tuple[str, ...]) -> pd.DataFrame:
+    """Header names and text cells without the spaces around them (SAS pads values to the
+    column's width: ``"hgb_base "``, ``"NA "``), and missing-value markers as missing, so that
+    a padded name or marker reads as the unpadded one (the duplicate-header check strips
+    names too)."""
+    frame.columns = [str(c).strip() for c in frame.columns]
+    markers = set(na)
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype != object:
+            continue
+        stripped = column.map(lambda v: v.strip() if isinstance(v, str) else v)
+        frame.isetitem(i, stripped.mask(stripped.isin(markers)))
+    return frame
+
+
+def _check_nul(path: Path, text: str, records: list[list[str]]) -> None:
+    """A NUL byte inside a value (left by a database or a broken export) is refused with the
+    cell named: pandas would read ``"12\0.5"`` as the number 12."""
+    if "\x00" not in text:
+        return
+    header = records[0]
+    for number, record in enumerate(records, start=1):
+        for k, value in enumerate(record):
+            if "\x00" in value:
+                name = header[k].strip() if k < len(header) else str(k + 1)
+                shown = value.replace("\x00", "\\0")
+                where = "the header" if number == 1 else f"row {number}, column '{name}'"
+                raise CohortError(
+                    f"{path}: {where}: the value '{shown}' holds a NUL byte (\\0), which "
+                    "would cut it short (a number would be read as its first digits); remove "
+                    "the byte and export the table again."
+                )
 
 
 def _records(path: Path, text: str, sep: str) -> list[list[str]]:
@@ -102,6 +156,9 @@ def _records(path: Path, text: str, sep: str) -> list[list[str]]:
 
     reader = csv.reader(StringIO(text), delimiter=sep, strict=True, skipinitialspace=True)
     records: list[list[str]] = []
+    # a text cell may be as long as pandas reads it (the csv module stops at 131,072)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
     try:
         for record in reader:
             records.append(record)
@@ -115,6 +172,8 @@ def _records(path: Path, text: str, sep: str) -> list[list[str]]:
             f"{path}: row {len(records) + 1}: {what}. A quoted value must end with a quotation "
             'mark, and a quotation mark inside a quoted value is written twice ("").'
         ) from None
+    finally:
+        csv.field_size_limit(limit)
     return records
 
 
@@ -182,7 +241,7 @@ def _read_excel(path: Path, typed: bool = False) -> pd.DataFrame:
             header=None,
             dtype=None if typed else str,
             keep_default_na=False,
-            na_values=["", "NA", "N/A"],
+            na_values=list(EXCEL_NA),
         )
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise CohortError(f"{path}: cannot be read as an Excel workbook ({exc}).") from None
@@ -190,11 +249,83 @@ def _read_excel(path: Path, typed: bool = False) -> pd.DataFrame:
         raise CohortError(f"{path}: the workbook's first sheet is empty.")
     header = ["" if pd.isna(h) else str(h) for h in raw.iloc[0]]
     _check_header(path, header)
+    _check_excel_cells(path, [h.strip() for h in header])
     frame = raw.iloc[1:].reset_index(drop=True)
     frame.columns = header
+    frame = _tidy_cells(frame, EXCEL_NA)
     if typed:
         frame = frame.apply(lambda col: _numeric_or_unchanged(col) if col.dtype == object else col)
     return frame
+
+
+def _check_excel_cells(path: Path, header: list[str]) -> None:
+    """Error cells (``#DIV/0!``, ``#VALUE!``, ``#N/A``...) and formula cells without a stored
+    value (a workbook written by a program and never opened in Excel) are refused with the
+    cells named: pandas reads both as values (the error's text, or missing)."""
+    import openpyxl  # pandas' xlsx reader, so installed
+    from openpyxl.utils import get_column_letter
+
+    def cells(data_only: bool) -> list[tuple[str, int, int, Any]]:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        try:
+            sheet = book.worksheets[0]
+            kind = "e" if data_only else "f"
+            return [
+                (cell.coordinate, cell.row, cell.column, cell.value)
+                for row in sheet.iter_rows()
+                for cell in row
+                if getattr(cell, "data_type", None) == kind
+            ]
+        finally:
+            book.close()
+
+    def name(column: int) -> str:
+        return header[column - 1] if 0 < column <= len(header) else get_column_letter(column)
+
+    def listed(found: list) -> str:
+        shown = [f"{c} (column '{name(col)}'): {value}" for c, _, col, value in found[:8]]
+        more = f" and {len(found) - 8} more" if len(found) > 8 else ""
+        return "; ".join(shown) + more
+
+    try:
+        errors = cells(data_only=True)
+        formulas = cells(data_only=False)
+    except Exception:  # damaged workbooks are reported by pandas' reader
+        return
+    if errors:
+        raise CohortError(
+            f"{path}: {len(errors)} cell{'s' if len(errors) > 1 else ''} of the first sheet "
+            f"hold{'' if len(errors) > 1 else 's'} an Excel error instead of a value: "
+            f"{listed(errors)}. Correct the formula or type the value (leave the cell empty for "
+            "a missing value); an error is not read as missing."
+        )
+    if formulas:
+        values = {c: v for c, _, _, v in _cached_values(path, {c for c, *_ in formulas})}
+        unset = [f for f in formulas if values.get(f[0]) is None]
+        if unset:
+            raise CohortError(
+                f"{path}: {len(unset)} formula cell{'s' if len(unset) > 1 else ''} of the "
+                f"first sheet {'have' if len(unset) > 1 else 'has'} no stored value (the "
+                f"workbook was written by a program and never calculated): {listed(unset)}. "
+                "Open and save it in Excel or LibreOffice, or export the values."
+            )
+
+
+def _cached_values(path: Path, coordinates: set[str]) -> list[tuple[str, None, None, Any]]:
+    """The values Excel stored for these cells of the first sheet (None where none)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        return [
+            (cell.coordinate, None, None, cell.value)
+            for row in sheet.iter_rows()
+            for cell in row
+            if getattr(cell, "coordinate", None) in coordinates
+        ]
+    finally:
+        book.close()
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -625,6 +625,183 @@ CASES += [
 ]
 
 
+def _lines(d: Path, change: Callable[[list[str]], None], name: str = "patients.csv") -> None:
+    rows = (d / name).read_text(encoding="utf-8").split("\n")
+    change(rows)
+    (d / name).write_text("\n".join(rows), encoding="utf-8")
+
+
+def _nul_in_number(d: Path) -> list[str]:
+    _lines(d, lambda rows: rows.__setitem__(2, rows[2].replace(",7.", ",7\x00.", 1)))
+    return _run(d)
+
+
+def _excel(d: Path, change: Callable[[Any], None]) -> list[str]:
+    """patients.xlsx (written by openpyxl, as a program writes it: formulas get no stored
+    value) with ``change(sheet)`` applied; the study file points at it."""
+    import openpyxl
+    import pandas as pd
+
+    frame = pd.read_csv(d / "patients.csv", dtype=str, keep_default_na=False)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))
+    change(sheet)
+    book.save(d / "patients.xlsx")
+    edit_study(d, 'data = "patients.csv"', 'data = "patients.xlsx"')
+    return _run(d)
+
+
+def _set(cell: str, value: Any) -> Callable[[Any], None]:
+    def change(sheet: Any) -> None:
+        sheet[cell] = value
+        if isinstance(value, str) and value.startswith("#"):
+            sheet[cell].data_type = "e"
+
+    return change
+
+
+def _shared_column(d: Path) -> list[str]:
+    edit_study(d, "[labels]", '[columns]\nhgb_base = "HB"\nhgb_post = "HB"\n\n[labels]')
+    _lines(
+        d,
+        lambda rows: rows.__setitem__(
+            0, rows[0].replace("hgb_base", "HB", 1).replace("hgb_post", "hgb_post_raw", 1)
+        ),
+    )
+    return _run(d)
+
+
+CASES += [
+    # ------------------------------------------------------------------- values read wrongly
+    Case(
+        "value-nul-byte",
+        "a NUL byte inside a number (was read as the number before it)",
+        _nul_in_number,
+        load_study,
+        CohortError,
+        "{d}/patients.csv: row 3, column 'hgb_base': the value '7\\0.8' holds a NUL byte (\\0), "
+        "which would cut it short (a number would be read as its first digits); remove the "
+        "byte and export the table again.",
+        group="values",
+    ),
+    Case(
+        "excel-formula-without-value",
+        "an xlsx formula cell that was never calculated (was read as missing)",
+        lambda d: _excel(d, _set("I3", "=H3*10")),
+        load_study,
+        CohortError,
+        "{d}/patients.xlsx: 1 formula cell of the first sheet has no stored value (the workbook "
+        "was written by a program and never calculated): I3 (column 'hgb_base'): =H3*10. Open "
+        "and save it in Excel or LibreOffice, or export the values.",
+        group="values",
+    ),
+    Case(
+        "excel-error-cell",
+        "xlsx cells holding #DIV/0! and #VALUE! (were read as text)",
+        lambda d: _excel(d, lambda s: (_set("I3", "#DIV/0!")(s), _set("K5", "#VALUE!")(s))),
+        load_study,
+        CohortError,
+        "{d}/patients.xlsx: 2 cells of the first sheet hold an Excel error instead of a value: "
+        "I3 (column 'hgb_base'): #DIV/0!; K5 (column 'plt_base'): #VALUE!. Correct the formula "
+        "or type the value (leave the cell empty for a missing value); an error is not read as "
+        "missing.",
+        group="values",
+    ),
+    Case(
+        "one-column-two-variables",
+        "hgb_base and hgb_post both mapped to the column HB",
+        _shared_column,
+        load_study,
+        CohortError,
+        "patients.csv: column 'HB' is mapped to hgb_base and hgb_post: one column cannot hold 2 "
+        "different variables (only times, or event indicators from a coded status column, may "
+        "share one); map each to its own column.",
+        group="columns",
+    ),
+]
+
+
+def _original(d: Path) -> Any:
+    return Study.load(d / "study.toml").cohort(derive=False).data
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda d: _lines(d, lambda r: r.__setitem__(0, r[0].replace("hgb_base", "hgb_base  "))),
+            id="header-padded",
+        ),
+        pytest.param(
+            lambda d: (d / "patients.csv").write_bytes(
+                (d / "patients.csv").read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+            ),
+            id="cr-only-line-endings",
+        ),
+        pytest.param(
+            lambda d: (d / "patients.csv").write_bytes(
+                (d / "patients.csv").read_bytes().replace(b"\n", b"\r\n")
+            ),
+            id="crlf-line-endings",
+        ),
+    ],
+)
+def test_values_read_as_their_unpadded_selves(example_copy: Path, change):
+    """A padded header (SAS), old-Mac line endings and Windows line endings read as the
+    original file does: every value the same."""
+    expected = _original(example_copy)
+    change(example_copy)
+    got = _original(example_copy)
+    pd = __import__("pandas")
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_padded_missing_value_markers_are_missing(example_copy: Path):
+    """ "NA " (SAS pads values to the column's width) is missing, as "NA" is."""
+    pd = __import__("pandas")
+    frame = pd.read_csv(example_copy / "patients.csv", dtype=str, keep_default_na=False)
+    frame.loc[[0, 1], "hgb_post"] = ["NA   ", "  NA"]
+    frame.to_csv(example_copy / "patients.csv", index=False)
+    data = _original(example_copy)
+    assert data["hgb_post"].isna().tolist()[:3] == [True, True, False]
+    assert data["hgb_post"].dtype.kind == "f"
+
+
+def test_a_text_cell_over_131072_characters_is_read(example_copy: Path):
+    """The csv module's default field limit (131,072 characters) does not apply: a long
+    free-text cell reads as pandas reads it, not as "the quoting is broken"."""
+    pd = __import__("pandas")
+    frame = pd.read_csv(example_copy / "patients.csv", dtype=str, keep_default_na=False)
+    frame["comment"] = ""
+    frame.loc[0, "comment"] = "x" * 200_000
+    frame.to_csv(example_copy / "patients.csv", index=False)
+    from mdsrs_core.io import read_table
+
+    assert read_table(example_copy / "patients.csv")["comment"].str.len().iloc[0] == 200_000
+
+
+def test_adverse_event_terms_differing_in_case_or_spacing_are_one_term(example_copy: Path):
+    pd = __import__("pandas")
+    ae = pd.read_csv(example_copy / "adverse_events.csv", dtype=str)
+    rows = ae.index[ae["term"] == "Febrile neutropenia"].tolist() or ae.index[:0].tolist()
+    term = "Febrile neutropenia" if rows else ae["term"].value_counts().index[0]
+    rows = ae.index[ae["term"] == term].tolist()
+    n = len(rows)
+    ae.loc[rows[0], "term"] = term.upper()
+    ae.loc[rows[1], "term"] = "  " + term.lower().replace(" ", "   ") + " "
+    ae.to_csv(example_copy / "adverse_events.csv", index=False)
+    cohort = load_study(example_copy)
+    assert (cohort.adverse_events["term"] == term).sum() == n
+    spelled = repr(" ".join(term.lower().split("   ")))
+    note = [x for x in cohort.notes if "differ only in case or spacing" in x]
+    assert note and f"'{term}' (also written " in note[0]
+    assert repr(term.upper()) in note[0]
+    del spelled
+
+
 def test_a_byte_order_mark_is_accepted_in_a_study_file(example_copy: Path):
     """Notepad and Excel save UTF-8 with a byte-order mark; TOML readers refuse it, mdsrs
     reads it as it reads data files."""
