@@ -127,7 +127,7 @@ def _tidy_cells(frame: pd.DataFrame, na: tuple[str, ...]) -> pd.DataFrame:
         if column.dtype != object:
             continue
         stripped = column.map(lambda v: v.strip() if isinstance(v, str) else v)
-        frame.isetitem(i, stripped.mask(stripped.isin(markers)))
+        frame.isetitem(i, stripped.mask(stripped.isin(markers)).to_numpy(dtype=object))
     return frame
 
 
