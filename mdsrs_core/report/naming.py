@@ -25,6 +25,10 @@ _NAMES: tuple[tuple[str, str], ...] = (
     (r"^Kruskal-Wallis", "Kruskal-Wallis rank sum test"),
     (r"^Pearson's Chi-squared test with Yates", "Chi-squared test with Yates' correction"),
     (r"^Pearson's Chi-squared", "Pearson's Chi-squared test"),
+    (
+        r"^Fisher's Exact Test.*simulated p-value",
+        "Fisher's exact test (Monte Carlo p-value, as R's simulate.p.value = TRUE)",
+    ),
     (r"^Fisher's Exact Test", "Fisher's exact test"),
     (r"^Welch Two Sample t-test", "Welch Two Sample t-test"),
     (r"Two Sample t-test", "Two Sample t-test"),

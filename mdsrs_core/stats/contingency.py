@@ -5,8 +5,10 @@
 * :func:`fisher_test` — R's ``fisher.test(table)``: for 2 x 2 the p-value, the
   conditional maximum-likelihood odds ratio and its exact conditional interval; for
   r x c the exact p-value by enumerating every table with the observed margins.
+* :func:`fisher_test_simulated` — R's ``fisher.test(table, simulate.p.value = TRUE)``.
 * :func:`choose_test` — gtsummary's ``add_p()`` default for a categorical variable:
-  chi-squared without correction, Fisher's exact test when any expected count is < 5.
+  chi-squared without correction, Fisher's exact test when any expected count is < 5 (its
+  Monte Carlo p-value when the exact one cannot be computed).
 
 Tables are integer counts (rows = arms, columns = categories or the reverse; both tests
 are symmetric). Negative, non-integer or missing counts raise ``ValueError``.
@@ -28,7 +30,14 @@ from mdsrs_core.stats.result import ChisqResult, TestResult
 special = lazy_module("scipy.special")
 sps = lazy_module("scipy.stats")
 
-__all__ = ["chisq_test", "fisher_test", "choose_test", "expected_counts", "ChosenTest"]
+__all__ = [
+    "chisq_test",
+    "fisher_test",
+    "fisher_test_simulated",
+    "choose_test",
+    "expected_counts",
+    "ChosenTest",
+]
 
 FISHER_METHOD = "Fisher's Exact Test for Count Data"
 # R's FEXACT (fexact.c) counts a table as "as or more extreme" when its log-probability is
@@ -36,7 +45,7 @@ FISHER_METHOD = "Fisher's Exact Test for Count Data"
 # relative spacing"); R's 2 x 2 code instead uses a relative tolerance of 1e-7.
 FEXACT_LOG_TOL = 3.45254e-7
 FISHER_2X2_REL_ERR = 1 + 1e-7
-MAX_ENUMERATED = 5_000_000  # partial tables held at once by the r x c enumeration
+MAX_ENUMERATED = 1_000_000  # partial tables held at once by the r x c enumeration (~1 s)
 
 
 def _as_table(table: Any) -> np.ndarray:
@@ -402,6 +411,49 @@ def fisher_test(table: Any, conf_level: float = 0.95) -> TestResult:
     return TestResult(FISHER_METHOD, None, None, _fisher_rxc_pvalue(kept), note=note)
 
 
+#: R's default number of Monte Carlo replicates in ``fisher.test(simulate.p.value = TRUE)``.
+SIMULATION_REPLICATES = 2000
+#: The seed of the Monte Carlo p-value when the run gives none (recorded with the p-value).
+DEFAULT_SIMULATION_SEED = 20_240_101
+
+
+def fisher_test_simulated(
+    table: Any, replicates: int = SIMULATION_REPLICATES, seed: int | None = None
+) -> TestResult:
+    """Fisher's test with a Monte Carlo p-value, as R's ``fisher.test(x, simulate.p.value =
+    TRUE, B = replicates)``: for tables whose exact p-value cannot be computed.
+
+    ``replicates`` tables with the observed margins are drawn at random (Patefield's r2dtable
+    distribution: each row a multivariate hypergeometric draw from the columns left), the
+    statistic of each is -sum(log x_ij!), and p = (1 + #{simulated <= observed / (1 + 64 eps)})
+    / (replicates + 1), R's formula (so p is never 0). The random numbers are numpy's
+    (``default_rng(seed)``), not R's: the p-value equals R's within Monte Carlo error, not
+    digit for digit. ``note`` records the replicates and the seed.
+    References: Hope ACA (1968). A simplified Monte Carlo significance test procedure. J R
+    Stat Soc B 30:582-598. Patefield WM (1981). Algorithm AS 159. Appl Stat 30:91-97.
+    """
+    tab = _as_table(table)
+    tab = tab[tab.sum(axis=1) > 0][:, tab.sum(axis=0) > 0]
+    seed = DEFAULT_SIMULATION_SEED if seed is None else int(seed)
+    method = f"{FISHER_METHOD} with simulated p-value (based on {replicates} replicates)"
+    note = f"Monte Carlo p-value: {replicates} replicates, seed {seed}"
+    if tab.shape[0] < 2 or tab.shape[1] < 2:
+        return TestResult(method, None, None, 1.0, note=note)
+    log_fact = special.gammaln(np.arange(int(tab.sum()) + 2) + 1.0)
+    observed = -float(log_fact[tab].sum())
+    rng = np.random.default_rng(seed)
+    left = np.broadcast_to(tab.sum(axis=0), (replicates, tab.shape[1])).copy()
+    stat = np.zeros(replicates)
+    for total in tab.sum(axis=1)[:-1]:
+        row = np.array([rng.multivariate_hypergeometric(c, int(total)) for c in left])
+        stat -= log_fact[row].sum(axis=1)
+        left -= row
+    stat -= log_fact[left].sum(axis=1)
+    almost_one = 1 + 64 * np.finfo(float).eps
+    p_value = (1 + int((stat <= observed / almost_one).sum())) / (replicates + 1)
+    return TestResult(method, None, None, p_value, note=note)
+
+
 @dataclass(frozen=True)
 class ChosenTest:
     """The test :func:`choose_test` picked, why (``rule``), and the smallest expected count."""
@@ -424,7 +476,7 @@ def _gtsummary_min_expected(tab: np.ndarray) -> float:
     return min(r * c * n for r in row for c in col)
 
 
-def choose_test(table: Any) -> ChosenTest:
+def choose_test(table: Any, *, seed: int | None = None) -> ChosenTest:
     """gtsummary's default test for a categorical variable by a two-level arm.
 
     Rule (gtsummary >= 2.0, ``.add_p_tbl_summary_default_test()`` in
@@ -437,6 +489,11 @@ def choose_test(table: Any) -> ChosenTest:
     levels).
     Returns a :class:`ChosenTest` (the :class:`TestResult`, the rule applied and why, and
     the smallest expected count).
+
+    When Fisher's test is chosen but its exact p-value cannot be computed (a large r x c
+    table: R's ``fisher.test`` fails there too, and gtsummary then leaves the p-value out),
+    the p-value is R's Monte Carlo one, ``fisher.test(simulate.p.value = TRUE, B = 2000)``
+    (:func:`fisher_test_simulated`, with ``seed``), and the rule says so.
     """
     tab = _as_table(table)
     if tab.sum() == 0:
@@ -452,4 +509,16 @@ def choose_test(table: Any) -> ChosenTest:
         f"gtsummary add_p() default: an expected count < 5 (smallest {min_exp:.3g}), "
         "so Fisher's exact test"
     )
-    return ChosenTest(fisher_test(tab), rule, min_exp)
+    try:
+        return ChosenTest(fisher_test(tab), rule, min_exp)
+    except ValueError as exc:
+        if "too large" not in str(exc):
+            raise
+    simulated = fisher_test_simulated(tab, seed=seed)
+    rule += (
+        f"; its exact p-value cannot be computed for this {tab.shape[0]} x {tab.shape[1]} "
+        f"table of {int(tab.sum())} (R's fisher.test fails too), so the Monte Carlo p-value "
+        f"of fisher.test(simulate.p.value = TRUE, B = {SIMULATION_REPLICATES}) "
+        f"({simulated.note})"
+    )
+    return ChosenTest(simulated, rule, min_exp)

@@ -118,17 +118,26 @@ def analyze_baseline(result, cohort, config):
     result.add("arm", "N", cohort.n, label=cohort.label("arm"))
     shown = _statistic_shown(config.options)
     for name, kind in chosen:
-        if kind == "continuous":
-            _continuous(result, data, name, arms, cohort.label(name))
-            # which summary Table 1 prints (a formatting choice, recorded for the formatter)
-            result.add(
-                name,
-                "statistic_shown",
-                "mean_sd" if name in shown["mean"] or shown["all"] == "mean" else "median_iqr",
-                label=cohort.label(name),
+        # one variable's failure stays in its row: its summaries and tests are what they
+        # are, the rest of Table 1 is unaffected, and a note says why
+        try:
+            if kind == "continuous":
+                _continuous(result, data, name, arms, cohort.label(name))
+                # which summary Table 1 prints (a formatting choice, recorded for the formatter)
+                result.add(
+                    name,
+                    "statistic_shown",
+                    "mean_sd" if name in shown["mean"] or shown["all"] == "mean" else "median_iqr",
+                    label=cohort.label(name),
+                )
+            else:
+                _categorical(result, data, name, arms, cohort.label(name), seed=config.seed)
+        except (ValueError, ArithmeticError, MemoryError) as exc:
+            result.add(name, "p_value_omitted", str(exc), label=cohort.label(name))
+            result.note(
+                f"{cohort.label(name)}: the p-value is left out ({exc}); the rest of its row "
+                "and of Table 1 is unaffected."
             )
-        else:
-            _categorical(result, data, name, arms, cohort.label(name))
     if left_out:
         result.note("Left out of Table 1: " + "; ".join(left_out) + ".")
     return result
@@ -171,7 +180,7 @@ def _continuous(result, data, name, arms, label):
     )
 
 
-def _categorical(result, data, name, arms, label):
+def _categorical(result, data, name, arms, label, seed=None):
     values = _as_levels(data[name])
     levels = _levels(data[name])
     arm = data["arm"]
@@ -199,17 +208,37 @@ def _categorical(result, data, name, arms, label):
     if len(levels) < 2 or table.sum(axis=1).min() == 0:
         result.note(f"{label}: no test (fewer than two observed levels or an arm with no values).")
         return
-    chosen = choose_test(table)
+    chosen = choose_test(table, seed=seed)
     test = chosen.result
     result.add(name, "p_value", test.p_value, label=label, method=test.method, n=n)
     if test.statistic is not None:
         result.add(name, "statistic", test.statistic, label=label, method=test.method, n=n)
     result.add(name, "test_rule", chosen.rule, label=label, method=test.method, n=n)
+    if "simulated p-value" in test.method:
+        replicates, used_seed = _simulation(test.note)
+        result.add(name, "replicates", replicates, label=label, method=test.method, n=n)
+        result.add(name, "seed", used_seed, label=label, method=test.method, n=n)
+        result.note(
+            f"{label}: Fisher's exact p-value cannot be computed for this {table.shape[0]} x "
+            f"{len(levels)} table (R's fisher.test fails too); the p-value is R's Monte Carlo "
+            f"one, fisher.test(simulate.p.value = TRUE), with {replicates} replicates and "
+            f"seed {used_seed}."
+        )
     ref, other = arms
     smd = smd_categorical(
         values[(arm == other) & complete], values[(arm == ref) & complete], levels=levels
     )
     result.add(name, "smd", smd, label=label, method="Standardized mean difference", n=n)
+
+
+def _simulation(note: str | None) -> tuple[int, int]:
+    """(replicates, seed) from a simulated test's note."""
+    import re as _re
+
+    found = _re.search(r"(\d+) replicates, seed (-?\d+)", note or "")
+    if not found:  # pragma: no cover - fisher_test_simulated always writes both
+        raise ValueError("a simulated p-value without its replicates and seed")
+    return int(found.group(1)), int(found.group(2))
 
 
 def _level_text(level) -> str:
