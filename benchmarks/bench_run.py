@@ -1,0 +1,222 @@
+"""`mdsrs run` against a lean R script of the same analyses (``benchmarks/bench_run.R``).
+
+    python benchmarks/bench_run.py [--repeats 5] [--rows N] [--formats html,md html,docx,md]
+                                   [--out benchmarks/results-run.md]
+
+Each side is a fresh process, timed as a whole (start-up, reading, every analysis, the
+figures; mdsrs also writes its report): ``mdsrs run DATA --out TMP --format F`` and
+``Rscript benchmarks/bench_run.R DATA TMP`` (fread, the endpoints' tests and models, two
+base-graphics PNG figures). The runs **alternate** (R, then mdsrs in each format, repeated
+``--repeats`` times after one warm-up round), so that a load change on a shared machine
+hits both sides; medians, min-max and the ratio of medians are reported, for the wall time
+and for the CPU time of the process and its children (steadier when other jobs share the
+cores), with the peak resident memory of mdsrs.
+
+``--rows N`` runs on a cohort of N patients resampled from the bundled example (rows drawn
+with replacement, new ids, times jittered to be continuous; fixed seed), written to a
+temporary CSV both sides read; without it, on the bundled 62-patient example.
+"""
+
+# run_all: --repeats 5
+# run_all: --repeats 3 --rows 100000 --formats html,md
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+R_SCRIPT = ROOT / "benchmarks" / "bench_run.R"
+EXAMPLE = ROOT / "mdsrs_core" / "example" / "data" / "patients.csv"
+SEED = 20261201
+
+
+def resampled_cohort(rows: int, path: Path, seed: int = SEED) -> None:
+    """``rows`` patients drawn with replacement from the example cohort, written to ``path``:
+    new patient ids, event and follow-up times multiplied by a random factor in
+    (0.95, 1.05) so that times are continuous (almost no ties), order kept."""
+    import numpy as np
+    import pandas as pd
+
+    base = pd.read_csv(EXAMPLE)
+    rng = np.random.default_rng(seed)
+    frame = base.iloc[rng.integers(0, len(base), size=rows)].reset_index(drop=True)
+    frame["patient_id"] = [f"P{i:07d}" for i in range(rows)]
+    factor = rng.uniform(0.95, 1.05, size=rows)
+    for column in ("os_months", "aml_months", "response_months"):
+        frame[column] = (frame[column] * factor).round(4)
+    # keep AML before death/follow-up end as the example has it
+    frame["aml_months"] = np.minimum(frame["aml_months"], frame["os_months"])
+    frame.to_csv(path, index=False)
+
+
+def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the process and its children, peak RSS in KiB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss
+
+
+def _peak_rss(cmd: list[str]) -> int:
+    """Peak resident memory (KiB) of one run of ``cmd`` (GNU time, else 0)."""
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    if not Path(gnu_time).exists():
+        return 0
+    proc = subprocess.run([gnu_time, "-f", "%M", *cmd], capture_output=True, text=True)
+    try:
+        return int(proc.stderr.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return 0
+
+
+def _stats(values: list[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def versions() -> str:
+    import matplotlib
+    import numpy
+    import pandas
+    import scipy
+    import statsmodels
+
+    text = (
+        f"Python {platform.python_version()}, numpy {numpy.__version__}, pandas "
+        f"{pandas.__version__}, scipy {scipy.__version__}, statsmodels "
+        f"{statsmodels.__version__}, matplotlib {matplotlib.__version__}"
+    )
+    if shutil.which("Rscript"):
+        r = subprocess.run(
+            [
+                "Rscript",
+                "-e",
+                'cat(R.version.string, "; survival", format(packageVersion("survival")), '
+                '"; data.table", format(packageVersion("data.table")))',
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        text += f"; {r}"
+    return text
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 2**20:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    load = ""
+    try:
+        load = f"; load average at start {os.getloadavg()[0]:.1f}"
+    except OSError:
+        pass
+    return f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores{mem}{load}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=0)
+    parser.add_argument("--formats", nargs="+", default=["html,md", "html,docx,md"])
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results-run.md")
+    args = parser.parse_args()
+
+    mdsrs = shutil.which("mdsrs") or "mdsrs"
+    have_r = shutil.which("Rscript") is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        data = EXAMPLE
+        if args.rows:
+            data = Path(tmp) / "cohort.csv"
+            resampled_cohort(args.rows, data)
+        size = data.stat().st_size
+        sides: dict[str, list[str]] = {}
+        if have_r:
+            sides["R (bench_run.R)"] = ["Rscript", str(R_SCRIPT), str(data), f"{tmp}/r"]
+        for fmt in args.formats:
+            sides[f"mdsrs run --format {fmt}"] = [
+                mdsrs,
+                "run",
+                str(data),
+                "--out",
+                f"{tmp}/py",
+                "--format",
+                fmt,
+                "--timeout",
+                "3600",
+            ]
+        walls: dict[str, list[float]] = {k: [] for k in sides}
+        cpus: dict[str, list[float]] = {k: [] for k in sides}
+        for round_ in range(args.repeats + 1):
+            for name, cmd in sides.items():
+                wall, cpu, _ = _timed(cmd)
+                if round_:  # the first round warms the file cache
+                    walls[name].append(wall)
+                    cpus[name].append(cpu)
+                print(f"{name}: {wall:.2f} s wall, {cpu:.2f} s CPU", file=sys.stderr)
+        rss = {name: _peak_rss(cmd) for name, cmd in sides.items()}
+
+    ref = "R (bench_run.R)"
+    rows = []
+    for name in sides:
+        w, wlo, whi = _stats(walls[name])
+        c, clo, chi = _stats(cpus[name])
+        if have_r and name != ref:
+            wr = f"{w / statistics.median(walls[ref]):.2f}"
+            cr = f"{c / statistics.median(cpus[ref]):.2f}"
+        else:
+            wr = cr = "-"
+        mem = f"{rss[name] / 1024:.0f}" if rss[name] else "-"
+        rows.append(
+            f"| `{name}` | {w:.2f} ({wlo:.2f}-{whi:.2f}) | {wr} | {c:.2f} ({clo:.2f}-{chi:.2f}) "
+            f"| {cr} | {mem} |"
+        )
+    cohort = (
+        f"{args.rows:,} patients resampled from the example ({size / 2**20:.0f} MiB CSV)"
+        if args.rows
+        else f"the bundled example cohort (62 patients, {size / 1024:.0f} KiB CSV)"
+    )
+    text = "\n".join(
+        [
+            f"### `mdsrs run` against R: {cohort}",
+            "",
+            f"Fresh processes, alternated, {args.repeats} runs each after a warm-up round; "
+            "median (min-max) seconds, ratio of medians to R's; peak RSS of one run.",
+            "",
+            "| command | wall s | / R | CPU s | / R | peak MiB |",
+            "|---|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+            "```",
+            f"python benchmarks/bench_run.py --repeats {args.repeats}"
+            + (f" --rows {args.rows}" if args.rows else "")
+            + " --formats "
+            + " ".join(args.formats),
+            "```",
+            "",
+            f"{machine()}; {versions()}.",
+            "",
+        ]
+    )
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
