@@ -41,5 +41,5 @@ def power_curve(records: list[Record], title: str, target: float) -> Any:
         ax.set_ylabel("Power")
         ax.set_ylim(0, 1.02)
         ax.set_title(title, loc="left")
-        ax.legend(loc="lower right", frameon=False, fontsize="small")
+        ax.legend(loc="best", frameon=False, fontsize="small")
     return fig
