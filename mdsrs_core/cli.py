@@ -190,6 +190,12 @@ def _parse_codes(items: tuple[str, ...]) -> dict[str, dict]:
     type=float,
     help="Matching: caliper in SDs of the logit of the score (default 0.2).",
 )
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Also print Table 1 when it is wider than the terminal.",
+)
 def run(
     target: Path | None,
     out_dir: Path,
@@ -211,6 +217,7 @@ def run(
     adjust_method: str | None = None,
     adjust_trim: float | None = None,
     adjust_caliper: float | None = None,
+    verbose: bool = False,
 ) -> None:
     """Run every registered endpoint on a cohort and write results.json and the report.
 
@@ -301,7 +308,13 @@ def run(
     check_output_dir(out_dir, output_names([renderers[n] for n in asked]), inputs)
     cohort = study.cohort()
     progress = _progress() if sys.stderr.isatty() else None
+    import warnings
 
+    # warnings of the analyses (statsmodels, numpy, matplotlib...) are collected and shown
+    # once after the progress display, not in the middle of it
+    caught_warnings = warnings.catch_warnings(record=True)
+    caught = caught_warnings.__enter__()
+    warnings.simplefilter("default")
     try:
         result = run_endpoints(
             cohort,
@@ -315,6 +328,9 @@ def run(
             adjust=study.adjust,
         )
     except (StudyError, FormulaError) as exc:
+        caught_warnings.__exit__(None, None, None)
+        if progress is not None:
+            progress(None)
         # a setting of the study file's [endpoints] tables: name the file too
         from_file = study.path is not None and not formulas and str(exc).startswith("[endpoints")
         if not from_file:
@@ -327,10 +343,14 @@ def run(
             progress("resampling")
         assert study.seed is not None
         add_resampling(result, bootstrap=bootstrap, permutations=permutations, seed=study.seed)
-    written = write_report(result, out_dir, asked, progress=progress, inputs=inputs)
-    if progress is not None:
-        progress(None)
-    click.echo(render_text(result), nl=False)
+    try:
+        written = write_report(result, out_dir, asked, progress=progress, inputs=inputs)
+    finally:
+        caught_warnings.__exit__(None, None, None)
+        if progress is not None:
+            progress(None)
+    _show_warnings(caught)
+    click.echo(render_text(result, width=_width(), verbose=verbose), nl=False)
     ok = [w.path.name for w in written if w.error is None]
     click.echo(f"\nWrote {', '.join(ok)} in {out_dir}.")
     for w in written:
@@ -355,21 +375,59 @@ def _study_inputs(study) -> dict:
     }
 
 
-def _progress():
-    """A progress display for a terminal: one line per step on stderr, with the time the
-    previous step took (used only when stderr is a TTY, so logs stay clean)."""
-    import time
+def _width() -> int:
+    """The terminal's width (COLUMNS when set; 100 when the output is not a terminal)."""
+    import shutil
 
-    state: dict = {"step": None, "start": 0.0}
+    from .report.summary import DEFAULT_WIDTH
+
+    return max(40, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+
+def _show_warnings(caught: list) -> None:
+    """Each distinct warning once, on stderr, after the progress display."""
+    seen: dict[str, int] = {}
+    for w in caught:
+        key = f"{w.category.__name__}: {w.message}"
+        seen[key] = seen.get(key, 0) + 1
+    if not seen:
+        return
+    click.echo(f"Warnings raised during the run ({len(seen)}):", err=True)
+    for key, count in seen.items():
+        click.echo(f"  {key}" + (f" (x{count})" if count > 1 else ""), err=True)
+
+
+def _progress():
+    """A progress display for a terminal (rich, on stderr): one line per step with a
+    spinner while it runs and the time it took (used only when stderr is a TTY, so logs
+    stay clean). ``progress(None)`` ends it."""
+    # rich: terminal tables and progress, imported here (never by mdsrs --help)
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    display = Progress(
+        SpinnerColumn(finished_text="✓"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    state: dict = {"task": None, "started": False}
 
     def progress(step: str | None) -> None:
-        now = time.perf_counter()
-        if state["step"] is not None:
-            click.echo(f" {now - state['start']:.1f} s", err=True)
-        state["step"], state["start"] = step, now
-        if step is not None:
-            label = step if " " in step else f"running {step}"
-            click.echo(f"  {label}...", err=True, nl=False)
+        if state["task"] is not None:
+            display.update(state["task"], completed=1)
+            display.stop_task(state["task"])
+        if step is None:
+            if state["started"]:
+                display.stop()
+                state["started"] = False
+            state["task"] = None
+            return
+        if not state["started"]:
+            display.start()
+            state["started"] = True
+        label = step if " " in step else f"running {step}"
+        state["task"] = display.add_task(label, total=1)
 
     return progress
 

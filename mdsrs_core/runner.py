@@ -440,6 +440,30 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _portable(caught: list) -> list[tuple[str, Any, str, int]]:
+    """Caught warnings as (message, category, file, line), the category a picklable class
+    (else UserWarning)."""
+    import pickle
+
+    out = []
+    for w in caught:
+        category = w.category
+        try:
+            pickle.dumps(category)
+        except Exception:
+            category = UserWarning
+        out.append((str(w.message), category, str(w.filename), int(w.lineno)))
+    return out
+
+
+def _reissue(caught: list) -> None:
+    """Warn again, in this process, what a worker caught."""
+    import warnings
+
+    for text, category, filename, lineno in caught or ():
+        warnings.warn_explicit(text, category, filename, lineno)
+
+
 def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
     """The worker process: run the analyses asked for by name, send each outcome back."""
     import pickle
@@ -453,15 +477,22 @@ def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
             return
         if name is None:
             return
-        try:
-            message: tuple = ("ok", tasks[name]())
-        except BaseException as exc:
-            where = _where(exc)
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            # the analysis's warnings go back with its result (the parent shows them once,
+            # after the progress display), not to this process's stderr
+            warnings.simplefilter("default")
             try:
-                pickle.loads(pickle.dumps(exc))
-                message = ("error", exc, where)
-            except Exception:
-                message = ("error", WorkerError(type(exc).__name__, str(exc), where), where)
+                message: tuple = ("ok", tasks[name]())
+            except BaseException as exc:
+                where = _where(exc)
+                try:
+                    pickle.loads(pickle.dumps(exc))
+                    message = ("error", exc, where)
+                except Exception:
+                    message = ("error", WorkerError(type(exc).__name__, str(exc), where), where)
+        message = (*message, *([None] if len(message) == 2 else []), _portable(caught))
         try:
             conn.send(message)
         except Exception as exc:  # the result itself cannot be pickled
@@ -541,6 +572,8 @@ class EndpointWorker:
         except BaseException:
             self.stop()
             raise
+        if len(message) > 3:
+            _reissue(message[3])
         if message[0] == "ok":
             return message[1]
         exc = message[1]

@@ -27,7 +27,7 @@ def test_fast_paths_import_no_statistics_stack(command):
         f"sys.argv = ['mdsrs', *{command!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
         "heavy = [m for m in ('statsmodels', 'lifelines', 'matplotlib', 'pandas', 'scipy', "
-        "'patsy') if m in sys.modules]\n"
+        "'patsy', 'rich') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -35,7 +35,7 @@ def test_fast_paths_import_no_statistics_stack(command):
 
 
 def test_run_on_bundled_example(tmp_path):
-    out = invoke("run", "--out", str(tmp_path / "rep"), "--only", "baseline")
+    out = invoke("run", "--out", str(tmp_path / "rep"), "--only", "baseline", "--verbose")
     assert out.exit_code == 0, out.output
     assert "Cohort patients.csv: 62 patients (thalidomide 38, lenalidomide 24)" in out.output
     assert "Baseline characteristics: Table 1" in out.output
