@@ -307,3 +307,16 @@ def test_cli_stated_effects_checked(args, tmp_path):
     result = CliRunner().invoke(main, ["design", *args, "--out", str(tmp_path / "x")])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+
+
+def test_ae_grade_clm_test_option(tmp_path):
+    res = power(None, endpoints=["adverse_events"], ae_test="clm", n=[60], reps=200, seed=8)
+    method = next(r.method for r in res.records if r.stat == "power")
+    assert method.startswith("Proportional-odds model, Wald test (ordinal::clm)")
+    wil = power(None, endpoints=["adverse_events"], n=[60], reps=200, seed=8)
+    # the same simulated trials (same stream), two tests of one hypothesis: close, not equal
+    a = res.endpoints["adverse_events"].rejections[60]
+    b = wil.endpoints["adverse_events"].rejections[60]
+    assert abs(a - b) <= 20
+    with pytest.raises(StudyError, match="wilcoxon or clm"):
+        power(None, endpoints=["adverse_events"], ae_test="polr", n=[60], reps=5, seed=1)

@@ -100,3 +100,32 @@ def test_wilcoxon_equals_wilcox_test():
         assert got[i] == pytest.approx(wilcox_test(x, y).p_value, rel=1e-9), i
     same = wilcoxon_p(np.array([[0, 5, 0]]), np.array([[0, 4, 0]]))
     assert same[0] == 1.0  # R: NaN (every patient in one grade); not a rejection
+
+
+def test_clm_wald_equals_clm_fit():
+    import pandas as pd
+
+    from mdsrs_core.design.batch_tests import clm_wald_p
+    from mdsrs_core.errors import ModelError
+    from mdsrs_core.models import clm
+
+    rng = np.random.default_rng(5)
+    c0 = rng.multinomial(20, [0.05, 0.25, 0.3, 0.3, 0.1, 0.0], size=30)
+    c1 = rng.multinomial(18, [0.15, 0.35, 0.3, 0.15, 0.05, 0.0], size=30)
+    c0[0], c1[0] = [0, 0, 20, 0, 0, 0], [0, 0, 0, 18, 0, 0]  # separated: clm gives no estimate
+    c0[1], c1[1] = [0, 20, 0, 0, 0, 0], [0, 18, 0, 0, 0, 0]  # one grade only
+    got = clm_wald_p(c0, c1)
+    grades = np.arange(6)
+    for i in range(30):
+        frame = pd.DataFrame(
+            {
+                "g": np.concatenate([np.repeat(grades, c0[i]), np.repeat(grades, c1[i])]),
+                "arm": pd.Categorical(["a"] * 20 + ["b"] * 18, categories=["a", "b"]),
+            }
+        )
+        try:
+            want = float(clm("g ~ arm", frame).tidy()["p_value"].iloc[-1])
+        except ModelError:
+            want = 1.0  # no estimate: not a rejection
+        assert got[i] == pytest.approx(want, rel=1e-7), i
+    assert got[0] == 1.0 and got[1] == 1.0

@@ -18,7 +18,9 @@ those routines are checked against R):
   correction (:func:`mdsrs_core.stats.ranks.wilcox_test`, R's ``wilcox.test``; with ordered
   grades there are always ties, so R uses the normal approximation). It is the score test of
   the proportional-odds model for a two-arm comparison (McCullagh 1980) up to its variance
-  estimate.
+  estimate;
+* :func:`clm_wald_p` -- the Wald test of the proportional-odds model ``clm(grade ~ arm)``
+  (:func:`mdsrs_core.models.clm.clm`, R's ``ordinal::clm``), one small fit per trial.
 
 ``group`` arrays hold 0 (reference arm) and 1 (other arm).
 """
@@ -28,7 +30,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
-__all__ = ["logrank_p", "logrank_chisq", "gray_p", "binary_p", "wilcoxon_p", "tie_groups"]
+__all__ = [
+    "logrank_p",
+    "logrank_chisq",
+    "gray_p",
+    "binary_p",
+    "wilcoxon_p",
+    "clm_wald_p",
+    "tie_groups",
+]
 
 
 def _sorted(time: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
@@ -232,3 +242,50 @@ def wilcoxon_p(counts0: np.ndarray, counts1: np.ndarray) -> np.ndarray:
     zc = (z - np.sign(z) * 0.5) / np.where(sigma > 0, sigma, 1.0)
     p = 2 * np.minimum(sps.norm.cdf(zc), sps.norm.sf(zc))
     return np.where(sigma > 0, p, 1.0)
+
+
+def clm_wald_p(counts0: np.ndarray, counts1: np.ndarray) -> np.ndarray:
+    """Wald p-values of the arm coefficient of the proportional-odds model
+    ``clm(grade ~ arm)`` (logit link), the ``adverse_events`` endpoint's model, per trial.
+
+    Each trial's model is fitted on its 2 x K table of counts as case weights (the same
+    likelihood, estimates and Hessian as the patient-level data) with the Newton iterations
+    and the start of :func:`mdsrs_core.models.clm.clm`; grades nobody has are dropped (clm
+    sees only the levels observed). Where clm reports no estimate -- one grade only, quasi-
+    complete separation, no convergence, a singular information -- p = 1 (no rejection).
+    One small fit per trial: a loop over trials, not one array.
+    """
+    from scipy.stats import norm
+
+    from mdsrs_core.models.clm import _loglik_derivs, _newton, _start
+
+    c0 = np.asarray(counts0, dtype=float)
+    c1 = np.asarray(counts1, dtype=float)
+    out = np.ones(c0.shape[0])
+    for i in range(c0.shape[0]):
+        seen = (c0[i] + c1[i]) > 0
+        k = int(seen.sum())
+        if k < 2:
+            continue
+        a, b = c0[i][seen], c1[i][seen]
+        codes0, codes1 = np.flatnonzero(a > 0), np.flatnonzero(b > 0)
+        if not len(codes0) or not len(codes1):
+            continue
+        if codes1.max() <= codes0.min() or codes1.min() >= codes0.max():
+            continue  # quasi-complete separation: no finite estimate
+        codes = np.concatenate([codes0, codes1])
+        w = np.concatenate([a[codes0], b[codes1]])
+        x = np.concatenate([np.zeros(len(codes0)), np.ones(len(codes1))])[:, None]
+        params, _ = _newton(_start(codes, x, k, "", w), x, codes, k, w)
+        loglik, grad, hess = _loglik_derivs(params, x, codes, k, w=w)
+        if hess is None or not np.isfinite(loglik) or np.max(np.abs(grad)) > 1e-6:
+            continue
+        try:
+            vcov = np.linalg.inv(-hess)
+        except np.linalg.LinAlgError:
+            continue
+        var = vcov[k - 1, k - 1]
+        if not var > 0:
+            continue
+        out[i] = 2 * norm.sf(abs(params[k - 1]) / np.sqrt(var))
+    return out

@@ -144,6 +144,14 @@ def _progress():
     help="Assumed responder probabilities, e.g. 0.25,0.45, instead of the observed.",
 )
 @click.option(
+    "--ae-test",
+    type=click.Choice(["wilcoxon", "clm"]),
+    default="wilcoxon",
+    show_default=True,
+    help="Worst AE grade: Wilcoxon rank-sum test (fast), or the proportional-odds model's "
+    "Wald test (clm, one fit per trial).",
+)
+@click.option(
     "--only",
     multiple=True,
     help="Plan only these endpoints: os, response, aml, adverse_events (repeat or comma-separate).",

@@ -140,13 +140,15 @@ def from_cohort(
     os_model: str = "km",
     hazard_ratio: float | None = None,
     response_rates: tuple[float, float] | None = None,
+    ae_test: str = "wilcoxon",
 ) -> Fitted:
     """The scenario of ``endpoint`` (one of :data:`DESIGN_ENDPOINTS`) from ``cohort``.
 
     Stated effects replace the observed ones: ``hazard_ratio`` makes the other arm's OS the
     reference arm's fitted survival under proportional hazards, ``S_ref(t)^HR``
     (:class:`~.distributions.ProportionalHazards`); ``response_rates`` = (reference, other)
-    gives the responder probabilities.
+    gives the responder probabilities. ``ae_test``: ``"wilcoxon"`` or ``"clm"`` (the
+    proportional-odds Wald test) for the worst AE grade.
     """
     from mdsrs_core.errors import StudyError
 
@@ -210,7 +212,9 @@ def from_cohort(
         for a in arms:
             g = per_arm[a]["ae_max_grade"].astype(float)
             probs.append(tuple(float((g == k).mean()) if len(g) else 0.0 for k in GRADES))
-        scenario = OrdinalScenario(arms2, GRADES, (probs[0], probs[1]), source="cohort")
+        scenario = OrdinalScenario(
+            arms2, GRADES, (probs[0], probs[1]), source="cohort", method=ae_test
+        )
     else:
         raise StudyError(
             f"Trial design: endpoint {endpoint!r} cannot be planned; "

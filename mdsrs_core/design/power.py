@@ -165,6 +165,7 @@ def power(
     os_model: str = "km",
     hazard_ratio: float | None = None,
     response_rates: Sequence[float] | None = None,
+    ae_test: str = "wilcoxon",
     workers: int | None = None,
     scheduler: str | None = None,
     executor: Any = None,
@@ -183,7 +184,8 @@ def power(
     each arm's OS is taken from the cohort (``km``, ``exponential``, ``piecewise``,
     ``weibull``); ``hazard_ratio``: the other arm's OS is then the reference arm's under
     proportional hazards with this ratio; ``response_rates``: (reference, other) responder
-    probabilities instead of the observed. ``workers`` /
+    probabilities instead of the observed; ``ae_test``: ``"wilcoxon"`` (fast) or ``"clm"``
+    (the proportional-odds Wald test the endpoint reports, one small fit per trial). ``workers`` /
     ``scheduler`` choose a Dask cluster (:mod:`.executor`); ``executor`` passes one already
     open. ``progress(done, total)`` is called as tasks finish.
     """
@@ -209,6 +211,8 @@ def power(
                 f"not {list(response_rates)!r}."
             )
         rates = (rates_list[0], rates_list[1])
+    if ae_test not in ("wilcoxon", "clm"):
+        raise StudyError(f"Trial design: the AE-grade test is wilcoxon or clm, not {ae_test!r}.")
     given = dict(scenarios or {})
     names = list(endpoints) if endpoints is not None else list(given or DESIGN_ENDPOINTS)
     unknown = [e for e in names if e not in DESIGN_ENDPOINTS and e not in given]
@@ -234,7 +238,12 @@ def power(
             )
             continue
         fitted = from_cohort(
-            the_cohort, e, os_model=os_model, hazard_ratio=hazard_ratio, response_rates=rates
+            the_cohort,
+            e,
+            os_model=os_model,
+            hazard_ratio=hazard_ratio,
+            response_rates=rates,
+            ae_test=ae_test,
         )
         results[e] = EndpointPower(
             e, fitted.scenario, used=fitted.used, excluded=fitted.excluded, notes=fitted.notes

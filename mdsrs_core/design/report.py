@@ -64,7 +64,7 @@ def summary_rows(records: list[Record], *, short: bool = False) -> list[list[str
         idx = RecordIndex(own)
         test = str(req.method or "").split(";")[0]
         if short:
-            test = SHORT_TESTS.get(ep, test)
+            test = "clm (Wald)" if "clm" in test else SHORT_TESTS.get(ep, test)
         if req.value is None:
             sizes = idx.levels("power", "power")
             best = idx.value("power", None, sizes[-1], "power") if sizes else None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .batch_tests import binary_p, gray_p, logrank_p, wilcoxon_p
+from .batch_tests import binary_p, clm_wald_p, gray_p, logrank_p, wilcoxon_p
 from .distributions import Distribution
 from .trial import TrialDesign
 
@@ -146,22 +146,34 @@ class BinaryScenario:
 
 @dataclass(frozen=True)
 class OrdinalScenario:
-    """An ordered grade drawn from ``probs[arm]`` over ``levels``; the Wilcoxon rank-sum
-    test (the proportional-odds score test for two arms)."""
+    """An ordered grade drawn from ``probs[arm]`` over ``levels``; ``method="wilcoxon"``: the
+    Wilcoxon rank-sum test (the proportional-odds score test for two arms), or ``"clm"``: the
+    Wald test of the proportional-odds model ``clm(grade ~ arm)``, as the endpoint reports."""
 
     arms: tuple[str, str]
     levels: tuple[int, ...]
     probs: tuple[tuple[float, ...], tuple[float, ...]]
     endpoint: str = "adverse_events"
     source: str = "assumed"
-    test: str = "Wilcoxon rank-sum test (wilcox.test)"
-    cost = 0.05
+    method: str = "wilcoxon"
+
+    @property
+    def test(self) -> str:
+        if self.method == "clm":
+            return "Proportional-odds model, Wald test (ordinal::clm)"
+        return "Wilcoxon rank-sum test (wilcox.test)"
+
+    @property
+    def cost(self) -> float:
+        return 3.0 if self.method == "clm" else 0.05
 
     def __post_init__(self) -> None:
         _check_arms(self.arms, self.probs)
         for p in self.probs:
             if len(p) != len(self.levels) or abs(sum(p) - 1) > 1e-9 or min(p) < 0:
                 raise ValueError("each arm's probabilities cover every level and sum to 1")
+        if self.method not in ("wilcoxon", "clm"):
+            raise ValueError(f"the AE-grade test is 'wilcoxon' or 'clm', not {self.method!r}")
 
     def pvalues(
         self, design: TrialDesign, n: int, reps: int, rng: np.random.Generator
@@ -169,7 +181,7 @@ class OrdinalScenario:
         n0, n1 = design.arm_sizes(n)
         c0 = rng.multinomial(n0, self.probs[0], size=reps)
         c1 = rng.multinomial(n1, self.probs[1], size=reps)
-        return wilcoxon_p(c0, c1)
+        return clm_wald_p(c0, c1) if self.method == "clm" else wilcoxon_p(c0, c1)
 
 
 Scenario = SurvivalScenario | CompetingScenario | BinaryScenario | OrdinalScenario
