@@ -46,6 +46,7 @@ DATASETS = {
     "example_all": ("responder ~ arm", lambda: _example("example_all")),
     "example_none": ("responder ~ arm", lambda: _example("example_none")),
     "spector": ("GRADE ~ GPA + TUCE + PSI", _spector),
+    "tiny": ("y ~ x", lambda: pd.DataFrame({"y": [0, 1, 0, 0, 1], "x": [0, 1, 1, 1, 1]})),
 }
 
 
@@ -145,3 +146,13 @@ def test_registered_in_models_and_summary_text():
     assert "logistf" in fit.summary()
     with pytest.raises(ValueError):
         fit.tidy(method="score")
+
+
+def test_converges_where_logistf_does_on_five_patients():
+    # issue 12: plain Fisher scoring cycles; logistf's step halving converges to OR 3
+    fit = logistf("y ~ x", pd.DataFrame({"y": [0, 1, 0, 0, 1], "x": [0, 1, 1, 1, 1]}))
+    assert fit.converged
+    row = fit.tidy(exponentiate=True).set_index("term").loc["x"]
+    assert row["estimate"] == pytest.approx(3.0, rel=1e-9)
+    assert (round(row["conf_low"], 4), round(row["conf_high"], 1)) == (0.0989, 534.3)
+    assert round(row["p_value"], 3) == 0.538

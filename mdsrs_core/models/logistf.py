@@ -5,8 +5,9 @@ Method (Firth 1993; Heinze & Schemper 2002): maximise the penalised log-likeliho
 invariant prior). Its score is Firth's modified score
 ``U*(b) = X'(y - pi + h (1/2 - pi))`` with ``h`` the diagonal of the hat matrix
 ``W^1/2 X (X'WX)^-1 X' W^1/2``. The estimate is found by Newton steps
-``b <- b + I(b)^-1 U*(b)`` (step halving when ``l*`` decreases, steps capped at 5 as
-``logistf.control(maxstep = 5)``), run until every coefficient changes by less than 1e-10
+``b <- b + I(b)^-1 U*(b)`` (step halving until ``l*`` increases, as logistf's
+``if (loglik > loglik.old) break``, steps capped at 5 as ``logistf.control(maxstep = 5)``),
+run until every coefficient changes by less than 1e-10
 and the largest |U*| is below 1e-9 -- much tighter than logistf's defaults (1e-5), so the
 numbers are the exact maximiser that logistf approaches.
 
@@ -54,6 +55,7 @@ __all__ = ["LogistfResults", "logistf", "firth_fit", "penalized_loglik"]
 
 _XTOL = 1e-10
 _GTOL = 1e-9
+_GTOL_FLOOR = 1e-6  # the score at a maximum no step can improve on, in floating point
 _MAXIT = 200
 _MAXSTEP = 5.0
 _MAXHS = 30
@@ -109,9 +111,20 @@ def firth_fit(
             trial = beta.copy()
             trial[idx] += step
             t_pll, t_score, t_info = _pieces(x, y, trial)
-            if t_pll >= pll - 1e-12 * max(1.0, abs(pll)):
+            # logistf's step halving: a step is taken when it increases l*. Where l* no
+            # longer changes beyond rounding, a step must shrink the score instead: taking
+            # any step that keeps l* lets Fisher scoring cycle between two points either
+            # side of the maximum (issue 12)
+            tol = 1e-12 * max(1.0, abs(pll))
+            if t_pll > pll + tol or (
+                t_pll >= pll - tol and np.max(np.abs(t_score[idx])) < np.max(np.abs(score[idx]))
+            ):
                 break
             step = step / 2
+        else:
+            # no step increases l*: the maximum to rounding; converged when the score is
+            # small there (logistf's gconv is 1e-5)
+            return beta, pll, it, bool(np.max(np.abs(score[idx])) < _GTOL_FLOOR)
         beta, pll, score, info = trial, t_pll, t_score, t_info
         if np.max(np.abs(step)) < _XTOL and np.max(np.abs(score[idx])) < _GTOL:
             return beta, pll, it, True

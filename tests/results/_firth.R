@@ -5,7 +5,7 @@
 #   * penalised log-likelihood l*(b) = l(b) + 1/2 log det(X'WX) (Firth 1993), maximised by
 #     Newton steps b <- b + (X'WX)^-1 U*(b) with Firth's modified score
 #     U* = X'(y - pi + h (1/2 - pi)), h = diag of the hat matrix W^1/2 X (X'WX)^-1 X' W^1/2
-#     (Heinze & Schemper 2002), step halving when l* decreases, steps capped at 5
+#     (Heinze & Schemper 2002), step halving until l* increases, steps capped at 5
 #     (logistf.control(maxstep = 5)), to a tolerance of 1e-10 (logistf stops at 1e-5);
 #   * profile_pll(): the penalised log-likelihood maximised with coefficient j fixed, for
 #     profile intervals and penalised likelihood-ratio tests.
@@ -30,12 +30,24 @@ firth_fit <- function(X, y, free = rep(TRUE, ncol(X)), start = rep(0, ncol(X))) 
   for (it in 1:200) {
     step <- solve(cur$I[idx, idx, drop = FALSE], cur$U[idx])
     if (max(abs(step)) > 5) step <- step * 5 / max(abs(step))
+    improved <- FALSE
     for (hs in 1:30) {
       nb <- b
       nb[idx] <- nb[idx] + step
       new <- firth_pieces(X, y, nb)
-      if (new$pll >= cur$pll - 1e-12 * max(1, abs(cur$pll))) break
+      tol <- 1e-12 * max(1, abs(cur$pll))
+      # logistf: a step is taken when it increases l*; where l* no longer changes beyond
+      # rounding, only a step that shrinks the score (a step keeping l* can cycle)
+      if (new$pll > cur$pll + tol ||
+          (new$pll >= cur$pll - tol && max(abs(new$U[idx])) < max(abs(cur$U[idx])))) {
+        improved <- TRUE
+        break
+      }
       step <- step / 2
+    }
+    if (!improved) {  # no step increases l*: the maximum to rounding
+      if (max(abs(cur$U[idx])) < 1e-6) return(list(b = b, pll = cur$pll))
+      stop("Firth fit did not converge")
     }
     b <- nb
     cur <- new

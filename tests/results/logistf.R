@@ -20,7 +20,7 @@
 # Check of the implementation: for a single binary covariate the Firth estimate is the
 # log odds ratio of the table with 0.5 added to every cell (Firth 1993, sec. 3.1); this
 # script stops if that does not hold on the example cohort.
-# Datasets: the bundled example cohort (responder = response in CR, PR, mCR, HI), the same
+# Datasets: five patients of issue 12 (tiny), the bundled example cohort (responder = response in CR, PR, mCR, HI), the same
 # with constructed zero-responder / all-responder / no-event arms, and Spector & Mazzeo's
 # (1980) data (Greene, Econometric Analysis, table F14.1; statsmodels.datasets.spector),
 # written out below.
@@ -109,5 +109,10 @@ spector <- data.frame(
   GRADE = c(0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 1, 1, 1,
             0, 1, 1, 0, 1))
 firth_reference("spector", GRADE ~ GPA + TUCE + PSI, spector)
+# five patients (issue 12): plain Fisher scoring cycles around the maximum; logistf's step
+# halving (a step only when l* increases) converges: OR 3 (0.5 added to every cell), profile
+# interval 0.0989 to 534.3, penalised likelihood-ratio p 0.538
+tiny <- data.frame(y = c(0, 1, 0, 0, 1), x = c(0, 1, 1, 1, 1))
+firth_reference("tiny", y ~ x, tiny)
 
 write.csv(out, "tests/results/logistf.csv", row.names = FALSE)
