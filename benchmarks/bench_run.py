@@ -18,7 +18,7 @@ temporary CSV both sides read; without it, on the bundled 62-patient example.
 """
 
 # run_all: --repeats 5
-# run_all: --repeats 3 --rows 100000 --formats html,md
+# run_all: --repeats 1 --rows 100000 --formats html,md
 
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ time the same data; nothing large is kept. With ``Rscript`` on the PATH the R ti
 the Python/R ratios are written too.
 """
 
+# run_all: --repeats 5 --rows 1000000
+
 from __future__ import annotations
 
 import argparse

@@ -22,6 +22,8 @@ from .endpoint import LABS
 TITLE = "Blood counts before and after treatment by arm"
 #: distance between the arms' pairs of positions on the x axis
 _GAP = 2.6
+#: above this many patients in an arm, its per-patient lines are drawn as a raster image
+_VECTOR_MAX = 2000
 
 
 def _arms(records, data) -> list[str]:
@@ -57,9 +59,17 @@ def _panel(ax, by, lab, values, arms, colors):
             from matplotlib.collections import LineCollection
 
             segments = [((x0, b), (x0 + 1, p)) for b, p in zip(base, post, strict=True)]
+            # thousands of patients: their lines and points as one raster image inside the
+            # SVG (a vector path each would make the file and its drawing huge)
+            many = len(base) > _VECTOR_MAX
             ax.add_collection(
                 LineCollection(
-                    segments, colors=colors[arm], alpha=0.3, lw=0.7, gid=f"patients-{arm}"
+                    segments,
+                    colors=colors[arm],
+                    alpha=0.3,
+                    lw=0.7,
+                    gid=f"patients-{arm}",
+                    rasterized=many,
                 )
             )
             ax.plot(
@@ -72,6 +82,7 @@ def _panel(ax, by, lab, values, arms, colors):
                 ms=2.2,
                 mew=0,
                 gid=f"patient-values-{arm}",
+                rasterized=many,
             )
         mean = (
             by.value(f"{lab}_base", arm, None, "mean"),
