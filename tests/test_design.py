@@ -320,3 +320,38 @@ def test_ae_grade_clm_test_option(tmp_path):
     assert abs(a - b) <= 20
     with pytest.raises(StudyError, match="wilcoxon or clm"):
         power(None, endpoints=["adverse_events"], ae_test="polr", n=[60], reps=5, seed=1)
+
+
+def test_real_data_mgus2_competing_risks_from_one_status_column():
+    """survival's mgus2 (1384 patients, etime/event 0 censored, 1 progression, 2 death), arm
+    = sex: the AML-type scenario's cause-specific hazards are the events over the exposure."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from mdsrs_core import Cohort
+
+    frame = pd.read_csv(Path(__file__).parent / "data" / "mgus2.csv")
+    frame["patient_id"] = frame["id"].astype(str)
+    cohort = Cohort(
+        frame,
+        arm="sex",
+        reference="F",
+        columns={"aml": "event", "death": "event", "aml_months": "etime", "os_months": "etime"},
+        codes={"aml": {0: 0, 1: 1, 2: 0}, "death": {0: 0, 1: 0, 2: 1}},
+    )
+    res = power(cohort, endpoints=["aml", "os"], n=[400, 1600], reps=200, seed=2)
+    rates = {
+        (r.arm, r.level): r.value
+        for r in res.records
+        if r.variable == "scenario" and r.stat == "rate"
+    }
+    for sex in ("F", "M"):
+        d = frame[frame["sex"] == sex]
+        exposure = d["etime"].sum()
+        assert rates[(sex, "aml")] == pytest.approx((d["event"] == 1).sum() / exposure)
+        assert rates[(sex, "death_without_aml")] == pytest.approx(
+            (d["event"] == 2).sum() / exposure
+        )
+    os_power = res.endpoints["os"].rejections
+    assert os_power[1600] > os_power[400]  # more patients, more power
