@@ -610,14 +610,69 @@ def fit(
         click.echo(f"\nChisq = {result.chisq:.6g} on {result.df:g} df, p = {result.p_value:.4g}")
     elif hasattr(result, "glance"):
         glance = result.glance().iloc[0]
+        events = _events(result, glance, model, family)
         click.echo(
             f"\nn = {int(glance['nobs'])}"
+            + (f", events = {events}" if events is not None else "")
             + (
                 f", {int(glance['n_dropped'])} rows dropped for missing values"
                 if "n_dropped" in glance and glance["n_dropped"]
                 else ""
             )
         )
+    references = _reference_levels(getattr(result, "model_frame", None))
+    if references:
+        click.echo(
+            "Reference levels: "
+            + "; ".join(f"{factor} = {level}" for factor, level in references.items())
+            + " (each other level's estimate is against it)"
+        )
+
+
+def _events(result, glance, model: str, family: str | None) -> int | None:
+    """The number of events: the survival model's, or the 1s of a binomial glm's outcome."""
+    for key in ("nevent", "n_event", "events"):
+        if key in glance and glance[key] == glance[key]:
+            return int(glance[key])
+    frame = getattr(result, "model_frame", None)
+    if model == "glm" and (family or "").startswith("binomial") and frame is not None:
+        import numpy as np
+
+        y = np.asarray(frame.outcome, dtype=float)
+        return int(np.nansum(y)) if y.ndim == 1 else None
+    return None
+
+
+def _reference_levels(frame) -> dict[str, str]:
+    """Each factor of the model and its reference level: the level of the data (in the
+    factor's order: categories, else sorted as patsy sorts them) that has no column of its
+    own in the design -- what R's treatment contrasts compare the other levels with."""
+    import re
+
+    if frame is None:
+        return {}
+    shown: dict[str, list[str]] = {}
+    for column in frame.design.columns:
+        m = re.match(r"^(.+?)\[T\.(.+)\]$", str(column))
+        if m and ":" not in m.group(1):
+            shown.setdefault(m.group(1), []).append(m.group(2))
+    out = {}
+    for factor, levels in shown.items():
+        name = re.match(r"^C\(\s*([^,)\s]+)", factor)
+        column = name.group(1) if name else factor
+        if column not in frame.variables.columns:
+            continue
+        values = frame.variables[column]
+        if hasattr(values, "cat"):
+            candidates = [str(v) for v in values.cat.categories]
+            how = ""
+        else:
+            candidates = [str(v) for v in sorted(values.dropna().unique())]
+            how = f" (the first in sorted order, as R's factor(); --ref {column}=LEVEL to change)"
+        missing = [v for v in candidates if v not in levels]
+        if missing:
+            out[factor] = missing[0] + how
+    return out
 
 
 @main.command()

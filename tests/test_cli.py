@@ -194,7 +194,7 @@ def test_fit_on_a_study_file_uses_the_cohort_reference():
     )
     assert out.exit_code == 0, out.output
     assert out.output.splitlines()[1].split()[0] == "arm[T.lenalidomide]"
-    assert out.output.rstrip().endswith("n = 62")
+    assert "\nn = 62, events = 30\n" in out.output
 
 
 def test_fit_unknown_column_exits_2():
@@ -227,3 +227,35 @@ def test_fit_offers_every_model_of_the_api():
         "fit", "cox_zph", "Surv(os_months, death) ~ arm + age", str(EXAMPLE_STUDY), "--json"
     )
     assert [row["term"] for row in json.loads(zph.output)] == ["arm", "age", "GLOBAL"]
+
+
+def test_fit_prints_reference_levels_and_events():
+    """R's alphabetical default makes lenalidomide the reference of a raw file's arm (the
+    hazard ratio reversed against the report's): mdsrs fit says so, and how to change it."""
+    data = EXAMPLE_STUDY.parent / "patients.csv"
+    deaths = int(pd.read_csv(data)["death"].sum())
+    out = invoke("fit", "coxph", "Surv(os_months, death) ~ arm + sex", str(data))
+    assert out.exit_code == 0, out.output
+    assert f"n = 62, events = {deaths}" in out.output
+    assert (
+        "Reference levels: arm = lenalidomide (the first in sorted order, as R's factor(); "
+        "--ref arm=LEVEL to change); sex = "
+    ) in out.output
+    assert "arm[T.thalidomide]" in out.output
+    out = invoke(
+        "fit", "coxph", "Surv(os_months, death) ~ arm", str(data), "--ref", "arm=thalidomide"
+    )
+    assert "Reference levels: arm = thalidomide (each other" in out.output
+    assert "arm[T.lenalidomide]" in out.output
+    # a study file's cohort: the study's reference; a binomial glm counts its events (1s)
+    out = invoke(
+        "fit",
+        "glm",
+        "responder ~ arm + sex",
+        str(EXAMPLE_STUDY),
+        "--family",
+        "binomial",
+    )
+    assert "Reference levels: arm = thalidomide; sex = F (each other" in out.output
+    responders = int(pd.read_csv(data)["response"].isin(["CR", "PR", "mCR", "HI"]).sum())
+    assert f"n = 62, events = {responders}" in out.output
