@@ -179,6 +179,17 @@ def test_strata_give_one_scale_per_stratum(lung, dist):
     assert set(fit.glance().columns) >= {"scale_sex=1", "scale_sex=2"}
 
 
+def test_no_intercept_keeps_r_null_model(lung):
+    ref = R["lung_no_intercept"]
+    fit = survreg("Surv(time, event) ~ age - 1", lung)
+    assert fit.terms == ref["terms"]
+    close(fit.tidy()["estimate"], ref["estimate"])
+    close(fit.tidy()["std_error"], ref["std_error"])
+    g = fit.glance().iloc[0]
+    close([g["logLik"], g["logLik_null"]], [ref["loglik"], ref["loglik_null"]])
+    assert g["df_statistic"] == ref["df_chisq"]
+
+
 def test_prediction_on_the_fitted_rows(lung):
     fit = survreg(LUNG, lung)
     rows = lung.dropna(subset=["age", "sex", "ph.ecog"]).head(3)

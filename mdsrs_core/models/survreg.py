@@ -119,8 +119,8 @@ class SurvregResults(ModelResults):
 
     @cached_property
     def null(self) -> AftFit:
-        """The intercept-only fit (scales only without an intercept), fitted on first use:
-        ``print.survreg``'s ``Loglik(intercept only)``."""
+        """The intercept-only fit, fitted on first use: ``print.survreg``'s ``Loglik(intercept
+        only)`` (R fits it also for a formula without intercept)."""
         return self._null()
 
     @property
@@ -573,9 +573,9 @@ def survreg(
     levels, codes = _strata(frame)
     n_strata = max(1, len(levels))
     has_intercept = "Intercept" in names
-    x0 = x[:, :1] if has_intercept else np.zeros((len(time), 0))
+    x0 = np.ones((len(time), 1))
 
-    def null() -> AftFit:  # intercept-only (scales only without an intercept), when asked
+    def null() -> AftFit:  # intercept-only, when asked (R fits it without an intercept too)
         return aft_fit(time, event, x0, dist, strata=codes, n_strata=n_strata, weights=w)
 
     start = None

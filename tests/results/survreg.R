@@ -126,6 +126,14 @@ for (d in c("weibull", "lognormal")) {
   res[[paste0("lung_strata_", d)]] <- sr_result(fit, nrow(lung_df), lung_new_s, lung_times)
 }
 
+# no intercept: R still fits the intercept-only model for loglik[1]
+fit <- survreg(Surv(time, event) ~ age - 1, lung_df, control = ctrl)
+res$lung_no_intercept <- list(terms = I(rownames(summary(fit)$table)),
+                              estimate = I(summary(fit)$table[, 1]),
+                              std_error = I(summary(fit)$table[, 2]),
+                              loglik = fit$loglik[2], loglik_null = fit$loglik[1],
+                              df_chisq = sum(fit$df) - fit$idf)
+
 # ----------------------------------------------------------------------------- veteran
 vet <- read.csv("tests/data/veteran.csv")
 vet$celltype <- factor(vet$celltype, levels = c("squamous", "smallcell", "adeno", "large"))
