@@ -190,6 +190,19 @@ def test_no_intercept_keeps_r_null_model(lung):
     assert g["df_statistic"] == ref["df_chisq"]
 
 
+def test_intercept_only_model_predicts_for_any_newdata(patients):
+    rows = patients[patients["arm"] == "lenalidomide"]
+    fit = survreg("Surv(os_months, death) ~ 1", rows)
+    ref = R["patients_lenalidomide_weibull"]
+    med = fit.predict(rows.iloc[:2], type="quantile", p=[0.5], se_fit=True)
+    close(med["quantile"], [ref["median"]] * 2)
+    close(med["std_error"], [ref["median_std_error"]] * 2)
+    close(
+        fit.predict(pd.DataFrame(index=[0]), type="survival", times=ref["grid"])["surv"],
+        ref["surv"],
+    )
+
+
 def test_prediction_on_the_fitted_rows(lung):
     fit = survreg(LUNG, lung)
     rows = lung.dropna(subset=["age", "sex", "ph.ecog"]).head(3)

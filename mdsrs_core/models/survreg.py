@@ -200,6 +200,9 @@ class SurvregResults(ModelResults):
             return frame.design.to_numpy(dtype=float), self._strata_codes, frame.design.index
         if not isinstance(newdata, pd.DataFrame):
             newdata = pd.DataFrame(newdata)
+        if self.coef_names == ["Intercept"] and len(self.strata_levels) <= 1:
+            # '~ 1': every row has the same design, whatever its columns
+            return np.ones((len(newdata), 1)), np.zeros(len(newdata), dtype=int), newdata.index
         train = frame.data
         new = newdata.copy()
         for col in train.columns:
