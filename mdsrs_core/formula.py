@@ -173,7 +173,9 @@ def quote_names(formula: str, columns: Any = ()) -> str:
     def repl(match: re.Match[str]) -> str:
         return "Q(" + repr(match.group(1)) + ")"
 
-    text = re.sub(r"`([^`]*)`", repl, formula)
+    from mdsrs_core.formula_check import quote_keywords
+
+    text = quote_keywords(re.sub(r"`([^`]*)`", repl, formula))
     names = {str(c) for c in columns}
     parts = re.split(r"(Q\((?:'[^']*'|\"[^\"]*\")\))", text)  # leave Q("...") alone
     return "".join(

@@ -35,6 +35,7 @@ whole number from 1 to :data:`MAX_EXPONENT`.
 from __future__ import annotations
 
 import ast
+import keyword
 import re
 
 from .errors import FormulaError
@@ -84,8 +85,30 @@ class _Refused(Exception):
     pass
 
 
+#: Python keywords that are ordinary names in R (a column called ``lambda``, as flchain's):
+#: written bare in a formula they are read as the column, as ``Q("lambda")``.
+KEYWORD_NAMES = frozenset(k for k in keyword.kwlist if k not in ("True", "False", "None"))
+#: a keyword used as a name: followed by a formula operator, a closing parenthesis, a comma,
+#: the end, or R's interaction colon before a name (``lambda:arm``); not ``lambda x:`` or
+#: ``lambda: 1`` (a Python lambda, refused as before)
+_KEYWORD = re.compile(
+    r"(?<![\w.])(" + "|".join(sorted(KEYWORD_NAMES)) + r")(?=\s*(?:[-+*/^),~|&]|:\s*[A-Za-z_`]|$))"
+)
+_QUOTED = re.compile(r"(\"[^\"]*\"|'[^']*')")
+
+
+def quote_keywords(text: str) -> str:
+    """Bare Python keywords outside quotes as ``Q('keyword')`` (R allows them as names)."""
+    parts = _QUOTED.split(text)
+    return "".join(
+        part if i % 2 else _KEYWORD.sub(lambda m: f"Q({m.group(1)!r})", part)
+        for i, part in enumerate(parts)
+    )
+
+
 def _r_to_python(side: str) -> str:
     """R's ``a:b`` becomes ``a & b`` and ```name``` becomes ``Q('name')`` (outside quotes)."""
+    side = quote_keywords(side)
     out, quote, i = [], "", 0
     while i < len(side):
         ch = side[i]
