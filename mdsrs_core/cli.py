@@ -23,10 +23,13 @@ class _Group(click.Group):
     """Turns input errors into one message and exit code 2 (no traceback)."""
 
     def invoke(self, ctx: click.Context):
+        _safe_warnings()
         try:
             return super().invoke(ctx)
         except MdsrsError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            from .report.escape import terminal_safe
+
+            click.echo(f"Error: {terminal_safe(exc)}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             # outputs are renamed into place only when complete (mdsrs_core.outputs), so
@@ -35,6 +38,24 @@ class _Group(click.Group):
                 "Interrupted: stopped before the end; no file was left half-written.", err=True
             )
             sys.exit(EXIT_INTERRUPTED)
+
+
+def _safe_warnings() -> None:
+    """Warnings reach the terminal with control characters escaped (a warning may quote
+    text from the data, such as an arm name holding an escape sequence)."""
+    import warnings
+
+    original = warnings.formatwarning
+    if getattr(original, "_mdsrs_safe", False):
+        return
+
+    def formatwarning(*args, **kwargs) -> str:
+        from .report.escape import terminal_safe
+
+        return terminal_safe(original(*args, **kwargs))
+
+    formatwarning._mdsrs_safe = True  # type: ignore[attr-defined]
+    warnings.formatwarning = formatwarning
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -295,6 +316,7 @@ def run(
 
     from .outputs import check_output_dir
     from .plugins import get_registry
+    from .report.escape import terminal_safe
     from .report.summary import render_text
     from .report.write import output_names, parse_formats, write_report
     from .runner import run as run_endpoints
@@ -350,16 +372,16 @@ def run(
         if progress is not None:
             progress(None)
     _show_warnings(caught)
-    click.echo(render_text(result, width=_width(), verbose=verbose), nl=False)
+    click.echo(terminal_safe(render_text(result, width=_width(), verbose=verbose)), nl=False)
     ok = [w.path.name for w in written if w.error is None]
     click.echo(f"\nWrote {', '.join(ok)} in {out_dir}.")
     for w in written:
         if w.error is not None:
-            click.echo(f"Could not write {w.path.name}: {w.error}", err=True)
+            click.echo(terminal_safe(f"Could not write {w.path.name}: {w.error}"), err=True)
     for _plugin, reason in get_registry().report_failures:
-        click.echo(f"Report: {reason}", err=True)
+        click.echo(terminal_safe(f"Report: {reason}"), err=True)
     for o in result.failed:
-        click.echo(f"Endpoint '{o.name}' failed: {o.reason}", err=True)
+        click.echo(terminal_safe(f"Endpoint '{o.name}' failed: {o.reason}"), err=True)
     unwritten = any(w.error is not None for w in written)
     sys.exit(max(result.exit_code, 1 if unwritten else 0))
 
@@ -394,7 +416,9 @@ def _show_warnings(caught: list) -> None:
         return
     click.echo(f"Warnings raised during the run ({len(seen)}):", err=True)
     for key, count in seen.items():
-        click.echo(f"  {key}" + (f" (x{count})" if count > 1 else ""), err=True)
+        from .report.escape import terminal_safe
+
+        click.echo(terminal_safe(f"  {key}" + (f" (x{count})" if count > 1 else "")), err=True)
 
 
 def _progress():
@@ -602,10 +626,12 @@ def fit(
     if as_json:
         click.echo(table.to_json(orient="records", double_precision=15))
         return
+    from .report.escape import terminal_safe
+
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        click.echo(table.to_string(index=False))
+        click.echo(terminal_safe(table.to_string(index=False)))
     if contrast is not None:
-        click.echo("\n" + contrast.to_string(index=False))
+        click.echo("\n" + terminal_safe(contrast.to_string(index=False)))
     if model == "survdiff":
         click.echo(f"\nChisq = {result.chisq:.6g} on {result.df:g} df, p = {result.p_value:.4g}")
     elif hasattr(result, "glance"):
@@ -724,19 +750,26 @@ def ipssr(data: Path, mapping: tuple[str, ...], out_file: Path | None) -> None:
 
     frame = read_table(data)
     table = calculate(frame, _parse_map(mapping), source=data.name, first_row=2)
+    from .report.escape import terminal_safe
+
     if out_file is None:
         with pd.option_context(
             "display.width", 200, "display.max_columns", 50, "display.max_rows", None
         ):
-            click.echo(table.to_string(index=False))
+            click.echo(terminal_safe(table.to_string(index=False)))
         return
     from .outputs import atomic_path
+    from .report.escape import spreadsheet_safe, write_xlsx_text_safe
 
     with atomic_path(out_file) as tmp:
         if out_file.suffix.lower() == ".csv":
-            table.to_csv(tmp, index=False)
+            # text cells a spreadsheet would run as formulas are neutralised (OWASP)
+            safe = table.apply(
+                lambda c: c if pd.api.types.is_numeric_dtype(c) else c.map(spreadsheet_safe)
+            )
+            safe.to_csv(tmp, index=False)
         else:
-            table.to_excel(tmp, index=False)
+            write_xlsx_text_safe(table, tmp)  # text cells stored as text, never formulas
     click.echo(f"Wrote {out_file} ({table.shape[0]} patients).")
 
 

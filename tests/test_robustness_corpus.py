@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 from collections.abc import Callable
@@ -1049,3 +1050,145 @@ def test_every_case_is_on_the_data_problems_page():
     page = (Path(__file__).parent.parent / "docs" / "data-problems.md").read_text(encoding="utf-8")
     missing = [c.id for c in CASES if f"(`{c.id}`)" not in page]
     assert not missing
+
+
+# ----------------------------------------------------------------------------- safe outputs
+
+HOSTILE_ARM = "len<script>alert(1)</script>\x1b[31m\x0b*x*"
+FORMULA_ID = '=HYPERLINK("http://evil.example","x")'
+
+
+def _hostile(d: Path, arm: str = HOSTILE_ARM) -> None:
+    """The lenalidomide arm renamed ``arm`` and patient MDS001 renamed to a formula."""
+    import pandas as pd
+
+    frame = pd.read_csv(d / "patients.csv", dtype=str, keep_default_na=False)
+    frame["arm"] = frame["arm"].replace({"lenalidomide": arm})
+    frame.loc[frame["patient_id"] == "MDS001", "patient_id"] = FORMULA_ID
+    frame.to_csv(d / "patients.csv", index=False)
+    ae = pd.read_csv(d / "adverse_events.csv", dtype=str, keep_default_na=False)
+    ae.loc[ae["patient_id"] == "MDS001", "patient_id"] = FORMULA_ID
+    ae.to_csv(d / "adverse_events.csv", index=False)
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory) -> tuple[Path, Any, dict]:
+    """One run of the example with a hostile arm name, every format, through the CLI."""
+    d = tmp_path_factory.mktemp("hostile") / "study"
+    d.mkdir()
+    for name in ("patients.csv", "adverse_events.csv", "study.toml"):
+        shutil.copyfile(EXAMPLE / name, d / name)
+    _hostile(d)
+    before = snapshot(d)
+    result = CliRunner().invoke(
+        main, _run(d, "--only", "response,adverse_events", "--format", "html,md,docx,csv")
+    )
+    return d, result, before
+
+
+def test_hostile_text_run_succeeds_and_changes_no_input(hostile_run):
+    d, result, before = hostile_run
+    assert result.exit_code == 0, result.output
+    assert not unchanged(before, d)
+
+
+def test_markdown_escapes_html_and_markup_from_the_data(hostile_run):
+    d, _, _ = hostile_run
+    md = (d / "out" / "report.md").read_text(encoding="utf-8")
+    assert "len\\<script>alert(1)\\</script>" in md
+    assert not re.search(r"(?<!\\)<script", md)
+    assert "\\*x\\*" in md and "\x1b" not in md and "\x0b" not in md
+    markdown_it = pytest.importorskip("markdown_it")
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(md)
+    assert "<script" not in html and "&lt;script&gt;" in html
+    assert "<em>x</em>" not in html
+
+
+def test_markdown_indentation_survives_rendering(tmp_path: Path):
+    """Indented rows (levels under a variable in Table 1) are indented with &nbsp; entities,
+    which CommonMark renderers keep (U+00A0 characters some renderers trim)."""
+    from mdsrs_core.report.document import Document, Section, Table
+    from mdsrs_core.report.markdown import markdown_text
+
+    doc = Document("t")
+    doc.add(Section("s", [Table("T", ["", "n"], [["Sex", ""], ["F", "3"]], indent=[0, 1])]))
+    md = markdown_text(doc)
+    assert "| &nbsp;&nbsp;&nbsp;&nbsp;F | 3 |" in md
+    markdown_it = pytest.importorskip("markdown_it")
+    assert "<td>\u00a0\u00a0\u00a0\u00a0F</td>" in markdown_it.MarkdownIt("commonmark").enable(
+        "table"
+    ).render(md)
+
+
+def test_terminal_output_has_no_control_characters(hostile_run):
+    _, result, _ = hostile_run
+    assert "\x1b" not in result.output and "\x0b" not in result.output
+    assert "len<script>alert(1)</script>\\x1b[31m\\x0b*x*" in result.output
+
+
+def test_word_report_written_despite_characters_xml_forbids(hostile_run):
+    import zipfile
+
+    d, _, _ = hostile_run
+    with zipfile.ZipFile(d / "out" / "report.docx") as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    assert "len&lt;script&gt;alert(1)&lt;/script&gt;\ufffd[31m\ufffd*x*" in xml
+
+
+def test_results_csv_neutralises_formulas_and_keeps_numbers(tmp_path: Path):
+    """Through the CLI and through write_report: an arm named like a formula is written with
+    a leading apostrophe; negative numbers stay numbers."""
+    import csv as csvmodule
+
+    from mdsrs_core import run
+    from mdsrs_core.report.write import write_report
+
+    d = tmp_path / "study"
+    d.mkdir()
+    for name in ("patients.csv", "adverse_events.csv", "study.toml"):
+        shutil.copyfile(EXAMPLE / name, d / name)
+    _hostile(d, arm="-1+len")
+    edit_study(d, 'reference = "thalidomide"', 'reference = "thalidomide"')
+    before = snapshot(d)
+    result = CliRunner().invoke(main, _run(d, "--only", "response", "--format", "csv"))
+    assert result.exit_code == 0, result.output
+    write_report(run(load_study(d), only="response"), d / "api", ["csv"])
+    assert not unchanged(before, d)
+    for path in (d / "out" / "results.csv", d / "api" / "results.csv"):
+        rows = list(csvmodule.DictReader(path.open(encoding="utf-8")))
+        arms = {r["arm"] for r in rows if r["arm"]}
+        assert arms == {"thalidomide", "'-1+len"}
+        assert not [r["value"] for r in rows if r["value"].startswith("'")]
+
+    from mdsrs_core.records import Record
+    from mdsrs_core.report.data import write_records_csv
+
+    write_records_csv(
+        [Record("e", "-arm", "v", "estimate", -0.25, label="@x"), Record("e", None, "v", "n", 3)],
+        d / "one.csv",
+    )
+    rows = list(csvmodule.DictReader((d / "one.csv").open(encoding="utf-8")))
+    assert [(r["arm"], r["value"], r["label"]) for r in rows] == [
+        ("'-arm", "-0.25", "'@x"),
+        ("", "3", ""),
+    ]
+
+
+def test_ipssr_outputs_neutralise_formulas(example_copy: Path):
+    import openpyxl
+
+    _hostile(example_copy)
+    before = snapshot(example_copy)
+    for name in ("scored.csv", "scored.xlsx"):
+        result = CliRunner().invoke(
+            main, ["ipssr", str(example_copy / "patients.csv"), "-o", str(example_copy / name)]
+        )
+        assert result.exit_code == 0, result.output
+    assert not unchanged(before, example_copy)
+    text = (example_copy / "scored.csv").read_text(encoding="utf-8")
+    assert text.splitlines()[1].startswith('"\'=HYPERLINK(""http://evil.example"",""x"")"')
+    sheet = openpyxl.load_workbook(example_copy / "scored.xlsx").active
+    header = [c.value for c in sheet[1]]
+    first = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    assert (first["patient_id"].value, first["patient_id"].data_type) == (FORMULA_ID, "s")
+    assert first["ipssr_score"].data_type == "n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .document import Document, Figure, Items, Note, Paragraph, Section, Table
+from .escape import map_text, markdown_escape
 from .formatting import markdown_table
 
 __all__ = ["render_markdown", "markdown_text"]
@@ -18,7 +19,8 @@ def _table(t: Table, number: int, level: int) -> list[str]:
     rows = [list(r) for r in t.rows]
     for k, row in enumerate(rows):
         if t.indent and t.indent[k] and row:
-            row[0] = "\u00a0\u00a0\u00a0\u00a0" * t.indent[k] + row[0]
+            # entities, not U+00A0 characters: renderers that trim those keep these
+            row[0] = "&nbsp;" * 4 * t.indent[k] + row[0]
     text = markdown_table(t.header, rows)
     # right-align numeric columns (GFM alignment row)
     lines = text.split("\n")
@@ -81,6 +83,7 @@ def markdown_text(document: Document, files: Path | None = None, base: Path | No
     """The Markdown of ``document``; figures are written into ``files`` (omitted if None)."""
     if not all(s.id for s in document.sections):
         document.assign_ids()
+    document = map_text(document, markdown_escape)  # text from the data is literal text
     ctx = {"table": 0, "figure": 0, "files": files, "base": base or Path(".")}
     out = [f"# {document.title}", ""]
     for line in document.subtitle:

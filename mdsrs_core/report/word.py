@@ -275,4 +275,7 @@ def build_docx(document: Document) -> Any:
 
 def render_docx(document: Document, path: Path) -> None:
     """Write ``document`` to ``path`` as a .docx file."""
-    build_docx(document).save(str(path))
+    from .escape import map_text, xml_safe
+
+    # characters XML 1.0 forbids (a vertical tab from the data) would make python-docx fail
+    build_docx(map_text(document, xml_safe)).save(str(path))
