@@ -220,6 +220,9 @@ def _figure(doc: Any, f: Figure, number: int) -> None:
 
 
 def _section(doc: Any, s: Section, level: int, counter: dict[str, int]) -> None:
+    first = next((b for b in s.blocks if not isinstance(b, Note)), None)
+    if isinstance(first, Table) and column_widths(first)[1]:
+        _orientation(doc, True)  # the heading goes to the landscape page with its table
     heading = doc.add_heading(s.heading + (f" ({s.tag})" if s.tag else ""), level=min(level - 1, 9))
     heading.paragraph_format.keep_with_next = True
     for b in s.blocks:
