@@ -243,3 +243,16 @@ def test_aml_weighted_cumulative_incidence_is_survfits(method, analysis):
                 assert idx.value("adjusted_aml_cif", arm, str(t), stat) == pytest.approx(
                     ref[(key, rstat)], rel=1e-6
                 )
+
+
+def test_evalues_are_those_computed_in_r():
+    os_ = records("iptw", "os")
+    resp = records("iptw", "response")
+    hr, or_ = reference()[("example", "evalue_hr")], reference()[("example", "evalue_or")]
+    for stat in ("evalue", "evalue_ci"):
+        assert os_.value("adjusted_os", None, "hazard_ratio", stat) == pytest.approx(
+            hr[("treated", stat)], rel=1e-6
+        )
+        assert resp.value("adjusted_responder", None, "odds_ratio", stat) == pytest.approx(
+            or_[("treated", stat)], rel=1e-6
+        )

@@ -85,6 +85,21 @@ aj <- function(name, a, s, times) {
     put(name, a, key, "conf_low", x$lower[i, k]); put(name, a, key, "conf_high", x$upper[i, k])
   }
 }
+# E-values (VanderWeele & Ding 2017) written out in base R (the EValue package is not
+# installed): RR -> RR + sqrt(RR (RR - 1)) after inverting an RR < 1; a common outcome's OR ->
+# sqrt(OR), HR -> (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)); the CI limit closer to 1, or 1
+# when the CI includes 1
+evalue_rr <- function(rr) { rr <- ifelse(rr < 1, 1 / rr, rr); rr + sqrt(rr * (rr - 1)) }
+to_rr <- function(x, measure, rare) {
+  if (rare) return(x)
+  if (measure == "OR") return(sqrt(x))
+  (1 - 0.5^sqrt(x)) / (1 - 0.5^sqrt(1 / x))
+}
+evalues <- function(name, a, est, lo, hi, measure, rare) {
+  r <- to_rr(c(est, lo, hi), measure, rare)
+  ci <- if (r[2] <= 1 && 1 <= r[3]) 1 else evalue_rr(if (r[1] > 1) r[2] else r[3])
+  put(name, a, "treated", "evalue", evalue_rr(r[1])); put(name, a, "treated", "evalue_ci", ci)
+}
 coefs_cox <- function(name, a, m) {
   cf <- summary(m)$coefficients  # coef, exp(coef), se(coef), robust se, z, p
   ci <- summary(m)$conf.int
@@ -138,6 +153,11 @@ for (name in names(sets)) {
   aj(name, "aj_weights", survfit(Surv(tt_, factor(st_)) ~ treated, d, weights = w), s$times)
   cox <- coxph(sf, d, weights = w, robust = TRUE)
   coefs_cox(name, "coxph_weights", cox)
+  ci <- summary(cox)$conf.int
+  evalues(name, "evalue_hr", ci[1, 1], ci[1, 3], ci[1, 4], "HR", mean(d[[s$event]]) < 0.15)
+  qb <- svyglm(s$bin, des, family = quasibinomial())
+  orc <- exp(c(coef(qb)[2], confint(qb)[2, ]))
+  evalues(name, "evalue_or", orc[1], orc[2], orc[3], "OR", mean(d[[all.vars(s$bin)[1]]]) < 0.15)
   # matched set: pairs as clusters
   d$lp_ <- predict(fit)
   mt <- matchit(s$ps, data = d, method = "nearest", distance = "glm", link = "linear.logit",
