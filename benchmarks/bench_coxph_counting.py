@@ -17,6 +17,7 @@ times, after a warm-up of each), and the medians are reported with their ratio. 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import statistics
@@ -152,7 +153,8 @@ def versions() -> str:
     return (
         f"Python {platform.python_version()}, numpy {np.__version__}, pandas "
         f"{pd.__version__}, scipy {scipy.__version__}; {r}; {platform.machine()} "
-        f"{platform.system()}, {len(__import__('os').sched_getaffinity(0))} cores"
+        f"{platform.system()}, {len(os.sched_getaffinity(0))} cores, load average "
+        f"{os.getloadavg()[0]:.1f} when written (other work on the machine slows both sides)"
     )
 
 
