@@ -728,7 +728,7 @@ def model_frame(
         complete &= weight_values.notna()
     complete_mask = complete.to_numpy()
     sub = _drop_unused_levels(work if complete_mask.all() else work.loc[complete_mask])
-    if sub.empty:
+    if len(sub) == 0:  # not sub.empty: '~ 1' selects no column, and has rows
         raise FormulaError(
             f"No rows are left for the formula {formula!r}: every one of the {n_input} rows "
             f"has a missing value in {', '.join(used)}."
