@@ -61,7 +61,8 @@ def response_tables(records) -> dict[str, pd.DataFrame]:
     ):
         for (v, level, _), r in by.items():
             if v == variable:
-                flow.append([what, level, str(r.value)])
+                group = "(start, stop] rows after splitting" if level == "intervals" else level
+                flow.append([what, group, str(r.value)])
     if flow:
         frame = pd.DataFrame(flow, columns=["Analysis", "Group", "Patients"]).set_index("Analysis")
         tables["Response and survival: patients"] = frame
