@@ -40,26 +40,28 @@ CHANGE_LEVELS = ("improved", "unchanged", "worsened")
 
 
 def _missing_reason(data: pd.DataFrame) -> pd.Series:
-    """Why each patient has no score at one or both time points ('' when both exist)."""
+    """Why each patient has no score at one or both time points ('' when both exist).
+
+    Only the patients without a score are looked at one by one (the message names their
+    missing components); a cohort of complete records costs one pass per column."""
+    n = len(data)
     parts = []
     for t, when in TIMEPOINTS.items():
-        score = data[f"ipssr_{t}_score"]
         cols = [c for c in COMPONENTS[t] if c in data.columns]
-
-        def why(i, t=t, when=when, cols=cols, score=score):
-            if not pd.isna(score.loc[i]):
-                return ""
-            absent = [c for c in cols if pd.isna(data.at[i, c])]
-            return (
+        missing = {c: data[c].isna().to_numpy() for c in cols}
+        part = np.full(n, "", dtype=object)
+        for i in np.flatnonzero(data[f"ipssr_{t}_score"].isna().to_numpy()):
+            absent = [c for c in cols if missing[c][i]]
+            part[i] = (
                 f"IPSS-R {when} not computable (missing {', '.join(absent)})"
                 if absent
                 else f"IPSS-R score {when} missing"
             )
-
-        parts.append(pd.Series([why(i) for i in data.index], index=data.index))
-    return pd.Series(
-        ["; ".join(x for x in pair if x) for pair in zip(*parts, strict=True)], index=data.index
-    )
+        parts.append(part)
+    out = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(np.logical_or.reduce([p != "" for p in parts])):
+        out[i] = "; ".join(p[i] for p in parts if p[i])
+    return pd.Series(out, index=data.index, dtype=object)
 
 
 def analyze_ipssr(result, cohort, config):
@@ -169,7 +171,7 @@ def _shift(result, d, arms):
                     label="IPSS-R risk category before -> after treatment",
                     n=n_arm,
                 )
-        step = np.array([rank[a] - rank[b] for b, a in zip(before, after, strict=True)])
+        step = after.map(rank).to_numpy(dtype=float) - before.map(rank).to_numpy(dtype=float)
         for level, k in zip(
             CHANGE_LEVELS, ((step < 0).sum(), (step == 0).sum(), (step > 0).sum()), strict=True
         ):

@@ -75,10 +75,12 @@ def _canonical(value: object) -> str | None:
 
 def invalid_cyto_positions(values: pd.Series) -> list[int]:
     """0-based positions of the non-missing values that are not a recognised group."""
+    items = values.tolist()
+    bad = {v for v in _distinct(items) if not _is_missing(v) and _canonical(v) is None}
     return [
         i
-        for i, value in enumerate(values.tolist())
-        if not _is_missing(value) and _canonical(value) is None
+        for i, value in enumerate(items)
+        if (value in bad if _hashable(value) else not _is_missing(value))
     ]
 
 
@@ -115,5 +117,21 @@ def normalize_cyto(
     positions = invalid_cyto_positions(values)
     if positions:
         raise CohortError(invalid_cyto_message(values, positions, column, first_row=first_row))
-    out = [float("nan") if _is_missing(v) else _canonical(v) for v in values.tolist()]
+    items = values.tolist()
+    # each distinct value looked up once (a cohort has a handful, over any number of rows)
+    canonical = {v: float("nan") if _is_missing(v) else _canonical(v) for v in _distinct(items)}
+    out = [canonical[v] if _hashable(v) else float("nan") for v in items]
     return pd.Series(out, index=values.index, name=values.name, dtype=object)
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _distinct(items: list) -> list:
+    """The distinct hashable values of ``items`` (order of first appearance)."""
+    return list(dict.fromkeys(v for v in items if _hashable(v)))
