@@ -104,6 +104,7 @@ def _curves(ax, km, arms, colors, confidence_bands):
                 ms=6,
                 mew=1.0,
                 color=colors[arm],
+                rasterized=len(cens) > 2000,  # 10^5 marks: one image, not 10^5 SVG marks
             )
 
 
