@@ -194,7 +194,7 @@ def main() -> None:
     )
     text = "\n".join(
         [
-            f"### `mdsrs run` against R: {cohort}",
+            f"## `mdsrs run` against R: {cohort}",
             "",
             f"Fresh processes, alternated, {args.repeats} runs each after a warm-up round; "
             "median (min-max) seconds, ratio of medians to R's; peak RSS of one run.",

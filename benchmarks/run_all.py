@@ -92,6 +92,7 @@ def run_one(script: Path, args: list[str], tmp: Path) -> str:
     if not text.lstrip().startswith("#"):
         text = f"## {name_of(script)}\n\n{text}"
     text = re.sub(r"^# ", "## ", text, flags=re.MULTILINE)  # the page's title is the only h1
+    text = re.sub(r"\A#+ ", "## ", text)  # each section starts at level 2
     print(f"  {took:.0f} s", file=sys.stderr)
     return text + f"\n<sub>`{shown}` ({took:.0f} s)</sub>\n"
 
