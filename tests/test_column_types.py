@@ -39,7 +39,9 @@ LM = "hgb_post ~ arm + hgb_base + ring_sideroblasts_pct"
 def expected_dtype(r_class: str, any_na: bool) -> str:
     if r_class == "integer":
         return "float64" if any_na else "int64"
-    return {"numeric": "float64", "character": "text"}[r_class]
+    # R's logical (TRUE/FALSE) enters a formula as a two-level factor (model.matrix's xTRUE
+    # column), which is what mdsrs makes of a text column.
+    return {"numeric": "float64", "character": "text", "logical": "text"}[r_class]
 
 
 def kind(series: pd.Series) -> str:
