@@ -5,11 +5,11 @@ anything: ``<script>``, terminal escape sequences, characters XML forbids, sprea
 formulas. Each output escapes them where it writes them:
 
 * :func:`markdown_escape` -- Markdown: HTML tags, links, emphasis, code spans and table pipes
-  escaped with backslashes (CommonMark renders ``\\<script>`` as the text ``<script>``), a
-  line-start block marker (``#``, ``>``, ``- ``, ``1. ``) escaped, line breaks as spaces;
+  escaped with backslashes (CommonMark shows a ``<`` after a backslash as text), a
+  line-start block marker (``#``, ``>``, a ``-`` or ``1.`` and a space) escaped, line breaks as spaces;
 * :func:`terminal_safe` -- the terminal: control characters (ESC sequences move the cursor,
   rewrite the screen or the window title), DEL, C1 controls and bidirectional overrides
-  ("Trojan Source") shown as ``\\x1b``-style escapes; line breaks and tabs kept;
+  ("Trojan Source") shown as escapes such as ``\\x1b``; line breaks and tabs kept;
 * :func:`xml_safe` -- Word (XML 1.0): characters XML forbids (a vertical tab made
   report.docx fail) replaced by U+FFFD;
 * :func:`spreadsheet_safe` -- CSV: a text cell starting with ``=``, ``+``, ``-``, ``@``, a
