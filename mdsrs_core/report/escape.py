@@ -6,7 +6,8 @@ formulas. Each output escapes them where it writes them:
 
 * :func:`markdown_escape` -- Markdown: HTML tags, links, emphasis, code spans and table pipes
   escaped with backslashes (CommonMark shows a ``<`` after a backslash as text), a
-  line-start block marker (``#``, ``>``, a ``-`` or ``1.`` and a space) escaped, line breaks as spaces;
+  line-start block marker (``#``, ``>``, a ``-`` or ``1.`` and a space) escaped, line
+  breaks as spaces;
 * :func:`terminal_safe` -- the terminal: control characters (ESC sequences move the cursor,
   rewrite the screen or the window title), DEL, C1 controls and bidirectional overrides
   ("Trojan Source") shown as escapes such as ``\\x1b``; line breaks and tabs kept;
