@@ -82,7 +82,9 @@ def _short(method: str) -> str:
         return "Likelihood-ratio test, nominal vs proportional odds (nominal_test)"
     if method.startswith("Proportional-odds model"):
         return "Proportional-odds model (clm), Wald"
-    return method
+    from mdsrs_core.report.naming import test_name
+
+    return test_name(method)  # the report's one naming style (gtsummary's names)
 
 
 def _tests(records) -> pd.DataFrame:

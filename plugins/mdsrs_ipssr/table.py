@@ -7,6 +7,7 @@ import re
 import pandas as pd
 
 from mdsrs_core.report.formatting import fmt_num, fmt_p
+from mdsrs_core.report.naming import test_name
 
 from .scoring import CATEGORIES
 
@@ -126,7 +127,12 @@ def comparisons_table(records, arms) -> pd.DataFrame:
         if kind == "wilcoxon":
             index.append(f"Post-treatment score, {other} vs {ref} (rank-sum)")
             rows.append(
-                [method, "", f"W = {fmt_num(v.get('statistic'), 1)}", fmt_p(v.get("p_value"))]
+                [
+                    test_name(method),  # the report's one naming style
+                    "",
+                    f"W = {fmt_num(v.get('statistic'), 1)}",
+                    fmt_p(v.get("p_value")),
+                ]
             )
             continue
         formula = method.split(": ", 1)[1].split(";", 1)[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mdsrs_core.report.formatting import fmt_num, fmt_p, fmt_pct
+from mdsrs_core.report.naming import test_name
 from mdsrs_core.variables import RESPONSE_LEVELS
 
 _PANEL = (
@@ -115,7 +116,7 @@ def response_tables(records) -> dict[str, pd.DataFrame]:
             "",
             "",
             fmt_p(c.value),
-            f"{c.method}; {_value(by, 'responder', None, 'chosen_test', 'test_rule')}",
+            f"{test_name(c.method)}; {_value(by, 'responder', None, 'chosen_test', 'test_rule')}",
         ]
     )
     out["Responder rate by arm"] = pd.DataFrame(
@@ -133,7 +134,7 @@ def response_tables(records) -> dict[str, pd.DataFrame]:
         index.append(name)
         rows.append(
             [
-                p.method,
+                test_name(p.method),  # the report's one naming style
                 "" if stat is None else fmt_num(stat, 3),
                 fmt_p(p.value),
                 "NA" if sig is None else ("yes" if sig else "no"),

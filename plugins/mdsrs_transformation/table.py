@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mdsrs_core.report.formatting import fmt_num, fmt_p, fmt_pct, p_text
+from mdsrs_core.report.naming import test_name
 
 _PANEL = (
     ("chosen_test", "Test chosen by gtsummary's rule"),
@@ -161,7 +162,7 @@ def _panel(by) -> pd.DataFrame:
             continue
         sig = _value(by, "aml", None, level, "significant")
         rows.append(
-            [p.method or "", fmt_p(p.value), "" if sig is None else ("yes" if sig else "no")]
+            [test_name(p.method), fmt_p(p.value), "" if sig is None else ("yes" if sig else "no")]
         )
         index.append(name)
     conclusion = _value(by, "aml", None, "conclusion", "conclusion")
