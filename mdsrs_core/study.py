@@ -36,6 +36,10 @@ Format (CONTRACT.md)::
     formula = "arm ~ age + sex + ipssr_base_score"
     method = "iptw"                # iptw | att | overlap | match; also stabilize, trim, caliper
 
+    [design]                       # optional: mdsrs design's options (docs/design.md)
+    n = "60:600:30"
+    reps = 10000
+
 Unknown tables or keys are errors (a typo must not be ignored). Endpoint names and options are
 checked against the registered endpoints when the study is run.
 """
@@ -68,7 +72,17 @@ _COHORT_KEYS = {
     "event_codes",
 }
 _ANALYSIS_KEYS = {"alpha", "seed", "timeout"}
-_TABLES = {"cohort", "columns", "analysis", "endpoints", "labels", "arms", "adjust", "codes"}
+_TABLES = {
+    "cohort",
+    "columns",
+    "analysis",
+    "endpoints",
+    "labels",
+    "arms",
+    "adjust",
+    "codes",
+    "design",
+}
 
 
 @dataclass
@@ -96,6 +110,8 @@ class Study:
     arms: dict[str, str] = field(default_factory=dict)
     #: the checked ``[adjust]`` table (propensity-score adjustment), or None
     adjust: Any = None
+    #: ``[design]``: the checked settings of ``mdsrs design`` (:mod:`.design.spec`)
+    design: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> Study:
@@ -130,8 +146,8 @@ class Study:
             raise StudyError(
                 f"{where}: unknown table{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(f'[{u}]' for u in sorted(unknown))}; a study file has "
-                "[cohort], [columns], [codes], [analysis], [endpoints.NAME], [labels], [arms] "
-                "and [adjust]."
+                "[cohort], [columns], [codes], [analysis], [endpoints.NAME], [labels], [arms], "
+                "[adjust] and [design]."
             )
         from .study_schema import check_study_shape
 
@@ -212,6 +228,11 @@ class Study:
             from .adjust.spec import adjust_spec
 
             adjust = adjust_spec(raw["adjust"], f"{where}: [adjust]")
+        design: dict[str, Any] = {}
+        if "design" in raw:
+            from .design.spec import design_spec
+
+            design = design_spec(raw["design"], where)
         alpha = analysis.get("alpha", 0.05)
         if not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
             raise StudyError(f"{where}: [analysis] alpha must be a number between 0 and 1.")
@@ -241,6 +262,7 @@ class Study:
             labels=dict(names["labels"]),
             arms=dict(names["arms"]),
             adjust=adjust,
+            design=design,
         )
 
     def cohort(self, *, derive: bool = True):

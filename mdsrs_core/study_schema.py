@@ -100,6 +100,28 @@ SECTIONS: dict[str, Table] = {
         ),
         hint="variable = { CODE = VALUE, ... } lines",
     ),
+    # mdsrs design's options (ranges and choices: mdsrs_core/design/spec.py)
+    "design": Table(
+        {
+            "n": ANY,
+            "reps": INT,
+            "seed": INT,
+            "power": NUMBER,
+            "alpha": NUMBER,
+            "allocation": NUMBER,
+            "accrual": NUMBER,
+            "follow_up": NUMBER,
+            "dropout": NUMBER,
+            "dropout_time": NUMBER,
+            "os_model": TEXT,
+            "hazard_ratio": NUMBER,
+            "response_rates": ANY,
+            "ae_test": TEXT,
+            "workers": INT,
+            "scheduler": TEXT,
+        },
+        hint="option = value lines, e.g. reps = 10000",
+    ),
 }
 
 

@@ -907,7 +907,7 @@ CASES: list[Case] = [
         study_add('\n[column]\nhgb_base = "HB"\n'),
         StudyError,
         _TOML + ": unknown table [column]; a study file has [cohort], [columns], [codes], "
-        "[analysis], [endpoints.NAME], [labels], [arms] and [adjust].",
+        "[analysis], [endpoints.NAME], [labels], [arms], [adjust] and [design].",
         group="study",
     ),
     Case(

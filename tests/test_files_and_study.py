@@ -161,7 +161,7 @@ def test_study_unknown_table(tmp_path):
     path = write(tmp_path, '[cohort]\ndata = "p.csv"\n[colums]\nhgb_base = "HB"\n')
     assert study_error(path) == (
         f"{path}: unknown table [colums]; a study file has [cohort], [columns], [codes], "
-        "[analysis], [endpoints.NAME], [labels], [arms] and [adjust]."
+        "[analysis], [endpoints.NAME], [labels], [arms], [adjust] and [design]."
     )
 
 

@@ -11,6 +11,10 @@ import click
 __all__ = ["design"]
 
 
+#: [design] key -> the command's parameter, where the names differ
+_PARAMS = {"n": "sizes", "power": "target_power"}
+
+
 def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
     from .grid import parse_sizes
 
@@ -206,7 +210,6 @@ def design(
     from .report import summary_rows, write_design
 
     kw = dict(kwargs)
-    target_p = target_power
     out_dir, formats = kw.pop("out_dir"), kw.pop("formats")
     from mdsrs_core.plugins import get_registry
 
@@ -223,6 +226,30 @@ def design(
     if target is not None and target.suffix.lower() != ".toml":
         raise click.BadParameter(f"{target}: give a study file (.toml)", param_hint="TARGET")
     study = Study.load(target or EXAMPLE_STUDY)
+    # the study's [design] table, where the option was not given on the command line
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = {
+        name
+        for name in ctx.params
+        if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+    }
+    for key, value in study.design.items():
+        param = _PARAMS.get(key, key)
+        if param in given:
+            continue
+        if param == "sizes":
+            sizes = value
+        elif param == "reps":
+            reps = value
+        elif param == "seed":
+            seed = value
+        elif param == "target_power":
+            target_power = value
+        else:
+            kw[param] = value
+    target_p = target_power
     inputs = _study_inputs(study)
     check_output_dir(out_dir, output_names([renderers[n] for n in asked]), inputs)
     only = [x.strip() for item in kw.pop("only") for x in item.split(",") if x.strip()]
