@@ -287,6 +287,8 @@ def _check_excel_cells(path: Path, header: list[str]) -> None:
         more = f" and {len(found) - 8} more" if len(found) > 8 else ""
         return "; ".join(shown) + more
 
+    if not _may_hold_errors_or_formulas(path):
+        return  # the usual case, decided in milliseconds without parsing the cells
     try:
         errors = cells(data_only=True)
         formulas = cells(data_only=False)
@@ -309,6 +311,24 @@ def _check_excel_cells(path: Path, header: list[str]) -> None:
                 f"workbook was written by a program and never calculated): {listed(unset)}. "
                 "Open and save it in Excel or LibreOffice, or export the values."
             )
+
+
+def _may_hold_errors_or_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook has an error cell (``t="e"``) or a formula
+    (``<f>``), from its XML text: parsing every cell (twice) costs more than reading the
+    sheet, so it is done only when this says it may find something."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            for name in book.namelist():
+                if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                    xml = book.read(name)
+                    if b't="e"' in xml or b"<f>" in xml or b"<f " in xml or b"<x:f" in xml:
+                        return True
+    except (OSError, zipfile.BadZipFile):
+        return False  # pandas' reader reports a damaged workbook
+    return False
 
 
 def _cached_values(path: Path, coordinates: set[str]) -> list[tuple[str, None, None, Any]]:
