@@ -555,6 +555,19 @@ def _model_names() -> list[str]:
     type=click.FloatRange(0, min_open=True),
     help="rmst: the truncation time (required for rmst).",
 )
+@click.option(
+    "--weights",
+    "weights_column",
+    metavar="COLUMN",
+    help="Case weights from this numeric column, >= 0 (R's weights =): lm, glm, clm, coxph, "
+    "survfit, survreg.",
+)
+@click.option(
+    "--robust",
+    is_flag=True,
+    help="Robust (sandwich) standard errors (R's robust = TRUE; lm, glm: survey::svyglm's): "
+    "lm, glm, clm, coxph, survfit.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON records.")
 def fit(
     model: str,
@@ -567,6 +580,8 @@ def fit(
     times: str | None,
     dist: str | None,
     tau: float | None,
+    weights_column: str | None,
+    robust: bool,
     as_json: bool,
 ) -> None:
     """Fit one model of the Python API and print its tidy table (survfit: its summary;
@@ -581,6 +596,7 @@ def fit(
     mdsrs fit glm "responder ~ arm" patients.csv --family binomial --ref arm=thalidomide
     mdsrs fit survreg "Surv(os_months, death) ~ arm" patients.csv --dist lognormal
     mdsrs fit rmst "Surv(os_months, death) ~ arm" study.toml --tau 60
+    mdsrs fit coxph "Surv(os_months, death) ~ arm" weighted.csv --weights w --robust
     """
     import pandas as pd
 
@@ -611,6 +627,7 @@ def fit(
             raise click.UsageError("rmst needs --tau, the truncation time (e.g. --tau 60).")
         kwargs["tau"] = tau
         kwargs["conf_level"] = conf_level
+    kwargs.update(_weight_options(model, data, frame, weights_column, robust))
     result = fit_model(model, formula, frame, **kwargs)
     at = [float(t) for t in times.split(",")] if times else None
     # rmst: survRM2's contrasts between the groups (computed first: a tau too large stops here)
@@ -653,6 +670,69 @@ def fit(
             + "; ".join(f"{factor} = {level}" for factor, level in references.items())
             + " (each other level's estimate is against it)"
         )
+
+
+def _weight_options(
+    model: str, data: Path, frame, column: str | None, robust: bool
+) -> dict[str, object]:
+    """``weights=``/``robust=`` for the model, as the Python API takes them, after checking
+    that the model has them and that the column exists and holds numbers >= 0 (a missing
+    weight drops its row, as R's na.omit, and the model counts it)."""
+    if column is None and not robust:
+        return {}
+    import inspect
+
+    import pandas as pd
+
+    from . import models
+    from .errors import StudyError
+
+    parameters = inspect.signature(getattr(models, model)).parameters
+    out: dict[str, object] = {}
+    for option, name, wanted in (("--weights", "weights", column), ("--robust", "robust", robust)):
+        if not wanted:
+            continue
+        if name not in parameters:
+            takes = [
+                m for m in models.MODELS if name in inspect.signature(getattr(models, m)).parameters
+            ]
+            raise StudyError(
+                f"mdsrs fit {model}: {model} takes no {option} (mdsrs_core.models.{model} "
+                f"has no {name}= argument); models that do: {', '.join(takes)}."
+            )
+    if column is not None:
+        table = frame.data if hasattr(frame, "data") else frame
+        if column not in table.columns:
+            shown = ", ".join(map(str, list(table.columns)[:20]))
+            raise StudyError(
+                f"{data}: --weights {column}: no column '{column}' in the data (columns: "
+                f"{shown}{', ...' if table.shape[1] > 20 else ''})."
+            )
+        raw = table[column]
+        values = pd.to_numeric(raw, errors="coerce")
+        for rule, bad in (
+            ("is not a number", raw.notna() & values.isna()),
+            (
+                "is negative or infinite",
+                values.notna() & ~((values >= 0) & (values < float("inf"))),
+            ),
+        ):
+            if bad.any():
+                positions = [i + 2 for i in range(len(bad)) if bad.iloc[i]]
+                rows = ", ".join(map(str, positions[:10])) + (
+                    ", ..." if len(positions) > 10 else ""
+                )
+                first = raw[bad].iloc[0]
+                raise StudyError(
+                    f"{data}: --weights {column}: the weight {rule} in {len(positions)} "
+                    f"row{'s' if len(positions) > 1 else ''} ({rows}; the header is row 1), "
+                    f"e.g. '{first}'; weights must be numbers >= 0 (a missing one drops its "
+                    "row, as in R)."
+                )
+        out["weights"] = column
+    if robust:
+        out["robust"] = True
+    return out
 
 
 def _events(result, glance, model: str, family: str | None) -> int | None:
