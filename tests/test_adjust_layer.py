@@ -82,6 +82,23 @@ def test_os_weighted_km_logrank_and_cox_are_rs(method, suffix):
         )
 
 
+@pytest.mark.parametrize(("method", "suffix"), CASES)
+def test_os_adjusted_landmark_differences_are_rs(method, suffix):
+    """Weighted (matched: pair-clustered) KM difference at each landmark, SE from the robust
+    SEs, Wald CI and z test: R's survfit(weights = w / cluster = subclass) in weighted.R."""
+    idx = records(method, "os")
+    ref = reference()[("example", f"survfit{'_weights' if method == 'iptw' else suffix}_diff")]
+    times = sorted({float(term[1:]) for term, _ in ref})
+    assert times == [12.0, 36.0, 60.0]
+    for t in times:
+        for stat in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
+            got = idx.value("adjusted_os_landmark_diff", None, f"{t:g}", stat)
+            assert got == pytest.approx(ref[(f"@{t:g}", stat)], rel=1e-6), (t, stat)
+    # beside the unadjusted differences, at the same landmarks
+    assert {f"{t:g}" for t in times} <= set(idx.levels("os_landmark_diff", "estimate"))
+    assert "adjusted:" in idx.get("adjusted_os_landmark_diff", None, "12", "estimate").method
+
+
 def test_flow_counts_every_patient_and_the_unmatched():
     idx = records("match", "os")
     for arm in ("thalidomide", "lenalidomide"):

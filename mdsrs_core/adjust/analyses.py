@@ -251,6 +251,7 @@ def adjusted_survival(
             label=f"Survival at {row['time']:g} ({ad.label})",
             method=km_method,
         )
+    _landmark_differences(result, var, summ, ref, treated, conf_level, len(d), ad)
     try:
         lr = svylogrank(formula, d, weights=ad.weights, cluster=ad.pairs)
         result.add_stats(
@@ -293,6 +294,50 @@ def adjusted_survival(
     curve = fit.curve()
     curve["strata"] = curve["strata"].str.split("=", n=1).str[-1]
     return {"adjusted_km": curve, "adjusted_label": ad.label}
+
+
+def _landmark_differences(result, var, summ, ref, treated, conf_level, n, ad) -> None:
+    """``<var>_landmark_diff`` records: the weighted (matched: pair-clustered) Kaplan-Meier
+    survival of ``treated`` minus ``ref`` at each time both arms reach, as the unadjusted os
+    endpoint reports it, with SE ``sqrt(se1^2 + se0^2)`` from the curves' robust (infinitesimal
+    jackknife; matched: clustered) SEs -- the arms are weighted separately, so their curves
+    are independent -- a Wald interval and a two-sided z test."""
+    from scipy import stats as sps
+
+    z = float(sps.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    at = {
+        (str(row["strata"]).split("=", 1)[-1], float(row["time"])): (
+            float(row["surv"]),
+            float(row["std_err"]),
+        )
+        for _, row in summ.iterrows()
+    }
+    times = sorted({t for a, t in at if a == ref} & {t for a, t in at if a == treated})
+    method = _method(
+        ad,
+        f"difference in weighted Kaplan-Meier survival ({treated} - {ref}), SE "
+        f"sqrt(se1^2 + se0^2) of the robust SEs, Wald {conf_level:.0%} CI, z test",
+    )
+    for t in times:
+        (s1, se1), (s0, se0) = at[(treated, t)], at[(ref, t)]
+        diff, se = s1 - s0, math.sqrt(se1**2 + se0**2)
+        stat = diff / se if se > 0 else float("nan")
+        p = float(2.0 * sps.norm.sf(abs(stat))) if se > 0 else float("nan")
+        result.add_stats(
+            f"{var}_landmark_diff",
+            [
+                ("estimate", diff),
+                ("std_error", se),
+                ("statistic", stat),
+                ("p_value", p),
+                ("conf_low", diff - z * se),
+                ("conf_high", diff + z * se),
+            ],
+            level=f"{t:g}",
+            label=f"Difference in survival at {t:g} months ({treated} - {ref}) ({ad.label})",
+            method=method,
+            n=n,
+        )
 
 
 def _survfit_kwargs(ad: AdjustedData) -> dict[str, Any]:

@@ -17,6 +17,7 @@
 # * matched: svydesign(ids = ~subclass, weights = ~1) on the matched rows;
 # * survfit(Surv(t, e) ~ treated, weights = w) (robust IJ SE, R's default for non-integer
 #   weights) and survfit(..., cluster = subclass) on the matched rows: summary at times;
+#   The landmark differences S1 - S0 at those times (SE sqrt(se1^2 + se0^2), Wald CI, z p);
 # * svylogrank(Surv(t, e) ~ treated, design): score, SE, z, chisq, p;
 # * ordinal::clm(g ~ treated, weights = w) (model-based SE) and survey::svyolr(g ~ treated,
 #   design) (sandwich SE; its bread is optim's finite-difference Hessian, so the SEs are
@@ -66,6 +67,23 @@ km <- function(name, a, s, times) {
     put(name, a, key, "surv", x$surv[i]); put(name, a, key, "std_err", x$std.err[i])
     put(name, a, key, "n_risk", x$n.risk[i]); put(name, a, key, "n_event", x$n.event[i])
     put(name, a, key, "conf_low", x$lower[i]); put(name, a, key, "conf_high", x$upper[i])
+  }
+}
+# between-arm difference of the weighted (or pair-clustered) Kaplan-Meier survival at each
+# time: S1 - S0 with SE sqrt(se1^2 + se0^2) from the robust (IJ) SEs of summary(), Wald 95% CI
+# (qnorm) and two-sided z-test p
+kmdiff <- function(name, a, s, times) {
+  x <- summary(s, times = times)
+  st <- as.character(x$strata)
+  for (t in times) {
+    i0 <- which(st == "treated=0" & x$time == t); i1 <- which(st == "treated=1" & x$time == t)
+    if (length(i0) != 1 || length(i1) != 1) next
+    est <- x$surv[i1] - x$surv[i0]; se <- sqrt(x$std.err[i1]^2 + x$std.err[i0]^2)
+    key <- paste0("@", t)
+    put(name, a, key, "estimate", est); put(name, a, key, "std_error", se)
+    put(name, a, key, "statistic", est / se); put(name, a, key, "p_value", 2 * pnorm(-abs(est / se)))
+    put(name, a, key, "conf_low", est - qnorm(0.975) * se)
+    put(name, a, key, "conf_high", est + qnorm(0.975) * se)
   }
 }
 logrank <- function(name, a, f, des) {
@@ -123,6 +141,7 @@ for (name in names(sets)) {
   coefs(name, "svyglm_quasibinomial", svyglm(s$bin, des, family = quasibinomial()), tdf = TRUE)
   sf <- as.formula(paste0("Surv(", s$time, ", ", s$event, ") ~ treated"))
   km(name, "survfit_weights", survfit(sf, d, weights = w), s$times)
+  kmdiff(name, "survfit_weights_diff", survfit(sf, d, weights = w), s$times)
   logrank(name, "svylogrank", sf, des)
   if (name == "example") {  # proportional odds of the worst AE grade
     d$g <- factor(d$ae_max_grade, ordered = TRUE)
@@ -168,6 +187,7 @@ for (name in names(sets)) {
   coefs(name, "svyglm_quasibinomial_matched", svyglm(s$bin, mdes, family = quasibinomial()),
         tdf = TRUE)
   km(name, "survfit_matched", survfit(sf, md, cluster = subclass), s$times)
+  kmdiff(name, "survfit_matched_diff", survfit(sf, md, cluster = subclass), s$times)
   logrank(name, "svylogrank_matched", sf, mdes)
   aj(name, "aj_matched", survfit(Surv(tt_, factor(st_)) ~ treated, md, cluster = subclass),
      s$times)
