@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StudyError
+from .study_schema import SECTIONS, table_keys, tables_listed
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,27 +63,10 @@ __all__ = ["Study", "load_example", "EXAMPLE_STUDY"]
 
 EXAMPLE_STUDY = Path(__file__).parent / "example" / "data" / "study.toml"
 
-_COHORT_KEYS = {
-    "data",
-    "adverse_events",
-    "adverse_events_complete",
-    "arm",
-    "reference",
-    "time_unit",
-    "event_codes",
-}
-_ANALYSIS_KEYS = {"alpha", "seed", "timeout"}
-_TABLES = {
-    "cohort",
-    "columns",
-    "analysis",
-    "endpoints",
-    "labels",
-    "arms",
-    "adjust",
-    "codes",
-    "design",
-}
+# known tables and keys: one place, the study-file schema (messages list them from there)
+_COHORT_KEYS = table_keys("cohort")
+_ANALYSIS_KEYS = table_keys("analysis")
+_TABLES = frozenset(SECTIONS)
 
 
 @dataclass
@@ -146,8 +130,7 @@ class Study:
             raise StudyError(
                 f"{where}: unknown table{'s' if len(unknown) > 1 else ''} "
                 f"{', '.join(f'[{u}]' for u in sorted(unknown))}; a study file has "
-                "[cohort], [columns], [codes], [analysis], [endpoints.NAME], [labels], [arms], "
-                "[adjust] and [design]."
+                f"{tables_listed()}."
             )
         from .study_schema import check_study_shape
 

@@ -22,7 +22,16 @@ from typing import Any
 
 from .errors import StudyError
 
-__all__ = ["Shape", "Table", "SECTIONS", "MAX_DEPTH", "check_study_shape", "shape_name"]
+__all__ = [
+    "Shape",
+    "Table",
+    "SECTIONS",
+    "MAX_DEPTH",
+    "check_study_shape",
+    "shape_name",
+    "table_keys",
+    "tables_listed",
+]
 
 #: Deepest nesting of tables and lists accepted in a study file.
 MAX_DEPTH = 8
@@ -80,6 +89,15 @@ SECTIONS: dict[str, Table] = {
         ),
         hint='canonical_variable = "your column" lines',
     ),
+    "codes": Table(
+        values=Shape(
+            "table",
+            'a table mapping the file\'s values to canonical values, e.g. { 1 = "M", 2 = "F" }',
+            message="{where}: [codes] {key} must be a table mapping the file's values to "
+            'canonical values, e.g. [codes] sex = {{ 1 = "M", 2 = "F" }}.',
+        ),
+        hint="variable = { CODE = VALUE, ... } lines",
+    ),
     "analysis": Table({"alpha": NUMBER, "seed": INT, "timeout": NUMBER}),
     "endpoints": Table(
         values=Shape(
@@ -91,15 +109,8 @@ SECTIONS: dict[str, Table] = {
     ),
     "labels": Table(values=Shape("text", "a name as text in quotes")),
     "arms": Table(values=Shape("text", "a name as text in quotes")),
-    "codes": Table(
-        values=Shape(
-            "table",
-            'a table mapping the file\'s values to canonical values, e.g. { 1 = "M", 2 = "F" }',
-            message="{where}: [codes] {key} must be a table mapping the file's values to "
-            'canonical values, e.g. [codes] sex = {{ 1 = "M", 2 = "F" }}.',
-        ),
-        hint="variable = { CODE = VALUE, ... } lines",
-    ),
+    # its keys and values are checked by mdsrs_core.adjust.spec (it lists them)
+    "adjust": Table(hint='formula = "arm ~ ..." and other key = value lines'),
     # mdsrs design's options (ranges and choices: mdsrs_core/design/spec.py)
     "design": Table(
         {
@@ -123,6 +134,20 @@ SECTIONS: dict[str, Table] = {
         hint="option = value lines, e.g. reps = 10000",
     ),
 }
+
+
+def table_keys(section: str) -> frozenset[str]:
+    """The known keys of a table whose keys are fixed (``[cohort]``, ``[analysis]``)."""
+    keys = SECTIONS[section].keys
+    assert keys is not None, section
+    return frozenset(keys)
+
+
+def tables_listed() -> str:
+    """The tables of a study file as messages list them, in :data:`SECTIONS`' order:
+    ``[cohort], [columns], ..., [endpoints.NAME], ... and [adjust]``."""
+    names = [f"[{n}.NAME]" if n == "endpoints" else f"[{n}]" for n in SECTIONS]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def shape_name(value: Any) -> str:
