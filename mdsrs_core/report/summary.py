@@ -61,7 +61,9 @@ def _console(width: int) -> Any:
     )
 
 
-def _table(header: list[str], *, title: str | None = None, right: set[int] = frozenset()):
+def _table(
+    header: list[str], *, title: str | None = None, right: frozenset[int] | set[int] = frozenset()
+):
     from rich import box
     from rich.table import Table
 
