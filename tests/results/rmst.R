@@ -1,6 +1,7 @@
 # Reference results for mdsrs_core.models.rmst (restricted mean survival time).
 #
-# Produced with R and survival (see "meta" in the output). Re-run from the repository root:
+# Produced with R 4.2.2 and survival 3.5-3 (see "meta" in the output). Re-run from the
+# repository root:
 #     Rscript tests/results/rmst.R
 # Reads tests/data/lung.csv and tests/data/veteran.csv (written by tests/results/survival.R)
 # and the example cohort; writes tests/results/rmst.json.
