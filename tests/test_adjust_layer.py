@@ -99,6 +99,26 @@ def test_os_adjusted_landmark_differences_are_rs(method, suffix):
     assert "adjusted:" in idx.get("adjusted_os_landmark_diff", None, "12", "estimate").method
 
 
+@pytest.mark.parametrize(("method", "analysis"), [("iptw", "weights"), ("match", "matched")])
+def test_os_adjusted_cox_uses_the_endpoints_formula(method, analysis):
+    """[endpoints.os] cox = "... ~ arm + age": the adjusted HR is R's coxph(Surv ~ treated +
+    age, weights = w, robust = TRUE) (matched: + cluster(subclass)), not the arm-only one."""
+    settings = {"os": {"formulas": {"cox": "Surv(os_months, death) ~ arm + age"}}}
+    res = run(
+        load_example(), only="os", settings=settings, adjust={"formula": PS, "method": method}
+    )
+    idx = RecordIndex(r for r in res.records if r.endpoint == "os")
+    ref = reference()[("example", f"coxph_{analysis}_age")]
+    arm_only = reference()[("example", f"coxph_{analysis}")]
+    for stat in ("estimate", "std_error", "p_value", "conf_low", "conf_high"):
+        got = idx.value("adjusted_os", None, "hazard_ratio", stat)
+        assert got == pytest.approx(ref[("treated", stat)], rel=1e-6), stat
+    assert idx.value("adjusted_os", None, "hazard_ratio", "estimate") != pytest.approx(
+        arm_only[("treated", "estimate")], rel=1e-3
+    )
+    assert "~ arm + age" in idx.get("adjusted_os", None, "hazard_ratio", "estimate").method
+
+
 def test_flow_counts_every_patient_and_the_unmatched():
     idx = records("match", "os")
     for arm in ("thalidomide", "lenalidomide"):

@@ -215,10 +215,15 @@ def adjusted_survival(
     variable: str,
     times: list[float],
     conf_level: float = 0.95,
+    cox_formula: str | None = None,
+    ties: str = "efron",
 ) -> dict[str, Any]:
     """Weighted Kaplan-Meier at ``times`` per arm, the weighted log-rank test (svylogrank)
     and the hazard ratio of a weighted Cox model with robust SE (``coxph(weights =, robust =
-    TRUE)``; matched: ``+ cluster(pair)``). Returns figure data (the weighted curves)."""
+    TRUE)``; matched: ``+ cluster(pair)``). The Cox model is the endpoint's own
+    ``cox_formula`` (e.g. ``Surv(t, e) ~ arm + age``: the arm's HR adjusted for age as well
+    as weighted; rows missing a covariate dropped and counted in ``n``) when given, else
+    ``Surv(time, event) ~ arm``. Returns figure data (the weighted curves)."""
     from mdsrs_core.models import coxph, survfit
     from mdsrs_core.models.svylogrank import svylogrank
 
@@ -263,17 +268,24 @@ def adjusted_survival(
         )
     except ModelError as exc:
         result.note(f"Weighted log-rank test ({ad.label}): not computed ({exc})")
-    cox_formula = formula + (f" + cluster({PAIR})" if ad.pairs is not None else "")
+    cox_formula = (cox_formula or formula) + (f" + cluster({PAIR})" if ad.pairs is not None else "")
     try:
         kwargs: dict[str, Any] = (
             {} if ad.pairs is not None else {"weights": ad.weights, "robust": True}
         )
-        cox = coxph(cox_formula, d, **kwargs)
+        cox = coxph(cox_formula, d, ties=ties, **kwargs)
         term = f"arm[T.{treated}]"
-        row = cox.tidy(conf_level=conf_level, exponentiate=True).set_index("term").loc[term]
+        tidy = cox.tidy(conf_level=conf_level, exponentiate=True).set_index("term")
+        if term not in tidy.index:
+            raise ModelError(f"the Cox model {cox_formula} has no term {term}")
+        row = tidy.loc[term]
         est, lo, hi = float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"])
+        others = [t for t in tidy.index if t != term]
         label = f"Hazard ratio, {treated} vs {ref} ({ad.label})"
-        method = _method(ad, "Cox model (coxph) hazard ratio, robust Wald test and interval")
+        model = f"Cox model (coxph, {ties} ties) hazard ratio, robust Wald test and interval"
+        if others:
+            model += f"; {cox_formula}"
+        method = _method(ad, model)
         _effect(
             result,
             var,
@@ -285,7 +297,7 @@ def adjusted_survival(
             lo,
             hi,
             float(row["p_value"]),
-            len(d),
+            int(cox.nobs),
         )
         rare = float(pd.to_numeric(d[event]).mean()) < RARE_THRESHOLD
         _evalue_records(result, var, "hazard_ratio", est, lo, hi, "HR", rare, ad)

@@ -147,7 +147,18 @@ def analyze_os(result, cohort, config):
     from mdsrs_core.adjust.analyses import adjusted_survival
 
     result.figures.update(
-        adjusted_survival(result, cohort, data, "os_months", "death", "os", landmarks, conf_level)
+        adjusted_survival(
+            result,
+            cohort,
+            data,
+            "os_months",
+            "death",
+            "os",
+            landmarks,
+            conf_level,
+            cox_formula=config.formulas["cox"],
+            ties=ties,
+        )
     )
     return result
 

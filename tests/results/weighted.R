@@ -26,7 +26,8 @@
 # * survfit(Surv(t, factor(status)) ~ treated, weights = w) (Aalen-Johansen; robust SE) and,
 #   matched, with cluster = subclass: cumulative incidence of causes 1 and 2 at times;
 # * coxph(Surv(t, e) ~ treated, weights = w, robust = TRUE) and, matched,
-#   coxph(Surv(t, e) ~ treated + cluster(subclass)): HR, robust SE, p, CI.
+#   coxph(Surv(t, e) ~ treated + cluster(subclass)): HR, robust SE, p, CI; on the example
+#   also with age in the model (the os endpoint's formula ~ arm + age), *_age.
 suppressPackageStartupMessages({library(survival); library(survey); library(MatchIt)
                                  library(ordinal)})
 options(stringsAsFactors = FALSE)
@@ -193,6 +194,12 @@ for (name in names(sets)) {
      s$times)
   coefs_cox(name, "coxph_matched",
             coxph(update(sf, . ~ . + cluster(subclass)), md))
+  if (name == "example") {  # the os endpoint's own Cox formula with a covariate: ~ arm + age
+    coefs_cox(name, "coxph_weights_age", coxph(update(sf, . ~ . + age), d, weights = w,
+                                               robust = TRUE))
+    coefs_cox(name, "coxph_matched_age",
+              coxph(update(sf, . ~ . + age + cluster(subclass)), md))
+  }
 }
 write.csv(out, "tests/results/weighted.csv", row.names = FALSE)
 cat(sprintf("R %s, survival %s, survey %s, MatchIt %s\n", getRversion(),
