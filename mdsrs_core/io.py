@@ -8,6 +8,7 @@ naming the file and what is wrong with it.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,10 @@ def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:
         raise CohortError(
             f"{path}: cannot be read as a {path.suffix} table ({exc}).".replace("\n", " ")
         ) from None
-    frame = _tidy_cells(frame, TEXT_NA)
+    # values are stripped only when a space ends one (leading ones pandas skips already)
+    space = "[ \t]" if sep != "\t" else " "
+    padded = re.search(rf"{space}+(?:{re.escape(sep)}|\n|$)", text) is not None
+    frame = _tidy_cells(frame, TEXT_NA, values=padded)
     if typed:
         frame = frame.apply(lambda col: _numeric_or_unchanged(col) if col.dtype == object else col)
     return frame
@@ -115,12 +119,14 @@ def _unix_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def _tidy_cells(frame: pd.DataFrame, na: tuple[str, ...]) -> pd.DataFrame:
+def _tidy_cells(frame: pd.DataFrame, na: tuple[str, ...], values: bool = True) -> pd.DataFrame:
     """Header names and text cells without the spaces around them (SAS pads values to the
     column's width: ``"hgb_base "``, ``"NA "``), and missing-value markers as missing, so that
     a padded name or marker reads as the unpadded one (the duplicate-header check strips
     names too)."""
     frame.columns = [str(c).strip() for c in frame.columns]
+    if not values:
+        return frame
     markers = set(na)
     for i in range(frame.shape[1]):
         column = frame.iloc[:, i]
