@@ -9,6 +9,7 @@ the ratio. From the repository root, with the package installed:
 
     python benchmarks/bench_worker.py --repeats 9
 """
+# run_all: --repeats 5
 
 from __future__ import annotations
 
@@ -57,6 +58,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
     repeats = parser.parse_args().repeats
+    print("## Endpoints in a stoppable worker process\n")
+    print(
+        "With a time limit (`--timeout`, `[analysis] timeout`, default 600 s) the endpoints of "
+        "a run are analysed, on Linux, in one forked worker process that is ended at the limit "
+        "(a thread could not be stopped: `9 ** 9 ** 9` never returns to the interpreter); each "
+        "result comes back pickled. `run(cohort, timeout=None)` analyses in the calling "
+        f"process. Medians of {repeats} alternated runs (`benchmarks/bench_worker.py`):\n"
+    )
     print("| run(load_example()), every endpoint | in-process (s) | worker (s) | ratio |")
     print("|---|---:|---:|---:|")
     for label, (inline, worker) in (
