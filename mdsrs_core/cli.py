@@ -168,6 +168,16 @@ def _parse_codes(items: tuple[str, ...]) -> dict[str, dict]:
     help="Permutation log-rank p-value for OS (N permutations).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1),
+    help="Resampling on a Dask LocalCluster of N worker processes (default: in-process).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Resampling on an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(0, 1e6, min_open=True),
     help="Seconds an endpoint may run before it is recorded as failed (600).",
@@ -239,6 +249,8 @@ def run(
     adjust_trim: float | None = None,
     adjust_caliper: float | None = None,
     verbose: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> None:
     """Run every registered endpoint on a cohort and write results.json and the report.
 
@@ -265,6 +277,11 @@ def run(
         study.time_unit = time_unit
     if seed is not None:
         study.seed = seed
+    if (workers or scheduler) and not (bootstrap or permutations):
+        raise click.UsageError(
+            "--workers and --scheduler run the resampling: give --bootstrap N or "
+            "--permutations N with them."
+        )
     if (bootstrap or permutations) and study.seed is None:
         import secrets
 
@@ -364,7 +381,14 @@ def run(
         if progress is not None:
             progress("resampling")
         assert study.seed is not None
-        add_resampling(result, bootstrap=bootstrap, permutations=permutations, seed=study.seed)
+        add_resampling(
+            result,
+            bootstrap=bootstrap,
+            permutations=permutations,
+            seed=study.seed,
+            workers=workers,
+            scheduler=scheduler,
+        )
     try:
         written = write_report(result, out_dir, asked, progress=progress, inputs=inputs)
     finally:

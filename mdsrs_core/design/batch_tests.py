@@ -33,6 +33,7 @@ from scipy import stats as sps
 __all__ = [
     "logrank_p",
     "logrank_chisq",
+    "logrank_score",
     "gray_p",
     "binary_p",
     "wilcoxon_p",
@@ -86,6 +87,17 @@ def logrank_chisq(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> np.
     ``V = sum(d (n1/n)(1 - n1/n)(n - d)/(n - 1))``; ``U^2 / V`` on 1 df (Mantel 1966), as
     R's ``survdiff``. ``V = 0`` (no event) gives p = 1 (``survdiff``: chisq 0).
     """
+    u, v = logrank_score(time, event, group)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(v > 0, u * u / v, 0.0)
+
+
+def logrank_score(
+    time: np.ndarray, event: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The log-rank score ``U`` and its variance ``V`` of each trial (see
+    :func:`logrank_chisq`); a stratified test sums them over the strata (``survdiff``
+    with ``strata()``: ``(sum U_s)^2 / sum V_s``)."""
     t, e, g = _sorted(np.asarray(time, float), np.asarray(event, float), np.asarray(group, float))
     n = t.shape[1]
     start, last = tie_groups(t)
@@ -97,9 +109,7 @@ def logrank_chisq(time: np.ndarray, event: np.ndarray, group: np.ndarray) -> np.
     u = (d1 - d * share).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         v_t = np.where(at_risk > 1, d * share * (1 - share) * (at_risk - d) / (at_risk - 1), 0.0)
-    v = v_t.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(v > 0, u * u / v, 0.0)
+    return u, v_t.sum(axis=1)
 
 
 def _shift(a: np.ndarray, fill: float) -> np.ndarray:

@@ -13,9 +13,14 @@ results depend on the run's seed only.
   estimate on the data, the bootstrap standard error (SD of the resampled differences) and
   the percentile interval (R's ``quantile`` type 7); resamples in which a landmark lies
   beyond an arm's last follow-up are left out and counted.
-* **Permutation log-rank test** (the arm labels permuted among the analysed patients;
-  unstratified): ``p = (1 + #{X2* >= X2}) / (N + 1)`` (Phipson & Smyth 2010), X2 the
-  log-rank statistic of ``Surv(os_months, death) ~ arm``.
+* **Permutation log-rank test** (the arm labels permuted among the analysed patients):
+  ``p = (1 + #{X2* >= X2}) / (N + 1)`` (Phipson & Smyth 2010), X2 the log-rank statistic of
+  ``Surv(os_months, death) ~ arm``. When the ``os`` endpoint's Cox formula has ``strata()``
+  terms, the test is stratified as the endpoint's log-rank test is: the labels are permuted
+  within each stratum (keeping each stratum's arm sizes: the randomisation distribution of
+  a stratified design) and X2 is the stratified ``survdiff`` statistic ``(sum_s U_s)^2 /
+  sum_s V_s``; patients without a stratum are left out of this test, as ``survdiff`` leaves
+  them out.
 
 Each resample's Kaplan-Meier curve is computed for all resamples at once: with ``W`` the
 ``(resamples, patients)`` matrix of how often each patient is drawn, the deaths and numbers at
@@ -28,10 +33,16 @@ from typing import Any
 
 import numpy as np
 
-from .batch_tests import logrank_chisq
+from .batch_tests import logrank_chisq, logrank_score
 from .executor import CHUNK, Task, make_executor
 
-__all__ = ["resample_os", "weighted_km", "BOOTSTRAP_KEY", "PERMUTATION_KEY"]
+__all__ = [
+    "resample_os",
+    "weighted_km",
+    "stratified_permutations",
+    "BOOTSTRAP_KEY",
+    "PERMUTATION_KEY",
+]
 
 BOOTSTRAP_KEY = 20
 PERMUTATION_KEY = 21
@@ -85,6 +96,42 @@ def _permutation_chunk(data: dict, reps: int, rng: Any) -> np.ndarray:
     return logrank_chisq(time, event, groups)
 
 
+def _stratified_chisq(data: dict, groups: np.ndarray) -> np.ndarray:
+    """Stratified log-rank statistics of ``groups`` (``(reps, patients)`` 0/1 labels of the
+    patients of ``data``, which has ``strata`` codes >= 0)."""
+    u = np.zeros(groups.shape[0])
+    v = np.zeros(groups.shape[0])
+    for s in np.unique(data["strata"]):
+        cols = data["strata"] == s
+        k = int(cols.sum())
+        us, vs = logrank_score(
+            np.broadcast_to(data["time"][cols], (groups.shape[0], k)),
+            np.broadcast_to(data["event"][cols], (groups.shape[0], k)),
+            groups[:, cols],
+        )
+        u += us
+        v += vs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(v > 0, u * u / v, 0.0)
+
+
+def stratified_permutations(data: dict, reps: int, rng: Any) -> np.ndarray:
+    """``(reps, patients)``: the arm labels permuted within each stratum (the strata in
+    sorted order, one ``rng.permuted`` each)."""
+    groups = np.empty((reps, len(data["time"])))
+    for s in np.unique(data["strata"]):
+        cols = np.flatnonzero(data["strata"] == s)
+        labels = np.broadcast_to(data["arm"][cols].astype(float), (reps, len(cols)))
+        groups[:, cols] = rng.permuted(labels, axis=1)
+    return groups
+
+
+def _stratified_permutation_chunk(data: dict, reps: int, rng: Any) -> np.ndarray:
+    """Stratified log-rank statistics of ``reps`` permutations of the arm labels within
+    each stratum."""
+    return _stratified_chisq(data, stratified_permutations(data, reps, rng))
+
+
 def _tasks(func: Any, args: tuple, n: int, key: int, seed: int, size: int) -> list[Task]:
     return [
         Task(
@@ -107,16 +154,25 @@ def resample_os(
     workers: int | None = None,
     scheduler: str | None = None,
     executor: Any = None,
+    strata: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Bootstrap and permutation results for one two-arm survival comparison (``arm`` 0 =
     reference, 1 = other). Returns a dict with ``landmarks`` (per landmark: estimate,
     std_error, conf_low, conf_high, valid), ``rmst`` (the same and ``tau``) and
-    ``permutation`` (``statistic``, ``p_value``, ``n``)."""
+    ``permutation`` (``statistic``, ``p_value``, ``n``, ``n_patients``, ``stratified``).
+    ``strata``: integer stratum codes (-1: none) for a stratified permutation test; the
+    bootstrap is on all the patients."""
     data = {
         "time": np.asarray(time, float),
         "event": np.asarray(event, float),
         "arm": np.asarray(arm, int),
     }
+    perm_data = data
+    if strata is not None:
+        codes = np.asarray(strata, int)
+        keep = codes >= 0
+        perm_data = {k: v[keep] for k, v in data.items()}
+        perm_data["strata"] = codes[keep]
     at = np.asarray(sorted(landmarks), float)
     tau = float(min(data["time"][data["arm"] == a].max() for a in (0, 1)))
     tasks: list[Task] = []
@@ -131,8 +187,9 @@ def resample_os(
         )
     n_boot = len(tasks)
     if permutations:
+        chunk = _permutation_chunk if strata is None else _stratified_permutation_chunk
         tasks += _tasks(
-            _permutation_chunk, (data,), permutations, PERMUTATION_KEY, seed, len(data["time"])
+            chunk, (perm_data,), permutations, PERMUTATION_KEY, seed, len(perm_data["time"])
         )
     own = executor is None
     runner = executor or make_executor(tasks, workers=workers, scheduler=scheduler)
@@ -173,19 +230,47 @@ def resample_os(
         out["bootstrap"] = bootstrap
     if permutations:
         perm = np.concatenate(results[n_boot:])
-        obs = float(
-            logrank_chisq(data["time"][None], data["event"][None], data["arm"][None].astype(float))[
-                0
-            ]
-        )
+        if strata is None:
+            obs = float(
+                logrank_chisq(
+                    data["time"][None], data["event"][None], data["arm"][None].astype(float)
+                )[0]
+            )
+        else:
+            obs = float(_stratified_chisq(perm_data, perm_data["arm"][None].astype(float))[0])
         exceed = int(np.count_nonzero(perm >= obs * (1 - 1e-9)))
         out["permutation"] = {
             "statistic": obs,
             "p_value": (1 + exceed) / (permutations + 1),
             "n": permutations,
             "exceed": exceed,
+            "n_patients": int(len(perm_data["time"])),
+            "stratified": strata is not None,
         }
     return out
+
+
+def _strata_codes(data: Any, cox_formula: str | None) -> tuple[np.ndarray, str] | None:
+    """Stratum codes (-1: missing) of the rows of ``data`` for the ``strata()`` terms of the
+    ``os`` endpoint's Cox formula, and the terms as written; None without such terms. The
+    strata are the endpoint's stratified log-rank test's (``survdiff``'s grouping)."""
+    if not cox_formula:
+        return None
+    from mdsrs_core.formula import split_formula, split_top_level
+
+    _, rhs = split_formula(cox_formula)
+    terms = [t.strip() for t in split_top_level(rhs, "+") if t.strip().startswith("strata(")]
+    if not terms:
+        return None
+    from mdsrs_core.models import survdiff
+    from mdsrs_core.models._survival_groups import formula_groups
+
+    formula = " + ".join(["Surv(os_months, death) ~ arm", *terms])
+    frame = survdiff(formula, data).model_frame
+    _, strata = formula_groups(formula, frame.variables)
+    codes = np.full(len(data), -1)
+    codes[~data.index.isin(frame.dropped)] = strata.codes
+    return codes, " + ".join(terms)
 
 
 def _pct(x: float) -> str:
@@ -223,6 +308,18 @@ def add_resampling(
     landmarks = [float(t) for t in options.get("landmarks", [12, 36, 60])]
     conf_level = float(options.get("conf_level", 0.95))
     arm = (d["arm"].astype(str) == arms[1]).to_numpy(int)
+    cox = (outcome.config.formulas or {}).get("cox")
+    strata_of = None
+    if permutations:
+        from mdsrs_core.errors import ModelError
+
+        try:
+            strata_of = _strata_codes(d, cox)
+        except ModelError as err:  # the endpoint's own log-rank test failed likewise
+            res.note(f"Permutation log-rank test not done: {err}")
+            permutations = 0
+            if not bootstrap:
+                return
     out = resample_os(
         d["os_months"].to_numpy(float),
         d["death"].to_numpy(float),
@@ -234,6 +331,7 @@ def add_resampling(
         conf_level=conf_level,
         workers=workers,
         scheduler=scheduler,
+        strata=None if strata_of is None else strata_of[0],
     )
     n = int(len(d))
     ref, other = arms
@@ -297,11 +395,18 @@ def add_resampling(
         )
     if permutations:
         pm = out["permutation"]
+        how = "unstratified" if strata_of is None else f"within strata: {strata_of[1]}"
         method = (
             f"Permutation log-rank test ({permutations} permutations of the arm labels, seed "
-            f"{seed}; unstratified); p = (1 + #{{X2* >= X2}}) / (N + 1)"
+            f"{seed}; {how}); p = (1 + #{{X2* >= X2}}) / (N + 1)"
         )
         label = "Log-rank test, permutation p-value"
+        if pm["n_patients"] < n:
+            res.note(
+                f"Permutation log-rank test: {n - pm['n_patients']} patients without a "
+                f"stratum ({strata_of[1] if strata_of else ''}) left out."
+            )
+        n = pm["n_patients"]
         res.add(
             "os_logrank_permutation", "statistic", pm["statistic"], label=label, method=method, n=n
         )
