@@ -625,6 +625,13 @@ def _failure(exc: BaseException) -> str:
     return f"{name}: {exc}" + (f" ({where})" if where else "")
 
 
+def _names_user_formula(exc: FormulaError, config: EndpointConfig) -> bool:
+    """Whether ``exc`` is about one of the endpoint's configured formulas (the study
+    file's, or the endpoint's defaults, applied to the user's data); a formula the endpoint
+    builds internally on data it derived (e.g. intervals split at response) is not."""
+    return any(formula in str(exc) for formula in config.formulas.values())
+
+
 def _run_one(
     endpoint: Endpoint,
     cohort: Cohort,
@@ -646,8 +653,15 @@ def _run_one(
     except ModelError as exc:  # the data cannot be fitted: this endpoint fails, others run
         outcome.status, outcome.reason = "failed", f"ModelError: {exc}"
         return outcome
+    except FormulaError as exc:
+        if _names_user_formula(exc, config):
+            raise  # the user's formula cannot be used with the data: exit code 2
+        # a formula the endpoint builds itself (on data it derived) failed: this endpoint
+        # fails with the reason, the others run (never exit 2 for the whole run)
+        outcome.status, outcome.reason = "failed", _failure(exc)
+        return outcome
     except MdsrsError:
-        raise  # bad input (data, study file, formula, command line): exit code 2
+        raise  # bad input (data, study file, command line): exit code 2
     except Exception as exc:
         outcome.status, outcome.reason = "failed", _failure(exc)
         return outcome

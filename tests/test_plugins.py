@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from mdsrs_core import Endpoint, hookimpl, load_example, run
@@ -282,6 +283,60 @@ def test_malformed_records_fail_the_endpoint(frame):
         "TypeError: analyze() returned a malformed record: {'stat': 'n'}"
     )
     assert result.exit_code == 1
+
+
+def test_an_internal_formula_error_fails_only_its_endpoint(frame):
+    """A formula an endpoint builds on data it derived (not the user's) failing is that
+    endpoint's failure; a FormulaError about the endpoint's configured formula is the
+    user's input (exit code 2)."""
+    from mdsrs_core import Cohort
+    from mdsrs_core.errors import FormulaError
+    from mdsrs_core.models import coxph
+
+    class Internal(Good):
+        name = "internal"
+        formulas = {"cox": "Surv(t, d) ~ arm"}
+
+        def analyze(self, cohort, config):
+            coxph(
+                "Surv(t0, t1, d) ~ x", pd.DataFrame({"t0": [1.0], "t1": [1.0], "d": [1], "x": [0]})
+            )
+            return super().analyze(cohort, config)
+
+    class Configured(Good):
+        name = "configured"
+        formulas = {"cox": "Surv(t, d) ~ arm + not_a_column"}
+
+        def analyze(self, cohort, config):
+            coxph(config.formula, cohort.data)
+            return super().analyze(cohort, config)
+
+    class Plugin:
+        @hookimpl
+        def mdsrs_register_endpoints(self, register):
+            register(Internal())
+            register(Good())
+
+    registry = Registry()
+    registry.register(Plugin())
+    result = run(Cohort(frame, reference="thal", derive=False), registry=registry, timeout=None)
+    assert result["internal"].status == "failed"
+    assert result["internal"].reason.startswith(
+        "FormulaError: In the formula 'Surv(t0, t1, d) ~ x'"
+    )
+    assert result["good"].status == "ok"
+    assert result.exit_code == 1
+
+    registry = Registry()
+    registry.register(
+        type(
+            "P",
+            (),
+            {"mdsrs_register_endpoints": hookimpl(lambda self, register: register(Configured()))},
+        )()
+    )
+    with pytest.raises(FormulaError, match="not_a_column"):
+        run(Cohort(frame, reference="thal", derive=False), registry=registry, timeout=None)
 
 
 def test_endpoint_past_the_time_limit_is_failed_and_the_run_goes_on(frame):

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mdsrs_core.errors import ModelError, StudyError
+from mdsrs_core.errors import FormulaError, ModelError, StudyError
 from mdsrs_core.models import coxph, survdiff
 from mdsrs_core.variables import RESPONDER_LEVELS
 
@@ -157,7 +157,7 @@ def _add_hr(result, fit, level, label, method, conf_level, n):
 def _fit(result, formula, data, ties, what):
     try:
         return coxph(formula, data, ties=ties)
-    except ModelError as err:
+    except (ModelError, FormulaError) as err:  # on the split data: this analysis's note
         result.note(f"Response and survival: {what} not estimable. {err}")
         return None
 
