@@ -226,6 +226,9 @@ def test_cli_run_stratified_permutation_is_the_endpoints_logrank(tmp_path):
     assert perm["value"] == pytest.approx(logrank["value"], rel=1e-12)
     assert "within strata: strata(sex)" in perm["method"]
     assert perm["n"] == 62
+    p = get[("os_logrank_permutation", "p_value")]["value"]
+    note = f"stratified permutation log-rank p = {p:.4f} (300 permutations within strata(sex))"
+    assert note in (tmp_path / "a" / "report.md").read_text()
 
 
 def test_cli_run_resampling_same_in_process_and_on_one_dask_worker(tmp_path):

@@ -419,5 +419,9 @@ def add_resampling(
             method=method,
             n=n,
         )
-        parts.append(f"permutation log-rank p = {pm['p_value']:.4f} ({permutations} permutations)")
+        within = "" if strata_of is None else f" within {strata_of[1]}"
+        kind = "permutation" if strata_of is None else "stratified permutation"
+        parts.append(
+            f"{kind} log-rank p = {pm['p_value']:.4f} ({permutations} permutations{within})"
+        )
     res.note(f"Resampling (seed {seed}): " + "; ".join(parts) + ".")
