@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -278,7 +278,7 @@ def adjusted_survival(
         tidy = cox.tidy(conf_level=conf_level, exponentiate=True).set_index("term")
         if term not in tidy.index:
             raise ModelError(f"the Cox model {cox_formula} has no term {term}")
-        row = tidy.loc[term]
+        row = cast(pd.Series, tidy.loc[term])  # one row: term is unique
         est, lo, hi = float(row["estimate"]), float(row["conf_low"]), float(row["conf_high"])
         others = [t for t in tidy.index if t != term]
         label = f"Hazard ratio, {treated} vs {ref} ({ad.label})"

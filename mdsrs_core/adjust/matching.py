@@ -55,12 +55,14 @@ class MatchResult(_Adjustment):
             float(caliper * np.std(d, ddof=1)) if caliper is not None and d.size > 1 else None
         )
         pair = _nearest(d, z, self.caliper_width)
-        subclass = pd.Series(np.nan, index=frame.index, name="subclass")
-        subclass.iloc[np.flatnonzero(ok)] = pair
+        sets = np.full(len(frame), np.nan)
+        sets[ok] = pair
+        subclass = pd.Series(sets, index=frame.index, name="subclass")
         #: matched-set number per row (NaN when unmatched or without a score)
         self.subclass = subclass
-        weights = pd.Series(np.nan, index=frame.index, name="weight")
-        weights.iloc[np.flatnonzero(ok)] = np.where(np.isnan(pair), 0.0, 1.0)
+        w = np.full(len(frame), np.nan)
+        w[ok] = np.where(np.isnan(pair), 0.0, 1.0)
+        weights = pd.Series(w, index=frame.index, name="weight")
         #: 1 for a matched patient, 0 for an unmatched one, NaN without a score
         self.weights = weights
 

@@ -18,7 +18,7 @@ patients kept; the score itself is not refitted.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -100,7 +100,7 @@ class _Adjustment:
     @property
     def linear_ps(self) -> pd.Series:
         """The logit of the score, ``log(ps / (1 - ps))`` (MatchIt's ``linear.logit``)."""
-        return np.log(self.ps / (1 - self.ps))
+        return cast(pd.Series, np.log(self.ps / (1 - self.ps)))  # numpy ufunc keeps a Series
 
     #: weights per row (subclasses set it)
     weights: pd.Series
