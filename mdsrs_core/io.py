@@ -54,6 +54,10 @@ def read_table(path: str | Path, *, typed: bool = False) -> pd.DataFrame:
         frame = _read_parquet(path)
     if frame.shape[0] == 0:
         raise CohortError(f"{path}: the file has a header but no data rows.")
+    if typed:  # R's read.csv types: numbers, TRUE/FALSE as logical (mdsrs_core.coltypes)
+        from .coltypes import restore_types
+
+        frame = restore_types(frame, skip=())
     return frame
 
 
