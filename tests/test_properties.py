@@ -101,7 +101,8 @@ def _corruptions(column: str) -> list[tuple[str, object]]:
             ("percent", "12%"),
         ]
     if column in ("os_months", "aml_months"):
-        return [("zero", 0.0), ("negative", -2.0), ("over 600", 601.0), ("date", "2019-03-01")]
+        # 0 is a valid time (as in R): not a corruption
+        return [("negative", -2.0), ("over 600", 601.0), ("date", "2019-03-01")]
     if column in ("death", "aml"):
         return [("R coding", 2), ("text", "yes"), ("other", -1)]
     if column == "ae_max_grade":
