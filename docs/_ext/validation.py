@@ -291,6 +291,7 @@ class _Approx(ast.NodeVisitor):
         self.scopes: list[tuple[str, dict[str, list[float]], ast.AST]] = []
         self.found: list[Comparison] = []
         self.statement: ast.stmt | None = None
+        self.differs: set[int] = set()  # approx calls on the right of !=
         # statement -> (the block it is in, its index there, the statement holding the block)
         self.blocks: dict[int, tuple[list[ast.stmt], int, ast.stmt | None]] = {}
         for parent in ast.walk(tree):
@@ -366,8 +367,19 @@ class _Approx(ast.NodeVisitor):
             node = parent
         return " ".join(inline)
 
+    def visit_Compare(self, node: ast.Compare) -> None:
+        # ``x != pytest.approx(y, rel=...)`` asserts a difference, not an agreement: its
+        # tolerance is no claim of parity with R, so it is not listed (nor needs a reason)
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.NotEq) and isinstance(right, ast.Call):
+                self.differs.add(id(right))
+        self.generic_visit(node)
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        if id(node) in self.differs:
+            self.generic_visit(node)
+            return
         if (
             isinstance(func, ast.Attribute)
             and func.attr == "approx"
