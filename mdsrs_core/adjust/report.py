@@ -206,7 +206,9 @@ def adjustment_section(run: RunResult) -> Section | None:
                 footnotes=[
                     "Weighted (or matched) models with sandwich standard errors: svyglm for "
                     "odds ratios and differences in means, coxph(weights, robust = TRUE) for "
-                    "hazard ratios. E-value (VanderWeele & Ding 2017): the minimum strength of "
+                    "hazard ratios; differences in survival at a landmark: weighted (matched: "
+                    "pair-clustered) Kaplan-Meier, SE from the two arms' robust SEs. E-value "
+                    "(VanderWeele & Ding 2017): the minimum strength of "
                     "association, on the risk-ratio scale, an unmeasured confounder would need "
                     "with both arm and outcome to explain the estimate away (the CI limit: to "
                     "move the interval to include 1); odds and hazard ratios of common outcomes "
