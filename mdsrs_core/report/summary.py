@@ -105,6 +105,10 @@ def _effect(effect: str | None) -> str:
 
 
 def _summary(result: RunResult) -> tuple[Any, list[str]] | None:
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
     from .summary_table import format_effect, summary_rows
 
     rows, _notes = summary_rows(result)
@@ -131,7 +135,9 @@ def _summary(result: RunResult) -> tuple[Any, list[str]] | None:
         per_arm = " vs ".join(r.per_arm.get(a, "") for a in arms)
         estimate = format_effect(r)
         table.add_row(
-            f"{measure}\n  {per_arm}",
+            # the per-arm line as its own indented block, so that its wrapped lines keep
+            # the indent instead of falling back to the table's left edge
+            Group(Text(measure), Padding(Text(per_arm), (0, 0, 0, 2))),
             f"{_effect(r.effect)} {estimate}".strip() if estimate else "",
             "" if r.p_value is None else fmt_p(r.p_value),
             primary,
