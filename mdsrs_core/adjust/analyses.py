@@ -138,6 +138,29 @@ def _effect(result, var, level, label, method, est, se, lo, hi, p, n) -> None:
     )
 
 
+def _weighted_arm_averages(
+    result, cohort, ad, outcome: str, var: str, stat: str, what: str, label: str
+) -> None:
+    """Record the weighted average of ``outcome`` per arm (a proportion for a 0/1 outcome,
+    a mean otherwise): sum(w * y) / sum(w) over the arm's adjusted rows."""
+    d = ad.data
+    y = pd.to_numeric(d[outcome], errors="coerce").astype(float)
+    w = ad.weights if ad.weights is not None else pd.Series(1.0, index=d.index)
+    arm = d["arm"].astype("object")
+    for a in cohort.arms:
+        sel = arm == a
+        sw = float(w[sel].sum())
+        result.add(
+            var,
+            stat,
+            float((w[sel] * y[sel]).sum() / sw) if sw > 0 else None,
+            arm=a,
+            label=f"{label} ({ad.label})",
+            method=f"{ad.label}; weighted {what}",
+            n=int(sel.sum()),
+        )
+
+
 def adjusted_binary(
     result, cohort, data: pd.DataFrame, outcome: str, label: str, conf_level: float = 0.95
 ) -> None:
@@ -149,22 +172,9 @@ def adjusted_binary(
     if ad is None:
         return
     var = f"adjusted_{outcome}"
+    _weighted_arm_averages(result, cohort, ad, outcome, var, "p", "proportion", label)
     d = ad.data
     y = pd.to_numeric(d[outcome], errors="coerce").astype(float)
-    w = ad.weights if ad.weights is not None else pd.Series(1.0, index=d.index)
-    arm = d["arm"].astype("object")
-    for a in cohort.arms:
-        sel = arm == a
-        sw = float(w[sel].sum())
-        result.add(
-            var,
-            "p",
-            float((w[sel] * y[sel]).sum() / sw) if sw > 0 else None,
-            arm=a,
-            label=f"{label} ({ad.label})",
-            method=f"{ad.label}; weighted proportion",
-            n=int(sel.sum()),
-        )
     ref, treated = cohort.arms[0], cohort.arms[1]
     effect_label = f"Odds ratio, {treated} vs {ref} ({ad.label})"
     try:
@@ -375,22 +385,8 @@ def adjusted_mean_difference(
     if ad is None:
         return
     var = f"adjusted_{outcome}"
+    _weighted_arm_averages(result, cohort, ad, outcome, var, "mean", "mean", label)
     d = ad.data
-    y = pd.to_numeric(d[outcome], errors="coerce").astype(float)
-    w = ad.weights if ad.weights is not None else pd.Series(1.0, index=d.index)
-    arm = d["arm"].astype("object")
-    for a in cohort.arms:
-        sel = arm == a
-        sw = float(w[sel].sum())
-        result.add(
-            var,
-            "mean",
-            float((w[sel] * y[sel]).sum() / sw) if sw > 0 else None,
-            arm=a,
-            label=f"{label} ({ad.label})",
-            method=f"{ad.label}; weighted mean",
-            n=int(sel.sum()),
-        )
     treated = cohort.arms[1]
     formula = " + ".join([f"{outcome} ~ arm", *covariates])
     try:
