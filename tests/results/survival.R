@@ -16,28 +16,7 @@ data_dir <- "tests/data"
 patients_csv <- "mdsrs_core/example/data/patients.csv"
 
 # ----------------------------------------------------------------------------- JSON writer
-num <- function(x) {
-  ifelse(is.finite(x), sprintf("%.17g", x), "null")
-}
-str_json <- function(x) {
-  paste0('"', gsub('"', '\\"', x, fixed = TRUE), '"')
-}
-to_json <- function(x, indent = "") {
-  inner <- paste0(indent, "  ")
-  if (is.list(x)) {
-    keys <- names(x)
-    items <- vapply(seq_along(x), function(i) {
-      paste0(inner, str_json(keys[i]), ": ", to_json(x[[i]], inner))
-    }, character(1))
-    return(paste0("{\n", paste(items, collapse = ",\n"), "\n", indent, "}"))
-  }
-  as_array <- inherits(x, "AsIs") || length(x) != 1
-  if (is.factor(x)) x <- as.character(x)
-  vals <- if (is.character(x)) str_json(x) else if (is.logical(x)) {
-    ifelse(x, "true", "false")
-  } else num(as.numeric(x))
-  if (as_array) paste0("[", paste(vals, collapse = ", "), "]") else vals
-}
+source("tests/results/_json.R")  # num, str_json, to_json: the shared JSON writer
 
 # ----------------------------------------------------------------------------- helpers
 # toler.chol below eps avoids coxph.control's "tolerance should be < eps" warning
