@@ -94,6 +94,7 @@ _TESTS = {
     "Fisher's exact test": "Fisher",
     "Log-rank test": "log-rank",
     "Gray's test": "Gray",
+    "Weighted log-rank (svylogrank)": "w. log-rank",
 }
 
 
@@ -131,7 +132,9 @@ def _summary(result: RunResult) -> tuple[Any, list[str]] | None:
             measure += f" [{len(caveats)}]"
         primary = ""
         if r.primary_test and r.primary_test != r.test and r.primary_p_value is not None:
-            primary = f"{_TESTS.get(r.primary_test, r.primary_test)} {fmt_p(r.primary_p_value)}"
+            # a short name: a long one would squeeze the comparison column at 80 columns
+            short = _TESTS.get(r.primary_test, r.primary_test.split(" (")[0])
+            primary = f"{short} {fmt_p(r.primary_p_value)}"
         per_arm = " vs ".join(r.per_arm.get(a, "") for a in arms)
         estimate = format_effect(r)
         table.add_row(
