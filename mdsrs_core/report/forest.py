@@ -107,12 +107,17 @@ def _panel(
         )
     null = 1.0 if ratio else 0.0
     ax.axvline(null, color=GREY, lw=0.8, ls="--")
+    low, high = _limits(rows, ratio)
     if ratio:
         ax.set_xscale("log")
-        from matplotlib.ticker import FuncFormatter
+        from matplotlib.ticker import FuncFormatter, NullFormatter
 
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_xlim(*_limits(rows, ratio))
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.xaxis.set_major_formatter(plain)
+        # an axis spanning less than a decade has at most one major tick: label the minor
+        # ones in the same plain numbers (0.7, 0.8) instead of matplotlib's 7x10^-1
+        ax.xaxis.set_minor_formatter(plain if high / low < 10 else NullFormatter())
+    ax.set_xlim(low, high)
     ax.set_yticks(y, [_label(r) for r in rows], fontsize=8)
     favours = _favours(rows[0].better, *arms) if rows else None
     top = len(rows) - 0.3
