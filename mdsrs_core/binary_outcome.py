@@ -118,9 +118,8 @@ def compare_binary(
     (``"<outcome> ~ arm"`` by default at the callers). See the module docstring for the
     records written.
     """
-    from scipy import stats
-
     from mdsrs_core.models import glm
+    from mdsrs_core.stats import distributions as stats
     from mdsrs_core.stats.contingency import chisq_test, choose_test, fisher_test
     from mdsrs_core.stats.proportions import newcombe_diff
 

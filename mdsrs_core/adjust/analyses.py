@@ -324,7 +324,7 @@ def _landmark_differences(result, var, summ, ref, treated, conf_level, n, ad) ->
     endpoint reports it, with SE ``sqrt(se1^2 + se0^2)`` from the curves' robust (infinitesimal
     jackknife; matched: clustered) SEs -- the arms are weighted separately, so their curves
     are independent -- a Wald interval and a two-sided z test."""
-    from scipy import stats as sps
+    from mdsrs_core.stats import distributions as sps
 
     z = float(sps.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
     at = {
@@ -466,9 +466,8 @@ def adjusted_cuminc(
     ``survfit(Surv(time, factor(status)) ~ arm, weights = w)`` (matched: the matched rows,
     weight 1, IJ SE per pair): estimate, IJ standard error and R's "log" interval
     ``F exp(-/+ z se / F)``. Records under ``adjusted_<variable>`` (its flow included)."""
-    from scipy.stats import norm
-
     from mdsrs_core.models._weighted_aj import weighted_cuminc
+    from mdsrs_core.stats.distributions import norm
 
     ad = adjusted_data(result, cohort, data, variable)
     if ad is None:

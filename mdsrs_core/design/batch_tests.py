@@ -28,7 +28,8 @@ those routines are checked against R):
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sps
+
+from mdsrs_core.stats import distributions as sps
 
 __all__ = [
     "logrank_p",
@@ -265,9 +266,8 @@ def clm_wald_p(counts0: np.ndarray, counts1: np.ndarray) -> np.ndarray:
     complete separation, no convergence, a singular information -- p = 1 (no rejection).
     One small fit per trial: a loop over trials, not one array.
     """
-    from scipy.stats import norm
-
     from mdsrs_core.models.clm import _loglik_derivs, _newton, _start
+    from mdsrs_core.stats.distributions import norm
 
     c0 = np.asarray(counts0, dtype=float)
     c1 = np.asarray(counts1, dtype=float)

@@ -439,7 +439,7 @@ def km_confint(
     limit capped at 1); "log-log": ``S^exp(-/+ z se / log S)`` (Kalbfleisch & Prentice);
     "plain": ``S (1 -/+ z se)`` clipped to [0, 1]. Undefined limits are NaN.
     """
-    from scipy.stats import norm
+    from mdsrs_core.stats.distributions import norm
 
     z = norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
     surv = np.asarray(surv, dtype=float)

@@ -75,7 +75,7 @@ class CoxZphResults:
         residuals: pd.DataFrame,
         ties: str,
     ) -> None:
-        from scipy.stats import chi2
+        from mdsrs_core.stats.distributions import chi2
 
         self.terms = terms
         self.chisq = np.asarray(chisq, dtype=float)
@@ -119,7 +119,7 @@ def _transform_time(time: np.ndarray, event: np.ndarray, transform: str) -> np.n
     if transform == "log":
         return np.log(time)
     if transform == "rank":
-        from scipy.stats import rankdata
+        from mdsrs_core.stats.distributions import rankdata
 
         return rankdata(time)  # average ranks, as R's rank()
     if transform == "km":

@@ -142,7 +142,7 @@ class CoxphResults(ModelResults):
         """The global tests of beta = 0 that R's summary prints: likelihood ratio, Wald
         and score (log-rank), each a chi-square on p degrees of freedom; when robust, the
         Wald test uses the robust variance and R's robust score test is added."""
-        from scipy.stats import chi2
+        from mdsrs_core.stats.distributions import chi2
 
         p = len(self.terms)
         lr = 2.0 * (self.loglik - self.loglik_null)

@@ -290,7 +290,7 @@ class CrrResults(ModelResults):
         """One row: ``nobs, n_dropped, nevent, n_competing, n_censored, logLik,
         logLik_null, statistic_log, p_value_log, df, converged`` (the likelihood-ratio
         figures are crr's pseudo log-likelihoods, as ``summary.crr`` prints them)."""
-        from scipy.stats import chi2
+        from mdsrs_core.stats.distributions import chi2
 
         lr = 2 * (self.fit.loglik - self.fit.loglik_null)
         df = len(self.terms)

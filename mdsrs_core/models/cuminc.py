@@ -65,7 +65,7 @@ def loglog_interval(
     """Pointwise log(-log) interval of a cumulative incidence ``est`` with variance ``var``:
     ``est ^ exp(-+ z sqrt(var) / (est log est))`` (lower, upper); NaN where ``est`` is 0
     or 1 (the transform is not defined there)."""
-    from scipy.stats import norm
+    from mdsrs_core.stats.distributions import norm
 
     est = np.asarray(est, dtype=float)
     se = np.sqrt(np.asarray(var, dtype=float))
@@ -494,7 +494,7 @@ def cuminc_fit(
             rows.append((cause, stat, ng - 1))
     tests = None
     if ng > 1:
-        from scipy.stats import chi2
+        from mdsrs_core.stats.distributions import chi2
 
         tests = pd.DataFrame(
             {

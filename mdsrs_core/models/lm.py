@@ -94,7 +94,7 @@ class LmResults(ModelResults):
         df_residual, logLik, AIC, BIC`` as ``broom::glance.lm`` (``df`` is the numerator df
         of the overall F test; the F test compares with the intercept-only model, or with
         the empty model when there is no intercept, as ``summary.lm``)."""
-        from scipy import stats
+        from mdsrs_core.stats import distributions as stats
 
         y = self.fitted_values.to_numpy() + self.residuals.to_numpy()
         w = self._w

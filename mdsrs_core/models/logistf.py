@@ -188,7 +188,9 @@ class LogistfResults(ModelResults):
 
     def profile_ci(self, j: int, conf_level: float = 0.95) -> tuple[float, float]:
         """Profile penalised-likelihood interval of coefficient ``j`` (link scale)."""
-        from scipy import optimize, stats
+        from scipy import optimize
+
+        from mdsrs_core.stats import distributions as stats
 
         key = (j, conf_level)
         if key in self._ci:
@@ -236,7 +238,7 @@ class LogistfResults(ModelResults):
             )
         if method != "pl":
             raise ValueError(f"method must be 'pl' or 'wald', not {method!r}")
-        from scipy import stats
+        from mdsrs_core.stats import distributions as stats
 
         rows = []
         for j, term in enumerate(self.terms):
@@ -268,7 +270,7 @@ class LogistfResults(ModelResults):
     def glance(self) -> pd.DataFrame:
         """``nobs, n_dropped, logLik`` (penalised), ``null_logLik``, the overall penalised
         likelihood-ratio test ``statistic, df, p_value``, ``converged, iterations``."""
-        from scipy import stats
+        from mdsrs_core.stats import distributions as stats
 
         null = self.null_loglik()
         df = len(self.terms) - int(self.model_frame.include_intercept)

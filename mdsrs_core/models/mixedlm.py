@@ -98,7 +98,7 @@ class MixedLMResults(ModelResults):
     def tidy(self, conf_level: float = 0.95, exponentiate: bool = False) -> pd.DataFrame:
         """Fixed effects ``term, estimate, std_error, statistic, p_value, conf_low, conf_high,
         df``: Wald t with nlme::lme's denominator df per term (see the module docstring)."""
-        from scipy import stats
+        from mdsrs_core.stats import distributions as stats
 
         if not 0 < conf_level < 1:
             raise ValueError(f"conf_level must be between 0 and 1, not {conf_level}")

@@ -105,7 +105,7 @@ class RmstResults:
         return self.survfit.formula
 
     def _z(self) -> float:
-        from scipy.stats import norm
+        from mdsrs_core.stats.distributions import norm
 
         return float(norm.ppf(0.5 + self.conf_level / 2.0))
 
@@ -158,7 +158,7 @@ class RmstResults:
         ``ratio`` (RMST ratio) and ``rmtl_ratio`` (ratio of restricted mean times lost,
         tau - RMST). For the ratios ``std_error`` and ``statistic`` are on the log scale
         and the interval is the exponentiated log-scale interval, as survRM2's."""
-        from scipy.stats import norm
+        from mdsrs_core.stats.distributions import norm
 
         if len(self.estimates) < 2:
             raise ModelError(

@@ -29,7 +29,7 @@ class SurvdiffResults:
     def __init__(
         self, frame: ModelFrame, fit: LogrankFit, groups: list[str], strata: list[str], rho: float
     ) -> None:
-        from scipy.stats import chi2
+        from mdsrs_core.stats.distributions import chi2
 
         self.model_frame = frame
         self.fit = fit

@@ -136,7 +136,7 @@ class SurvregResults(ModelResults):
     def chisq_test(self) -> tuple[float, int, float]:
         """Likelihood-ratio chi-square against the intercept-only model, its degrees of
         freedom and p-value, as ``print.survreg``'s ``Chisq= ... on k degrees of freedom``."""
-        from scipy.stats import chi2
+        from mdsrs_core.stats.distributions import chi2
 
         stat = 2.0 * (self.loglik - self.loglik_null)
         k = len(self.fit.coef) - len(self.null.coef)

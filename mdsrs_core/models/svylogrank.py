@@ -90,9 +90,8 @@ def svylogrank(formula: str, data: Any, weights: Any = None, cluster: Any = None
     ``formula`` is ``"Surv(time, event) ~ arm"`` (two groups); ``weights`` and ``cluster`` a
     column name or one value per row (no weights: all 1).
     """
-    from scipy.stats import norm
-
     from mdsrs_core.models._weights import cluster_codes, weighted_data
+    from mdsrs_core.stats.distributions import norm
 
     wd = weighted_data(data, weights if weights is not None else None)
     if wd.weights is None:

@@ -37,7 +37,7 @@ def wald_table(
     (odds, hazard or rate ratios); ``std_error`` and ``statistic`` stay on the link scale,
     as in ``broom::tidy(exponentiate = TRUE)``.
     """
-    from scipy import stats  # deferred: importing mdsrs_core.models must stay light
+    from mdsrs_core.stats import distributions as stats  # deferred: models import no scipy
 
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level must be between 0 and 1, not {conf_level}")
@@ -45,9 +45,12 @@ def wald_table(
     se = np.asarray(std_error, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = est / se
-    dist = stats.norm if df is None else stats.t(df)
-    p_value = 2.0 * dist.sf(np.abs(statistic))
-    q = dist.ppf(0.5 + conf_level / 2.0)
+    if df is None:
+        p_value = 2.0 * stats.norm.sf(np.abs(statistic))
+        q = stats.norm.ppf(0.5 + conf_level / 2.0)
+    else:
+        p_value = 2.0 * stats.t.sf(np.abs(statistic), df)
+        q = stats.t.ppf(0.5 + conf_level / 2.0, df)
     low, high = est - q * se, est + q * se
     if exponentiate:
         est, low, high = np.exp(est), np.exp(low), np.exp(high)

@@ -28,7 +28,7 @@ from mdsrs_core._lazy import lazy_module
 from mdsrs_core.stats.result import ChisqResult, TestResult
 
 special = lazy_module("scipy.special")
-sps = lazy_module("scipy.stats")
+sps = lazy_module("mdsrs_core.stats.distributions")
 
 __all__ = [
     "chisq_test",

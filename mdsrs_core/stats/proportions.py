@@ -16,7 +16,7 @@ import math
 from mdsrs_core._lazy import lazy_module
 
 special = lazy_module("scipy.special")
-sps = lazy_module("scipy.stats")
+sps = lazy_module("mdsrs_core.stats.distributions")
 
 __all__ = ["clopper_pearson", "wilson", "newcombe_diff"]
 

@@ -20,7 +20,7 @@ import numpy as np
 from mdsrs_core._lazy import lazy_module
 from mdsrs_core.stats.result import TestResult
 
-sps = lazy_module("scipy.stats")
+sps = lazy_module("mdsrs_core.stats.distributions")
 
 __all__ = ["wilcox_test", "signed_rank_test", "t_test"]
 

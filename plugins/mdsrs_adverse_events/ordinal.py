@@ -40,7 +40,7 @@ from mdsrs_core._lazy import lazy_module
 from mdsrs_core.formula import model_frame, split_formula, split_top_level
 from mdsrs_core.models.clm import ClmResults
 
-stats = lazy_module("scipy.stats")
+stats = lazy_module("mdsrs_core.stats.distributions")
 
 __all__ = ["NominalTest", "nominal_test", "METHOD"]
 

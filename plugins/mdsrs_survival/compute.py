@@ -20,7 +20,7 @@ from mdsrs_core.formula import split_formula, split_top_level
 from mdsrs_core.models import coxph, survdiff, survfit
 from mdsrs_core.models.cox_zph import cox_zph
 
-sps = lazy_module("scipy.stats")
+sps = lazy_module("mdsrs_core.stats.distributions")
 
 KM_FORMULA = "Surv(os_months, death) ~ arm"
 KM_METHOD = "Kaplan-Meier (survfit), Greenwood standard error, log-transformed {}% CI"
