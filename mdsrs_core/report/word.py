@@ -229,9 +229,11 @@ class _Writer:
         """Parse the XML collected so far and insert it before the body's last section."""
         if not self.xml:
             return
-        from lxml import etree
+        from docx.oxml.parser import parse_xml
 
-        root = etree.fromstring(f'<w:body xmlns:w="{_W}">{"".join(self.xml)}</w:body>', _parser())
+        # python-docx's parser (its element classes); it drops blank text between tags
+        # only -- a w:t of spaces carries xml:space="preserve", which libxml2 keeps
+        root = parse_xml(f'<w:body xmlns:w="{_W}">{"".join(self.xml)}</w:body>')
         self.xml.clear()
         sentinel = self.body.sectPr
         for el in list(root):
@@ -275,7 +277,7 @@ class _Writer:
         self.flush()
         section = self.doc.add_section(WD_SECTION.NEW_PAGE)
         width, height = current.page_width, current.page_height
-        if (width > height) != landscape:
+        if width is not None and height is not None and (width > height) != landscape:
             width, height = height, width
         section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
         section.page_width, section.page_height = width, height
@@ -351,21 +353,6 @@ class _Writer:
         """``Document.add_heading`` (level 0: the Title style), kept with the next."""
         style = "Title" if level == 0 else f"Heading {level}"
         self.paragraph(text, style, "<w:keepNext/>" if keep else "")
-
-
-_PARSER: Any = None
-
-
-def _parser() -> Any:
-    """An XML parser making python-docx's element classes; blank text kept as written."""
-    global _PARSER
-    if _PARSER is None:
-        from docx.oxml.parser import element_class_lookup
-        from lxml import etree
-
-        _PARSER = etree.XMLParser(resolve_entities=False)
-        _PARSER.set_element_class_lookup(element_class_lookup)
-    return _PARSER
 
 
 def build_docx(document: Document) -> Any:
