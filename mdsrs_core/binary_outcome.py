@@ -71,18 +71,12 @@ def _arm_columns(design: pd.DataFrame) -> list[str]:
 
 def _glm_lrt(full: Any, design: pd.DataFrame, y: np.ndarray) -> tuple[float, int]:
     """Deviance difference of the fitted glm and the same model without the arm terms."""
-    import warnings
-
-    from statsmodels.genmod.families import Binomial
-    from statsmodels.genmod.generalized_linear_model import GLM
+    from mdsrs_core.models._glm_engine import irls
 
     arm_cols = _arm_columns(design)
     reduced = design.drop(columns=arm_cols)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = GLM(y, reduced.to_numpy(dtype=float), family=Binomial()).fit(
-            method="IRLS", maxiter=100, tol=1e-12, tol_criterion="params", atol=1e-12, rtol=1e-12
-        )
+    with np.errstate(all="ignore"):
+        fit = irls(reduced.to_numpy(dtype=float), y, "binomial")
     return max(0.0, float(fit.deviance) - full.deviance), len(arm_cols)
 
 

@@ -2,10 +2,10 @@
 
 Method: maximum likelihood by IRLS (Fisher scoring; Newton-Raphson for the canonical links
 used here), Nelder & Wedderburn (1972) *J. R. Stat. Soc. A* 135:370-384; McCullagh &
-Nelder (1989) *Generalized Linear Models*, 2nd ed., Chapman & Hall. The engine is
-statsmodels' ``GLM``, run to a tight tolerance (change in every coefficient below 1e-12
-relative) so the estimates are the exact MLE R reports with
-``glm.control(epsilon = 1e-14)``.
+Nelder (1989) *Generalized Linear Models*, 2nd ed., Chapman & Hall. The engine is R's
+``glm.fit`` algorithm in NumPy (:mod:`mdsrs_core.models._glm_engine`: R's starting values,
+QR steps and deviance convergence rule) with ``glm.control(epsilon = 1e-14, maxit = 100)``,
+so the estimates are the exact MLE and ``iterations`` is R's ``iter`` under that control.
 
 Families and links (canonical, R's defaults): ``binomial`` (logit), ``poisson`` (log),
 ``gaussian`` (identity). Standard errors come from the inverse Fisher information; for
@@ -25,15 +25,15 @@ estimates equal the weighted MLE -- with t tests and intervals on ``m - p`` df, 
 of clusters (rows); see :mod:`mdsrs_core.models._weights`. This is the weighted logistic
 regression of a propensity-weighted analysis.
 
-Separation (a term that perfectly predicts the outcome, so the MLE does not exist) is found
-before fitting by the linear programme of :mod:`mdsrs_core.models._separation` and raised as
+Separation (a term that perfectly predicts the outcome, so the MLE does not exist) is ruled
+out by the converged fit itself when its fitted probabilities certify overlap, and otherwise
+found by the linear programme of :mod:`mdsrs_core.models._separation` and raised as
 :class:`~mdsrs_core.errors.ModelError`. Firth's penalised likelihood would be the remedy;
 its hook is :func:`_on_separation`.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -42,13 +42,13 @@ import pandas as pd
 from mdsrs_core.errors import FormulaError, ModelError
 from mdsrs_core.formula import ModelFrame, model_frame
 from mdsrs_core.models._rank import check_full_rank
-from mdsrs_core.models._separation import separating_direction
+from mdsrs_core.models._separation import overlap_certified, separating_direction
 from mdsrs_core.models.results import ModelResults
 
 __all__ = ["FAMILIES", "GlmResults", "glm"]
 
 FAMILIES = ("binomial", "poisson", "gaussian")
-_TOL = 1e-12
+_EPSILON = 1e-14  # glm.control(epsilon = 1e-14, maxit = 100): the exact MLE
 _MAXIT = 100
 
 
@@ -79,7 +79,7 @@ class GlmResults(ModelResults):
         self.fitted_values = pd.Series(np.asarray(fit.mu), index=mf.design.index)
         self.outcome_levels = outcome_levels
         self.converged = bool(fit.converged)
-        self.iterations = int(fit.fit_history["iteration"])
+        self.iterations = int(fit.iterations)
         self.deviance = float(fit.deviance)
         self.df_residual = n - p
         self.rank = p
@@ -257,19 +257,26 @@ def glm(
                 "count (>= 0); it has negative values."
             )
     check_full_rank(mf.design, formula)
-    if family == "binomial":
+    w = None if wd.weights is None else wd.weights.loc[mf.design.index].to_numpy(dtype=float)
+    x = mf.design.to_numpy(dtype=float)
+    fit = _irls(x, y, family, w)
+    if family == "binomial" and not (
+        _finite(fit) and overlap_certified(x, y, fit.mu, w)
+    ):  # the fit does not prove the MLE exists: look for a separating direction
         direction = separating_direction(mf.design, y)
         if direction is not None:
             _on_separation(mf, y, levels, direction)  # type: ignore[arg-type]
-    w = None if wd.weights is None else wd.weights.loc[mf.design.index].to_numpy(dtype=float)
-    fit = _irls(mf, y, family, w)
+    if not _finite(fit):
+        raise ModelError(
+            f"The {family} model {mf.formula!r} did not converge in {_MAXIT} iterations "
+            "(IRLS); check for terms with very few rows or extreme values."
+        )
     result = GlmResults(mf, family, y, fit, levels)
     result.weights = w
     result.n_weight_dropped = len(wd.dropped)
     if w is not None:
         result.r_call = f"glm(formula, family = {family}, data, weights = w)"
     if robust or cluster is not None:
-        x = mf.design.to_numpy(dtype=float)
         mu = np.asarray(fit.mu)
         ww = np.ones(len(y)) if w is None else w
         bread = np.asarray(fit.normalized_cov_params)
@@ -287,25 +294,15 @@ def glm(
     return result
 
 
-def _irls(mf: ModelFrame, y: np.ndarray, family: str, weights: np.ndarray | None = None) -> Any:
-    # the GLM module itself, not statsmodels.api (which imports formulaic, tsa, graphics...)
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
+def _irls(x: np.ndarray, y: np.ndarray, family: str, weights: np.ndarray | None) -> Any:
+    from mdsrs_core.models._glm_engine import irls
 
-    fam = {
-        "binomial": families.Binomial,
-        "poisson": families.Poisson,
-        "gaussian": families.Gaussian,
-    }[family]()
-    model = GLM(y, mf.design.to_numpy(dtype=float), family=fam, var_weights=weights)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = model.fit(
-            method="IRLS", maxiter=_MAXIT, tol=_TOL, tol_criterion="params", atol=_TOL, rtol=_TOL
-        )
-    if not fit.converged or not np.all(np.isfinite(fit.params)):
-        raise ModelError(
-            f"The {family} model {mf.formula!r} did not converge in {_MAXIT} iterations "
-            "(IRLS); check for terms with very few rows or extreme values."
-        )
-    return fit
+    try:
+        with np.errstate(all="ignore"):
+            return irls(x, y, family, weights, _EPSILON, _MAXIT)
+    except np.linalg.LinAlgError:  # a singular weighted design: no fit (reported by glm)
+        return None
+
+
+def _finite(fit: Any) -> bool:
+    return fit is not None and bool(fit.converged and np.all(np.isfinite(fit.params)))
