@@ -18,6 +18,7 @@ for its last section per table made the Word report the slowest format).
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from pathlib import Path
@@ -42,6 +43,9 @@ _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _SUPERSCRIPT = dict(
     zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖ", "0123456789-+abcdefghijklmnop", strict=True)
 )
+_PLAIN = str.maketrans(_SUPERSCRIPT)
+#: maximal runs of superscript characters (``re.split`` puts them at the odd places)
+_SUPERSCRIPT_RUN = re.compile(f"([{re.escape(''.join(_SUPERSCRIPT))}]+)")
 _BREAK = re.compile(r"([\t\r\n])")
 _ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 #: the three rules of a journal table (border sizes in eighths of a point)
@@ -90,17 +94,11 @@ def _on(tag: str, value: bool) -> str:
 def _text_runs(text: str, *, size: float, bold: bool = False, italic: bool = False) -> str:
     """Runs of ``text`` (bold/italic set, size in points); superscript characters become
     superscript runs of the plain character."""
-    chunk, sup = "", False
-    pieces: list[tuple[str, bool]] = []
-    for ch in text:
-        is_sup = ch in _SUPERSCRIPT
-        if is_sup != sup and chunk:
-            pieces.append((chunk, sup))
-            chunk = ""
-        sup = is_sup
-        chunk += _SUPERSCRIPT.get(ch, ch)
-    if chunk:
-        pieces.append((chunk, sup))
+    pieces = [
+        (piece.translate(_PLAIN), True) if k % 2 else (piece, False)
+        for k, piece in enumerate(_SUPERSCRIPT_RUN.split(text))
+        if piece
+    ]
     base = f'{_on("b", bold)}{_on("i", italic)}<w:sz w:val="{_half_points(size)}"/>'
     return "".join(
         _run(piece, base + '<w:vertAlign w:val="superscript"/>' if is_sup else base)
@@ -108,6 +106,7 @@ def _text_runs(text: str, *, size: float, bold: bool = False, italic: bool = Fal
     )
 
 
+@functools.cache
 def _half_points(size: float) -> int:
     from docx.shared import Pt
 
