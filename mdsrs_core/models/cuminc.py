@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -83,55 +83,82 @@ def loglog_interval(
 # --------------------------------------------------------------------------- Fortran ports
 
 
+def _running_product(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``p_0 = 1``, ``p_k = p_(k-1) * num_k / den_k``: a Fortran running product, in its
+    order of operations (a scalar loop; ``cumprod`` of the ratios rounds differently)."""
+    out = [1.0]
+    acc = 1.0
+    for a, b in zip(num.tolist(), den.tolist(), strict=True):
+        acc = acc * a / b
+        out.append(acc)
+    return np.array(out)
+
+
 def _cinc(
     y: np.ndarray, ic: np.ndarray, icc: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """cmprsk's ``cinc``: CIF corners and variances; ``y`` sorted, ``ic`` failed of any
-    cause, ``icc`` failed of the cause of interest."""
+    cause, ``icc`` failed of the cause of interest.
+
+    The Fortran loop over distinct times, vectorised: the running products (the
+    all-cause Kaplan-Meier ``fk``) are taken in a scalar loop over the event times, every
+    running sum by ``cumsum`` over the terms in the Fortran's order of addition, so the
+    results are those of the loop to the last bit."""
     n = len(y)
-    x, f, v = [0.0], [0.0], [0.0]
-    fk = 1.0
-    v1 = v2 = v3 = 0.0
-    rs = float(n)
-    ll = 0
-    while ll < n:
-        lu = ll
-        while lu + 1 < n and y[lu + 1] == y[ll]:
-            lu += 1
-        nd1 = int(icc[ll : lu + 1].sum())
-        nd2 = int((ic[ll : lu + 1] - icc[ll : lu + 1]).sum())
-        nd = nd1 + nd2
-        if nd > 0:
-            fkn = fk * (rs - nd) / rs
-            if nd1 > 0:
-                f.append(f[-1])
-                f.append(f[-1] + fk * nd1 / rs)
-            if nd2 > 0 and fkn > 0:
-                t5 = 1.0 if nd2 <= 1 else 1.0 - (nd2 - 1.0) / (rs - 1.0)
-                t6 = fk * fk * t5 * nd2 / (rs * rs)
-                t3 = 1.0 / fkn
-                t4 = f[-1] / fkn
-                v1 += t4 * t4 * t6
-                v2 += t3 * t4 * t6
-                v3 += t3 * t3 * t6
-            if nd1 > 0:
-                t5 = 1.0 if nd1 <= 1 else 1.0 - (nd1 - 1.0) / (rs - 1.0)
-                t6 = fk * fk * t5 * nd1 / (rs * rs)
-                t3 = 1.0 / fkn if fkn > 0 else 0.0
-                t4 = 1.0 + t3 * f[-1]
-                v1 += t4 * t4 * t6
-                v2 += t3 * t4 * t6
-                v3 += t3 * t3 * t6
-                t2 = f[-1]
-                x += [y[lu], y[lu]]
-                v += [v[-1], v1 + t2 * t2 * v3 - 2 * t2 * v2]
-            fk = fkn
-        rs = float(n - (lu + 1))
-        ll = lu + 1
-    x.append(float(y[-1]))
-    f.append(f[-1])
-    v.append(v[-1])
-    return np.array(x, dtype=float), np.array(f), np.array(v)
+    new = np.ones(n, dtype=bool)
+    new[1:] = y[1:] != y[:-1]
+    first = np.flatnonzero(new)
+    gid = np.cumsum(new) - 1
+    ng = len(first)
+    nd1_all = np.bincount(gid, weights=icc, minlength=ng)
+    nd_all = np.bincount(gid, weights=ic, minlength=ng)
+    ev = np.flatnonzero(nd_all > 0)  # the times with a failure of any cause
+    rs = (n - first[ev]).astype(float)  # at risk just before
+    nd1 = nd1_all[ev]
+    nd2 = nd_all[ev] - nd1
+    km = _running_product(rs - nd1 - nd2, rs)  # all-cause Kaplan-Meier
+    fk, fkn = km[:-1], km[1:]  # just before and just after each time
+    has1 = nd1 > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.cumsum(np.where(has1, fk * nd1 / rs, 0.0))  # f after each time
+        # the competing-cause terms, then the cause-of-interest terms, of each time
+        use2 = (nd2 > 0) & (fkn > 0)
+        t5 = np.where(nd2 <= 1, 1.0, 1.0 - (nd2 - 1.0) / (rs - 1.0))
+        t6 = fk * fk * t5 * nd2 / (rs * rs)
+        t3 = 1.0 / fkn
+        t4 = f / fkn
+        a1 = np.where(use2, t4 * t4 * t6, 0.0)
+        a2 = np.where(use2, t3 * t4 * t6, 0.0)
+        a3 = np.where(use2, t3 * t3 * t6, 0.0)
+        t5 = np.where(nd1 <= 1, 1.0, 1.0 - (nd1 - 1.0) / (rs - 1.0))
+        t6 = fk * fk * t5 * nd1 / (rs * rs)
+        t3 = np.where(fkn > 0, 1.0 / fkn, 0.0)
+        t4 = 1.0 + t3 * f
+        b1 = np.where(has1, t4 * t4 * t6, 0.0)
+        b2 = np.where(has1, t3 * t4 * t6, 0.0)
+        b3 = np.where(has1, t3 * t3 * t6, 0.0)
+    v1 = np.cumsum(np.column_stack([a1, b1]).ravel())[1::2]
+    v2 = np.cumsum(np.column_stack([a2, b2]).ravel())[1::2]
+    v3 = np.cumsum(np.column_stack([a3, b3]).ravel())[1::2]
+    j = np.flatnonzero(has1)
+    t2 = f[j]
+    vj = v1[j] + t2 * t2 * v3[j] - 2 * t2 * v2[j]
+    fj_before = np.concatenate([[0.0], t2])[:-1]
+    vj_before = np.concatenate([[0.0], vj])[:-1]
+    tj = y[first[ev[j]]].astype(float)
+    x = np.concatenate([[0.0], np.repeat(tj, 2), [float(y[-1])]])
+    fo = np.concatenate([[0.0], np.column_stack([fj_before, t2]).ravel(), [0.0]])
+    vo = np.concatenate([[0.0], np.column_stack([vj_before, vj]).ravel(), [0.0]])
+    fo[-1] = fo[-2]
+    vo[-1] = vo[-2]
+    return x, fo, vo
+
+
+def _running(terms: np.ndarray) -> np.ndarray:
+    """Running sums ``0.0 + t_0 + t_1 + ...`` along the first axis, added one by one
+    (a Fortran accumulator's values after each term, signed zeros included)."""
+    out = np.cumsum(np.concatenate([np.zeros((1,) + terms.shape[1:]), terms]), axis=0)
+    return out[1:]
 
 
 def _crst(
@@ -139,102 +166,120 @@ def _crst(
 ) -> tuple[np.ndarray, np.ndarray]:
     """cmprsk's ``crst`` (one stratum): Gray's score vector (first ng-1 groups) and its
     covariance. ``y`` sorted; ``m`` 0 censored, 1 cause of interest, 2 other cause;
-    ``ig`` group codes 0..ng-1."""
+    ``ig`` group codes 0..ng-1.
+
+    The Fortran loop over distinct times, vectorised over the times with a failure: the
+    running products (each group's Kaplan-Meier ``skm``) in a scalar loop, every other
+    accumulator by running sums of its terms in the Fortran's order of addition, so the
+    results are those of the loop to the last bit."""
     n = len(y)
     ng1 = ng - 1
-    rs = np.bincount(ig, minlength=ng).astype(float)
-    s = np.zeros(ng1)
-    v = np.zeros((ng1, ng1))
-    f1m = np.zeros(ng)
-    f1 = np.zeros(ng)
-    skmm = np.ones(ng)
-    skm = np.ones(ng)
-    v3 = np.zeros(ng)
-    v2 = np.zeros((ng1, ng))
-    c = np.zeros((ng, ng))
-    fm = f = 0.0
-    ll = 0
-    while True:
-        lu = ll
-        while lu + 1 < n and not y[lu + 1] > y[ll]:
-            lu += 1
-        d = np.zeros((3, ng))
-        for i in range(ll, lu + 1):
-            d[m[i], ig[i]] += 1
-        nd1 = d[1].sum()
-        nd2 = d[2].sum()
-        if nd1 > 0 or nd2 > 0:
-            tr = tq = 0.0
-            for i in range(ng):
-                if rs[i] <= 0:
-                    continue
-                td = d[1, i] + d[2, i]
-                skm[i] = skmm[i] * (rs[i] - td) / rs[i]
-                f1[i] = f1m[i] + (skmm[i] * d[1, i]) / rs[i]
-                tr += rs[i] / skmm[i]
-                tq += rs[i] * (1 - f1m[i]) / skmm[i]
-            f = fm + nd1 / tr
-            fb = (1 - fm) ** rho
-            a = np.zeros((ng, ng))
-            for i in range(ng):
-                if rs[i] <= 0:
-                    continue
-                t1 = rs[i] / skmm[i]
-                a[i, i] = fb * t1 * (1 - t1 / tr)
-                c[i, i] += a[i, i] * nd1 / (tr * (1 - fm))
-                for j in range(i + 1, ng):
-                    if rs[j] <= 0:
-                        continue
-                    a[i, j] = -fb * t1 * rs[j] / (skmm[j] * tr)
-                    c[i, j] += a[i, j] * nd1 / (tr * (1 - fm))
-            for i in range(1, ng):
-                for j in range(i):
-                    a[i, j] = a[j, i]
-                    c[i, j] = c[j, i]
-            for i in range(ng1):
-                if rs[i] <= 0:
-                    continue
-                s[i] += fb * (d[1, i] - nd1 * rs[i] * (1 - f1m[i]) / (skmm[i] * tq))
-            if nd1 > 0:
-                for k in range(ng):
-                    if rs[k] <= 0:
-                        continue
-                    t4 = 1 - (1 - f) / skm[k] if skm[k] > 0 else 1.0
-                    t5 = 1 - (nd1 - 1) / (tr * skmm[k] - 1) if nd1 > 1 else 1.0
-                    t3 = t5 * skmm[k] * nd1 / (tr * rs[k])
-                    v3[k] += t4 * t4 * t3
-                    for i in range(ng1):
-                        t1 = a[i, k] - t4 * c[i, k]
-                        v2[i, k] += t1 * t4 * t3
-                        for j in range(i + 1):
-                            t2 = a[j, k] - t4 * c[j, k]
-                            v[i, j] += t1 * t2 * t3
-            if nd2 > 0:
-                for k in range(ng):
-                    if skm[k] <= 0 or d[2, k] <= 0:
-                        continue
-                    t4 = (1 - f) / skm[k]
-                    t5 = 1 - (d[2, k] - 1.0) / (rs[k] - 1.0) if d[2, k] > 1 else 1.0
-                    t3 = t5 * ((skmm[k] ** 2) * d[2, k]) / (rs[k] ** 2)
-                    v3[k] += t4 * t4 * t3
-                    for i in range(ng1):
-                        t1 = t4 * c[i, k]
-                        v2[i, k] -= t1 * t4 * t3
-                        for j in range(i + 1):
-                            t2 = t4 * c[j, k]
-                            v[i, j] += t1 * t2 * t3
-        if lu >= n - 1:
-            break
-        for i in range(ll, lu + 1):
-            rs[ig[i]] -= 1
-        fm = f
-        f1m = f1.copy()
-        skmm = skm.copy()
-        ll = lu + 1
+    new = np.ones(n, dtype=bool)
+    new[1:] = y[1:] > y[:-1]
+    first = np.flatnonzero(new)
+    gid = np.cumsum(new) - 1
+    nt = len(first)
+    d1 = np.zeros((nt, ng))
+    d2 = np.zeros((nt, ng))
+    np.add.at(d1, (gid[m == 1], ig[m == 1]), 1.0)
+    np.add.at(d2, (gid[m == 2], ig[m == 2]), 1.0)
+    total = np.zeros((nt, ng))
+    np.add.at(total, (gid, ig), 1.0)
+    # at risk in each group at the start of each time: the group's rows not yet passed
+    rs_all = np.bincount(ig, minlength=ng).astype(float) - _running(total) + total
+    nd1_all, nd2_all = d1.sum(axis=1), d2.sum(axis=1)
+    ev = np.flatnonzero((nd1_all > 0) | (nd2_all > 0))
+    rs, d1, d2 = rs_all[ev], d1[ev], d2[ev]
+    nd1, nd2 = nd1_all[ev], nd2_all[ev]
+    ne = len(ev)
+    live = rs > 0
+    # each group's Kaplan-Meier of any failure just before (skmm) and after (skm)
+    km = np.column_stack(
+        [
+            _running_product(
+                np.where(live[:, i], rs[:, i] - d1[:, i] - d2[:, i], 1.0),
+                np.where(live[:, i], rs[:, i], 1.0),
+            )
+            for i in range(ng)
+        ]
+    )
+    skmm, skm = km[:-1], km[1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = _running(np.where(live, skmm * d1 / rs, 0.0))
+        f1m = np.concatenate([np.zeros((1, ng)), f1[:-1]])
+        tr = np.zeros(ne)
+        tq = np.zeros(ne)
+        for i in range(ng):
+            tr = tr + np.where(live[:, i], rs[:, i] / skmm[:, i], 0.0)
+            tq = tq + np.where(live[:, i], rs[:, i] * (1 - f1m[:, i]) / skmm[:, i], 0.0)
+        f = _running(nd1 / tr)
+        fm = np.concatenate([[0.0], f[:-1]])
+        # powers by the C library's pow(), as the loop took them (numpy's array power
+        # takes x**2 as x*x and x**0.5 as sqrt, which may differ in the last bit)
+        fb = np.ones(ne) if rho == 0 else np.array([x**rho for x in (1 - fm).tolist()])
+        # a (symmetric) and the increments of c, per time
+        a = np.zeros((ne, ng, ng))
+        cinc = np.zeros((ne, ng, ng))
+        scale = tr * (1 - fm)
+        for i in range(ng):
+            t1 = rs[:, i] / skmm[:, i]
+            a[:, i, i] = np.where(live[:, i], fb * t1 * (1 - t1 / tr), 0.0)
+            cinc[:, i, i] = np.where(live[:, i], a[:, i, i] * nd1 / scale, 0.0)
+            for j in range(i + 1, ng):
+                both = live[:, i] & live[:, j]
+                a[:, i, j] = np.where(both, -fb * t1 * rs[:, j] / (skmm[:, j] * tr), 0.0)
+                cinc[:, i, j] = np.where(both, a[:, i, j] * nd1 / scale, 0.0)
+                a[:, j, i] = a[:, i, j]
+                cinc[:, j, i] = cinc[:, i, j]
+        c = _running(cinc)
+        s = np.zeros(ng1)
+        for i in range(ng1):
+            term = fb * (d1[:, i] - nd1 * rs[:, i] * (1 - f1m[:, i]) / (skmm[:, i] * tq))
+            s[i] = _running(np.where(live[:, i], term, 0.0))[-1] if ne else 0.0
+        # the terms of v3, v2 and v: per time, those of the cause (k = 0..ng-1), then
+        # those of the other causes (k = 0..ng-1)
+        use1 = (nd1 > 0)[:, None] & live
+        t4 = np.where(skm > 0, 1 - (1 - f)[:, None] / skm, 1.0)
+        t5 = np.where((nd1 > 1)[:, None], 1 - (nd1 - 1)[:, None] / (tr[:, None] * skmm - 1), 1.0)
+        t3 = t5 * skmm * nd1[:, None] / (tr[:, None] * rs)
+        use2 = (nd2 > 0)[:, None] & (skm > 0) & (d2 > 0)
+        u4 = (1 - f)[:, None] / skm
+        u5 = np.where(d2 > 1, 1 - (d2 - 1.0) / (rs - 1.0), 1.0)
+        sq = np.array([x**2 for x in skmm.ravel().tolist()]).reshape(skmm.shape)
+        u3 = u5 * (sq * d2) / (rs * rs)
+        v3_terms = np.stack(
+            [np.where(use1, t4 * t4 * t3, 0.0), np.where(use2, u4 * u4 * u3, 0.0)], 1
+        )
+        v3 = _running(v3_terms.reshape(2 * ne, ng))[-1] if ne else np.zeros(ng)
+        v2 = np.zeros((ng1, ng))
+        v = np.zeros((ng1, ng1))
+        t1s = a[:, :ng1, :] - t4[:, None, :] * c[:, :ng1, :]  # (time, i, k)
+        u1s = u4[:, None, :] * c[:, :ng1, :]
+        for i in range(ng1):
+            terms = np.stack(
+                [
+                    np.where(use1, t1s[:, i] * t4 * t3, 0.0),
+                    np.where(use2, -(u1s[:, i] * u4 * u3), 0.0),
+                ],
+                1,
+            )
+            if ne:
+                v2[i] = _running(terms.reshape(2 * ne, ng))[-1]
+            for j in range(i + 1):
+                terms = np.stack(
+                    [
+                        np.where(use1, t1s[:, i] * t1s[:, j] * t3, 0.0),
+                        np.where(use2, u1s[:, i] * u1s[:, j] * u3, 0.0),
+                    ],
+                    1,
+                )
+                if ne:
+                    v[i, j] = _running(terms.reshape(-1))[-1]
+    cf = c[-1] if ne else np.zeros((ng, ng))
     for i in range(ng1):
         for j in range(i + 1):
             for k in range(ng):
-                v[i, j] += c[i, k] * c[j, k] * v3[k] + c[i, k] * v2[j, k] + c[j, k] * v2[i, k]
+                v[i, j] += cf[i, k] * cf[j, k] * v3[k] + cf[i, k] * v2[j, k] + cf[j, k] * v2[i, k]
     v = np.tril(v) + np.tril(v, -1).T
     return s, v
 
@@ -414,6 +459,12 @@ class CumincResults:
         return "\n".join(lines)
 
 
+def _codes(values: np.ndarray, code: Callable[[Any], int]) -> np.ndarray:
+    """``[code(v) for v in values]`` as int64, calling ``code`` once per distinct value."""
+    which, distinct = pd.factorize(values)
+    return np.array([code(u) for u in distinct], dtype=np.int64)[which]
+
+
 def cuminc_fit(
     ftime: Any,
     fstatus: Any,
@@ -461,10 +512,10 @@ def cuminc_fit(
         numeric = all(isinstance(u, (int, float, np.number)) for u in uniq)
         group_levels = sorted(uniq) if numeric else sorted(uniq, key=str)
     levels = [lv for lv in group_levels if np.any(g == lv)]
-    gcode = np.array([levels.index(v) for v in g], dtype=np.int64)
+    gcode = _codes(g, lambda u: levels.index(u))
     slevels = sorted(pd.unique(sg), key=str)
-    scode = np.array([slevels.index(v) for v in sg], dtype=np.int64)
-    censind = np.array([0 if v == cencode else 1 for v in st], dtype=np.int64)
+    scode = _codes(sg, lambda u: slevels.index(u))
+    censind = _codes(st, lambda u: 0 if u == cencode else 1)
     causes = sorted(pd.unique(st[censind == 1]))
     if not causes:
         raise ModelError(
@@ -474,7 +525,7 @@ def cuminc_fit(
     curves: list[CumincCurve] = []
     rows = []
     for cause in causes:
-        causeind = np.array([1 if v == cause else 0 for v in st], dtype=np.int64)
+        causeind = _codes(st, lambda u: 1 if u == cause else 0)  # noqa: B023 - used here
         for j, lv in enumerate(levels):
             sel = gcode == j
             x, f, v = _cinc(t[sel], censind[sel], causeind[sel])
