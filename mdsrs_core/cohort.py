@@ -52,6 +52,23 @@ def _canonical_frame(data: pd.DataFrame, column_map: Mapping[str, str]) -> pd.Da
     return pd.DataFrame(parts, index=data.index)
 
 
+def _text_columns(options: Mapping[str, Any]) -> set[str]:
+    """The file's columns that :class:`Cohort` (given ``options``, the keyword arguments of
+    :meth:`Cohort.read`) parses from their text: the id, the arm, the categories and event
+    indicators, and every column a ``[codes]`` table recodes (under their names in the
+    file)."""
+    columns = dict(options.get("columns") or {})
+    if options.get("arm") is not None:
+        columns["arm"] = options["arm"]
+    names = {
+        str(columns.get(name, name))
+        for name, var in VARIABLES.items()
+        if var.kind in ("id", "arm", "category", "event")
+    }
+    names |= {str(columns.get(str(name), name)) for name in options.get("codes") or {}}
+    return names
+
+
 def _plain(codes: Any) -> Any:
     """A mapping (and its nested mappings) as plain dicts, for :func:`event_codes_problem`."""
     if isinstance(codes, Mapping):
@@ -245,22 +262,37 @@ class Cohort:
         cls, path: str | Path, *, adverse_events: str | Path | None = None, **kwargs: Any
     ) -> Cohort:
         """Read a cohort from a csv, tsv, xlsx or parquet file (see :class:`Cohort`)."""
-        from .io import read_table
+        from .io import read_table, read_typed
 
         path = Path(path)
-        frame = read_table(path)
         ae = ae_name = None
         if adverse_events is not None:
             ae = read_table(adverse_events)
             ae_name = Path(adverse_events).name
-        cohort = cls(
-            frame,
-            source=path.name,
-            adverse_events=ae,
-            adverse_events_source=ae_name,
-            _from_file=True,
-            **kwargs,
-        )
+
+        def build(frame: pd.DataFrame) -> Cohort:
+            return cls(
+                frame,
+                source=path.name,
+                adverse_events=ae,
+                adverse_events_source=ae_name,
+                _from_file=True,
+                **kwargs,
+            )
+
+        cohort = None
+        # a plain csv/tsv in one pass with its number columns as numbers; a file it cannot
+        # take, and any problem in the data, go to the careful reader, whose messages
+        # name the cells as they are written in the file
+        typed = read_typed(path, _text_columns(kwargs))
+        if typed is not None:
+            try:
+                cohort = build(typed)
+            except CohortError:
+                cohort = None
+            del typed
+        if cohort is None:
+            cohort = build(read_table(path))
         # the files a report must never overwrite (mdsrs_core.outputs)
         cohort.input_files = {"data file": path, "adverse-event file": adverse_events}
         return cohort

@@ -27,6 +27,15 @@ def as_number_column(column: pd.Series) -> pd.Series | None:
         return None
     if pd.api.types.is_numeric_dtype(column):
         return column
+    from .validation import distinct_text
+
+    found = distinct_text(column)
+    if found is not None:  # text: decided on its distinct values when one is no number
+        text = found[1].astype("string").str.strip()
+        text = text.mask(text == "")
+        present = text.notna()
+        if not present.any() or pd.to_numeric(text, errors="coerce")[present].isna().any():
+            return None
     text = column.astype("string").str.strip()
     text = text.mask(text == "")
     present = text.notna()
@@ -60,6 +69,11 @@ def as_logical_column(column: pd.Series) -> pd.Series | None:
         return column
     if pd.api.types.is_numeric_dtype(column) or column.isna().any():
         return None
+    from .validation import distinct_text
+
+    found = distinct_text(column)
+    if found is not None and not found[1].astype("string").str.strip().isin(list(_LOGICAL)).all():
+        return None  # decided on the distinct values
     text = column.astype("string").str.strip()
     if not text.isin(list(_LOGICAL)).all():
         return None

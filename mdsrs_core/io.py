@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import CohortError
 from .inputs import check_regular_file
 
-__all__ = ["read_table", "SUFFIXES"]
+__all__ = ["read_table", "read_typed", "SUFFIXES"]
 
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".parquet": "parquet"}
 
@@ -59,6 +59,114 @@ def read_table(path: str | Path, *, typed: bool = False) -> pd.DataFrame:
 
         frame = restore_types(frame, skip=())
     return frame
+
+
+def read_typed(path: str | Path, text_columns: set[str]) -> pd.DataFrame | None:
+    """A large, plain csv/tsv file read in one pass of pandas' C parser with its number
+    columns already numbers (the fast path of :meth:`mdsrs_core.cohort.Cohort.read`), or
+    ``None`` when the file needs the careful reader (:func:`read_table`).
+
+    The careful reader keeps every cell as text (a 10^6-row file becomes 25 million Python
+    strings, ~10x the file in memory) and parses numbers afterwards. This one returns the
+    same frame *as the cohort sees it after parsing*: a column every non-missing cell of
+    which the C parser reads as a number is ``float64`` (``int64`` when all are whole, none
+    is missing and all are below 2^53: R's ``type.convert``, as
+    :func:`mdsrs_core.coltypes.as_number_column` gives), with the values ``pd.to_numeric``
+    gives for the text (both use pandas' ``precise_xstrtod``); every other column, and the
+    ``text_columns`` (ids, arms, categories, events, coded columns: those whose text the
+    cohort parses itself), are text exactly as :func:`read_table` reads them.
+
+    Used only when nothing in the file needs the careful reader's checks or tidying: the
+    file is UTF-8 with a header of more than one column, has no quotation mark, carriage
+    return or NUL byte, no value ends with a space, and every line has the header's number
+    of fields. Anything else returns ``None`` and the careful reader reads the file (and
+    names what is wrong with it).
+    """
+    import numpy as np
+
+    path = Path(path)
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind not in ("csv", "tsv") or not path.is_file():
+        return None
+    sep = "," if kind == "csv" else "\t"
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return None
+    if any(b in raw for b in (b'"', b"\r", b"\x00")) or not raw.strip():
+        return None
+    if not raw.isascii():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    spaces = (b" ", b"\t") if sep != "\t" else (b" ",)
+    ends = (sep.encode(), b"\n")
+    if any(c + e in raw for c in spaces for e in ends) or raw.endswith(spaces):
+        return None  # a padded value: the careful reader strips it
+    newline = raw.find(b"\n")
+    header = [h.strip() for h in raw[: newline if newline >= 0 else len(raw)].decode().split(sep)]
+    if len(header) < 2 or len(set(header)) != len(header) or not all(header):
+        return None
+    if any(h.startswith("Unnamed:") for h in header):
+        return None
+    if not _fields_match(raw, ord(sep), len(header)):
+        return None
+    del raw
+    na = list(TEXT_NA)
+    names = pd.read_csv(path, sep=sep, nrows=0, skipinitialspace=True).columns
+    dtype = {name: str for name in names if str(name).strip() in text_columns}
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=dtype,  # type: ignore[arg-type]
+            keep_default_na=False,
+            na_values=na,
+            skipinitialspace=True,
+        )
+    except Exception:  # noqa: BLE001 - the careful reader reports it
+        return None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.shape[0] == 0:
+        return None
+    for i in range(frame.shape[1]):
+        column = frame.iloc[:, i]
+        if column.dtype == object:
+            # text only (a chunk read as numbers beside one read as text would mix them)
+            if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+                return None
+            continue
+        if column.dtype.kind not in "if":
+            return None  # e.g. TRUE/FALSE read as bool: the careful reader spells them
+        numbers = column.to_numpy(dtype="float64")
+        whole = (
+            column.dtype.kind == "i"
+            or (not np.isnan(numbers).any() and bool((numbers % 1 == 0).all()))
+        ) and bool(np.abs(numbers).max() < 2**53)
+        frame.isetitem(i, numbers.astype("int64") if whole else numbers)
+    return frame
+
+
+def _fields_match(raw: bytes, sep: int, width: int, block: int = 1 << 24) -> bool:
+    """Whether every line of ``raw`` (a text without quotes) holds ``width`` fields, i.e.
+    ``width - 1`` separators; counted block by block (whole lines), in memory of a block."""
+    import numpy as np
+
+    data = np.frombuffer(raw, dtype=np.uint8)
+    start, n = 0, len(raw)
+    while start < n:
+        stop = -1 if start + block >= n else raw.find(b"\n", start + block)
+        stop = n if stop < 0 else stop + 1
+        chunk = data[start:stop]
+        newlines = np.flatnonzero(chunk == 10)
+        lines = len(newlines) + (0 if chunk[-1] == 10 else 1)
+        per_line = np.bincount(
+            np.searchsorted(newlines, np.flatnonzero(chunk == sep)), minlength=lines
+        )
+        if len(per_line) != lines or (per_line != width - 1).any():
+            return False
+        start = stop
+    return True
 
 
 def _read_text(path: Path, sep: str, typed: bool = False) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .errors import CohortError
@@ -240,11 +241,16 @@ def _parse_event(s: pd.Series, name: str, codes: Mapping | None) -> tuple[pd.Ser
                 )
             )
         return out.astype("Float64").astype("float64"), problems
-    num, problems = (
-        (s.astype("float64"), [])
-        if pd.api.types.is_numeric_dtype(s)
-        else (pd.to_numeric(s.astype("string").str.strip(), errors="coerce"), [])
-    )
+    problems: list = []
+    found = None if pd.api.types.is_numeric_dtype(s) else distinct_text(s)
+    if pd.api.types.is_numeric_dtype(s):
+        num = s.astype("float64")
+    elif found is not None:  # each distinct text parsed once
+        codes, distinct = found
+        parsed = pd.to_numeric(distinct.astype("string").str.strip(), errors="coerce")
+        num = pd.Series(parsed.array.take(codes, allow_fill=True), index=s.index)
+    else:
+        num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
     bad = s.notna() & ~num.isin([0, 1])
     if bad.any():
         found = list(dict.fromkeys(s[bad].tolist()))
@@ -274,11 +280,45 @@ def _parse_event(s: pd.Series, name: str, codes: Mapping | None) -> tuple[pd.Ser
     return num.where(~bad), problems
 
 
+def distinct_text(s: pd.Series) -> tuple[np.ndarray, pd.Series] | None:
+    """``(codes, distinct)`` of a column holding only text (and missing values): its
+    distinct values once, each row the position of its value (-1 where missing), so that
+    text is parsed once per distinct value (a cohort's categories have a handful, over any
+    number of rows); ``None`` for any other column (numbers, mixed objects, categoricals:
+    their own conversions apply row by row)."""
+    if s.dtype != object or len(s) == 0:
+        return None
+    if pd.api.types.infer_dtype(s, skipna=True) != "string":
+        return None
+    codes, distinct = pd.factorize(s)
+    if len(distinct) == 0:
+        return None
+    return codes, pd.Series(distinct, dtype=object)
+
+
+def _normalized(text: pd.Series, key: Mapping[str, str]) -> tuple[pd.Series, pd.Series]:
+    text = text.astype("string").str.strip()
+    text = text.mask(text == "")
+    norm = text.str.lower().str.replace(LEVEL_SEPARATORS, " ", regex=True).str.strip()
+    return norm, norm.map(key)
+
+
 def _normalize_levels(
     s: pd.Series, name: str, levels: tuple[str, ...], synonyms: dict[str, str]
 ) -> tuple[pd.Series, list]:
     key = {level_key(lv): lv for lv in levels}
     key.update(synonyms)
+    found = distinct_text(s)
+    if found is not None:
+        codes, distinct = found
+        norm, out = _normalized(distinct, key)
+        if not (norm.notna() & out.isna()).any():  # else the rows are looked at below
+            position = {lv: i for i, lv in enumerate(levels)}
+            level = [position.get(v, -1) if isinstance(v, str) else -1 for v in out]
+            cat = pd.Categorical.from_codes(
+                np.asarray([*level, -1], dtype=np.int64)[codes], categories=list(levels)
+            )
+            return pd.Series(cat, index=s.index, name=name), []
     text = s.astype("string").str.strip()
     text = text.mask(text == "")
     norm = text.str.lower().str.replace(LEVEL_SEPARATORS, " ", regex=True).str.strip()

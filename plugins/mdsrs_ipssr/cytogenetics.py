@@ -22,6 +22,7 @@ not index labels; ``first_row`` renumbers them (2 for a file whose header is row
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import CohortError
@@ -114,6 +115,17 @@ def normalize_cyto(
     (``column``, else ``values.name``), the rows (the first value is row ``first_row``) and
     the accepted values if any non-missing value is not recognised.
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # each category looked up once, the rows through their codes
+        levels = list(values.cat.categories)
+        canonical = [float("nan") if _is_missing(v) else _canonical(v) for v in levels]
+        bad = [not _is_missing(v) and c is None for v, c in zip(levels, canonical, strict=True)]
+        codes = values.cat.codes.to_numpy()
+        if any(bad):
+            positions = np.flatnonzero(np.isin(codes, np.flatnonzero(bad))).tolist()
+            raise CohortError(invalid_cyto_message(values, positions, column, first_row=first_row))
+        table = np.array([*canonical, float("nan")], dtype=object)
+        return pd.Series(table[codes], index=values.index, name=values.name, dtype=object)
     positions = invalid_cyto_positions(values)
     if positions:
         raise CohortError(invalid_cyto_message(values, positions, column, first_row=first_row))

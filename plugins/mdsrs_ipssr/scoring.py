@@ -89,27 +89,38 @@ def cyto_points(cyto: pd.Series, *, first_row: int = 1) -> pd.Series:
 def categorize(scores: pd.Series) -> pd.Series:
     """Ordered categorical of IPSS-R risk categories; NaN scores give a missing category."""
     scores = pd.Series(scores, dtype=float)
-    codes = np.searchsorted(np.asarray(CUT_POINTS), scores.to_numpy(), side="left")
-    labels = [
-        np.nan if np.isnan(s) else CATEGORIES[c]
-        for s, c in zip(scores.to_numpy(), codes, strict=True)
-    ]
-    return pd.Series(pd.Categorical(labels, dtype=CATEGORY_DTYPE), index=scores.index)
+    values = scores.to_numpy()
+    codes = np.searchsorted(np.asarray(CUT_POINTS), values, side="left")
+    codes[np.isnan(values)] = -1
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=CATEGORY_DTYPE), index=scores.index)
+
+
+def _age_adjusted(s: float, a: float, quantum: Decimal) -> float:
+    if np.isnan(s) or np.isnan(a):
+        return np.nan
+    ds, da = Decimal(repr(float(s))), Decimal(repr(float(a)))
+    ra = ds + (da - 70) * (Decimal("0.05") - ds * Decimal("0.005"))
+    return float(ra.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def age_adjust(scores: pd.Series, ages: pd.Series) -> pd.Series:
     """IPSS-RA = IPSS-R + (age - 70) x (0.05 - IPSS-R x 0.005), in decimal arithmetic,
-    rounded half-up to :data:`IPSSRA_DECIMALS` decimals; NaN if either input is missing."""
+    rounded half-up to :data:`IPSSRA_DECIMALS` decimals; NaN if either input is missing.
+
+    Computed once per distinct (score, age) pair (a cohort has a few hundred, at any size)."""
     quantum = Decimal(1).scaleb(-IPSSRA_DECIMALS)
-    out = []
-    for s, a in zip(scores.to_numpy(dtype=float), ages.to_numpy(dtype=float), strict=True):
-        if np.isnan(s) or np.isnan(a):
-            out.append(np.nan)
-            continue
-        ds, da = Decimal(repr(float(s))), Decimal(repr(float(a)))
-        ra = ds + (da - 70) * (Decimal("0.05") - ds * Decimal("0.005"))
-        out.append(float(ra.quantize(quantum, rounding=ROUND_HALF_UP)))
-    return pd.Series(out, index=scores.index, dtype=float)
+    s, a = scores.to_numpy(dtype=float), ages.to_numpy(dtype=float)
+    # distinct pairs through the bit patterns (NaN and -0.0 kept as they are)
+    pairs = np.column_stack([s.view(np.int64), a.view(np.int64)])
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    values = np.array(
+        [
+            _age_adjusted(x, y, quantum)
+            for x, y in zip(distinct[:, 0].view(float), distinct[:, 1].view(float), strict=True)
+        ],
+        dtype=float,
+    )
+    return pd.Series(values[inverse.ravel()], index=scores.index, dtype=float)
 
 
 def _numeric(
@@ -120,7 +131,9 @@ def _numeric(
     ``first_row``)."""
     raw = frame[column]
     values = pd.to_numeric(raw, errors="coerce").astype(float)
-    not_number = values.isna() & raw.notna() & ~raw.astype(str).str.strip().eq("")
+    not_number = values.isna() & raw.notna()
+    if not_number.any():  # only those cells' text is looked at
+        not_number[not_number] = ~raw[not_number].astype(str).str.strip().eq("")
     bad = not_number | (values < 0)
     if upper is not None:
         bad |= values > upper
