@@ -128,6 +128,8 @@ class ModelFrame:
     _positions: np.ndarray | None = field(default=None, repr=False)
     #: the formula's own columns for the rows used (``variables``)
     _variables: pd.DataFrame | None = field(default=None, repr=False)
+    #: the columns ``variables`` holds, when it is built on first read (the fast path)
+    _variable_columns: tuple[str, ...] | None = field(default=None, repr=False)
 
     @property
     def data(self) -> pd.DataFrame:
@@ -145,6 +147,10 @@ class ModelFrame:
         """The formula's own columns (and the weights column) for the rows used, indexed as
         ``data``: what grouping and evaluating the formula's terms needs, without copying
         the other columns of a wide cohort."""
+        if self._variables is None and self._variable_columns is not None:
+            assert self._source is not None and self._positions is not None
+            sub = self._source[list(self._variable_columns)].iloc[self._positions]
+            self._variables = _drop_unused_levels(sub)
         if self._variables is None:
             return self.data
         return self._variables
@@ -665,6 +671,150 @@ def _parse(formula: str, columns: tuple[str, ...], allow_cluster: bool = False) 
     )
 
 
+def _column_complete(values: np.ndarray) -> np.ndarray | None:
+    """Rows without a missing value in one column's values (None: all of them)."""
+    kind = values.dtype.kind
+    if kind in "iub":
+        return None
+    if kind in "fc":
+        bad = np.isnan(values)
+    else:
+        bad = pd.isna(values)
+    return ~bad if bad.any() else None
+
+
+def _fast_frame(
+    formula: str, frame: pd.DataFrame, parsed: _Parsed, intercept: bool
+) -> ModelFrame | None:
+    """:func:`model_frame` for the common shapes, on NumPy arrays: an outcome that is a
+    column (or ``Surv(time, event)`` of two columns, or none), an intercept and main effects
+    of numeric columns and of pandas Categoricals with text levels, no ``strata()``,
+    ``cluster()`` or weights. It computes what the general path computes (complete cases,
+    unused levels dropped, treatment coding as :func:`_fast_design`, the same checks) and
+    returns ``None`` for any other shape -- and wherever the general path would raise, so
+    that its message is the one given."""
+    if parsed.strata_codes or parsed.cluster_codes:
+        return None
+    names = _simple_terms(parsed.rhs_desc)
+    if names is None or any(n not in frame.columns for n in names):
+        return None
+    lhs = parsed.lhs
+    surv_match = _SURV.match(lhs) if lhs else None
+    if surv_match:
+        surv_args = parsed.surv_args
+        if len(surv_args) != 2 or not all(a in frame.columns for a in surv_args):
+            return None
+    elif lhs is not None and lhs.strip() not in frame.columns:
+        return None
+    used = parsed.used
+    n_input = len(frame)
+    series = {c: frame[c] for c in used}
+    complete: np.ndarray | None = None
+    for c in used:
+        column = series[c]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            ok = column.cat.codes.to_numpy() >= 0
+            ok = None if ok.all() else ok
+        elif isinstance(column.dtype, np.dtype):
+            ok = _column_complete(column.to_numpy())
+        else:
+            return None  # nullable and other extension dtypes: the general path
+        if ok is not None:
+            complete = ok if complete is None else complete & ok
+    rows = np.arange(n_input) if complete is None else np.flatnonzero(complete)
+    n = len(rows)
+    if n == 0:
+        return None
+    all_rows = n == n_input
+    original_index = frame.index
+    labels = original_index if all_rows else original_index[rows]
+
+    blocks: list[np.ndarray] = [np.ones((n, 1))]
+    columns = ["Intercept"]
+    for name in names:
+        column = series[name]
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            levels = list(dtype.categories)
+            if not all(isinstance(level, str) for level in levels):
+                return None
+            codes = column.cat.codes.to_numpy()
+            if not all_rows:
+                codes = codes[rows]
+            present = np.bincount(codes, minlength=len(levels)) > 0
+            if present.sum() < 2:
+                return None  # the general path raises the one-level error
+            if not present.all():  # R's drop.unused.levels
+                levels = [lv for lv, keep in zip(levels, present, strict=True) if keep]
+                codes = (np.cumsum(present) - 1)[codes]
+            blocks.append((codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float))
+            columns += [f"{name}[T.{level}]" for level in levels[1:]]
+        elif dtype.kind in "iuf":
+            values = column.to_numpy(dtype=float)
+            blocks.append((values if all_rows else values[rows])[:, None])
+            columns.append(name)
+        else:
+            return None
+    matrix = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
+    if not intercept:
+        matrix, columns = matrix[:, 1:], columns[1:]
+    design = pd.DataFrame(matrix, index=labels, columns=columns)
+
+    outcome = time = event = None
+    outcome_name = None
+    if surv_match:
+        tv, ev = (series[a].to_numpy() for a in surv_args)
+        if tv.dtype.kind not in "iuf" or ev.dtype.kind not in "iufb":
+            return None
+        time = (tv if all_rows else tv[rows]).astype(float)
+        if not (np.isfinite(time).all() and (time >= 0).all()):
+            return None
+        ev = ev if all_rows else ev[rows]
+        if ev.dtype.kind == "b":
+            event = ev.astype(int)
+        else:
+            if not np.isin(ev, (0, 1)).all():
+                return None
+            event = ev.astype(int)
+    elif lhs is not None:
+        name = lhs.strip()
+        column = series[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            outcome = (column if all_rows else column.iloc[rows]).cat.remove_unused_categories()
+            outcome.index = labels
+            outcome.name = name
+        else:
+            values = column.to_numpy()
+            values = values.copy() if all_rows else values[rows]
+            outcome = pd.Series(values, index=labels, name=name)
+        outcome_name = name
+    if all_rows:
+        dropped = original_index[:0]
+    else:
+        kept = np.zeros(n_input, dtype=bool)
+        kept[rows] = True
+        dropped = original_index[~kept]
+    return ModelFrame(
+        formula=formula,
+        outcome=outcome,
+        outcome_name=outcome_name,
+        time=time,
+        event=event,
+        design=design,
+        strata=None,
+        n_input=n_input,
+        n_dropped=len(dropped),
+        dropped=dropped,
+        term_names=[c for c in design.columns if c != "Intercept"],
+        start=None,
+        cluster=None,
+        weights=None,
+        _source=frame,
+        _positions=rows,
+        _variable_columns=tuple(used),
+    )
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -702,6 +852,10 @@ def model_frame(
     """
     frame = _with_references(data)
     parsed = _parse(formula, tuple(map(str, frame.columns)), allow_cluster)
+    if _FAST_DESIGN and weights is None:
+        fast = _fast_frame(formula, frame, parsed, intercept)
+        if fast is not None:
+            return fast
     lhs, strata_codes = parsed.lhs, list(parsed.strata_codes)
     cluster_codes = list(parsed.cluster_codes)
     rhs_desc, surv_args, used = parsed.rhs_desc, list(parsed.surv_args), list(parsed.used)

@@ -84,3 +84,78 @@ def test_parse_cache_is_per_column_set():
     b = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "ph": [1.0, 0.0, 2.0, 1.0]})
     with pytest.raises(FormulaError, match="ph.ecog"):
         fm.model_frame("y ~ ph.ecog", b)  # not a column here: not the cached answer
+
+
+def _same_frame(fast, slow):
+    pd.testing.assert_frame_equal(fast.design, slow.design)
+    assert fast.n_input == slow.n_input and fast.n_dropped == slow.n_dropped
+    pd.testing.assert_index_equal(fast.dropped, slow.dropped, exact=False)
+    assert fast.term_names == slow.term_names and fast.outcome_name == slow.outcome_name
+    if slow.outcome is None:
+        assert fast.outcome is None
+    else:
+        pd.testing.assert_series_equal(fast.outcome, slow.outcome)
+    for name in ("time", "event", "start", "weights"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None) == (b is None), name
+        if a is not None:
+            np.testing.assert_array_equal(a, b)
+            assert a.dtype == b.dtype, name
+    pd.testing.assert_frame_equal(fast.variables, slow.variables)
+    pd.testing.assert_frame_equal(fast.data, slow.data)
+
+
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "responder ~ arm",
+        "hgb_post ~ arm + hgb_base",
+        "Surv(os_months, death) ~ arm + age",
+        "Surv(os_months, death) ~ arm",
+        "ae_max_grade ~ arm + age + sex",
+        "hgb_post ~ 1",
+        "~ arm + age",
+    ],
+)
+def test_fast_model_frame_equals_the_general_path(cohort, formula):
+    """The NumPy model frame (outcome, Surv, complete cases, unused levels) is the general
+    path's, field by field, with and without the intercept."""
+    for intercept in (True, False):
+        _same_frame(*_both(formula, cohort, intercept=intercept))
+
+
+def test_fast_model_frame_with_missing_values_and_unused_levels():
+    rng = np.random.default_rng(7)
+    n = 50
+    frame = pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "k": rng.integers(0, 3, size=n),
+            "g": pd.Categorical(rng.choice(["a", "b"], size=n), categories=["z", "a", "b"]),
+            "o": pd.Categorical(rng.choice(["lo", "mid"], size=n), categories=["lo", "mid", "hi"]),
+            "t": rng.exponential(size=n),
+            "e": rng.integers(0, 2, size=n).astype(bool),
+            "z": rng.normal(size=n),
+        },
+        index=pd.Index([f"p{i}" for i in range(n)], name="id"),
+    )
+    frame.loc[["p1", "p8"], "z"] = np.nan
+    frame.loc["p4", "g"] = np.nan
+    frame.loc["p9", "t"] = np.nan
+    for formula in ("y ~ g + z", "o ~ g + k", "Surv(t, e) ~ g + z", "k ~ z", "y ~ k + g"):
+        _same_frame(*_both(formula, frame))
+    fast, _ = _both("o ~ g + z", frame)
+    assert list(fast.outcome.cat.categories) == ["lo", "mid"]  # drop.unused.levels
+    assert list(fast.design.columns) == ["Intercept", "g[T.b]", "z"]
+
+
+def test_fast_model_frame_leaves_errors_to_the_general_path():
+    frame = pd.DataFrame({"t": [1.0, -2.0, 3.0], "e": [1, 0, 1], "x": [0.1, 0.2, 0.3]})
+    with pytest.raises(FormulaError, match="must be a number >= 0"):
+        fm.model_frame("Surv(t, e) ~ x", frame)
+    frame = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": [1, 2, 1], "x": [0.1, 0.2, 0.3]})
+    with pytest.raises(FormulaError, match="must be 0/1"):
+        fm.model_frame("Surv(t, e) ~ x", frame)
+    frame = pd.DataFrame({"y": [1.0, np.nan], "x": [np.nan, 2.0]})
+    with pytest.raises(FormulaError, match="No rows are left"):
+        fm.model_frame("y ~ x", frame)
