@@ -56,14 +56,21 @@ def _value_text(value: object) -> str:
 def _levels(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes of the observed levels of one variable, and their texts, in R's order."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = [c for c in values.cat.categories if (values == c).any()]
-    else:
-        cats = list(pd.unique(values))
-        numeric = all(isinstance(c, (int, float, np.number, bool, np.bool_)) for c in cats)
-        cats = sorted(cats) if numeric else sorted(cats, key=str)
-    index = {c: i for i, c in enumerate(cats)}
-    codes = np.array([index[v] for v in values.to_numpy()], dtype=np.int64)
-    return codes, [_value_text(c) for c in cats]
+        raw = values.cat.codes.to_numpy()
+        k = len(values.cat.categories)
+        seen = np.bincount(raw[raw >= 0], minlength=k) > 0
+        cats = [c for c, s in zip(values.cat.categories, seen, strict=True) if s]
+        remap = np.cumsum(seen) - 1
+        return remap[raw].astype(np.int64), [_value_text(c) for c in cats]
+    which, distinct = pd.factorize(values)  # codes in order of appearance (pd.unique's)
+    uniq = list(distinct)
+    numeric = all(isinstance(c, (int, float, np.number, bool, np.bool_)) for c in uniq)
+    order = sorted(
+        range(len(uniq)), key=(lambda i: uniq[i]) if numeric else (lambda i: str(uniq[i]))
+    )
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return rank[which], [_value_text(uniq[i]) for i in order]
 
 
 def _combine(frame: pd.DataFrame, codes_list: list[str], formula: str) -> Groups:
@@ -76,8 +83,25 @@ def _combine(frame: pd.DataFrame, codes_list: list[str], formula: str) -> Groups
         values = evaluate(code, frame, formula)
         codes, texts = _levels(values.reset_index(drop=True))
         per_var.append((display_name(code), codes, texts))
-    keys = np.column_stack([c for _, c, _ in per_var])
-    combos, inverse = np.unique(keys, axis=0, return_inverse=True)
+    sizes = [len(texts) for _, _, texts in per_var]
+    total = int(np.prod(sizes, dtype=float))
+    if total <= max(4 * n, 1024):
+        # one mixed-radix key per row (the first variable varies slowest): the observed
+        # keys in increasing order are the combinations in R's order
+        key = np.zeros(n, dtype=np.int64)
+        for (_, codes, _), size in zip(per_var, sizes, strict=True):
+            key = key * size + codes
+        seen = np.bincount(key, minlength=total) > 0
+        inverse = (np.cumsum(seen) - 1)[key]
+        used = np.flatnonzero(seen)
+        combos = np.empty((len(used), len(sizes)), dtype=np.int64)
+        rest = used
+        for j in range(len(sizes) - 1, -1, -1):
+            combos[:, j] = rest % sizes[j]
+            rest = rest // sizes[j]
+    else:
+        keys = np.column_stack([c for _, c, _ in per_var])
+        combos, inverse = np.unique(keys, axis=0, return_inverse=True)
     labels = [
         ", ".join(f"{name}={texts[combo[j]]}" for j, (name, _, texts) in enumerate(per_var))
         for combo in combos
