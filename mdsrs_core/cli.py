@@ -354,6 +354,7 @@ def run(
     caught_warnings = warnings.catch_warnings(record=True)
     caught = caught_warnings.__enter__()
     warnings.simplefilter("default")
+    pool = _figure_pool(asked, bootstrap or permutations)
     try:
         result = run_endpoints(
             cohort,
@@ -365,8 +366,11 @@ def run(
             timeout=study.timeout,
             progress=progress,
             adjust=study.adjust,
+            on_outcome=pool.submit_endpoint if pool is not None else None,
         )
     except (StudyError, FormulaError) as exc:
+        if pool is not None:
+            pool.close()
         caught_warnings.__exit__(None, None, None)
         if progress is not None:
             progress(None)
@@ -390,8 +394,12 @@ def run(
             scheduler=scheduler,
         )
     try:
-        written = write_report(result, out_dir, asked, progress=progress, inputs=inputs)
+        written = write_report(
+            result, out_dir, asked, progress=progress, inputs=inputs, figures=pool
+        )
     finally:
+        if pool is not None:
+            pool.close()
         caught_warnings.__exit__(None, None, None)
         if progress is not None:
             progress(None)
@@ -408,6 +416,23 @@ def run(
         click.echo(terminal_safe(f"Endpoint '{o.name}' failed: {o.reason}"), err=True)
     unwritten = any(w.error is not None for w in written)
     sys.exit(max(result.exit_code, 1 if unwritten else 0))
+
+
+def _figure_pool(formats: list[str], resampling: bool):
+    """A :class:`~mdsrs_core.report.prerender.FigurePool` drawing the report's figures in
+    forked processes while the endpoints are analysed, or None (no ``fork`` here, no format
+    drawing figures, a plugin's format whose needs are unknown, or resampling, which adds
+    records after the endpoints are done)."""
+    from .report.prerender import render_kinds
+    from .runner import can_fork
+
+    kinds = render_kinds(formats)
+    if resampling or not kinds or not can_fork():
+        return None
+    from .plugins import get_registry
+    from .report.prerender import FigurePool
+
+    return FigurePool(kinds, get_registry())
 
 
 def _study_inputs(study) -> dict:

@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -86,20 +86,7 @@ class RunResult:
 
             out += adjustment_records(self.adjustment, self.cohort)
         for o in self.outcomes:
-            out.append(
-                Record(o.name, None, "endpoint", "status", o.status, label=o.reason or o.title)
-            )
-            if o.config is not None and o.status == "ok":
-                out.extend(
-                    Record(o.name, None, "formula", key, formula)
-                    for key, formula in o.config.formulas.items()
-                )
-            if o.result is not None:
-                out.extend(_flow_records(o.result, self.cohort))
-                out.extend(o.result.records)
-                out.extend(
-                    Record(o.name, None, "endpoint", "note", note) for note in o.result.notes
-                )
+            out.extend(outcome_records(o, self.cohort))
         for p in self.plugin_failures:
             out.append(Record("plugins", None, p.name, "load_error", p.error, label=p.module))
         return out
@@ -122,6 +109,22 @@ class RunResult:
     def to_json(self) -> str:
         """The text of ``results.json``."""
         return records_to_json(self.records)
+
+
+def outcome_records(o: EndpointOutcome, cohort: Cohort) -> list[Record]:
+    """The records of one endpoint's outcome, as :attr:`RunResult.records` lists them: its
+    status, formulas, patient flow, statistics and notes."""
+    out = [Record(o.name, None, "endpoint", "status", o.status, label=o.reason or o.title)]
+    if o.config is not None and o.status == "ok":
+        out.extend(
+            Record(o.name, None, "formula", key, formula)
+            for key, formula in o.config.formulas.items()
+        )
+    if o.result is not None:
+        out.extend(_flow_records(o.result, cohort))
+        out.extend(o.result.records)
+        out.extend(Record(o.name, None, "endpoint", "note", note) for note in o.result.notes)
+    return out
 
 
 def _flow_records(result: EndpointResult, cohort: Cohort) -> list[Record]:
@@ -273,6 +276,7 @@ def run(
     progress: Any = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     adjust: Any = None,
+    on_outcome: Callable[[EndpointOutcome, list[Record]], Any] | None = None,
 ) -> RunResult:
     """Run every registered endpoint (or those in ``only``, minus ``skip``) on ``cohort``.
 
@@ -280,8 +284,11 @@ def run(
     An endpoint still running after ``timeout`` seconds is recorded as failed (``None``: no
     limit). ``adjust`` (an :class:`~mdsrs_core.adjust.spec.AdjustSpec` or an ``[adjust]``
     table) fits the propensity score once on the cohort before the endpoints run; each
-    endpoint then reports its adjusted analyses beside the unadjusted ones. Returns a
-    :class:`RunResult`; its ``records`` are what ``results.json`` holds.
+    endpoint then reports its adjusted analyses beside the unadjusted ones.
+    ``on_outcome(outcome, records)`` is called with each endpoint's outcome and its records
+    as soon as it is done (``mdsrs run`` starts drawing its figures there); what it raises
+    is ignored. Returns a :class:`RunResult`; its ``records`` are what ``results.json``
+    holds.
     """
     from .plugins import get_registry
 
@@ -344,6 +351,11 @@ def run(
             outcome = _run_one(endpoint, cohort, configs[name], timeout, worker)
             outcome.config = configs[name]
             result.outcomes.append(outcome)
+            if on_outcome is not None:
+                if warming is not None:
+                    warming.join()  # the callback may fork: no import may be half done
+                with contextlib.suppress(Exception):
+                    on_outcome(outcome, outcome_records(outcome, cohort))
     finally:
         if worker is not None:
             worker.close()

@@ -430,7 +430,9 @@ def test_style_defaults():
     assert len(set(PALETTE)) == 8
     before = matplotlib.rcParams["font.size"]
     with figure_style() as rc:
-        assert matplotlib.rcParams["font.family"] == ["sans-serif"]
+        # the installed families themselves (glyph-by-glyph fallback), DejaVu Sans last
+        families = matplotlib.rcParams["font.family"]
+        assert families == rc["font.sans-serif"] and families[-1] == "DejaVu Sans"
         assert 9 <= matplotlib.rcParams["font.size"] <= 10
         assert matplotlib.rcParams["savefig.dpi"] == 300
         assert not matplotlib.rcParams["legend.frameon"]

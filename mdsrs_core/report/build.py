@@ -18,6 +18,7 @@ from .summary_table import summary_section
 if TYPE_CHECKING:  # pragma: no cover
     from ..plugins import Registry
     from ..runner import RunResult
+    from .prerender import FigurePool
 
 __all__ = ["build_document", "cohort_line"]
 
@@ -72,8 +73,14 @@ def _status_section(run: RunResult, registry: Registry | None) -> Section:
     return section
 
 
-def build_document(run: RunResult, *, registry: Registry | None = None) -> Document:
-    """The report of ``run`` (plugins' sections from ``registry``, by default the run's)."""
+def build_document(
+    run: RunResult, *, registry: Registry | None = None, figures: FigurePool | None = None
+) -> Document:
+    """The report of ``run`` (plugins' sections from ``registry``, by default the run's).
+
+    ``figures``: the figures already being drawn in other processes
+    (:class:`~mdsrs_core.report.prerender.FigurePool`); those it did not draw are drawn
+    here."""
     from ..plugins import get_registry
 
     registry = registry or run.registry or get_registry()
@@ -98,7 +105,8 @@ def build_document(run: RunResult, *, registry: Registry | None = None) -> Docum
     if adjusted is not None:
         doc.add(adjusted)
     for o in run.outcomes:
-        doc.add(endpoint_section(o, [r for r in records if r.endpoint == o.name], arms))
+        drawn = figures.endpoint_figures(o.name) if figures is not None else None
+        doc.add(endpoint_section(o, [r for r in records if r.endpoint == o.name], arms, drawn))
     for plugin, section in registry.report_sections(run):
         if isinstance(section, Section):
             doc.add(section)

@@ -117,10 +117,13 @@ class Figure:
         return self.svg
 
     def to_png(self, dpi: int = 300) -> bytes | None:
-        """PNG bytes at ``dpi`` (a PNG given as ``png`` is returned as it is)."""
-        if self.png is not None or self.figure is None:
+        """PNG bytes at ``dpi`` (a PNG given as ``png`` is returned as it is; one rendered
+        earlier at ``dpi`` is kept, also once ``figure`` is dropped)."""
+        if self.png is not None:
             return self.png
         cache = self.__dict__.setdefault("_png_by_dpi", {})
+        if dpi not in cache and self.figure is None:
+            return None
         if dpi not in cache:
             from .style import to_png
 

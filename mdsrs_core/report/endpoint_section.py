@@ -102,8 +102,16 @@ def _figure(title: str, item: Any) -> Figure:
     return Figure(title, figure=item)
 
 
-def endpoint_section(outcome: EndpointOutcome, records: list[Record], arms: list[str]) -> Section:
-    """The section of one endpoint (``records``: the run's records of this endpoint)."""
+def endpoint_section(
+    outcome: EndpointOutcome,
+    records: list[Record],
+    arms: list[str],
+    drawn: tuple[str, Any] | None = None,
+) -> Section:
+    """The section of one endpoint (``records``: the run's records of this endpoint).
+
+    ``drawn``: its figures already drawn elsewhere (:mod:`mdsrs_core.report.prerender`),
+    ``("ok", [Figure, ...])`` or ``("error", reason)``; None draws them here."""
     o = outcome
     section = Section(o.title, tag=o.name)
     if o.status == "skipped":
@@ -127,22 +135,32 @@ def endpoint_section(outcome: EndpointOutcome, records: list[Record], arms: list
         tables = {}
     for title, frame in tables.items():
         section.add(frame_table(title, frame))
-    try:
-        figures = (
-            endpoint.figures(records, result.figures if result else {})
-            if endpoint is not None
-            else {}
-        )
-    except Exception as exc:
-        section.add(
-            Note(
-                f"the figures could not be drawn: {type(exc).__name__}: {exc}", "warning", "Warning"
+    if drawn is not None:
+        status, value = drawn
+        if status == "ok":
+            for figure in value:
+                section.add(figure)
+        else:
+            section.add(Note(f"the figures could not be drawn: {value}", "warning", "Warning"))
+    else:
+        try:
+            figures = (
+                endpoint.figures(records, result.figures if result else {})
+                if endpoint is not None
+                else {}
             )
-        )
-        figures = {}
-    for title, item in (figures or {}).items():
-        if item is not None:
-            section.add(_figure(title, item))
+        except Exception as exc:
+            section.add(
+                Note(
+                    f"the figures could not be drawn: {type(exc).__name__}: {exc}",
+                    "warning",
+                    "Warning",
+                )
+            )
+            figures = {}
+        for title, item in (figures or {}).items():
+            if item is not None:
+                section.add(_figure(title, item))
     for r in records:
         if r.variable == "endpoint" and r.stat == "note":
             kind = note_kind(str(r.value))

@@ -159,7 +159,18 @@ def figure_style(**overrides: Any) -> Iterator[dict[str, Any]]:
 
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")  # headless; a session already using pyplot keeps its backend
-    rc = dict(STYLE, **{"font.sans-serif": _fonts(), "axes.prop_cycle": cycler(color=PALETTE)})
+    fonts = _fonts()
+    # the families themselves, not the generic "sans-serif": matplotlib falls back glyph by
+    # glyph only along font.family (a glyph the first font lacks, e.g. the superscript nine
+    # of "10⁹/L" in Liberation Sans, then comes from DejaVu Sans instead of a missing box)
+    rc = dict(
+        STYLE,
+        **{
+            "font.family": fonts,
+            "font.sans-serif": fonts,
+            "axes.prop_cycle": cycler(color=PALETTE),
+        },
+    )
     rc.update(overrides)
     # matplotlib types rc_context's keys as a Literal of every rcParams name; these are such
     # names, but built at run time (STYLE, overrides), so mypy sees plain str.

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..plugins import Registry
     from ..runner import RunResult
     from .document import Document
+    from .prerender import FigurePool
     from .renderers import Renderer
 
 __all__ = [
@@ -69,6 +70,7 @@ def write_report(
     registry: Registry | None = None,
     progress: Callable[[str], None] | None = None,
     inputs: Mapping[str, str | Path | None] | None = None,
+    figures: FigurePool | None = None,
 ) -> list[Written]:
     """Build the report of ``run`` once and write it in every format of ``formats``
     (default :data:`DEFAULT_FORMATS`, plus :data:`ALWAYS`) into ``out_dir``.
@@ -78,6 +80,8 @@ def write_report(
     files, and ``inputs``: role -> path): :class:`~mdsrs_core.errors.StudyError`. Each
     format is rendered into a hidden folder inside ``out_dir`` and renamed into place only
     when complete (:mod:`mdsrs_core.outputs`), so no half-written file is ever left.
+    ``figures``: a :class:`~mdsrs_core.report.prerender.FigurePool` already drawing the
+    figures (``mdsrs run``); without it they are drawn here.
     """
     from ..outputs import check_output_dir
     from ..plugins import get_registry
@@ -98,7 +102,7 @@ def write_report(
 
         if progress is not None:
             progress("building the report")
-        document = build_document(run, registry=registry)
+        document = build_document(run, registry=registry, figures=figures)
     return write_document(document, out_dir, names, renderers, progress=progress)
 
 

@@ -1,0 +1,194 @@
+"""Drawing the report's figures in forked processes while the analyses still run.
+
+A figure is the slow part of a report (matplotlib lays out and draws every text and tick
+in Python: 0.2-0.6 s per figure, against milliseconds for most analyses). ``mdsrs run``
+therefore hands each endpoint's figures to a small pool of forked processes as soon as
+the endpoint's analysis is back, while the endpoint worker goes on with the next analysis
+(the forest plot, which needs every endpoint, is drawn by the run's own process while the
+pool finishes). Each process draws the figure with
+the same code as :func:`~mdsrs_core.report.endpoint_section.endpoint_section` and renders
+it in the forms the asked formats need (SVG for HTML and Markdown, PNG at the Word
+resolution for Word), so the report built afterwards holds finished SVG text and PNG bytes
+and its renderers draw nothing. Same code, same figure: the SVG and PNG are byte-identical
+to those drawn in the report's own process.
+
+The processes are forked from the run's process once matplotlib and the report modules are
+imported (:func:`~mdsrs_core.report.style.warm_up`), so they import nothing themselves.
+A figure that fails to draw fails in its section exactly as it would in-process; a pool
+that cannot be used (no ``fork``, a worker that died) leaves the figures to be drawn
+in-process, as without this module. Used by ``mdsrs run``; the Python API's
+:func:`~mdsrs_core.report.write.write_report` draws in-process unless given a pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .document import Figure
+from .word import DPI as WORD_DPI
+
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Future
+
+    from ..plugins import Registry
+    from ..records import Record
+    from ..runner import EndpointOutcome
+
+__all__ = ["FigurePool", "render_kinds", "FORMAT_RENDERINGS"]
+
+#: what each built-in format reads of a figure: ("svg", None) or ("png", dpi) (HTML and
+#: Markdown embed the SVG; Word the PNG at its resolution, :data:`.word.DPI`)
+FORMAT_RENDERINGS: dict[str, tuple[tuple[str, int | None], ...]] = {
+    "html": (("svg", None),),
+    "md": (("svg", None),),
+    "docx": (("png", WORD_DPI),),
+    "json": (),
+    "csv": (),
+}
+
+#: the registry the pool's processes draw with (set before they are forked)
+_REGISTRY: Any = None
+
+
+def render_kinds(formats: Iterable[str]) -> tuple[tuple[str, int | None], ...] | None:
+    """The renderings the ``formats`` need (None when a format is not a built-in one: its
+    needs are unknown, and its figures are drawn in-process)."""
+    kinds: dict[tuple[str, int | None], None] = {}
+    for name in formats:
+        if name not in FORMAT_RENDERINGS:
+            return None
+        kinds.update(dict.fromkeys(FORMAT_RENDERINGS[name]))
+    return tuple(kinds)
+
+
+def _render(figure: Figure, kinds: Iterable[tuple[str, int | None]]) -> Figure:
+    """``figure`` rendered as ``kinds`` and without its matplotlib figure (picklable)."""
+    for kind, dpi in kinds:
+        if kind == "svg":
+            figure.to_svg()
+        else:
+            figure.to_png(dpi or 300)
+    figure.figure = None
+    return figure
+
+
+def _portable_warnings(caught: list) -> list:
+    from ..runner import _portable
+
+    return _portable(caught)
+
+
+def _draw_endpoint(
+    name: str, records: list[Record], data: Any, kinds: tuple
+) -> tuple[str, Any, list]:
+    """In a pool process: the figures of endpoint ``name`` -> ("ok", [Figure, ...],
+    warnings) or ("error", the text of the section's note, warnings)."""
+    import warnings
+
+    from .endpoint_section import _figure
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        endpoint = _REGISTRY.endpoints[name]
+        try:
+            figures = endpoint.figures(records, data)
+        except Exception as exc:
+            return ("error", f"{type(exc).__name__}: {exc}", _portable_warnings(caught))
+        out = [
+            _render(_figure(title, item), kinds)
+            for title, item in (figures or {}).items()
+            if item is not None
+        ]
+    return ("ok", out, _portable_warnings(caught))
+
+
+class FigurePool:
+    """Forked processes drawing the report's figures (``kinds``: the renderings to make,
+    from :func:`render_kinds`) while the run goes on.
+
+    :meth:`submit_endpoint` is the runner's ``on_outcome`` callback;
+    :meth:`endpoint_figures` waits for its result: ``None`` means "not drawn here" (the
+    report then draws in-process). The forest plot, which needs every endpoint, is drawn
+    by the report's own process meanwhile.
+    """
+
+    def __init__(self, kinds: tuple, registry: Registry, workers: int = 2):
+        self.kinds = kinds
+        self.registry = registry
+        self.workers = workers
+        self._executor: Any = None
+        self._broken = False
+        self._endpoints: dict[str, Future] = {}
+
+    def _submit(self, func: Any, *args: Any) -> Future | None:
+        if self._broken:
+            return None
+        try:
+            if self._executor is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                from .style import warm_up
+
+                warm_up()  # imported before the fork: the processes import nothing
+                global _REGISTRY
+                _REGISTRY = self.registry
+                self._executor = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("fork")
+                )
+            return self._executor.submit(func, *args)
+        except Exception:  # noqa: BLE001 - drawing in-process is the fallback
+            self._broken = True
+            return None
+
+    def submit_endpoint(self, outcome: EndpointOutcome, records: list[Record]) -> None:
+        """Start drawing ``outcome``'s figures (``records``: the endpoint's records)."""
+        if outcome.status != "ok" or outcome.endpoint is None or outcome.result is None:
+            return
+        if type(outcome.endpoint).figures is _base_figures():
+            return  # the endpoint draws no figures
+        future = self._submit(
+            _draw_endpoint, outcome.name, records, outcome.result.figures, self.kinds
+        )
+        if future is not None:
+            self._endpoints[outcome.name] = future
+
+    def _result(self, future: Future | None) -> tuple[str, Any] | None:
+        if future is None:
+            return None
+        try:
+            status, value, caught = future.result()
+        except Exception:  # noqa: BLE001 - a dead process: draw in-process instead
+            return None
+        from ..runner import _reissue
+
+        _reissue(caught)
+        return status, value
+
+    def endpoint_figures(self, name: str) -> tuple[str, Any] | None:
+        """("ok", [Figure, ...]) or ("error", reason) for endpoint ``name``; None when not
+        drawn here."""
+        return self._result(self._endpoints.pop(name, None))
+
+    def close(self) -> None:
+        """End the processes (waiting for none of their work)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            for future in self._endpoints.values():
+                future.cancel()
+            with contextlib.suppress(Exception):
+                executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> FigurePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _base_figures() -> Any:
+    from ..endpoint import Endpoint
+
+    return Endpoint.figures
