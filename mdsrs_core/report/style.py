@@ -227,11 +227,7 @@ def freeze_layout(fig: Figure) -> Any:
         if engine is not None:
             engine.execute(fig)
             fig.set_layout_engine("none")
-        import os
-        if os.environ.get("MDSRS_NOTIGHT"):
-            box = fig.bbox_inches
-        else:
-            box = fig.get_tightbbox(renderer).padded(rc["savefig.pad_inches"])
+        box = fig.get_tightbbox(renderer).padded(rc["savefig.pad_inches"])
     fig._mdsrs_bbox = box  # type: ignore[attr-defined]
     return box
 

@@ -41,13 +41,15 @@ def shift_counts(by, arm) -> list[list[int]]:
 
 
 def change_text(by, arm) -> str:
-    """``Improved 5 (20.8%) · Unchanged ... · Worsened ...`` from the change records."""
+    """``Improved 5 (20.8%),`` then on a second line ``Unchanged ..., Worsened ...``, from
+    the change records (two lines: on one, the texts of two panels side by side ran into
+    each other)."""
     parts = []
     for level in CHANGE_LEVELS:
         n = by.value("ipssr_category_change", arm, level, "n")
         p = by.value("ipssr_category_change", arm, level, "p")
         parts.append(f"{level.capitalize()} {n} ({fmt_pct(p)})")
-    return ", ".join(parts)
+    return ",\n".join([parts[0], ", ".join(parts[1:])]) if len(parts) > 1 else "".join(parts)
 
 
 def _panel(ax, by, arm, counts, norm, cmap):
