@@ -400,11 +400,13 @@ def test_shift_cells_are_the_record_counts(outcomes, figures):
                     cells[f"cell-{i}-{j}"] == by[("ipssr_shift", arm, f"{before} -> {after}", "n")]
                 )
         [change] = [t for t in ax.texts if t.get_gid() == "change"]
-        assert change.get_text() == ", ".join(
+        # on two lines (side by side, two panels' one-line texts ran into each other)
+        assert change.get_text().replace(",\n", ", ") == ", ".join(
             f"{lv.capitalize()} {by[('ipssr_category_change', arm, lv, 'n')]} "
             f"({fmt_pct(by[('ipssr_category_change', arm, lv, 'p')])})"
             for lv in ("improved", "unchanged", "worsened")
         )
+        assert change.get_text().count("\n") == 1
 
 
 def test_ipssr_without_patients_gives_no_figure():
