@@ -21,8 +21,10 @@ Status codes follow cmprsk: ``cencode`` (0) is censored, every other value a cau
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -94,8 +96,17 @@ def _running_product(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def _cached(cache: dict | None, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """``compute()``, kept in ``cache`` (when given) under ``key``."""
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def _cinc(
-    y: np.ndarray, ic: np.ndarray, icc: np.ndarray
+    y: np.ndarray, ic: np.ndarray, icc: np.ndarray, cache: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """cmprsk's ``cinc``: CIF corners and variances; ``y`` sorted, ``ic`` failed of any
     cause, ``icc`` failed of the cause of interest.
@@ -116,7 +127,8 @@ def _cinc(
     rs = (n - first[ev]).astype(float)  # at risk just before
     nd1 = nd1_all[ev]
     nd2 = nd_all[ev] - nd1
-    km = _running_product(rs - nd1 - nd2, rs)  # all-cause Kaplan-Meier
+    # the all-cause Kaplan-Meier: the same for every cause of the same rows (``cache``)
+    km = _cached(cache, "km", lambda: _running_product(rs - nd1 - nd2, rs))
     fk, fkn = km[:-1], km[1:]  # just before and just after each time
     has1 = nd1 > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -162,7 +174,7 @@ def _running(terms: np.ndarray) -> np.ndarray:
 
 
 def _crst(
-    y: np.ndarray, m: np.ndarray, ig: np.ndarray, ng: int, rho: float
+    y: np.ndarray, m: np.ndarray, ig: np.ndarray, ng: int, rho: float, cache: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """cmprsk's ``crst`` (one stratum): Gray's score vector (first ng-1 groups) and its
     covariance. ``y`` sorted; ``m`` 0 censored, 1 cause of interest, 2 other cause;
@@ -194,14 +206,19 @@ def _crst(
     ne = len(ev)
     live = rs > 0
     # each group's Kaplan-Meier of any failure just before (skmm) and after (skm)
-    km = np.column_stack(
-        [
-            _running_product(
-                np.where(live[:, i], rs[:, i] - d1[:, i] - d2[:, i], 1.0),
-                np.where(live[:, i], rs[:, i], 1.0),
-            )
-            for i in range(ng)
-        ]
+    # (failures of any cause: the same for every cause of the same rows, ``cache``)
+    km = _cached(
+        cache,
+        "skm",
+        lambda: np.column_stack(
+            [
+                _running_product(
+                    np.where(live[:, i], rs[:, i] - d1[:, i] - d2[:, i], 1.0),
+                    np.where(live[:, i], rs[:, i], 1.0),
+                )
+                for i in range(ng)
+            ]
+        ),
     )
     skmm, skm = km[:-1], km[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -245,7 +262,8 @@ def _crst(
         use2 = (nd2 > 0)[:, None] & (skm > 0) & (d2 > 0)
         u4 = (1 - f)[:, None] / skm
         u5 = np.where(d2 > 1, 1 - (d2 - 1.0) / (rs - 1.0), 1.0)
-        sq = np.array([x**2 for x in skmm.ravel().tolist()]).reshape(skmm.shape)
+        sq = np.ones_like(skmm)
+        sq[use2] = list(map(math.pow, skmm[use2].tolist(), repeat(2.0)))
         u3 = u5 * (sq * d2) / (rs * rs)
         v3_terms = np.stack(
             [np.where(use1, t4 * t4 * t3, 0.0), np.where(use2, u4 * u4 * u3, 0.0)], 1
@@ -459,6 +477,12 @@ class CumincResults:
         return "\n".join(lines)
 
 
+def _series(values: Any) -> pd.Series:
+    """``values`` as a Series: numbers as they are, anything else as Python objects."""
+    arr = np.asarray(values)
+    return pd.Series(arr if arr.dtype.kind in "iuf" else np.asarray(values, dtype=object))
+
+
 def _codes(values: np.ndarray, code: Callable[[Any], int]) -> np.ndarray:
     """``[code(v) for v in values]`` as int64, calling ``code`` once per distinct value."""
     which, distinct = pd.factorize(values)
@@ -483,13 +507,12 @@ def cuminc_fit(
     have observations; causes the sorted distinct values of ``fstatus`` other than
     ``cencode``.
     """
-    t_in = pd.to_numeric(pd.Series(np.asarray(ftime, dtype=object)), errors="coerce")
-    st_in = pd.Series(np.asarray(fstatus, dtype=object))
+    t_in = pd.to_numeric(_series(ftime), errors="coerce")
+    st_in = _series(fstatus)
     n = len(t_in)
-    g_in = pd.Series(np.asarray(group, dtype=object)) if group is not None else pd.Series([1] * n)
-    sg_in = (
-        pd.Series(np.asarray(strata, dtype=object)) if strata is not None else pd.Series([1] * n)
-    )
+    ones = pd.Series(np.ones(n, dtype=np.int64))
+    g_in = _series(group) if group is not None else ones
+    sg_in = _series(strata) if strata is not None else ones
     if not (len(st_in) == len(g_in) == len(sg_in) == n):
         raise ModelError("ftime, fstatus, group and strata must have the same length.")
     keep = (t_in.notna() & st_in.notna() & g_in.notna() & sg_in.notna()).to_numpy()
@@ -524,11 +547,14 @@ def cuminc_fit(
     ng = len(levels)
     curves: list[CumincCurve] = []
     rows = []
+    # per group (curves) and stratum (Gray's test): what every cause shares
+    cinc_cache: dict[int, dict] = {}
+    crst_cache: dict[int, dict] = {}
     for cause in causes:
         causeind = _codes(st, lambda u: 1 if u == cause else 0)  # noqa: B023 - used here
         for j, lv in enumerate(levels):
             sel = gcode == j
-            x, f, v = _cinc(t[sel], censind[sel], causeind[sel])
+            x, f, v = _cinc(t[sel], censind[sel], causeind[sel], cinc_cache.setdefault(j, {}))
             curves.append(CumincCurve(_text(lv), cause, x, f, v))
         if ng > 1:
             m = 2 * censind - causeind
@@ -536,7 +562,7 @@ def cuminc_fit(
             v_all = np.zeros((ng - 1, ng - 1))
             for k in range(len(slevels)):
                 sel = scode == k
-                s, v = _crst(t[sel], m[sel], gcode[sel], ng, rho)
+                s, v = _crst(t[sel], m[sel], gcode[sel], ng, rho, crst_cache.setdefault(k, {}))
                 s_all += s
                 v_all += v
             stat = -1.0
