@@ -51,16 +51,27 @@ class IrlsFit:
     iterations: int
 
 
+def _inside(eta: np.ndarray) -> bool:
+    """Every ``|eta| <= 30`` (R's guards are then no-ops)."""
+    return bool(eta.size == 0 or (eta.max() <= _THRESH and eta.min() >= -_THRESH))
+
+
 def _logit_linkinv(eta: np.ndarray) -> np.ndarray:
     # R's logit_linkinv (src/library/stats/src/family.c)
-    tmp = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, _INVEPS, np.exp(eta)))
+    if _inside(eta):
+        tmp = np.exp(eta)
+    else:
+        tmp = np.where(eta < -_THRESH, _EPS, np.where(eta > _THRESH, _INVEPS, np.exp(eta)))
     return tmp / (1.0 + tmp)
 
 
 def _logit_mu_eta(eta: np.ndarray) -> np.ndarray:
-    opexp = 1.0 + np.exp(eta)
-    with np.errstate(over="ignore", invalid="ignore"):
-        val = np.exp(eta) / (opexp * opexp)
+    # R's logit_mu_eta
+    e = np.exp(eta)
+    opexp = 1.0 + e
+    val = e / (opexp * opexp)
+    if _inside(eta):
+        return val
     return np.where((eta > _THRESH) | (eta < -_THRESH), _EPS, val)
 
 
@@ -70,8 +81,10 @@ def _ylogy(y: np.ndarray, mu: np.ndarray) -> np.ndarray:
 
 
 class _Family:
-    def __init__(self, name: str):
+    def __init__(self, name: str, y: np.ndarray):
         self.name = name
+        #: y == 1 for a 0/1 binomial outcome (the deviance then has one term per row)
+        self.binary = (y == 1.0) if name == "binomial" and np.isin(y, (0.0, 1.0)).all() else None
 
     def mustart(self, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         if self.name == "binomial":
@@ -110,6 +123,8 @@ class _Family:
 
     def deviance(self, y: np.ndarray, mu: np.ndarray, w: np.ndarray) -> float:
         if self.name == "binomial":
+            if self.binary is not None:  # y 0/1: y log(y/mu) + (1-y) log((1-y)/(1-mu)), one term
+                return float(np.sum(2.0 * w * np.log(1.0 / np.where(self.binary, mu, 1.0 - mu))))
             return float(np.sum(2.0 * w * (_ylogy(y, mu) + _ylogy(1.0 - y, 1.0 - mu))))
         if self.name == "poisson":
             r = mu * w
@@ -117,13 +132,6 @@ class _Family:
                 pos = w * (y * np.log(np.where(y > 0, y, 1.0) / mu) - (y - mu))
             return float(np.sum(2.0 * np.where(y > 0, pos, r)))
         return float(np.sum(w * (y - mu) ** 2))
-
-    def valid(self, eta: np.ndarray, mu: np.ndarray) -> bool:
-        if self.name == "binomial":
-            return bool(np.all(np.isfinite(mu)) and np.all((mu > 0) & (mu < 1)))
-        if self.name == "poisson":
-            return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
-        return True
 
 
 def irls(
@@ -136,7 +144,7 @@ def irls(
 ) -> IrlsFit:
     """Fit ``family`` (``"binomial"``, ``"poisson"``, ``"gaussian"``; canonical link) to the
     full-rank design ``x`` and outcome ``y`` by R's ``glm.fit`` (prior ``weights`` > 0)."""
-    fam = _Family(family)
+    fam = _Family(family, y)
     n, p = x.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     if p == 0:  # the empty model: eta = 0 (R's glm.fit, EMPTY)
@@ -169,7 +177,7 @@ def irls(
         eta = x @ start
         mu = fam.linkinv(eta)
         dev = fam.deviance(y, mu, w)
-        if not np.isfinite(dev) or not fam.valid(eta, mu):
+        if not np.isfinite(dev):  # (R's validmu/valideta: implied for these links)
             if coefold is None:
                 break  # no valid earlier fit to step back to (R stops with an error)
             for _ in range(maxit):  # R's step halving
@@ -177,7 +185,7 @@ def irls(
                 eta = x @ start
                 mu = fam.linkinv(eta)
                 dev = fam.deviance(y, mu, w)
-                if np.isfinite(dev) and fam.valid(eta, mu):
+                if np.isfinite(dev):
                     break
         if abs(dev - devold) / (abs(dev) + 0.1) < epsilon:
             converged = True

@@ -76,7 +76,8 @@ class GlmResults(ModelResults):
         self.family = family
         self.r_call = f"glm(formula, family = {family}, data)"
         self.y = y
-        self.fitted_values = pd.Series(np.asarray(fit.mu), index=mf.design.index)
+        self._mu = np.asarray(fit.mu)
+        self._fitted: pd.Series | None = None
         self.outcome_levels = outcome_levels
         self.converged = bool(fit.converged)
         self.iterations = int(fit.iterations)
@@ -92,9 +93,16 @@ class GlmResults(ModelResults):
         self.variance = "model"
 
     @property
+    def fitted_values(self) -> pd.Series:
+        """Fitted means ``mu`` by row of the model frame (built when first read)."""
+        if self._fitted is None:
+            self._fitted = pd.Series(self._mu, index=self.model_frame.design.index)
+        return self._fitted
+
+    @property
     def loglik(self) -> float:
         """Log-likelihood as R's ``logLik.glm`` (gaussian: at the ML variance RSS/n)."""
-        y, mu, n = self.y, self.fitted_values.to_numpy(), self.nobs
+        y, mu, n = self.y, self._mu, self.nobs
         if self.family == "binomial":
             return float(np.sum(np.log(np.where(y > 0, mu, 1 - mu))))
         if self.family == "poisson":

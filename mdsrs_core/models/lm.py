@@ -55,8 +55,9 @@ class LmResults(ModelResults):
             std_error,
             tidy_df=n - p if tidy_df is None else tidy_df,
         )
-        self.residuals = pd.Series(residuals, index=mf.design.index, name="residuals")
-        self.fitted_values = pd.Series(fitted, index=mf.design.index, name="fitted")
+        self._resid = np.asarray(residuals, dtype=float)
+        self._fit = np.asarray(fitted, dtype=float)
+        self._series: dict[str, pd.Series] = {}
         self.df_residual = n - p
         self.rank = p
         #: case weights of the rows fitted (None: unweighted)
@@ -66,6 +67,21 @@ class LmResults(ModelResults):
         #: rows dropped for a missing or zero weight
         self.n_weight_dropped = 0
 
+    def _as_series(self, name: str, values: np.ndarray) -> pd.Series:
+        if name not in self._series:
+            self._series[name] = pd.Series(values, index=self.model_frame.design.index, name=name)
+        return self._series[name]
+
+    @property
+    def residuals(self) -> pd.Series:
+        """Residuals ``y - fitted`` by row of the model frame."""
+        return self._as_series("residuals", self._resid)
+
+    @property
+    def fitted_values(self) -> pd.Series:
+        """Fitted values ``X beta`` by row of the model frame."""
+        return self._as_series("fitted", self._fit)
+
     @property
     def _w(self) -> np.ndarray:
         return np.ones(self.nobs) if self.weights is None else self.weights
@@ -73,7 +89,7 @@ class LmResults(ModelResults):
     @property
     def rss(self) -> float:
         """Residual sum of squares (weighted: ``sum w r^2``, R's ``deviance``)."""
-        return float(np.sum(self._w * self.residuals.to_numpy() ** 2))
+        return float(np.sum(self._w * self._resid**2))
 
     @property
     def sigma(self) -> float:
@@ -96,11 +112,11 @@ class LmResults(ModelResults):
         the empty model when there is no intercept, as ``summary.lm``)."""
         from mdsrs_core.stats import distributions as stats
 
-        y = self.fitted_values.to_numpy() + self.residuals.to_numpy()
+        y = self._fit + self._resid
         w = self._w
         has_intercept = self.model_frame.include_intercept
         centre = float(np.sum(w * y) / np.sum(w)) if has_intercept else 0.0
-        mss = float(np.sum(w * (self.fitted_values.to_numpy() - centre) ** 2))
+        mss = float(np.sum(w * (self._fit - centre) ** 2))
         rss = self.rss
         df_model = self.rank - int(has_intercept)
         n, dfr = self.nobs, self.df_residual

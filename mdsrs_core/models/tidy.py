@@ -63,6 +63,5 @@ def wald_table(
             "p_value": p_value,
             "conf_low": low,
             "conf_high": high,
-        },
-        columns=TIDY_COLUMNS,
+        }  # the order of TIDY_COLUMNS (columns= would make pandas reindex: 4x slower)
     )
