@@ -9,22 +9,29 @@ text alphabetically; the first variable varies slowest.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula import (
+    ModelFrame,
+    _drop_unused_levels,
+    _parse,
+    _with_references,
     display_name,
     evaluate,
+    model_frame,
     quote_names,
     split_formula,
     split_top_level,
 )
 
-__all__ = ["Groups", "formula_groups", "grouping_formula"]
+__all__ = ["Groups", "formula_groups", "group_model_frame", "grouping_formula"]
 
 _STRATA = re.compile(r"\s*strata\s*\((.*)\)\s*", re.DOTALL)
 
@@ -154,3 +161,113 @@ def formula_groups(formula: str, data: pd.DataFrame) -> tuple[Groups, Groups]:
     _, plain, strata = _group_terms(formula, data.columns)
     frame = data.reset_index(drop=True)
     return _combine(frame, plain, formula), _combine(frame, strata, formula)
+
+
+def group_model_frame(formula: str, data: Any) -> ModelFrame:
+    """The model frame of a survival formula whose right-hand side names groups:
+    ``model_frame(grouping_formula(formula), data, intercept=False)`` with ``formula`` as
+    given (rows with a missing value in the outcome or a grouping variable dropped and
+    counted; no design matrix, so a factor with one observed level is allowed).
+
+    The common shape -- ``Surv(time, event)`` of two numeric columns and grouping
+    variables that are columns -- is built here on NumPy arrays, with the stratum labels
+    made once per distinct value (the general path writes one text per row); any other
+    shape, or data that the general path would refuse, goes through
+    :func:`~mdsrs_core.formula.model_frame`, which then gives its own message."""
+    frame = _fast_group_frame(formula, data)
+    if frame is not None:
+        return frame
+    columns = getattr(data, "data", data).columns
+    frame = model_frame(grouping_formula(formula, columns), data, intercept=False)
+    return dataclasses.replace(frame, formula=formula)
+
+
+def _fast_group_frame(formula: str, data: Any) -> ModelFrame | None:
+    source = _with_references(data)
+    columns = tuple(map(str, source.columns))
+    if len(set(columns)) != len(columns):
+        return None
+    parsed = _parse(grouping_formula(formula, source.columns), columns)
+    names = set(columns)
+    if (
+        not parsed.strata_codes  # '~ 1': the formula layer's own fast path
+        or parsed.cluster_codes
+        or len(parsed.surv_args) != 2
+        or len(parsed.strata_codes) > 3
+        or not all(c in names for c in parsed.surv_args + parsed.strata_codes)
+    ):
+        return None
+    time_col, event_col = (source[c] for c in parsed.surv_args)
+    if not (
+        isinstance(time_col.dtype, np.dtype)
+        and time_col.dtype.kind in "iuf"
+        and isinstance(event_col.dtype, np.dtype)
+        and event_col.dtype.kind in "biuf"
+    ):
+        return None
+    n = len(source)
+    used = list(parsed.used)
+    complete = np.ones(n, dtype=bool)
+    for c in used:
+        column = source[c]
+        if not isinstance(column.dtype, (np.dtype, pd.CategoricalDtype)):
+            return None  # nullable and other extension dtypes: the general path
+        complete &= column.notna().to_numpy()
+    rows = np.flatnonzero(complete)
+    if len(rows) == 0:
+        return None
+    time = time_col.to_numpy(dtype=float)[rows]
+    if not (np.isfinite(time) & (time >= 0)).all():
+        return None
+    ev = event_col.to_numpy()[rows]
+    if ev.dtype.kind != "b" and not np.isin(ev, (0, 1)).all():
+        return None
+    event = ev.astype(int)
+    work = source[used]
+    if len(rows) != n:
+        work = work.iloc[rows]
+    labels = source.index[rows]
+    variables = _drop_unused_levels(work).set_axis(labels)
+    strata = None
+    if parsed.strata_codes:
+        strata = _strata_text(variables, list(parsed.strata_codes))
+    dropped = source.index[~complete]
+    return ModelFrame(
+        formula=formula,
+        outcome=None,
+        outcome_name=None,
+        time=time,
+        event=event,
+        design=pd.DataFrame(index=labels, columns=pd.Index([], dtype=object)),
+        strata=strata,
+        n_input=n,
+        n_dropped=len(dropped),
+        dropped=dropped,
+        term_names=[],
+        _source=source,
+        _positions=rows,
+        _variables=variables,
+    )
+
+
+def _strata_text(frame: pd.DataFrame, codes: list[str]) -> pd.Series:
+    """R-style ``"x=a, y=b"`` per row (as the formula layer writes them), each text made
+    once per distinct combination."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    texts: list[pd.Series] = []
+    sizes = []
+    for code in codes:
+        which, distinct = pd.factorize(frame[code])
+        texts.append(display_name(code) + "=" + pd.Series(distinct).astype(str))
+        sizes.append(len(distinct))
+        key = key * len(distinct) + which
+    which, distinct_keys = pd.factorize(key)
+    parts = []
+    rest = np.asarray(distinct_keys, dtype=np.int64)
+    for text, size in zip(reversed(texts), reversed(sizes), strict=True):
+        parts.append(text.to_numpy()[rest % size])
+        rest = rest // size
+    label = parts[-1].astype(object)
+    for part in reversed(parts[:-1]):
+        label = label + ", " + part
+    return pd.Series(np.asarray(label, dtype=object)[which], index=frame.index, name="strata")

@@ -9,16 +9,15 @@ variance are computed within strata and summed.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import ModelError
-from mdsrs_core.formula import ModelFrame, model_frame
+from mdsrs_core.formula import ModelFrame
 from mdsrs_core.models._survival_engine import LogrankFit, logrank
-from mdsrs_core.models._survival_groups import formula_groups, grouping_formula
+from mdsrs_core.models._survival_groups import formula_groups, group_model_frame
 
 __all__ = ["SurvdiffResults", "survdiff"]
 
@@ -139,9 +138,7 @@ def survdiff(formula: str, data: Any, rho: float = 0.0) -> SurvdiffResults:
     rho:
         Weight exponent of the G-rho family; 0 = log-rank (default), 1 = Peto-Peto.
     """
-    columns = getattr(data, "data", data).columns
-    frame = model_frame(grouping_formula(formula, columns), data, intercept=False)
-    frame = dataclasses.replace(frame, formula=formula)
+    frame = group_model_frame(formula, data)
     if frame.time is None or frame.event is None:
         raise ModelError(
             f"survdiff needs a survival outcome: write the formula {formula!r} as "

@@ -37,7 +37,11 @@ from mdsrs_core.models._survival_engine import (
     kaplan_meier,
     km_confint,
 )
-from mdsrs_core.models._survival_groups import formula_groups, grouping_formula
+from mdsrs_core.models._survival_groups import (
+    formula_groups,
+    group_model_frame,
+    grouping_formula,
+)
 
 __all__ = ["SurvfitResults", "survfit"]
 
@@ -270,9 +274,11 @@ def survfit(
     wd = weighted_data(data, weights if weights is not None else None)
     if weights is None and cluster is not None:
         wd = weighted_data(data, np.ones(len(wd.frame)))
-    source = data if wd.weights is None else wd.frame
-    frame = model_frame(grouping_formula(formula, columns), source, intercept=False)
-    frame = dataclasses.replace(frame, formula=formula)
+    if wd.weights is None:
+        frame = group_model_frame(formula, data)
+    else:
+        frame = model_frame(grouping_formula(formula, columns), wd.frame, intercept=False)
+        frame = dataclasses.replace(frame, formula=formula)
     if frame.time is None or frame.event is None:
         raise ModelError(
             f"survfit needs a survival outcome: write the formula {formula!r} as "
