@@ -2,7 +2,8 @@
 
 The concordance and its jackknife standard error are compared with R in
 test_models_survival.py; here the radix-partition counting is checked pair by pair on
-random data with many ties, several groups and ineligible left members.
+random data with many ties, several groups and ineligible left members, on both paths
+(the radix partition, and the n x n comparison used for small n).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mdsrs_core.models import _survival_engine
 from mdsrs_core.models._survival_engine import _pair_counts
 
 
@@ -28,8 +30,10 @@ def _direct(group, rank, left_ok):
     return conc, disc, tied
 
 
+@pytest.mark.parametrize("direct_up_to", [0, 200])  # the radix partition, the n x n count
 @pytest.mark.parametrize("seed", range(40))
-def test_pair_counts_match_direct_count(seed):
+def test_pair_counts_match_direct_count(seed, direct_up_to, monkeypatch):
+    monkeypatch.setattr(_survival_engine, "_DIRECT_PAIRS", direct_up_to)
     rng = np.random.default_rng(seed)
     n = int(rng.integers(0, 90))
     group = np.sort(rng.integers(0, int(rng.integers(1, 4)), n))

@@ -259,6 +259,25 @@ def _prefix_counts(flags: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
+#: up to this many elements, pairs are counted directly (an n x n comparison)
+_DIRECT_PAIRS = 200
+
+
+def _pair_counts_direct(
+    group: np.ndarray, rank: np.ndarray, left_ok: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_pair_counts` by comparing every pair (small n)."""
+    n = len(rank)
+    pair = np.triu(np.ones((n, n), dtype=bool), 1)
+    pair &= group[:, None] == group[None, :]
+    pair &= left_ok[:, None]
+    diff = rank[:, None] - rank[None, :]  # left minus right
+    out = []
+    for m in (pair & (diff > 0), pair & (diff < 0), pair & (diff == 0)):
+        out.append((m.sum(axis=1) + m.sum(axis=0)).astype(float))
+    return out[0], out[1], out[2]
+
+
 def _pair_counts(
     group: np.ndarray, rank: np.ndarray, left_ok: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -288,6 +307,8 @@ def _pair_counts(
     if n < 2:
         return conc, disc, tied
     rank = np.asarray(rank, dtype=np.int64)
+    if n <= _DIRECT_PAIRS:
+        return _pair_counts_direct(np.asarray(group), rank, np.asarray(left_ok, dtype=bool))
     ok = np.asarray(left_ok, dtype=bool).astype(np.int64)
     pos = np.arange(n)
     change = np.empty(n, dtype=bool)

@@ -138,27 +138,29 @@ class CoxphResults(ModelResults):
         """``-2 loglik + 2 p``, as R's ``AIC(fit)``."""
         return -2.0 * self.loglik + 2.0 * len(self.terms)
 
-    def tests(self) -> pd.DataFrame:
-        """The global tests of beta = 0 that R's summary prints: likelihood ratio, Wald
-        and score (log-rank), each a chi-square on p degrees of freedom; when robust, the
-        Wald test uses the robust variance and R's robust score test is added."""
+    def _test_values(self) -> dict[str, tuple[float, float]]:
+        """test name -> (statistic, p-value) of :meth:`tests`."""
         from mdsrs_core.stats.distributions import chi2
 
         p = len(self.terms)
         lr = 2.0 * (self.loglik - self.loglik_null)
         wald = float(self.estimate @ np.linalg.solve(self.var, self.estimate))
-        sc = self.fit.score_test
-        stats = [lr, wald, sc]
-        names = ["likelihood_ratio", "wald", "score"]
+        values = {"likelihood_ratio": lr, "wald": wald, "score": self.fit.score_test}
         if self.robust_score is not None:
-            stats.append(self.robust_score)
-            names.append("robust_score")
+            values["robust_score"] = self.robust_score
+        return {name: (s, float(chi2.sf(s, p))) for name, s in values.items()}
+
+    def tests(self) -> pd.DataFrame:
+        """The global tests of beta = 0 that R's summary prints: likelihood ratio, Wald
+        and score (log-rank), each a chi-square on p degrees of freedom; when robust, the
+        Wald test uses the robust variance and R's robust score test is added."""
+        values = self._test_values()
         return pd.DataFrame(
             {
-                "test": names,
-                "statistic": stats,
-                "df": [p] * len(stats),
-                "p_value": [float(chi2.sf(s, p)) for s in stats],
+                "test": list(values),
+                "statistic": [s for s, _ in values.values()],
+                "df": [len(self.terms)] * len(values),
+                "p_value": [pv for _, pv in values.values()],
             }
         )
 
@@ -187,38 +189,35 @@ class CoxphResults(ModelResults):
         statistic_sc, p_value_sc, statistic_wald, p_value_wald, df, concordance,
         std_error_concordance, iterations, converged``; when robust also
         ``statistic_robust, p_value_robust, n_cluster`` (R's robust score test)."""
-        tests = self.tests().set_index("test")
+        tests = self._test_values()
         c, c_se = self.concordance
         robust = {}
         if self.robust:
             robust = {
-                "statistic_robust": tests.loc["robust_score", "statistic"],
-                "p_value_robust": tests.loc["robust_score", "p_value"],
+                "statistic_robust": tests["robust_score"][0],
+                "p_value_robust": tests["robust_score"][1],
                 "n_cluster": self.n_cluster,
             }
-        return pd.DataFrame(
-            [
-                {
-                    "nobs": self.nobs,
-                    "n_dropped": self.n_dropped,
-                    "nevent": self.nevent,
-                    "logLik": self.loglik,
-                    "AIC": self.aic,
-                    "statistic_log": tests.loc["likelihood_ratio", "statistic"],
-                    "p_value_log": tests.loc["likelihood_ratio", "p_value"],
-                    "statistic_sc": tests.loc["score", "statistic"],
-                    "p_value_sc": tests.loc["score", "p_value"],
-                    "statistic_wald": tests.loc["wald", "statistic"],
-                    "p_value_wald": tests.loc["wald", "p_value"],
-                    "df": len(self.terms),
-                    "concordance": c,
-                    "std_error_concordance": c_se,
-                    "iterations": self.fit.iterations,
-                    "converged": self.fit.converged,
-                    **robust,
-                }
-            ]
-        )
+        row = {
+            "nobs": self.nobs,
+            "n_dropped": self.n_dropped,
+            "nevent": self.nevent,
+            "logLik": self.loglik,
+            "AIC": self.aic,
+            "statistic_log": tests["likelihood_ratio"][0],
+            "p_value_log": tests["likelihood_ratio"][1],
+            "statistic_sc": tests["score"][0],
+            "p_value_sc": tests["score"][1],
+            "statistic_wald": tests["wald"][0],
+            "p_value_wald": tests["wald"][1],
+            "df": len(self.terms),
+            "concordance": c,
+            "std_error_concordance": c_se,
+            "iterations": self.fit.iterations,
+            "converged": self.fit.converged,
+            **robust,
+        }
+        return pd.DataFrame({k: [v] for k, v in row.items()})
 
     def _call_text(self) -> str:
         args = [f"formula = {self.formula}", "data"]
@@ -396,7 +395,8 @@ def coxph(
             f"coxph cannot fit {formula!r}: every row with an event has weight 0, so there "
             "is no information on the hazard ratio."
         )
-    x = frame.design[terms].to_numpy(dtype=float)
+    design = frame.design
+    x = (design if list(design.columns) == terms else design[terms]).to_numpy(dtype=float)
     if np.linalg.matrix_rank(x - x.mean(axis=0)) < len(terms):
         raise ModelError(
             f"The covariates of {formula!r} are collinear (or one is constant) in the "
