@@ -1,6 +1,7 @@
-"""The survival modules' fast model frame for grouping formulas (``group_model_frame``)
-gives, field by field, what the formula layer's general path gives (the survfit and
-survdiff values against R are in test_models_survival.py)."""
+"""The survival modules' fast model frame and groups for grouping formulas
+(``survival_groups``) give, field by field, what the formula layer's general path and
+``formula_groups`` give (the survfit and survdiff values against R are in
+test_models_survival.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import pandas as pd
 import pytest
 
 from mdsrs_core.formula import model_frame
-from mdsrs_core.models._survival_groups import _fast_group_frame, grouping_formula
+from mdsrs_core.models._survival_groups import (
+    _fast_group_frame,
+    formula_groups,
+    grouping_formula,
+)
 
 FORMULAS = [
     "Surv(t, e) ~ arm",
@@ -55,11 +60,17 @@ def test_fast_group_frame_equals_general_path(formula, seed):
     fast = _fast_group_frame(formula, data)
     if fast is None:  # a shape (or data) the fast path leaves to the formula layer
         return
+    frame, groups, strata = fast
     general = _general(formula, data)
+    want = formula_groups(formula, general.variables)
+    for got, expected in zip((groups, strata), want, strict=True):
+        assert got.labels == expected.labels
+        np.testing.assert_array_equal(got.codes, expected.codes)
+    pd.testing.assert_frame_equal(frame.variables, general.variables)
     for f in dataclasses.fields(general):
-        a, b = getattr(general, f.name), getattr(fast, f.name)
-        if f.name == "_data":
-            continue
+        a, b = getattr(general, f.name), getattr(frame, f.name)
+        if f.name in ("_data", "_variables", "_variable_columns"):
+            continue  # the rows' variables: compared above (read when first asked for)
         assert type(a) is type(b), f.name
         if isinstance(a, pd.DataFrame):
             pd.testing.assert_frame_equal(a, b, check_column_type=False)

@@ -20,7 +20,6 @@ import pandas as pd
 from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula import (
     ModelFrame,
-    _drop_unused_levels,
     _parse,
     _with_references,
     display_name,
@@ -60,16 +59,26 @@ def _value_text(value: object) -> str:
     return str(value)
 
 
-def _levels(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Codes of the observed levels of one variable, and their texts, in R's order."""
+def _factor(values: Any) -> tuple[np.ndarray, Any, bool]:
+    """(codes, distinct values, whether categorical) of one variable (a Series or array):
+    a Categorical's codes and categories, else pd.factorize's (order of appearance)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        raw = values.cat.codes.to_numpy()
-        k = len(values.cat.categories)
-        seen = np.bincount(raw[raw >= 0], minlength=k) > 0
-        cats = [c for c, s in zip(values.cat.categories, seen, strict=True) if s]
+        cat = values.cat if isinstance(values, pd.Series) else values
+        return np.asarray(cat.codes), cat.categories, True
+    which, distinct = pd.factorize(values)
+    return which, distinct, False
+
+
+def _ordered_levels(
+    which: np.ndarray, distinct: Any, categorical: bool
+) -> tuple[np.ndarray, list[str]]:
+    """Codes of the observed levels and their texts, in R's order: a Categorical's
+    categories, numbers by value, text alphabetically."""
+    if categorical:
+        seen = np.bincount(which[which >= 0], minlength=len(distinct)) > 0
+        cats = [c for c, s in zip(distinct, seen, strict=True) if s]
         remap = np.cumsum(seen) - 1
-        return remap[raw].astype(np.int64), [_value_text(c) for c in cats]
-    which, distinct = pd.factorize(values)  # codes in order of appearance (pd.unique's)
+        return remap[which].astype(np.int64), [_value_text(c) for c in cats]
     uniq = list(distinct)
     numeric = all(isinstance(c, (int, float, np.number, bool, np.bool_)) for c in uniq)
     order = sorted(
@@ -78,6 +87,11 @@ def _levels(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     rank = np.empty(len(uniq), dtype=np.int64)
     rank[order] = np.arange(len(uniq))
     return rank[which], [_value_text(uniq[i]) for i in order]
+
+
+def _levels(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of the observed levels of one variable, and their texts, in R's order."""
+    return _ordered_levels(*_factor(values))
 
 
 def _combine(frame: pd.DataFrame, codes_list: list[str], formula: str) -> Groups:
@@ -90,6 +104,14 @@ def _combine(frame: pd.DataFrame, codes_list: list[str], formula: str) -> Groups
         values = evaluate(code, frame, formula)
         codes, texts = _levels(values.reset_index(drop=True))
         per_var.append((display_name(code), codes, texts))
+    return _combine_levels(per_var, n)
+
+
+def _combine_levels(per_var: list[tuple[str, np.ndarray, list[str]]], n: int) -> Groups:
+    """Groups of every observed combination of variables given as (name, level codes,
+    level texts), the first varying slowest."""
+    if not per_var:
+        return Groups(np.zeros(n, dtype=np.int64), [])
     sizes = [len(texts) for _, _, texts in per_var]
     total = int(np.prod(sizes, dtype=float))
     if total <= max(4 * n, 1024):
@@ -167,22 +189,34 @@ def group_model_frame(formula: str, data: Any) -> ModelFrame:
     """The model frame of a survival formula whose right-hand side names groups:
     ``model_frame(grouping_formula(formula), data, intercept=False)`` with ``formula`` as
     given (rows with a missing value in the outcome or a grouping variable dropped and
-    counted; no design matrix, so a factor with one observed level is allowed).
+    counted; no design matrix, so a factor with one observed level is allowed)."""
+    return survival_groups(formula, data)[0]
+
+
+def survival_groups(formula: str, data: Any) -> tuple[ModelFrame, Groups, Groups]:
+    """:func:`group_model_frame` and :func:`formula_groups` of its rows: (frame, groups
+    of the ordinary terms, groups of the ``strata()`` terms).
 
     The common shape -- ``Surv(time, event)`` of two numeric columns and grouping
-    variables that are columns -- is built here on NumPy arrays, with the stratum labels
-    made once per distinct value (the general path writes one text per row); any other
-    shape, or data that the general path would refuse, goes through
-    :func:`~mdsrs_core.formula.model_frame`, which then gives its own message."""
-    frame = _fast_group_frame(formula, data)
-    if frame is not None:
-        return frame
+    variables that are columns -- is built here on NumPy arrays: each variable coded once
+    (its stratum texts made once per distinct value; the general path writes one text per
+    row), the rows' variables taken only if read. Any other shape, or data that the
+    general path would refuse, goes through :func:`~mdsrs_core.formula.model_frame`,
+    which then gives its own message."""
+    fast = _fast_group_frame(formula, data)
+    if fast is not None:
+        return fast
     columns = getattr(data, "data", data).columns
     frame = model_frame(grouping_formula(formula, columns), data, intercept=False)
-    return dataclasses.replace(frame, formula=formula)
+    frame = dataclasses.replace(frame, formula=formula)
+    if frame.time is None:  # not a survival outcome: the caller says so
+        none = Groups(np.zeros(frame.nobs, dtype=np.int64), [])
+        return frame, none, none
+    groups, strata = formula_groups(formula, frame.variables)
+    return frame, groups, strata
 
 
-def _fast_group_frame(formula: str, data: Any) -> ModelFrame | None:
+def _fast_group_frame(formula: str, data: Any) -> tuple[ModelFrame, Groups, Groups] | None:
     source = _with_references(data)
     columns = tuple(map(str, source.columns))
     if len(set(columns)) != len(columns):
@@ -197,7 +231,8 @@ def _fast_group_frame(formula: str, data: Any) -> ModelFrame | None:
         or not all(c in names for c in parsed.surv_args + parsed.strata_codes)
     ):
         return None
-    time_col, event_col = (source[c] for c in parsed.surv_args)
+    series = {c: source[c] for c in parsed.used}
+    time_col, event_col = (series[c] for c in parsed.surv_args)
     if not (
         isinstance(time_col.dtype, np.dtype)
         and time_col.dtype.kind in "iuf"
@@ -206,68 +241,60 @@ def _fast_group_frame(formula: str, data: Any) -> ModelFrame | None:
     ):
         return None
     n = len(source)
-    used = list(parsed.used)
     complete = np.ones(n, dtype=bool)
-    for c in used:
-        column = source[c]
+    for column in series.values():
         if not isinstance(column.dtype, (np.dtype, pd.CategoricalDtype)):
             return None  # nullable and other extension dtypes: the general path
         complete &= column.notna().to_numpy()
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
         return None
-    time = time_col.to_numpy(dtype=float)[rows]
+    all_rows = len(rows) == n
+    time = time_col.to_numpy(dtype=float)
+    time = time if all_rows else time[rows]
     if not (np.isfinite(time) & (time >= 0)).all():
         return None
-    ev = event_col.to_numpy()[rows]
+    ev = event_col.to_numpy()
+    ev = ev if all_rows else ev[rows]
     if ev.dtype.kind != "b" and not np.isin(ev, (0, 1)).all():
         return None
     event = ev.astype(int)
-    work = source[used]
-    if len(rows) != n:
-        work = work.iloc[rows]
-    labels = source.index[rows]
-    variables = _drop_unused_levels(work).set_axis(labels)
-    strata = None
-    if parsed.strata_codes:
-        strata = _strata_text(variables, list(parsed.strata_codes))
-    dropped = source.index[~complete]
-    return ModelFrame(
+    labels = source.index if all_rows else source.index[rows]
+    # each grouping variable coded once: the groups and the stratum texts
+    _, plain, strata_terms = _group_terms(formula, source.columns)
+    coded = {}
+    for code in parsed.strata_codes:
+        values = series[code]
+        if not all_rows:
+            values = values.iloc[rows]
+        coded[code] = _factor(values)
+    texts = None
+    for code in parsed.strata_codes:
+        which, distinct, _ = coded[code]
+        part = (code + "=" + pd.Series(distinct).astype(str)).to_numpy().astype(object)[which]
+        texts = part if texts is None else texts + ", " + part
+    groups = [
+        _combine_levels([(code, *_ordered_levels(*coded[code])) for code in terms], len(rows))
+        for terms in (plain, strata_terms)
+    ]
+    if all_rows:
+        dropped = source.index[:0]
+    else:
+        dropped = source.index[~complete]
+    frame = ModelFrame(
         formula=formula,
         outcome=None,
         outcome_name=None,
-        time=time,
+        time=time.copy() if all_rows else time,
         event=event,
         design=pd.DataFrame(index=labels, columns=pd.Index([], dtype=object)),
-        strata=strata,
+        strata=pd.Series(texts, index=labels, name="strata"),
         n_input=n,
         n_dropped=len(dropped),
         dropped=dropped,
         term_names=[],
         _source=source,
         _positions=rows,
-        _variables=variables,
+        _variable_columns=parsed.used,
     )
-
-
-def _strata_text(frame: pd.DataFrame, codes: list[str]) -> pd.Series:
-    """R-style ``"x=a, y=b"`` per row (as the formula layer writes them), each text made
-    once per distinct combination."""
-    key = np.zeros(len(frame), dtype=np.int64)
-    texts: list[pd.Series] = []
-    sizes = []
-    for code in codes:
-        which, distinct = pd.factorize(frame[code])
-        texts.append(display_name(code) + "=" + pd.Series(distinct).astype(str))
-        sizes.append(len(distinct))
-        key = key * len(distinct) + which
-    which, distinct_keys = pd.factorize(key)
-    parts = []
-    rest = np.asarray(distinct_keys, dtype=np.int64)
-    for text, size in zip(reversed(texts), reversed(sizes), strict=True):
-        parts.append(text.to_numpy()[rest % size])
-        rest = rest // size
-    label = parts[-1].astype(object)
-    for part in reversed(parts[:-1]):
-        label = label + ", " + part
-    return pd.Series(np.asarray(label, dtype=object)[which], index=frame.index, name="strata")
+    return frame, groups[0], groups[1]

@@ -17,7 +17,7 @@ import pandas as pd
 from mdsrs_core.errors import ModelError
 from mdsrs_core.formula import ModelFrame
 from mdsrs_core.models._survival_engine import LogrankFit, logrank
-from mdsrs_core.models._survival_groups import formula_groups, group_model_frame
+from mdsrs_core.models._survival_groups import survival_groups
 
 __all__ = ["SurvdiffResults", "survdiff"]
 
@@ -138,13 +138,12 @@ def survdiff(formula: str, data: Any, rho: float = 0.0) -> SurvdiffResults:
     rho:
         Weight exponent of the G-rho family; 0 = log-rank (default), 1 = Peto-Peto.
     """
-    frame = group_model_frame(formula, data)
+    frame, groups, strata = survival_groups(formula, data)
     if frame.time is None or frame.event is None:
         raise ModelError(
             f"survdiff needs a survival outcome: write the formula {formula!r} as "
             "'Surv(time, event) ~ arm'."
         )
-    groups, strata = formula_groups(formula, frame.variables)
     if groups.k < 2:
         found = f"only {groups.labels[0]!r}" if groups.k == 1 else "no group variable"
         raise ModelError(

@@ -39,8 +39,8 @@ from mdsrs_core.models._survival_engine import (
 )
 from mdsrs_core.models._survival_groups import (
     formula_groups,
-    group_model_frame,
     grouping_formula,
+    survival_groups,
 )
 
 __all__ = ["SurvfitResults", "survfit"]
@@ -145,30 +145,35 @@ class SurvfitResults:
                 part = self._at_events(c)
             else:
                 part = self._at_times(label, c, times, extend)
-            part.insert(0, "strata", label)
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)[SUMMARY_COLUMNS]
+            parts.append((label, part))
+        columns: dict[str, Any] = {
+            "strata": np.repeat(
+                np.array([label for label, _ in parts], dtype=object),
+                [len(part["time"]) for _, part in parts],
+            )
+        }
+        for name in SUMMARY_COLUMNS[1:]:
+            columns[name] = np.concatenate([part[name] for _, part in parts])
+        return pd.DataFrame(columns, columns=SUMMARY_COLUMNS)
 
-    def _at_events(self, c: KMCurve) -> pd.DataFrame:
+    def _at_events(self, c: KMCurve) -> dict[str, np.ndarray]:
         keep = c.n_event > 0
         low, high = self._limits(c)
         with np.errstate(invalid="ignore"):
             se = c.std_err * c.surv
-        return pd.DataFrame(
-            {
-                "time": c.time[keep],
-                "n_risk": self._count(c.n_risk[keep]),
-                "n_event": self._count(c.n_event[keep]),
-                "surv": c.surv[keep],
-                "std_err": se[keep],
-                "conf_low": low[keep],
-                "conf_high": high[keep],
-            }
-        )
+        return {
+            "time": c.time[keep],
+            "n_risk": self._count(c.n_risk[keep]),
+            "n_event": self._count(c.n_event[keep]),
+            "surv": c.surv[keep],
+            "std_err": se[keep],
+            "conf_low": low[keep],
+            "conf_high": high[keep],
+        }
 
     def _at_times(
         self, label: str, c: KMCurve, times: Sequence[float], extend: bool
-    ) -> pd.DataFrame:
+    ) -> dict[str, np.ndarray]:
         req = np.sort(np.asarray(list(times), dtype=float))
         req = req[np.isfinite(req)]
         if not extend:
@@ -194,17 +199,15 @@ class SurvfitResults:
         events = np.diff(np.concatenate([[0.0], cum_event[upto]]))
         with np.errstate(invalid="ignore"):
             se = se0[row] * surv0[row]
-        return pd.DataFrame(
-            {
-                "time": req,
-                "n_risk": self._count(risk0[after]),
-                "n_event": self._count(events),
-                "surv": surv0[row],
-                "std_err": se,
-                "conf_low": low0[row],
-                "conf_high": high0[row],
-            }
-        )
+        return {
+            "time": req,
+            "n_risk": self._count(risk0[after]),
+            "n_event": self._count(events),
+            "surv": surv0[row],
+            "std_err": se,
+            "conf_low": low0[row],
+            "conf_high": high0[row],
+        }
 
     def table(self) -> pd.DataFrame:
         """Per stratum ``strata, records, events, median, conf_low, conf_high`` as R's
@@ -275,7 +278,7 @@ def survfit(
     if weights is None and cluster is not None:
         wd = weighted_data(data, np.ones(len(wd.frame)))
     if wd.weights is None:
-        frame = group_model_frame(formula, data)
+        frame, groups, strata = survival_groups(formula, data)
     else:
         frame = model_frame(grouping_formula(formula, columns), wd.frame, intercept=False)
         frame = dataclasses.replace(frame, formula=formula)
@@ -284,7 +287,8 @@ def survfit(
             f"survfit needs a survival outcome: write the formula {formula!r} as "
             "'Surv(time, event) ~ 1' or 'Surv(time, event) ~ arm'."
         )
-    groups, strata = formula_groups(formula, frame.variables)
+    if wd.weights is not None:
+        groups, strata = formula_groups(formula, frame.variables)
     labels = [ALL]
     codes = np.zeros(frame.nobs, dtype=np.int64)
     if groups.k and strata.k:
