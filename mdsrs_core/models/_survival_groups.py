@@ -10,6 +10,7 @@ text alphabetically; the first variable varies slowest.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -140,6 +141,14 @@ def _combine_levels(per_var: list[tuple[str, np.ndarray, list[str]]], n: int) ->
 
 def _group_terms(formula: str, columns=()) -> tuple[str, list[str], list[str]]:
     """(left-hand side, ordinary grouping terms, ``strata()`` arguments) of ``formula``."""
+    lhs, plain, strata = _group_terms_cached(formula, tuple(map(str, columns)))
+    return lhs, list(plain), list(strata)
+
+
+@functools.lru_cache(maxsize=256)
+def _group_terms_cached(
+    formula: str, columns: tuple[str, ...]
+) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     lhs, rhs = split_formula(quote_names(formula, columns))
     plain: list[str] = []
     strata: list[str] = []
@@ -158,7 +167,7 @@ def _group_terms(formula: str, columns=()) -> tuple[str, list[str], list[str]]:
             )
         else:
             plain.append(term)
-    return lhs or "", plain, strata
+    return lhs or "", tuple(plain), tuple(strata)
 
 
 def grouping_formula(formula: str, columns=()) -> str:
@@ -243,9 +252,17 @@ def _fast_group_frame(formula: str, data: Any) -> tuple[ModelFrame, Groups, Grou
     n = len(source)
     complete = np.ones(n, dtype=bool)
     for column in series.values():
-        if not isinstance(column.dtype, (np.dtype, pd.CategoricalDtype)):
-            return None  # nullable and other extension dtypes: the general path
-        complete &= column.notna().to_numpy()
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            complete &= column.cat.codes.to_numpy() >= 0
+        elif isinstance(dtype, np.dtype) and dtype.kind in "biufO":
+            values = column.to_numpy()
+            if dtype.kind == "f":
+                complete &= ~np.isnan(values)
+            elif dtype.kind == "O":
+                complete &= ~pd.isna(values)
+        else:
+            return None  # dates, nullable and other extension dtypes: the general path
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
         return None
