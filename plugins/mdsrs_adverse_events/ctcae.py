@@ -119,6 +119,13 @@ def _lln(lln: Any, n: int, what: str) -> np.ndarray:
     return arr
 
 
+def _sex_lln(sex: pd.Series) -> np.ndarray:
+    """The WHO hemoglobin LLN of each value of ``sex`` (by its first letter; 12.0 g/dL for
+    a missing or unknown one)."""
+    s = sex.astype("string").str.strip().str.upper().str[:1]
+    return s.map(HGB_LLN_BY_SEX).astype(float).fillna(HGB_LLN).to_numpy()
+
+
 def grade_anemia(hgb_g_dl: Any, lln: Any = None, sex: Any = None) -> Any:
     """CTCAE v5.0 grade (0-3) of *Anemia* from hemoglobin in g/dL.
 
@@ -132,10 +139,15 @@ def grade_anemia(hgb_g_dl: Any, lln: Any = None, sex: Any = None) -> Any:
     if lln is None:
         if sex is None:
             lln_arr = np.full(len(values), HGB_LLN)
+        elif isinstance(getattr(sex, "dtype", None), pd.CategoricalDtype):
+            # a categorical (the cohort's sex): each level looked up once, rows by code
+            sex = pd.Series(sex).cat
+            levels = _sex_lln(pd.Series(np.asarray(sex.categories, dtype=object)))
+            codes = np.asarray(sex.codes)
+            lln_arr = np.append(levels, HGB_LLN)[codes]
+            lln_arr = np.broadcast_to(lln_arr, (len(values),)).astype(float)
         else:
-            s = pd.Series(np.atleast_1d(np.asarray(sex, dtype=object))).astype("string")
-            s = s.str.strip().str.upper().str[:1]
-            lln_arr = s.map(HGB_LLN_BY_SEX).astype(float).fillna(HGB_LLN).to_numpy()
+            lln_arr = _sex_lln(pd.Series(np.atleast_1d(np.asarray(sex, dtype=object))))
             lln_arr = np.broadcast_to(lln_arr, (len(values),)).astype(float)
     else:
         lln_arr = _lln(lln, len(values), "hemoglobin")
