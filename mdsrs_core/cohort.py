@@ -152,8 +152,15 @@ class Cohort:
             problem = event_codes_problem(_plain(event_codes))
             if problem:
                 raise CohortError(f"{self.source}: {problem}.")
-        frame = _canonical_frame(data, self.column_map)
-        frame = frame.reset_index(drop=True) if _from_file else frame
+        if _from_file and all(c == u for c, u in self.column_map.items()):
+            # a frame read from a file is this cohort's own: its columns are used as they
+            # are (a copy of a 10^6-row frame is hundreds of MB); columns are replaced,
+            # never changed in place
+            frame = data.copy(deep=False)
+        else:
+            frame = _canonical_frame(data, self.column_map)
+        if _from_file and not frame.index.equals(pd.RangeIndex(len(frame))):
+            frame = frame.reset_index(drop=True)
         problems = self._pair_problems(frame, columns or {})
         tables: dict[str, dict] = {str(k): dict(v) for k, v in (codes or {}).items()}
         event_codes = self._merge_event_codes(event_codes, tables)

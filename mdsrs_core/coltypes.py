@@ -92,6 +92,6 @@ def restore_types(frame: pd.DataFrame, skip: Iterable[str]) -> pd.DataFrame:
             numbers = as_logical_column(frame[name])
         if numbers is not None and numbers is not frame[name]:
             if out is frame:
-                out = frame.copy()
+                out = frame.copy(deep=False)  # columns are replaced, never changed in place
             out[name] = numbers
     return out

@@ -115,39 +115,75 @@ def read_typed(path: str | Path, text_columns: set[str]) -> pd.DataFrame | None:
     na = list(TEXT_NA)
     names = pd.read_csv(path, sep=sep, nrows=0, skipinitialspace=True).columns
     dtype = {name: str for name in names if str(name).strip() in text_columns}
+    # read by chunks of rows, each column's pieces joined once all are read: memory of the
+    # frame plus one chunk (the C parser reading the whole file at once holds each column
+    # twice, as its internal chunks and joined)
+    pieces: list[list[np.ndarray]] = []
+    columns: list[str] = []
     try:
-        frame = pd.read_csv(
+        with pd.read_csv(
             path,
             sep=sep,
             dtype=dtype,  # type: ignore[arg-type]
             keep_default_na=False,
             na_values=na,
             skipinitialspace=True,
-        )
+            chunksize=_CHUNK_ROWS,
+        ) as reader:
+            for chunk in reader:
+                if not columns:
+                    columns = [str(c).strip() for c in chunk.columns]
+                    pieces = [[] for _ in columns]
+                for i in range(chunk.shape[1]):
+                    pieces[i].append(chunk.iloc[:, i].to_numpy().copy())
+                del chunk
     except Exception:  # noqa: BLE001 - the careful reader reports it
         return None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.shape[0] == 0:
-        return None
-    for i in range(frame.shape[1]):
-        column = frame.iloc[:, i]
-        if column.dtype == object:
-            # text only (a chunk read as numbers beside one read as text would mix them)
-            if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
-                return None
-            continue
-        if column.dtype.kind not in "if":
-            return None  # e.g. TRUE/FALSE read as bool: the careful reader spells them
-        numbers = column.to_numpy(dtype="float64")
-        whole = (
-            column.dtype.kind == "i"
-            or (not np.isnan(numbers).any() and bool((numbers % 1 == 0).all()))
-        ) and bool(np.abs(numbers).max() < 2**53)
-        frame.isetitem(i, numbers.astype("int64") if whole else numbers)
-    return frame
+    if not columns or sum(len(part) for part in pieces[0]) == 0:
+        return None  # a header without rows: the careful reader says so
+    data: dict[str, np.ndarray] = {}
+    for i, name in enumerate(columns):
+        column = _joined(pieces[i])
+        pieces[i] = []
+        if column is None:
+            return None
+        data[name] = column
+    return pd.DataFrame(data, copy=False)
 
 
-def _fields_match(raw: bytes, sep: int, width: int, block: int = 1 << 24) -> bool:
+#: rows per chunk of :func:`read_typed`
+_CHUNK_ROWS = 100_000
+
+
+def _joined(parts: list) -> Any:
+    """One column of :func:`read_typed` from its chunks' arrays, as the cohort's parsing of
+    its text would give it; ``None`` when the careful reader must read the file."""
+    import numpy as np
+
+    kinds = {p.dtype.kind for p in parts}
+    if "O" in kinds:
+        # text; a chunk without a value reads as NaN floats, which text reads as missing
+        if kinds - {"O", "f"} or any(p.dtype.kind == "f" and not np.isnan(p).all() for p in parts):
+            return None
+        parts = [p if p.dtype.kind == "O" else np.full(len(p), np.nan, dtype=object) for p in parts]
+        column = np.concatenate(parts)
+        # text only (a chunk read as numbers beside one read as text would mix them)
+        if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+            return None
+        return column
+    if not kinds <= {"i", "f"}:
+        return None  # e.g. TRUE/FALSE read as bool: the careful reader spells them
+    numbers = np.concatenate([p.astype("float64", copy=False) for p in parts])
+    if np.isnan(numbers).all():
+        return np.full(len(numbers), np.nan, dtype=object)  # no value: text, as read as text
+    big = bool(np.abs(numbers[~np.isnan(numbers)]).max(initial=0) >= 2**53)
+    if big and kinds != {"i"}:
+        return None  # integers past 2^53 beside decimals: digits the text would round
+    whole = kinds == {"i"} or (not np.isnan(numbers).any() and bool((numbers % 1 == 0).all()))
+    return numbers.astype("int64") if whole and not big else numbers
+
+
+def _fields_match(raw: bytes, sep: int, width: int, block: int = 1 << 22) -> bool:
     """Whether every line of ``raw`` (a text without quotes) holds ``width`` fields, i.e.
     ``width - 1`` separators; counted block by block (whole lines), in memory of a block."""
     import numpy as np
@@ -158,12 +194,13 @@ def _fields_match(raw: bytes, sep: int, width: int, block: int = 1 << 24) -> boo
         stop = -1 if start + block >= n else raw.find(b"\n", start + block)
         stop = n if stop < 0 else stop + 1
         chunk = data[start:stop]
-        newlines = np.flatnonzero(chunk == 10)
-        lines = len(newlines) + (0 if chunk[-1] == 10 else 1)
-        per_line = np.bincount(
-            np.searchsorted(newlines, np.flatnonzero(chunk == sep)), minlength=lines
-        )
-        if len(per_line) != lines or (per_line != width - 1).any():
+        # separators before each line's end, from a running count at the newlines
+        seen = np.cumsum(chunk == sep, dtype=np.int32)
+        ends = np.flatnonzero(chunk == 10)
+        if chunk[-1] != 10:
+            ends = np.append(ends, len(chunk) - 1)  # the last line has no newline
+        per_line = np.diff(seen[ends], prepend=0)
+        if (per_line != width - 1).any():
             return False
         start = stop
     return True

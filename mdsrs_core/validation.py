@@ -361,7 +361,7 @@ def parse_columns(
     frame: pd.DataFrame, *, event_codes: Mapping | None = None, time_unit: str = "months"
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Convert canonical columns to their types; return the new frame and the problems."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
     problems: list[Problem] = []
     for name in frame.columns:
         var = VARIABLES.get(name)
