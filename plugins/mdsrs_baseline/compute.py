@@ -180,18 +180,36 @@ def _continuous(result, data, name, arms, label):
     )
 
 
+def _level_counts(values: pd.Series, levels: list, arm: pd.Series, arms: list):
+    """Patients per level, per arm and in all (key ``None``): one pass over codes instead
+    of one comparison per level and arm; ``None`` when a present value is not one of the
+    levels (the comparisons then count)."""
+    try:
+        codes = pd.Categorical(values, categories=levels).codes
+    except (TypeError, ValueError):
+        return None
+    if not np.array_equal(codes < 0, values.isna().to_numpy()):
+        return None
+    out = {None: np.bincount(codes[codes >= 0], minlength=len(levels))}
+    for a in arms:
+        mine = codes[(arm == a).to_numpy() & (codes >= 0)]
+        out[a] = np.bincount(mine, minlength=len(levels))
+    return out
+
+
 def _categorical(result, data, name, arms, label, seed=None):
     values = _as_levels(data[name])
     levels = _levels(data[name])
     arm = data["arm"]
+    counts = _level_counts(values, levels, arm, arms)
     for a in [*arms, None]:
         v = values if a is None else values[arm == a]
         present = v.dropna()
         n_total = int(present.shape[0])
         result.add(name, "N", n_total, arm=a, label=label)
         result.add(name, "n_missing", int(v.isna().sum()), arm=a, label=label)
-        for level in levels:
-            k = int((present == level).sum())
+        for j, level in enumerate(levels):
+            k = int((present == level).sum()) if counts is None else int(counts[a][j])
             result.add(name, "n", k, arm=a, level=_level_text(level), label=label, n=n_total)
             result.add(
                 name,
@@ -203,7 +221,12 @@ def _categorical(result, data, name, arms, label, seed=None):
                 n=n_total,
             )
     complete = values.notna()
-    table = np.array([[int(((values == lv) & (arm == a)).sum()) for lv in levels] for a in arms])
+    if counts is None:
+        table = np.array(
+            [[int(((values == lv) & (arm == a)).sum()) for lv in levels] for a in arms]
+        )
+    else:
+        table = np.array([[int(k) for k in counts[a]] for a in arms])
     n = int(complete.sum())
     if len(levels) < 2 or table.sum(axis=1).min() == 0:
         result.note(f"{label}: no test (fewer than two observed levels or an arm with no values).")
