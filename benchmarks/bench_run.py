@@ -15,10 +15,16 @@ cores), with the peak resident memory of mdsrs.
 ``--rows N`` runs on a cohort of N patients resampled from the bundled example (rows drawn
 with replacement, new ids, times jittered to be continuous; fixed seed), written to a
 temporary CSV both sides read; without it, on the bundled 62-patient example.
+
+``--r-timeout SECONDS`` caps each R run (R's cmprsk is quadratic in the failure times: at
+10^6 continuous times it runs for hours): a run still going at the limit is stopped and
+recorded as "> SECONDS s", and the ratio as "< mdsrs / SECONDS" (mdsrs took less than that
+fraction of R's time); ``--r-timeout 0`` leaves R out.
 """
 
 # run_all: --repeats 5
 # run_all: --repeats 1 --rows 100000 --formats html,md
+# run_all: --repeats 1 --rows 1000000 --formats html,md --r-timeout 900
 
 from __future__ import annotations
 
@@ -59,11 +65,14 @@ def resampled_cohort(rows: int, path: Path, seed: int = SEED) -> None:
     frame.to_csv(path, index=False)
 
 
-def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds of the process and its children, peak RSS in KiB)."""
+def _timed(
+    cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None
+) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the process and its children, peak RSS in KiB);
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (the process is killed)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode not in (0, 1):
@@ -72,12 +81,18 @@ def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, fl
     return wall, cpu, after.ru_maxrss
 
 
-def _peak_rss(cmd: list[str]) -> int:
-    """Peak resident memory (KiB) of one run of ``cmd`` (GNU time, else 0)."""
+def _peak_rss(cmd: list[str], timeout: float | None = None) -> int:
+    """Peak resident memory (KiB) of one run of ``cmd`` (GNU time, else 0; 0 when it runs
+    past ``timeout`` seconds)."""
     gnu_time = shutil.which("time") or "/usr/bin/time"
     if not Path(gnu_time).exists():
         return 0
-    proc = subprocess.run([gnu_time, "-f", "%M", *cmd], capture_output=True, text=True)
+    try:
+        proc = subprocess.run(
+            [gnu_time, "-f", "%M", *cmd], capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return 0
     try:
         return int(proc.stderr.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -136,10 +151,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=0)
     parser.add_argument("--formats", nargs="+", default=["html,md", "html,docx,md"])
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results-run.md")
+    parser.add_argument(
+        "--r-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop an R run after SECONDS (recorded as '> SECONDS s'); 0 leaves R out",
+    )
     args = parser.parse_args()
 
     mdsrs = shutil.which("mdsrs") or "mdsrs"
-    have_r = shutil.which("Rscript") is not None
+    have_r = shutil.which("Rscript") is not None and args.r_timeout != 0
+    r_timeout = args.r_timeout or None
     with tempfile.TemporaryDirectory() as tmp:
         data = EXAMPLE
         if args.rows:
@@ -161,23 +184,38 @@ def main() -> None:
                 "--timeout",
                 "3600",
             ]
+        ref = "R (bench_run.R)"
         walls: dict[str, list[float]] = {k: [] for k in sides}
         cpus: dict[str, list[float]] = {k: [] for k in sides}
+        capped = False  # an R run reached --r-timeout: R is not run again
         for round_ in range(args.repeats + 1):
             for name, cmd in sides.items():
-                wall, cpu, _ = _timed(cmd)
+                if name == ref and capped:
+                    continue
+                try:
+                    wall, cpu, _ = _timed(cmd, timeout=r_timeout if name == ref else None)
+                except subprocess.TimeoutExpired:
+                    capped = True
+                    print(f"{name}: stopped after {r_timeout:g} s", file=sys.stderr)
+                    continue
                 if round_:  # the first round warms the file cache
                     walls[name].append(wall)
                     cpus[name].append(cpu)
                 print(f"{name}: {wall:.2f} s wall, {cpu:.2f} s CPU", file=sys.stderr)
-        rss = {name: _peak_rss(cmd) for name, cmd in sides.items()}
+        rss = {
+            name: 0 if (name == ref and capped) else _peak_rss(cmd) for name, cmd in sides.items()
+        }
 
-    ref = "R (bench_run.R)"
     rows = []
     for name in sides:
+        if name == ref and capped:
+            rows.append(f"| `{name}` | > {r_timeout:g} | - | - | - | - |")
+            continue
         w, wlo, whi = _stats(walls[name])
         c, clo, chi = _stats(cpus[name])
-        if have_r and name != ref:
+        if have_r and name != ref and capped:
+            wr, cr = f"< {w / r_timeout:.2f}", "-"  # type: ignore[operator]
+        elif have_r and name != ref:
             wr = f"{w / statistics.median(walls[ref]):.2f}"
             cr = f"{c / statistics.median(cpus[ref]):.2f}"
         else:
@@ -207,7 +245,8 @@ def main() -> None:
             f"python benchmarks/bench_run.py --repeats {args.repeats}"
             + (f" --rows {args.rows}" if args.rows else "")
             + " --formats "
-            + " ".join(args.formats),
+            + " ".join(args.formats)
+            + (f" --r-timeout {args.r_timeout:g}" if args.r_timeout is not None else ""),
             "```",
             "",
             f"{machine()}; {versions()}.",
