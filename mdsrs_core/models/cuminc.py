@@ -530,12 +530,13 @@ def cuminc_fit(
         st = st_num.to_numpy(dtype=float)
         if np.all(st == np.round(st)):
             st = st.astype(np.int64)
+    g_which, g_distinct = pd.factorize(g)
     if group_levels is None:
-        uniq = list(pd.unique(g))
+        uniq = list(g_distinct)  # pd.unique's order
         numeric = all(isinstance(u, (int, float, np.number)) for u in uniq)
         group_levels = sorted(uniq) if numeric else sorted(uniq, key=str)
-    levels = [lv for lv in group_levels if np.any(g == lv)]
-    gcode = _codes(g, lambda u: levels.index(u))
+    levels = [lv for lv in group_levels if any(u == lv for u in g_distinct)]
+    gcode = np.array([levels.index(u) for u in g_distinct], dtype=np.int64)[g_which]
     slevels = sorted(pd.unique(sg), key=str)
     scode = _codes(sg, lambda u: slevels.index(u))
     censind = _codes(st, lambda u: 0 if u == cencode else 1)
@@ -600,8 +601,8 @@ def cuminc(formula: str, data: Any, *, rho: float = 0.0, cencode: Any = 0) -> Cu
     ``cencode`` (0) censored, any other value a cause (e.g. 1 = AML, 2 = death without
     AML). ``data`` is a DataFrame or a Cohort; incomplete rows are dropped and counted.
     """
-    from mdsrs_core.formula import evaluate, model_frame
-    from mdsrs_core.models._survival_groups import formula_groups, grouping_formula
+    from mdsrs_core.formula import evaluate
+    from mdsrs_core.models._survival_groups import survival_groups
 
     time_code, status_code, rhs = _parse(formula)
     frame = data_frame(data)
@@ -609,12 +610,11 @@ def cuminc(formula: str, data: Any, *, rho: float = 0.0, cencode: Any = 0) -> Cu
     work = frame.assign(
         **{_EVENT_COLUMN: np.where(status.isna(), np.nan, (status != cencode).astype(float))}
     )
-    mf = model_frame(
-        grouping_formula(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}"), work, intercept=False
-    )
-    used = mf.data
-    groups, strata = formula_groups(f"~ {rhs}", used)
-    st = evaluate(status_code, used, formula).to_numpy()
+    mf, groups, strata = survival_groups(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}", work)
+    if status_code.strip() in frame.columns and mf._positions is not None:
+        st = status.to_numpy()[mf._positions]  # the status column, rows used
+    else:
+        st = evaluate(status_code, mf.data, formula).to_numpy()
     group = None
     levels: list[str] | None = None
     if groups.k:
