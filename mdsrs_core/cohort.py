@@ -338,7 +338,15 @@ class Cohort:
         return result
 
     def _arm(self, arm: pd.Series, reference: str | None) -> tuple[pd.Series, list[Problem]]:
-        text = arm.astype("string").str.strip()
+        from .validation import distinct_text
+
+        found = distinct_text(arm)
+        if found is None:
+            text = arm.astype("string").str.strip()
+        else:  # each distinct arm stripped once
+            codes, distinct = found
+            stripped = distinct.astype("string").str.strip().array
+            text = pd.Series(stripped.take(codes, allow_fill=True), index=arm.index, name=arm.name)
         levels = sorted(text.dropna().unique().tolist())
         counts = text.value_counts()
         problems = []

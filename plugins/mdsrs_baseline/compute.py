@@ -17,6 +17,7 @@ from mdsrs_core.stats.contingency import choose_test
 from mdsrs_core.stats.describe import summarize_continuous
 from mdsrs_core.stats.ranks import wilcox_test
 from mdsrs_core.stats.smd import smd_categorical, smd_continuous
+from mdsrs_core.validation import distinct_text
 from mdsrs_core.variables import VARIABLES
 
 from .endpoint import BASELINE_VARIABLES
@@ -69,6 +70,9 @@ def _kind(series: pd.Series, name: str, categorical_below: int):
         return "continuous", None
     if isinstance(series.dtype, pd.CategoricalDtype):
         return "categorical", None
+    found = distinct_text(series)
+    if found is not None:
+        return _text_kind(*found, categorical_below)
     values = series.dropna()
     numeric = pd.to_numeric(values, errors="coerce")
     if numeric.notna().all() and len(values):
@@ -83,9 +87,30 @@ def _kind(series: pd.Series, name: str, categorical_below: int):
     return "categorical", None
 
 
+def _text_kind(codes: np.ndarray, distinct: pd.Series, categorical_below: int):
+    """:func:`_kind` of a text column from its distinct values and their row counts."""
+    numeric = pd.to_numeric(distinct, errors="coerce")
+    if numeric.notna().all():
+        return ("categorical" if numeric.nunique() < categorical_below else "continuous"), None
+    rows = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    dates = int(rows[distinct.str.match(_DATE).to_numpy(dtype=bool)].sum())
+    if dates / int(rows.sum()) > 0.5:
+        return None, "dates"
+    if len(distinct) == int(rows.sum()) and len(distinct) > categorical_below:
+        return None, "a different value on every row, like an identifier"
+    if len(distinct) > 2 * categorical_below:
+        return None, f"{len(distinct)} different text values"
+    return "categorical", None
+
+
 def _levels(series: pd.Series) -> list:
     if isinstance(series.dtype, pd.CategoricalDtype):
         return list(series.cat.categories)
+    found = distinct_text(series)
+    if found is not None:  # text: its distinct values, as numbers when all are
+        numeric = pd.to_numeric(found[1], errors="coerce")
+        if not numeric.notna().all():
+            return sorted(found[1].tolist())
     values = series.dropna()
     numeric = pd.to_numeric(values, errors="coerce")
     if numeric.notna().all():
@@ -96,6 +121,9 @@ def _levels(series: pd.Series) -> list:
 def _as_levels(series: pd.Series) -> pd.Series:
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.astype(object)
+    found = distinct_text(series)
+    if found is not None and pd.to_numeric(found[1], errors="coerce").isna().any():
+        return series.astype(object).where(series.notna(), None)  # text, missing as None
     numeric = pd.to_numeric(series, errors="coerce")
     if numeric.notna().sum() == series.notna().sum():
         return numeric.astype(object).where(series.notna())
