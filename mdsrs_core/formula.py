@@ -149,8 +149,22 @@ class ModelFrame:
         the other columns of a wide cohort."""
         if self._variables is None and self._variable_columns is not None:
             assert self._source is not None and self._positions is not None
-            sub = self._source[list(self._variable_columns)].iloc[self._positions]
-            self._variables = _drop_unused_levels(sub)
+            source, rows = self._source, self._positions
+            every = len(rows) == len(source)
+            arrays = {}
+            for name in self._variable_columns:
+                column = source[name]
+                if isinstance(column.dtype, pd.CategoricalDtype):
+                    codes = column.cat.codes.to_numpy()
+                    arrays[name] = pd.Categorical.from_codes(
+                        codes if every else codes[rows], dtype=column.dtype
+                    ).remove_unused_categories()
+                else:
+                    values = column.array
+                    arrays[name] = values.copy() if every else values.take(rows)
+            self._variables = pd.DataFrame(
+                arrays, index=source.index if every else source.index[rows]
+            )
         if self._variables is None:
             return self.data
         return self._variables
@@ -688,12 +702,12 @@ def _fast_frame(
 ) -> ModelFrame | None:
     """:func:`model_frame` for the common shapes, on NumPy arrays: an outcome that is a
     column (or ``Surv(time, event)`` of two columns, or none), an intercept and main effects
-    of numeric columns and of pandas Categoricals with text levels, no ``strata()``,
-    ``cluster()`` or weights. It computes what the general path computes (complete cases,
+    of numeric columns and of pandas Categoricals with text levels, ``strata()`` of columns,
+    no ``cluster()`` or weights. It computes what the general path computes (complete cases,
     unused levels dropped, treatment coding as :func:`_fast_design`, the same checks) and
     returns ``None`` for any other shape -- and wherever the general path would raise, so
     that its message is the one given."""
-    if parsed.strata_codes or parsed.cluster_codes:
+    if parsed.cluster_codes or any(c not in frame.columns for c in parsed.strata_codes):
         return None
     names = _simple_terms(parsed.rhs_desc)
     if names is None or any(n not in frame.columns for n in names):
@@ -788,6 +802,17 @@ def _fast_frame(
             values = values.copy() if all_rows else values[rows]
             outcome = pd.Series(values, index=labels, name=name)
         outcome_name = name
+    strata = None
+    if parsed.strata_codes:  # as _strata_labels: "x=a, y=b" per row
+        parts = []
+        for code in parsed.strata_codes:
+            values = series[code] if all_rows else series[code].iloc[rows]
+            parts.append(display_name(code) + "=" + values.astype(str))
+        label = parts[0]
+        for part in parts[1:]:
+            label = label + ", " + part
+        strata = label.rename("strata")
+        strata.index = labels
     if all_rows:
         dropped = original_index[:0]
     else:
@@ -801,7 +826,7 @@ def _fast_frame(
         time=time,
         event=event,
         design=design,
-        strata=None,
+        strata=strata,
         n_input=n_input,
         n_dropped=len(dropped),
         dropped=dropped,

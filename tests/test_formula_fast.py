@@ -101,6 +101,10 @@ def _same_frame(fast, slow):
         if a is not None:
             np.testing.assert_array_equal(a, b)
             assert a.dtype == b.dtype, name
+    if slow.strata is None:
+        assert fast.strata is None
+    else:
+        pd.testing.assert_series_equal(fast.strata, slow.strata)
     pd.testing.assert_frame_equal(fast.variables, slow.variables)
     pd.testing.assert_frame_equal(fast.data, slow.data)
 
@@ -115,6 +119,8 @@ def _same_frame(fast, slow):
         "ae_max_grade ~ arm + age + sex",
         "hgb_post ~ 1",
         "~ arm + age",
+        "Surv(os_months, death) ~ strata(arm)",
+        "Surv(os_months, death) ~ arm + strata(sex, arm)",
     ],
 )
 def test_fast_model_frame_equals_the_general_path(cohort, formula):
@@ -142,7 +148,8 @@ def test_fast_model_frame_with_missing_values_and_unused_levels():
     frame.loc[["p1", "p8"], "z"] = np.nan
     frame.loc["p4", "g"] = np.nan
     frame.loc["p9", "t"] = np.nan
-    for formula in ("y ~ g + z", "o ~ g + k", "Surv(t, e) ~ g + z", "k ~ z", "y ~ k + g"):
+    formulas = ("y ~ g + z", "o ~ g + k", "Surv(t, e) ~ g + z", "k ~ z", "y ~ k + g")
+    for formula in (*formulas, "Surv(t, e) ~ strata(g, k)", "Surv(t, e) ~ z + strata(o)"):
         _same_frame(*_both(formula, frame))
     fast, _ = _both("o ~ g + z", frame)
     assert list(fast.outcome.cat.categories) == ["lo", "mid"]  # drop.unused.levels
