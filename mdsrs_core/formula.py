@@ -155,7 +155,7 @@ class ModelFrame:
             for name in self._variable_columns:
                 column = source[name]
                 if isinstance(column.dtype, pd.CategoricalDtype):
-                    codes = column.cat.codes.to_numpy()
+                    codes: Any = column.cat.codes.to_numpy()
                     arrays[name] = pd.Categorical.from_codes(
                         codes if every else codes[rows], dtype=column.dtype
                     ).remove_unused_categories()
@@ -726,6 +726,7 @@ def _fast_frame(
     complete: np.ndarray | None = None
     for c in used:
         column = series[c]
+        ok: np.ndarray | None
         if isinstance(column.dtype, pd.CategoricalDtype):
             ok = column.cat.codes.to_numpy() >= 0
             ok = None if ok.all() else ok
@@ -806,8 +807,8 @@ def _fast_frame(
     if parsed.strata_codes:  # as _strata_labels: "x=a, y=b" per row
         parts = []
         for code in parsed.strata_codes:
-            values = series[code] if all_rows else series[code].iloc[rows]
-            parts.append(display_name(code) + "=" + values.astype(str))
+            column = series[code] if all_rows else series[code].iloc[rows]
+            parts.append(display_name(code) + "=" + column.astype(str))
         label = parts[0]
         for part in parts[1:]:
             label = label + ", " + part
