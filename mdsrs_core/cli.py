@@ -227,6 +227,12 @@ def _parse_codes(items: tuple[str, ...]) -> dict[str, dict]:
     is_flag=True,
     help="Also print Table 1 when it is wider than the terminal.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Draw every figure anew (by default, a figure whose inputs are unchanged since an "
+    "earlier run is reused; MDSRS_NO_CACHE=1 does the same).",
+)
 def run(
     target: Path | None,
     out_dir: Path,
@@ -251,6 +257,7 @@ def run(
     verbose: bool = False,
     workers: int | None = None,
     scheduler: str | None = None,
+    no_cache: bool = False,
 ) -> None:
     """Run every registered endpoint on a cohort and write results.json and the report.
 
@@ -354,7 +361,7 @@ def run(
     caught_warnings = warnings.catch_warnings(record=True)
     caught = caught_warnings.__enter__()
     warnings.simplefilter("default")
-    pool = _figure_pool(asked, bootstrap or permutations)
+    pool = _figure_pool(asked, bootstrap or permutations, cache=not no_cache)
     try:
         result = run_endpoints(
             cohort,
@@ -418,7 +425,7 @@ def run(
     sys.exit(max(result.exit_code, 1 if unwritten else 0))
 
 
-def _figure_pool(formats: list[str], resampling: bool):
+def _figure_pool(formats: list[str], resampling: bool, cache: bool = True):
     """A :class:`~mdsrs_core.report.prerender.FigurePool` drawing the report's figures in
     forked processes while the endpoints are analysed, or None (no ``fork`` here, no format
     drawing figures, a plugin's format whose needs are unknown, or resampling, which adds
@@ -432,7 +439,7 @@ def _figure_pool(formats: list[str], resampling: bool):
     from .plugins import get_registry
     from .report.prerender import FigurePool
 
-    return FigurePool(kinds, get_registry())
+    return FigurePool(kinds, get_registry(), cache=cache)
 
 
 def _study_inputs(study) -> dict:

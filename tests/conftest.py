@@ -56,3 +56,11 @@ def read_reference(path: Path, keys: tuple[str, ...], na: object = None) -> list
             (*(row[k] for k in keys), na if row["value"] in ("NA", "") else float(row["value"]))
             for row in csv.DictReader(f)
         ]
+
+
+@pytest.fixture(autouse=True)
+def _own_figure_cache(tmp_path_factory, monkeypatch):
+    """Each test its own figure cache (``mdsrs_core.report.figure_cache``): no test reuses
+    another's figures, and none writes to the user's ~/.cache."""
+    monkeypatch.setenv("MDSRS_CACHE_DIR", str(tmp_path_factory.mktemp("figure-cache")))
+    monkeypatch.delenv("MDSRS_NO_CACHE", raising=False)

@@ -64,7 +64,7 @@ def test_pool_draws_every_figure_and_the_report_is_identical(tmp_path, monkeypat
     _run(tmp_path / "pool", "html", "md", "docx")
     assert set(drawn) == FIGURE_ENDPOINTS
 
-    monkeypatch.setattr(cli, "_figure_pool", lambda *a: None)
+    monkeypatch.setattr(cli, "_figure_pool", lambda *a, **k: None)
     _run(tmp_path / "here", "html", "md", "docx")
     pool, here = _files(tmp_path / "pool"), _files(tmp_path / "here")
     assert sorted(pool) == sorted(here)
@@ -83,7 +83,7 @@ def test_a_figure_that_fails_in_the_pool_gets_the_same_note(tmp_path, monkeypatc
 
     monkeypatch.setattr(Hematology, "figures", _broken_figures)
     _run(tmp_path / "pool", "md")
-    monkeypatch.setattr(cli, "_figure_pool", lambda *a: None)
+    monkeypatch.setattr(cli, "_figure_pool", lambda *a, **k: None)
     _run(tmp_path / "here", "md")
     text = (tmp_path / "pool" / "report.md").read_text()
     assert "the figures could not be drawn: ValueError: no room for the legend" in text

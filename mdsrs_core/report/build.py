@@ -98,7 +98,7 @@ def build_document(
     if broken:
         subtitle.append(f"Plugins that failed to load: {', '.join(broken)} (see Run status).")
     doc = Document("mdsrs report", subtitle, records=records)
-    doc.add(summary_section(run))
+    doc.add(summary_section(run, figures.forest(run) if figures is not None else None))
     from ..adjust.report import adjustment_section
 
     adjusted = adjustment_section(run)

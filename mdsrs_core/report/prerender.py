@@ -104,6 +104,22 @@ def _draw_endpoint(
     return ("ok", out, _portable_warnings(caught))
 
 
+def _draw_forest(rows: list, arms: list[str], kinds: tuple) -> tuple[str, Any, list]:
+    """The forest plot -> ("ok", [Figure] or [], warnings) or ("error", reason, warnings)."""
+    import warnings
+
+    from .forest import forest_plot
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        try:
+            fig = forest_plot(rows, arms)
+        except Exception as exc:
+            return ("error", f"{type(exc).__name__}: {exc}", _portable_warnings(caught))
+        out = [] if fig is None else [_render(Figure("", fig), kinds)]
+    return ("ok", out, _portable_warnings(caught))
+
+
 class FigurePool:
     """Forked processes drawing the report's figures (``kinds``: the renderings to make,
     from :func:`render_kinds`) while the run goes on.
@@ -114,13 +130,17 @@ class FigurePool:
     by the report's own process meanwhile.
     """
 
-    def __init__(self, kinds: tuple, registry: Registry, workers: int = 2):
+    def __init__(self, kinds: tuple, registry: Registry, workers: int = 2, cache: bool = True):
         self.kinds = kinds
         self.registry = registry
         self.workers = workers
+        #: reuse renderings of earlier runs (:mod:`mdsrs_core.report.figure_cache`)
+        self.cache = cache
         self._executor: Any = None
         self._broken = False
         self._endpoints: dict[str, Future] = {}
+        self._keys: dict[str, str] = {}
+        self._cached: dict[str, tuple] = {}
 
     def _submit(self, func: Any, *args: Any) -> Future | None:
         if self._broken:
@@ -149,19 +169,36 @@ class FigurePool:
             return
         if type(outcome.endpoint).figures is _base_figures():
             return  # the endpoint draws no figures
-        future = self._submit(
-            _draw_endpoint, outcome.name, records, outcome.result.figures, self.kinds
-        )
+        data = outcome.result.figures
+        key = None
+        if self.cache:
+            from . import figure_cache
+
+            with contextlib.suppress(Exception):
+                key = figure_cache.figure_key(
+                    outcome.endpoint, outcome.name, records, data, self.kinds
+                )
+            hit = figure_cache.load(key) if key else None
+            if hit is not None:
+                self._cached[outcome.name] = hit
+                return
+        future = self._submit(_draw_endpoint, outcome.name, records, data, self.kinds)
         if future is not None:
             self._endpoints[outcome.name] = future
+            if key:
+                self._keys[outcome.name] = key
 
-    def _result(self, future: Future | None) -> tuple[str, Any] | None:
+    def _result(self, future: Future | None, key: str | None = None) -> tuple[str, Any] | None:
         if future is None:
             return None
         try:
             status, value, caught = future.result()
         except Exception:  # noqa: BLE001 - a dead process: draw in-process instead
             return None
+        if key:
+            from . import figure_cache
+
+            figure_cache.store(key, status, value, caught)
         from ..runner import _reissue
 
         _reissue(caught)
@@ -170,7 +207,44 @@ class FigurePool:
     def endpoint_figures(self, name: str) -> tuple[str, Any] | None:
         """("ok", [Figure, ...]) or ("error", reason) for endpoint ``name``; None when not
         drawn here."""
-        return self._result(self._endpoints.pop(name, None))
+        if name in self._cached:
+            status, value, caught = self._cached.pop(name)
+            from ..runner import _reissue
+
+            _reissue(caught)
+            return status, value
+        return self._result(self._endpoints.pop(name, None), self._keys.pop(name, None))
+
+    def forest(self, run: Any) -> tuple[str, Any] | None:
+        """The forest plot of ``run``, drawn in this process (while the pool finishes the
+        endpoints' figures) and rendered as the pool's, or reused from the cache:
+        ("ok", Figure or None) or ("error", reason)."""
+        from .summary_table import summary_rows
+
+        rows, _notes = summary_rows(run)
+        if not rows:
+            return None
+        arms = list(run.cohort.arms)
+        key = None
+        if self.cache:
+            from . import figure_cache
+
+            with contextlib.suppress(Exception):
+                key = figure_cache.figure_key(None, "forest", rows, arms, self.kinds)
+            hit = figure_cache.load(key) if key else None
+        else:
+            hit = None
+        if hit is None:
+            hit = _draw_forest(rows, arms, self.kinds)  # figures as a list, as the cache's
+            if key:
+                figure_cache.store(key, *hit)
+        from ..runner import _reissue
+
+        status, value, caught = hit
+        _reissue(caught)
+        if status == "ok":
+            return status, value[0] if value else None
+        return status, value
 
     def close(self) -> None:
         """End the processes (waiting for none of their work)."""

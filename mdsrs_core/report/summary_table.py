@@ -156,39 +156,47 @@ def summary_table(run: RunResult, rows: Sequence[SummaryRow]) -> Table:
     )
 
 
-def summary_section(run: RunResult) -> Section:
-    """The summary table, its forest plot and notes."""
+def summary_section(run: RunResult, drawn: tuple[str, Any] | None = None) -> Section:
+    """The summary table, its forest plot and notes (``drawn``: the forest plot drawn
+    elsewhere, :meth:`~mdsrs_core.report.prerender.FigurePool.forest`'s ``("ok", Figure or
+    None)`` or ``("error", reason)``; None draws it here)."""
     rows, notes = summary_rows(run)
     section = Section("Summary", id="summary")
     if not rows:
         section.add(Paragraph("No endpoint reported a between-arm comparison."))
     else:
         section.add(summary_table(run, rows))
-        try:
-            from .forest import forest_plot
+        fig: Any = None
+        if drawn is not None:
+            status, value = drawn
+            if status == "ok":
+                fig = value
+            else:
+                notes.append(
+                    Note(f"The forest plot could not be drawn: {value}", "warning", "Warning")
+                )
+        else:
+            try:
+                from .forest import forest_plot
 
-            fig = forest_plot(rows, list(run.cohort.arms))
-        except Exception as exc:  # a figure must not cost the report
-            notes.append(
-                Note(
-                    f"The forest plot could not be drawn: {type(exc).__name__}: {exc}",
-                    "warning",
-                    "Warning",
+                fig = forest_plot(rows, list(run.cohort.arms))
+            except Exception as exc:  # a figure must not cost the report
+                notes.append(
+                    Note(
+                        f"The forest plot could not be drawn: {type(exc).__name__}: {exc}",
+                        "warning",
+                        "Warning",
+                    )
                 )
-            )
-            fig = None
         if fig is not None:
-            section.add(
-                Figure(
-                    "Forest plot of the between-arm effects",
-                    fig,
-                    caption=(
-                        "Point estimates with their intervals, from the summary table. Ratios "
-                        "share a log axis (1 = no difference); each difference has its own linear "
-                        "axis in its own units (0 = no difference)."
-                    ),
-                )
+            figure = fig if isinstance(fig, Figure) else Figure("", fig)
+            figure.title = "Forest plot of the between-arm effects"
+            figure.caption = (
+                "Point estimates with their intervals, from the summary table. Ratios "
+                "share a log axis (1 = no difference); each difference has its own linear "
+                "axis in its own units (0 = no difference)."
             )
+            section.add(figure)
     for n in notes:
         section.add(n)
     return section
