@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mdsrs_core.models._survival_engine import _dot
+
 __all__ = ["CountingData", "concordance_counting", "robust_variance", "score_residuals"]
 
 
@@ -130,7 +132,7 @@ class CountingData:
         g, frac = self.egroup, self.frac
         mw = self.meanwt[g]
         we = self.weights * self.event
-        loglik = float(we @ (eta - shift) - (mw * np.log(den)).sum())
+        loglik = _dot(we, eta - shift) - float((mw * np.log(den)).sum())
         grad = self.we_x - (mw[:, None] * xbar).sum(axis=0)
         # information: sum over deaths of mw [(S2 - f D2)/den - xbar xbar']; the S2 part is
         # sum_i w_i r_i x_i x_i' * (sum of mw/den over the death times in (start_i, stop_i])
@@ -340,7 +342,7 @@ def concordance_counting(
     conc[d] += d_lt
     tied[d] += d_eq
     disc[d] += d_gt
-    n_conc, n_tied, n_disc = float(wd @ d_lt), float(wd @ d_eq), float(wd @ d_gt)
+    n_conc, n_tied, n_disc = _dot(wd, d_lt), _dot(wd, d_eq), _dot(wd, d_gt)
     npair = n_conc + n_disc + n_tied
     if npair == 0:
         return float("nan"), float("nan")

@@ -110,7 +110,7 @@ class _CoxData:
         d1 = np.add.reduceat(wx * self.event[:, None], self.gstart, axis=0)
         g, frac = self.dgroup, self.frac
         den = s0[g] - frac * d0[g]
-        loglik = float(self.event @ (eta - shift) - np.log(den).sum())
+        loglik = _dot(self.event, eta - shift) - float(np.log(den).sum())
         a = (s1[g] - frac[:, None] * d1[g]) / den[:, None]
         grad = self.xe_sum - a.sum(axis=0)
         # information: sum over deaths of (S2 - f D2)/den - a a'; the S2 part is
@@ -123,6 +123,19 @@ class _CoxData:
         row_w = w * (c_group[self.gid] - self.event * f_den[self.gid])
         info = (self.x * row_w[:, None]).T @ self.x - a.T @ a
         return loglik, grad, info
+
+
+#: above this length OpenBLAS's ddot splits a dot product over threads (its threshold),
+#: which on a busy machine costs milliseconds a call; the sum of products is then taken by
+#: numpy instead (exactly as before at or below it)
+_BLAS_DOT_MAX = 10_000
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a @ b`` of two vectors, without OpenBLAS's threads above :data:`_BLAS_DOT_MAX`."""
+    if len(a) > _BLAS_DOT_MAX:
+        return float(np.multiply(a, b).sum())
+    return float(a @ b)
 
 
 def _solve(info: np.ndarray, u: np.ndarray) -> np.ndarray:
