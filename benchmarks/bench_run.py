@@ -12,6 +12,10 @@ hits both sides; medians, min-max and the ratio of medians are reported, for the
 and for the CPU time of the process and its children (steadier when other jobs share the
 cores), with the peak resident memory of mdsrs.
 
+mdsrs's runs are first runs (``--no-cache``: every figure drawn); ``--repeated`` adds, per
+format, a repeated run with unchanged inputs, whose figures come from the figure cache
+(``mdsrs_core/report/figure_cache.py``; its own folder, filled by the warm-up round).
+
 ``--rows N`` runs on a cohort of N patients resampled from the bundled example (rows drawn
 with replacement, new ids, times jittered to be continuous; fixed seed), written to a
 temporary CSV both sides read; without it, on the bundled 62-patient example.
@@ -22,7 +26,7 @@ recorded as "> SECONDS s", and the ratio as "< mdsrs / SECONDS" (mdsrs took less
 fraction of R's time); ``--r-timeout 0`` leaves R out.
 """
 
-# run_all: --repeats 5
+# run_all: --repeats 5 --repeated
 # run_all: --repeats 1 --rows 100000 --formats html,md
 # run_all: --repeats 1 --rows 1000000 --formats html,md --r-timeout 900
 
@@ -81,7 +85,9 @@ def _timed(
     return wall, cpu, after.ru_maxrss
 
 
-def _peak_rss(cmd: list[str], timeout: float | None = None) -> int:
+def _peak_rss(
+    cmd: list[str], timeout: float | None = None, env: dict[str, str] | None = None
+) -> int:
     """Peak resident memory (KiB) of one run of ``cmd`` (GNU time, else 0; 0 when it runs
     past ``timeout`` seconds)."""
     gnu_time = shutil.which("time") or "/usr/bin/time"
@@ -89,7 +95,11 @@ def _peak_rss(cmd: list[str], timeout: float | None = None) -> int:
         return 0
     try:
         proc = subprocess.run(
-            [gnu_time, "-f", "%M", *cmd], capture_output=True, text=True, timeout=timeout
+            [gnu_time, "-f", "%M", *cmd],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
         )
     except subprocess.TimeoutExpired:
         return 0
@@ -150,6 +160,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=0)
     parser.add_argument("--formats", nargs="+", default=["html,md", "html,docx,md"])
+    parser.add_argument(
+        "--repeated",
+        action="store_true",
+        help="also time repeated runs, whose unchanged figures come from the figure cache",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results-run.md")
     parser.add_argument(
         "--r-timeout",
@@ -172,18 +187,18 @@ def main() -> None:
         sides: dict[str, list[str]] = {}
         if have_r:
             sides["R (bench_run.R)"] = ["Rscript", str(R_SCRIPT), str(data), f"{tmp}/r"]
+        envs: dict[str, dict[str, str] | None] = {}
         for fmt in args.formats:
-            sides[f"mdsrs run --format {fmt}"] = [
-                mdsrs,
-                "run",
-                str(data),
-                "--out",
-                f"{tmp}/py",
-                "--format",
-                fmt,
-                "--timeout",
-                "3600",
-            ]
+            cmd = [mdsrs, "run", str(data), "--out", f"{tmp}/py", "--format", fmt]
+            cmd += ["--timeout", "3600"]
+            # a first run: every figure drawn (no figure cache)
+            sides[f"mdsrs run --format {fmt} --no-cache"] = [*cmd, "--no-cache"]
+            if args.repeated:
+                # a repeated run with unchanged inputs: the figures come from the cache
+                # (filled by the warm-up round)
+                name = f"mdsrs run --format {fmt}, repeated (figure cache)"
+                sides[name] = cmd
+                envs[name] = {**os.environ, "MDSRS_CACHE_DIR": f"{tmp}/figure-cache"}
         ref = "R (bench_run.R)"
         walls: dict[str, list[float]] = {k: [] for k in sides}
         cpus: dict[str, list[float]] = {k: [] for k in sides}
@@ -193,7 +208,9 @@ def main() -> None:
                 if name == ref and capped:
                     continue
                 try:
-                    wall, cpu, _ = _timed(cmd, timeout=r_timeout if name == ref else None)
+                    wall, cpu, _ = _timed(
+                        cmd, env=envs.get(name), timeout=r_timeout if name == ref else None
+                    )
                 except subprocess.TimeoutExpired:
                     capped = True
                     print(f"{name}: stopped after {r_timeout:g} s", file=sys.stderr)
@@ -203,7 +220,8 @@ def main() -> None:
                     cpus[name].append(cpu)
                 print(f"{name}: {wall:.2f} s wall, {cpu:.2f} s CPU", file=sys.stderr)
         rss = {
-            name: 0 if (name == ref and capped) else _peak_rss(cmd) for name, cmd in sides.items()
+            name: 0 if (name == ref and capped) else _peak_rss(cmd, env=envs.get(name))
+            for name, cmd in sides.items()
         }
 
     rows = []
