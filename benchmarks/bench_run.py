@@ -27,8 +27,8 @@ fraction of R's time); ``--r-timeout 0`` leaves R out.
 """
 
 # run_all: --repeats 5 --repeated
-# run_all: --repeats 1 --rows 100000 --formats html,md
-# run_all: --repeats 1 --rows 1000000 --formats html,md --r-timeout 900
+# run_all: --repeats 1 --rows 100000 --formats html,md --r-timeout 300
+# run_all: --repeats 1 --rows 1000000 --formats html,md --r-timeout 300
 
 from __future__ import annotations
 
