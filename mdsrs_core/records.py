@@ -111,7 +111,8 @@ def records_frame(records: list[Record]):
     """Records as a pandas DataFrame, one row per record."""
     import pandas as pd
 
-    return pd.DataFrame([asdict(r) for r in records], columns=[f.name for f in fields(Record)])
+    rows = [{name: getattr(r, name) for name in _FIELD_NAMES} for r in records]
+    return pd.DataFrame(rows, columns=list(_FIELD_NAMES))
 
 
 class RecordIndex:
