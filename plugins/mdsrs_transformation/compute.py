@@ -219,11 +219,13 @@ def _numbers_at_risk(kept, arms, every: float = 12.0) -> dict:
     arm = kept["arm"].astype(str).to_numpy()
     follow_up = float(time.max()) if time.size else 0.0
     grid = [float(t) for t in np.arange(0.0, follow_up + 1e-9, every)]
-    return {
-        "times": grid,
-        "n_risk": {a: [int((time[arm == a] >= t).sum()) for t in grid] for a in arms},
-        "follow_up": follow_up,
-    }
+    n_risk = {}
+    for a in arms:
+        # times >= t counted by one sort and a binary search per grid time (a comparison
+        # of every patient per grid time before; NaN is never >= t, so it is left out)
+        mine = np.sort(time[(arm == a) & ~np.isnan(time)])
+        n_risk[a] = [int(k) for k in len(mine) - np.searchsorted(mine, grid, side="left")]
+    return {"times": grid, "n_risk": n_risk, "follow_up": follow_up}
 
 
 def analyze_aml(result, cohort, config):
