@@ -128,7 +128,10 @@ def _numeric(
     values = pd.to_numeric(raw, errors="coerce").astype(float)
     not_number = values.isna() & raw.notna()
     if not_number.any():  # only those cells' text is looked at
-        not_number[not_number] = ~raw[not_number].astype(str).str.strip().eq("")
+        blank = raw[not_number].astype(str).str.strip().eq("").to_numpy(dtype=bool)
+        mask = not_number.to_numpy(dtype=bool).copy()
+        mask[mask] = ~blank
+        not_number = pd.Series(mask, index=raw.index)
     bad = not_number | (values < 0)
     if upper is not None:
         bad |= values > upper
