@@ -52,6 +52,23 @@ def _canonical_frame(data: pd.DataFrame, column_map: Mapping[str, str]) -> pd.Da
     return pd.DataFrame(parts, index=data.index)
 
 
+def _release_freed_memory() -> None:
+    """Give the C heap's freed pages back to the system (glibc's ``malloc_trim``; Linux
+    only, else nothing). Reading and parsing a large file frees hundreds of MB that the
+    allocator would keep: a 10^6-row cohort's process holds 670 MB after reading, 436 MB
+    after this, and the endpoint worker forked from it starts from that."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # another C library (musl): nothing to do
+        pass
+
+
 def _text_columns(options: Mapping[str, Any]) -> set[str]:
     """The file's columns that :class:`Cohort` (given ``options``, the keyword arguments of
     :meth:`Cohort.read`) parses from their text: the id, the arm, the categories and event
@@ -300,6 +317,8 @@ class Cohort:
             del typed
         if cohort is None:
             cohort = build(read_table(path))
+        if cohort.n >= 100_000:
+            _release_freed_memory()
         # the files a report must never overwrite (mdsrs_core.outputs)
         cohort.input_files = {"data file": path, "adverse-event file": adverse_events}
         return cohort

@@ -124,7 +124,7 @@ def read_typed(path: str | Path, text_columns: set[str]) -> pd.DataFrame | None:
         with pd.read_csv(
             path,
             sep=sep,
-            dtype=dtype,  # type: ignore[arg-type]
+            dtype=dtype,
             keep_default_na=False,
             na_values=na,
             skipinitialspace=True,

@@ -241,14 +241,14 @@ def _parse_event(s: pd.Series, name: str, codes: Mapping | None) -> tuple[pd.Ser
                 )
             )
         return out.astype("Float64").astype("float64"), problems
-    problems: list = []
-    found = None if pd.api.types.is_numeric_dtype(s) else distinct_text(s)
+    problems = []
+    texts = None if pd.api.types.is_numeric_dtype(s) else distinct_text(s)
     if pd.api.types.is_numeric_dtype(s):
         num = s.astype("float64")
-    elif found is not None:  # each distinct text parsed once
-        codes, distinct = found
+    elif texts is not None:  # each distinct text parsed once
+        rows, distinct = texts
         parsed = pd.to_numeric(distinct.astype("string").str.strip(), errors="coerce")
-        num = pd.Series(parsed.array.take(codes, allow_fill=True), index=s.index)
+        num = pd.Series(parsed.array.take(rows, allow_fill=True), index=s.index)
     else:
         num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
     bad = s.notna() & ~num.isin([0, 1])
@@ -308,15 +308,15 @@ def _normalize_levels(
 ) -> tuple[pd.Series, list]:
     key = {level_key(lv): lv for lv in levels}
     key.update(synonyms)
-    found = distinct_text(s)
-    if found is not None:
-        codes, distinct = found
+    texts = distinct_text(s)
+    if texts is not None:
+        rows, distinct = texts
         norm, out = _normalized(distinct, key)
         if not (norm.notna() & out.isna()).any():  # else the rows are looked at below
             position = {lv: i for i, lv in enumerate(levels)}
             level = [position.get(v, -1) if isinstance(v, str) else -1 for v in out]
             cat = pd.Categorical.from_codes(
-                np.asarray([*level, -1], dtype=np.int64)[codes], categories=list(levels)
+                np.asarray([*level, -1], dtype=np.int64)[rows], categories=list(levels)
             )
             return pd.Series(cat, index=s.index, name=name), []
     text = s.astype("string").str.strip()

@@ -118,13 +118,13 @@ def normalize_cyto(
     if isinstance(values.dtype, pd.CategoricalDtype):
         # each category looked up once, the rows through their codes
         levels = list(values.cat.categories)
-        canonical = [float("nan") if _is_missing(v) else _canonical(v) for v in levels]
-        bad = [not _is_missing(v) and c is None for v, c in zip(levels, canonical, strict=True)]
+        per_level = [float("nan") if _is_missing(v) else _canonical(v) for v in levels]
+        bad = [not _is_missing(v) and c is None for v, c in zip(levels, per_level, strict=True)]
         codes = values.cat.codes.to_numpy()
         if any(bad):
             positions = np.flatnonzero(np.isin(codes, np.flatnonzero(bad))).tolist()
             raise CohortError(invalid_cyto_message(values, positions, column, first_row=first_row))
-        table = np.array([*canonical, float("nan")], dtype=object)
+        table = np.array([*per_level, float("nan")], dtype=object)
         return pd.Series(table[codes], index=values.index, name=values.name, dtype=object)
     positions = invalid_cyto_positions(values)
     if positions:
