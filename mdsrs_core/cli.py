@@ -361,7 +361,7 @@ def run(
     caught_warnings = warnings.catch_warnings(record=True)
     caught = caught_warnings.__enter__()
     warnings.simplefilter("default")
-    pool = _figure_pool(asked, bootstrap or permutations, cache=not no_cache)
+    pool = _figure_pool(asked, bool(bootstrap or permutations), cache=not no_cache)
     try:
         result = run_endpoints(
             cohort,
