@@ -217,7 +217,9 @@ class CoxphResults(ModelResults):
             "converged": self.fit.converged,
             **robust,
         }
-        return pd.DataFrame({k: [v] for k, v in row.items()})
+        # one array per column, its dtype inferred once (pandas' own inference per column
+        # costs more than the fit at n = 62)
+        return pd.DataFrame({k: np.asarray([v]) for k, v in row.items()}, copy=False)
 
     def _call_text(self) -> str:
         args = [f"formula = {self.formula}", "data"]
