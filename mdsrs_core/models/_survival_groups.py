@@ -288,7 +288,11 @@ def _fast_group_frame(formula: str, data: Any) -> tuple[ModelFrame, Groups, Grou
     texts = None
     for code in parsed.strata_codes:
         which, distinct, _ = coded[code]
-        part = (code + "=" + pd.Series(distinct).astype(str)).to_numpy().astype(object)[which]
+        if all(isinstance(v, str) for v in distinct):  # text levels: as they are
+            words = np.array([code + "=" + v for v in distinct], dtype=object)
+        else:  # the formula layer's text of each value (pandas' astype(str))
+            words = (code + "=" + pd.Series(distinct).astype(str)).to_numpy().astype(object)
+        part = words[which]
         texts = part if texts is None else texts + ", " + part
     groups = [
         _combine_levels([(code, *_ordered_levels(*coded[code])) for code in terms], len(rows))
