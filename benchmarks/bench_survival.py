@@ -191,8 +191,7 @@ def main() -> None:
             "Commands (from the repository root):",
             "",
             "```",
-            f"python benchmarks/bench_survival.py --repeats {args.repeats} "
-            f"--rows {args.rows}",
+            f"python benchmarks/bench_survival.py --repeats {args.repeats} --rows {args.rows}",
             "# which runs, for each cohort written to a temporary CSV:",
             "Rscript benchmarks/bench_survival.R COHORT.csv LABEL REPEATS",
             "```",
