@@ -341,8 +341,9 @@ def run(
             # the other core (started after the fork: no import is in flight when it forks)
             worker.call_start()
             warming = _warm_report_imports()
+    done: dict[str, EndpointOutcome] = {}
     try:
-        for name in names:
+        for name in _run_order(names, registry, on_outcome is not None):
             endpoint = registry.endpoints[name]
             if progress is not None:
                 progress(name)
@@ -350,7 +351,7 @@ def run(
                 warming.join()  # a new worker is forked: no import may be half done
             outcome = _run_one(endpoint, cohort, configs[name], timeout, worker)
             outcome.config = configs[name]
-            result.outcomes.append(outcome)
+            done[name] = outcome
             if on_outcome is not None:
                 if warming is not None:
                     warming.join()  # the callback may fork: no import may be half done
@@ -359,7 +360,19 @@ def run(
     finally:
         if worker is not None:
             worker.close()
+        result.outcomes.extend(done[n] for n in names if n in done)  # in the report's order
     return result
+
+
+def _run_order(names: list[str], registry: Registry, figures_first: bool) -> list[str]:
+    """The order the endpoints ``names`` (in the report's order) are analysed in: as they are,
+    or, when their figures are drawn meanwhile (``on_outcome``), those drawing figures first,
+    so that drawing starts while the rest are analysed. Endpoints are independent (each
+    analyses the cohort with its own settings and seed), so the order changes no result."""
+    if not figures_first:
+        return names
+    draws = [n for n in names if type(registry.endpoints[n]).figures is not Endpoint.figures]
+    return draws + [n for n in names if n not in draws]
 
 
 #: The software whose versions a run records (the methods section names them).
