@@ -281,10 +281,10 @@ def _fast_group_frame(formula: str, data: Any) -> tuple[ModelFrame, Groups, Grou
     _, plain, strata_terms = _group_terms(formula, source.columns)
     coded = {}
     for code in parsed.strata_codes:
-        values = series[code]
+        column = series[code]
         if not all_rows:
-            values = values.iloc[rows]
-        coded[code] = _factor(values)
+            column = column.iloc[rows]
+        coded[code] = _factor(column)
     texts = None
     for code in parsed.strata_codes:
         which, distinct, _ = coded[code]
