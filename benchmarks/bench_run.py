@@ -16,6 +16,9 @@ mdsrs's runs are first runs (``--no-cache``: every figure drawn); ``--repeated``
 format, a repeated run with unchanged inputs, whose figures come from the figure cache
 (``mdsrs_core/report/figure_cache.py``; its own folder, filled by the warm-up round).
 
+``--no-warmup`` drops the warm-up round and reads the peak memory from the timed runs (for
+runs of minutes: the 10^6-patient line).
+
 ``--rows N`` runs on a cohort of N patients resampled from the bundled example (rows drawn
 with replacement, new ids, times jittered to be continuous; fixed seed), written to a
 temporary CSV both sides read; without it, on the bundled 62-patient example.
@@ -28,7 +31,7 @@ fraction of R's time); ``--r-timeout 0`` leaves R out.
 
 # run_all: --repeats 5 --repeated
 # run_all: --repeats 1 --rows 100000 --formats html,md --r-timeout 300
-# run_all: --repeats 1 --rows 1000000 --formats html,md --r-timeout 300
+# run_all: --repeats 1 --no-warmup --rows 1000000 --formats html,md --r-timeout 300
 
 from __future__ import annotations
 
@@ -161,6 +164,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=0)
     parser.add_argument("--formats", nargs="+", default=["html,md", "html,docx,md"])
     parser.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="no warm-up round, and the peak memory read from the timed runs (for runs of "
+        "minutes, where a warm-up round and a separate memory run would triple the time)",
+    )
+    parser.add_argument(
         "--repeated",
         action="store_true",
         help="also time repeated runs, whose unchanged figures come from the figure cache",
@@ -203,14 +212,18 @@ def main() -> None:
         walls: dict[str, list[float]] = {k: [] for k in sides}
         cpus: dict[str, list[float]] = {k: [] for k in sides}
         capped = False  # an R run reached --r-timeout: R is not run again
-        for round_ in range(args.repeats + 1):
+        peaks: dict[str, int] = {}
+        for round_ in range(1 if args.no_warmup else 0, args.repeats + 1):
             for name, cmd in sides.items():
                 if name == ref and capped:
                     continue
                 try:
-                    wall, cpu, _ = _timed(
+                    wall, cpu, peak = _timed(
                         cmd, env=envs.get(name), timeout=r_timeout if name == ref else None
                     )
+                    # the largest process waited for so far (R's, or an earlier side's, only
+                    # if larger): read for --no-warmup instead of a separate memory run
+                    peaks[name] = max(peaks.get(name, 0), peak)
                 except subprocess.TimeoutExpired:
                     capped = True
                     print(f"{name}: stopped after {r_timeout:g} s", file=sys.stderr)
@@ -219,10 +232,13 @@ def main() -> None:
                     walls[name].append(wall)
                     cpus[name].append(cpu)
                 print(f"{name}: {wall:.2f} s wall, {cpu:.2f} s CPU", file=sys.stderr)
-        rss = {
-            name: 0 if (name == ref and capped) else _peak_rss(cmd, env=envs.get(name))
-            for name, cmd in sides.items()
-        }
+        if args.no_warmup:
+            rss = {name: 0 if (name == ref and capped) else peaks.get(name, 0) for name in sides}
+        else:
+            rss = {
+                name: 0 if (name == ref and capped) else _peak_rss(cmd, env=envs.get(name))
+                for name, cmd in sides.items()
+            }
 
     rows = []
     for name in sides:
