@@ -114,7 +114,7 @@ def read_typed(path: str | Path, text_columns: set[str]) -> pd.DataFrame | None:
     del raw
     na = list(TEXT_NA)
     names = pd.read_csv(path, sep=sep, nrows=0, skipinitialspace=True).columns
-    dtype = {name: str for name in names if str(name).strip() in text_columns}
+    dtype: dict[Any, Any] = {name: str for name in names if str(name).strip() in text_columns}
     # read by chunks of rows, each column's pieces joined once all are read: memory of the
     # frame plus one chunk (the C parser reading the whole file at once holds each column
     # twice, as its internal chunks and joined)

@@ -316,7 +316,7 @@ def _normalize_levels(
             position = {lv: i for i, lv in enumerate(levels)}
             level = [position.get(v, -1) if isinstance(v, str) else -1 for v in out]
             cat = pd.Categorical.from_codes(
-                np.asarray([*level, -1], dtype=np.int64)[rows], categories=list(levels)
+                np.asarray([*level, -1], dtype=np.int64)[rows], categories=pd.Index(list(levels))
             )
             return pd.Series(cat, index=s.index, name=name), []
     text = s.astype("string").str.strip()
