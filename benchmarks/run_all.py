@@ -91,10 +91,23 @@ def run_one(script: Path, args: list[str], tmp: Path) -> str:
     text = text.strip() + "\n"
     if not text.lstrip().startswith("#"):
         text = f"## {name_of(script)}\n\n{text}"
-    text = re.sub(r"^# ", "## ", text, flags=re.MULTILINE)  # the page's title is the only h1
+    text = _demote_h1(text)  # the page's title is the only h1
     text = re.sub(r"\A#+ ", "## ", text)  # each section starts at level 2
     print(f"  {took:.0f} s", file=sys.stderr)
     return text + f"\n<sub>`{shown}` ({took:.0f} s)</sub>\n"
+
+
+def _demote_h1(text: str) -> str:
+    """``# heading`` lines made ``## heading``, except inside fenced code blocks (where a
+    ``#`` line is a shell comment)."""
+    out, fenced = [], False
+    for line in text.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("# "):
+            line = "#" + line
+        out.append(line)
+    return "\n".join(out)
 
 
 def header() -> str:
