@@ -14,37 +14,20 @@ from typing import Any
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num, fmt_pct
 from mdsrs_core.report.risk_table import draw_risk_table, percent_axis, time_axis
-from mdsrs_core.report.style import GREY, arm_colors, figure_style, new_figure, p_text
+from mdsrs_core.report.style import (
+    CURVE_BINS,
+    GREY,
+    POINTS_MAX,
+    arm_colors,
+    figure_style,
+    new_figure,
+    p_text,
+    thinned,
+)
 
 TITLE = "Overall survival by arm (Kaplan-Meier)"
 X_LABEL = "Months since start of treatment"
 Y_LABEL = "Overall survival (%)"
-
-
-#: above this many points a curve is thinned to the first and last point of each of
-#: :data:`_BINS` equal slices of its time axis (finer than the drawn figure's pixels)
-_POINTS_MAX = 4000
-_BINS = 2000
-
-
-def thinned(time, *curves, bins: int = _BINS):
-    """``time`` and ``curves`` (sequences of one length) at the points a drawing of them
-    can show: all of them up to :data:`_POINTS_MAX` points, else the first and last point
-    of each of ``bins`` equal slices of the time range. A step or monotone curve so
-    thinned differs from the full one only inside a slice (1/2000 of the axis, below a
-    pixel), and a 10^6-patient curve is drawn from ~4,000 points instead of 10^6."""
-    import numpy as np
-
-    if len(time) <= _POINTS_MAX:
-        return (time, *curves)
-    t = np.asarray(time, dtype=float)
-    low, high = float(np.nanmin(t)), float(np.nanmax(t))
-    if not high > low:
-        return (time, *curves)
-    slot = np.minimum(((t - low) / (high - low) * bins).astype(np.int64), bins - 1)
-    change = np.flatnonzero(np.diff(slot) != 0)
-    keep = np.unique(np.concatenate([[0, len(t) - 1], change, change + 1]))
-    return (t[keep], *(np.asarray(c)[keep] for c in curves))
 
 
 def _arms(records, km) -> list[str]:
@@ -102,19 +85,19 @@ def _landmark(by, arms, landmark) -> list[tuple[str, float]]:
 
 
 def _censor_marks(c) -> list[tuple[float, float]]:
-    """(time, survival) of the curve's censoring marks; beyond :data:`_POINTS_MAX` marks,
+    """(time, survival) of the curve's censoring marks; beyond :data:`POINTS_MAX` marks,
     one per cell of a 4000 x 2000 grid over the panel (opaque marks less than a pixel
     apart draw the same picture)."""
     import numpy as np
 
     cens = [(t, s) for t, s, k in zip(c["time"], c["surv"], c["n_censor"], strict=True) if k > 0]
-    if len(cens) <= _POINTS_MAX:
+    if len(cens) <= POINTS_MAX:
         return cens
     marks = np.asarray(cens, dtype=float)
     low, span = marks.min(axis=0), np.ptp(marks, axis=0)
     span[span == 0] = 1.0
-    cells = np.floor((marks - low) / span * [2 * _BINS, _BINS]).astype(np.int64)
-    _, first = np.unique(cells[:, 0] * (_BINS + 1) + cells[:, 1], return_index=True)
+    cells = np.floor((marks - low) / span * [2 * CURVE_BINS, CURVE_BINS]).astype(np.int64)
+    _, first = np.unique(cells[:, 0] * (CURVE_BINS + 1) + cells[:, 1], return_index=True)
     return [tuple(m) for m in marks[np.sort(first)].tolist()]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mdsrs_core.report.risk_table import draw_risk_table, percent_axis, time_axis
-from mdsrs_core.report.style import arm_colors, figure_style, new_figure, p_text
+from mdsrs_core.report.style import arm_colors, figure_style, new_figure, p_text, thinned
 
 TITLE = "Cumulative incidence of transformation to AML by arm"
 X_LABEL = "Months since start of treatment"
@@ -21,32 +21,6 @@ EVENTS = {
     "aml": ("aml_cif", "AML"),
     "death_without_aml": ("death_without_aml_cif", "death without AML"),
 }
-
-
-#: above this many points a curve is thinned to the first and last point of each of
-#: :data:`_BINS` equal slices of its time axis (finer than the drawn figure's pixels)
-_POINTS_MAX = 4000
-_BINS = 2000
-
-
-def thinned(time, *curves, bins: int = _BINS):
-    """``time`` and ``curves`` (sequences of one length) at the points a drawing of them
-    can show: all of them up to :data:`_POINTS_MAX` points, else the first and last point
-    of each of ``bins`` equal slices of the time range. A step or monotone curve so
-    thinned differs from the full one only inside a slice (1/2000 of the axis, below a
-    pixel), and a 10^6-patient curve is drawn from ~4,000 points instead of 10^6."""
-    import numpy as np
-
-    if len(time) <= _POINTS_MAX:
-        return (time, *curves)
-    t = np.asarray(time, dtype=float)
-    low, high = float(np.nanmin(t)), float(np.nanmax(t))
-    if not high > low:
-        return (time, *curves)
-    slot = np.minimum(((t - low) / (high - low) * bins).astype(np.int64), bins - 1)
-    change = np.flatnonzero(np.diff(slot) != 0)
-    keep = np.unique(np.concatenate([[0, len(t) - 1], change, change + 1]))
-    return (t[keep], *(np.asarray(c)[keep] for c in curves))
 
 
 def _arms(records, cif) -> list[str]:
