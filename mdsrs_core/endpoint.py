@@ -212,6 +212,12 @@ class Endpoint:
         """
         return {}
 
+    @property
+    def draws_figures(self) -> bool:
+        """Whether this endpoint overrides :meth:`figures` (the run starts drawing the
+        figures of those that do while the others are analysed)."""
+        return type(self).figures is not Endpoint.figures
+
     def new_result(self) -> EndpointResult:
         """An empty :class:`EndpointResult` for this endpoint."""
         return EndpointResult(self.name)

@@ -371,7 +371,7 @@ def _run_order(names: list[str], registry: Registry, figures_first: bool) -> lis
     analyses the cohort with its own settings and seed), so the order changes no result."""
     if not figures_first:
         return names
-    draws = [n for n in names if type(registry.endpoints[n]).figures is not Endpoint.figures]
+    draws = [n for n in names if registry.endpoints[n].draws_figures]
     return draws + [n for n in names if n not in draws]
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -77,7 +78,10 @@ def _package_folder(module_name: str) -> Path | None:
     return Path(file).parent if file else None
 
 
+@functools.cache
 def _environment() -> bytes:
+    """Versions, fonts and rcParams in force (once per process: they do not change during
+    a run)."""
     import matplotlib
     import numpy
 

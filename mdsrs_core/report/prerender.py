@@ -167,8 +167,8 @@ class FigurePool:
         """Start drawing ``outcome``'s figures (``records``: the endpoint's records)."""
         if outcome.status != "ok" or outcome.endpoint is None or outcome.result is None:
             return
-        if type(outcome.endpoint).figures is _base_figures():
-            return  # the endpoint draws no figures
+        if not outcome.endpoint.draws_figures:
+            return
         data = outcome.result.figures
         key = None
         if self.cache:
@@ -260,9 +260,3 @@ class FigurePool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _base_figures() -> Any:
-    from ..endpoint import Endpoint
-
-    return Endpoint.figures
