@@ -170,6 +170,29 @@ CASES = {
         {**WINE, "temp[T.warm]:contact[T.yes]": "tempwarm:contactyes"},
     ),
     "clm_wine_na": (clm, "rating ~ temp + contact", lambda: wine("wine_na"), {}, WINE),
+    # many rows, few distinct ones: fitted on the distinct rows weighted by their counts
+    "clm_wine_x100": (
+        clm,
+        "rating ~ temp + contact",
+        lambda: wine().iloc[np.tile(np.arange(72), 100)].reset_index(drop=True),
+        {},
+        WINE,
+    ),
+    "clm_large": (
+        clm,
+        "grade ~ arm + sex + age",
+        lambda: read("clm_large"),
+        {},
+        {
+            "0|1": "0|1",
+            "1|2": "1|2",
+            "2|3": "2|3",
+            "3|4": "3|4",
+            "arm[T.treated]": "armtreated",
+            "sex[T.M]": "sexM",
+            "age": "age",
+        },
+    ),
     "lm_patients_hgb": (
         lm,
         "hgb_post ~ arm + hgb_base",
@@ -219,6 +242,54 @@ def test_matches_r(name: str) -> None:
         else:
             assert glance[column] == approx(value), column
     assert result.nobs == expected["glance"]["nobs"]
+
+
+def test_clm_on_distinct_rows_equals_the_row_by_row_fit() -> None:
+    """The collapsed fit (distinct rows weighted by their counts) is the same likelihood as
+    the row-by-row one: estimates and standard errors agree to rounding, with R's above."""
+    from mdsrs_core.models import _collapse
+
+    frame = read("clm_large")
+    collapsed = clm("grade ~ arm + sex + age", frame).tidy()
+    old, _collapse.MIN_ROWS = _collapse.MIN_ROWS, 10**9
+    try:
+        row_by_row = clm("grade ~ arm + sex + age", frame).tidy()
+    finally:
+        _collapse.MIN_ROWS = old
+    for column in ("estimate", "std_error"):
+        assert collapsed[column].to_numpy() == pytest.approx(
+            row_by_row[column].to_numpy(), rel=1e-9
+        )
+
+
+def test_collapse_rows_groups_and_weights() -> None:
+    from mdsrs_core.models._collapse import collapse_rows
+
+    y = np.tile([0, 1, 1, 2], 2000)
+    x = np.tile([0.5, 0.5, 0.5, 1.5], 2000)
+    first, weight = collapse_rows([y, x])
+    assert first.tolist() == [0, 1, 3]
+    assert weight.tolist() == [2000.0, 4000.0, 2000.0]
+    w = np.tile([1.0, 2.0, 0.5, 1.0], 2000)
+    assert collapse_rows([y, x], w)[1].tolist() == [2000.0, 5000.0, 2000.0]
+    assert collapse_rows([np.arange(8000)]) is None  # every row distinct: nothing gained
+    assert collapse_rows([y[:100], x[:100]]) is None  # too few rows to bother
+
+
+def test_nominal_test_on_many_rows_matches_r() -> None:
+    """R's nominal_test on 20,000 rows (tests/results/regression.R, ``nominal_large``)."""
+    from mdsrs_adverse_events.ordinal import nominal_test
+
+    expected = json.loads((HERE / "results" / "regression.json").read_text())["nominal_large"]
+    rows = nominal_test(clm("grade ~ arm + sex", read("clm_large")))
+    assert [r.term for r in rows] == expected["terms"]
+    for row, df, loglik, lrt, p in zip(
+        rows, expected["df"], expected["logLik"], expected["LRT"], expected["p_value"], strict=True
+    ):
+        assert row.df == df
+        assert row.loglik == approx(loglik)
+        assert row.lrt == approx(lrt)
+        assert row.p_value == approx(p)
 
 
 # --------------------------------------------------------------------------- behaviour

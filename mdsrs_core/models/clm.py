@@ -39,6 +39,7 @@ import pandas as pd
 
 from mdsrs_core.errors import FormulaError, ModelError
 from mdsrs_core.formula import ModelFrame, model_frame
+from mdsrs_core.models._collapse import collapse_rows
 from mdsrs_core.models._rank import check_full_rank
 from mdsrs_core.models.results import ModelResults
 from mdsrs_core.models.tidy import wald_table
@@ -47,6 +48,9 @@ __all__ = ["ClmResults", "clm", "ordinal_outcome"]
 
 _GRAD_TOL = 1e-10
 _MAXIT = 100
+#: a Newton step this small relative to the parameters ends the iterations: with 10^6 rows
+#: the gradient's rounding floor can lie above _GRAD_TOL
+_STEP_TOL = 1e-12
 
 
 class ClmResults(ModelResults):
@@ -243,6 +247,8 @@ def _newton(
         else:
             return params, iteration
         params, loglik, grad, hess = trial, ll_t, grad_t, hess_t
+        if np.max(np.abs(scale * step)) <= _STEP_TOL * (1.0 + np.max(np.abs(params))):
+            return params, iteration  # at the floor of floating point: no step moves it
     return params, _MAXIT
 
 
@@ -316,8 +322,18 @@ def clm(
         )
     x = mf.design.to_numpy(dtype=float)
     w = None if wd.weights is None else wd.weights.loc[mf.design.index].to_numpy(dtype=float)
-    params, iterations = _newton(_start(codes, x, k, formula, w), x, codes, k, w)
-    loglik, grad, hess = _loglik_derivs(params, x, codes, k, w=w)
+    # many patients, few distinct rows (categorical terms): fit on the distinct rows, each
+    # weighted by its count (the same likelihood); not for a sandwich, which needs every row
+    fit_x, fit_codes, fit_w = x, codes, w
+    if not robust and cluster is None:
+        collapsed = collapse_rows([codes, *x.T], w)
+        if collapsed is not None:
+            first, fit_w = collapsed
+            fit_x, fit_codes = x[first], codes[first]
+    params, iterations = _newton(
+        _start(fit_codes, fit_x, k, formula, fit_w), fit_x, fit_codes, k, fit_w
+    )
+    loglik, grad, hess = _loglik_derivs(params, fit_x, fit_codes, k, w=fit_w)
     max_grad = float(np.max(np.abs(grad)))
     if hess is None or not np.isfinite(loglik) or max_grad > 1e-6:
         raise ModelError(

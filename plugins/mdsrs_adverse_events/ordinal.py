@@ -38,6 +38,7 @@ import pandas as pd
 
 from mdsrs_core._lazy import lazy_module
 from mdsrs_core.formula import model_frame, split_formula, split_top_level
+from mdsrs_core.models._collapse import collapse_rows
 from mdsrs_core.models.clm import ClmResults
 
 stats = lazy_module("mdsrs_core.stats.distributions")
@@ -68,11 +69,17 @@ class NominalTest:
 
 
 def _loglik_derivs(
-    psi: np.ndarray, a: np.ndarray, b: np.ndarray, has_a: np.ndarray, has_b: np.ndarray
+    psi: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    has_a: np.ndarray,
+    has_b: np.ndarray,
+    w: np.ndarray | None = None,
 ):
     """Log-likelihood, gradient, Hessian of a cumulative-logit model with linear predictors
     ``upper = a @ psi`` (``+inf`` where ``not has_a``) and ``lower = b @ psi`` (``-inf``
-    where ``not has_b``); ``p = F(upper) - F(lower)``."""
+    where ``not has_b``); ``p = F(upper) - F(lower)``; ``w``: row weights (counts of
+    collapsed identical rows)."""
     with np.errstate(over="ignore"):
         fu = np.where(has_a, 1.0 / (1.0 + np.exp(-(a @ psi))), 1.0)
         fl = np.where(has_b, 1.0 / (1.0 + np.exp(-(b @ psi))), 0.0)
@@ -83,8 +90,12 @@ def _loglik_derivs(
     score = (du[:, None] * a - dl[:, None] * b) / prob[:, None]
     ddu = du * (1 - 2 * fu) / prob
     ddl = dl * (1 - 2 * fl) / prob
-    hess = (a * ddu[:, None]).T @ a - (b * ddl[:, None]).T @ b - score.T @ score
-    return float(np.sum(np.log(prob))), score.sum(axis=0), hess
+    if w is None:
+        hess = (a * ddu[:, None]).T @ a - (b * ddl[:, None]).T @ b - score.T @ score
+        return float(np.sum(np.log(prob))), score.sum(axis=0), hess
+    ws = score * w[:, None]
+    hess = (a * (w * ddu)[:, None]).T @ a - (b * (w * ddl)[:, None]).T @ b - ws.T @ score
+    return float(np.sum(w * np.log(prob))), ws.sum(axis=0), hess
 
 
 def _nominal_design(codes: np.ndarray, k: int, z: np.ndarray, x: np.ndarray):
@@ -109,10 +120,15 @@ def _nominal_design(codes: np.ndarray, k: int, z: np.ndarray, x: np.ndarray):
 def _fit_nominal(
     codes: np.ndarray, k: int, z: np.ndarray, x: np.ndarray, theta: np.ndarray, beta_x: np.ndarray
 ):
+    w = None
+    collapsed = collapse_rows([codes, *z.T, *x.T])  # the same likelihood on distinct rows
+    if collapsed is not None:
+        first, w = collapsed
+        codes, z, x = codes[first], z[first], x[first]
     a, b, has_a, has_b = _nominal_design(codes, k, z, x)
     q = z.shape[1]
     psi = np.concatenate([theta, np.zeros((k - 1) * q), beta_x])
-    loglik, grad, hess = _loglik_derivs(psi, a, b, has_a, has_b)
+    loglik, grad, hess = _loglik_derivs(psi, a, b, has_a, has_b, w)
     if hess is None:
         return None, "the starting values give a zero probability"
     for _ in range(_MAXIT):
@@ -125,13 +141,15 @@ def _fit_nominal(
         scale = 1.0
         while scale > 1e-10:
             trial = psi + scale * step
-            ll_t, g_t, h_t = _loglik_derivs(trial, a, b, has_a, has_b)
+            ll_t, g_t, h_t = _loglik_derivs(trial, a, b, has_a, has_b, w)
             if h_t is not None and ll_t >= loglik - 1e-12 * abs(loglik):
                 break
             scale /= 2
         else:
             break
         psi, loglik, grad, hess = trial, ll_t, g_t, h_t
+        if np.max(np.abs(scale * step)) <= 1e-12 * (1.0 + np.max(np.abs(psi))):
+            break  # at the floor of floating point (10^6 rows): no step moves it
     max_grad = float(np.max(np.abs(grad)))
     if max_grad > _R_GRAD_TOL:
         return None, (

@@ -161,6 +161,34 @@ wf_na <- wn_na; wf_na$rating <- factor(wf_na$rating, ordered = TRUE)
 record_clm("clm_wine_na", "clm(rating ~ temp + contact, wine_na)",
            clm(rating ~ temp + contact, data = wf_na, control = cctl))
 
+# many rows, few distinct ones (mdsrs fits such a clm on the distinct rows, each weighted by
+# its count; R fits row by row): wine replicated 100 times, and 20,000 simulated patients
+# with categorical and integer covariates (written to tests/data/clm_large.csv)
+wf100 <- wf[rep(seq_len(nrow(wf)), 100), ]
+record_clm("clm_wine_x100", "clm(rating ~ temp + contact, wine[rep(1:72, 100), ])",
+           clm(rating ~ temp + contact, data = wf100, control = cctl))
+set.seed(20261202)
+n_large <- 20000
+large <- data.frame(arm = sample(c("control", "treated"), n_large, replace = TRUE),
+                    sex = sample(c("F", "M"), n_large, replace = TRUE),
+                    age = sample(40:89, n_large, replace = TRUE))
+latent <- 0.5 * (large$arm == "treated") - 0.3 * (large$sex == "M") + 0.02 * (large$age - 65) +
+  rlogis(n_large)
+large$grade <- findInterval(latent, c(-1.5, -0.2, 0.8, 2.2))
+write.csv(large, file.path(data_dir, "clm_large.csv"), row.names = FALSE)
+lf <- large; lf$grade <- factor(lf$grade, ordered = TRUE)
+record_clm("clm_large", "clm(factor(grade, ordered) ~ arm + sex + age, clm_large)",
+           # gradTol 1e-9: with 20,000 rows the gradient's rounding floor is ~4e-11
+           clm(grade ~ arm + sex + age, data = lf,
+               control = clm.control(gradTol = 1e-9, maxIter = 200)))
+nt_large <- nominal_test(clm(grade ~ arm + sex, data = lf))  # default control, as nominal_test refits
+nominal <- obj(list(call = quote_json("nominal_test(clm(grade ~ arm + sex, clm_large))"),
+                    terms = paste0("[", paste(quote_json(rownames(nt_large)[-1]), collapse = ", "), "]"),
+                    df = paste0("[", paste(num(nt_large$Df[-1]), collapse = ", "), "]"),
+                    logLik = paste0("[", paste(num(nt_large$logLik[-1]), collapse = ", "), "]"),
+                    LRT = paste0("[", paste(num(nt_large$LRT[-1]), collapse = ", "), "]"),
+                    p_value = paste0("[", paste(num(nt_large[["Pr(>Chi)"]][-1]), collapse = ", "), "]")))
+
 # ---------------------------------------------------------------- the bundled example cohort
 patients_csv <- "mdsrs_core/example/data/patients.csv"
 if (file.exists(patients_csv)) {
@@ -182,6 +210,7 @@ json <- paste0(
   "{\n",
   '  "r_version": ', quote_json(R.version.string), ",\n",
   '  "ordinal_version": ', quote_json(as.character(packageVersion("ordinal"))), ",\n",
+  '  "nominal_large": ', nominal, ",\n",
   '  "fits": {\n',
   paste0("    ", quote_json(names(fits)), ": ", unlist(fits), collapse = ",\n"),
   "\n  }\n}\n")
