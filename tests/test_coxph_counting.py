@@ -323,3 +323,23 @@ def test_cluster_term_outside_coxph_is_an_error(lung):
 
     with pytest.raises(FormulaError, match="only coxph uses"):
         glm("event ~ age + cluster(inst)", lung, family="binomial")
+
+
+def test_risk_sets_keep_their_digits_when_large_rows_have_left():
+    """A late risk set of weight ~1 after rows of weight 1e12 have left: its sum is taken
+    from the later rows only (suffix sums), not as the difference of two sums of ~1e12 that
+    would leave no correct digit. Checked against a direct sum over each risk set."""
+    from mdsrs_core.models._cox_counting import CountingData
+
+    rng = np.random.default_rng(7)
+    n = 400
+    start = np.where(rng.random(n) < 0.3, rng.uniform(0, 5, n), -np.inf)
+    stop = np.where(np.isfinite(start), start, 0) + rng.uniform(0.1, 10, n)
+    event = (rng.random(n) < 0.6).astype(float)
+    weights = np.where(stop < 3, 1e12, rng.uniform(0.5, 2, n))  # heavy rows leave early
+    x = rng.normal(size=(n, 1))
+    data = CountingData(start, stop, event, x, np.zeros(n, dtype=np.int64), weights, True)
+    got = data._risk_sums(weights)
+    times = np.unique(stop[event > 0])
+    expected = [weights[(start < t) & (stop >= t)].sum() for t in times]
+    assert got == pytest.approx(expected, rel=1e-12)

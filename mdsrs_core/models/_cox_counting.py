@@ -97,11 +97,16 @@ class CountingData:
         self.we_x = self.x.T @ (self.weights * self.event)
 
     def _risk_sums(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` over the rows at risk at each death group's time."""
+        """Sum of ``values`` over the rows at risk at each death group's time.
+
+        Suffix sums (from the last time back, as R's agfit4 accumulates): the rows with
+        stop >= t minus those with start >= t. Prefix sums would take a late, small risk
+        set as the difference of two sums over nearly all rows and lose its digits (at
+        10^6 rows enough to stall Newton-Raphson on rounding)."""
         pad = np.zeros((1,) + values.shape[1:])
-        a = np.concatenate([pad, np.cumsum(values[self.by_stop], axis=0)], axis=0)
-        b = np.concatenate([pad, np.cumsum(values[self.by_start], axis=0)], axis=0)
-        return (a[self.stop_hi] - a[self.stop_lo]) - (b[self.start_hi] - b[self.start_lo])
+        a = np.concatenate([np.cumsum(values[self.by_stop][::-1], axis=0)[::-1], pad], axis=0)
+        b = np.concatenate([np.cumsum(values[self.by_start][::-1], axis=0)[::-1], pad], axis=0)
+        return (a[self.stop_lo] - a[self.stop_hi]) - (b[self.start_lo] - b[self.start_hi])
 
     def _row_cumulative(self, per_group: np.ndarray) -> np.ndarray:
         """Per row: sum of ``per_group`` over the groups whose time is in (start, stop]."""

@@ -152,6 +152,10 @@ def _inverse(info: np.ndarray) -> np.ndarray:
         return np.linalg.pinv(info)
 
 
+#: a halved Newton step this small (absolute, in the centred covariates' units) is no step
+_STEP_FLOOR = 1e-10
+
+
 def cox_fit(
     time: np.ndarray,
     event: np.ndarray,
@@ -169,7 +173,8 @@ def cox_fit(
     Ties are handled by Efron's (1977) approximation or Breslow's. The iteration is that
     of R's ``coxfit6``: start at beta = 0, take Newton steps, halve a step whose
     log-likelihood decreases, and stop when ``|1 - loglik_old / loglik_new| <= eps``
-    after a full step. Covariates are centred first, as in R (this changes no estimate).
+    after a full step (or after a step halved below 1e-10: on 10^6 rows rounding can make
+    every step at the maximum look like a decrease). Covariates are centred first, as in R (this changes no estimate).
     The ``infinite`` flags follow ``coxph.fit``: with ``u`` the score and ``V`` the
     variance at the solution, a coefficient is flagged when ``|u V| > eps`` and
     ``|u V| > sqrt(eps) |beta|`` (monotone likelihood, Bryson & Johnson 1981).
@@ -217,7 +222,12 @@ def cox_fit(
         new_lik, u, info = data.derivatives(new_beta)
         if not np.isfinite(new_lik):
             new_lik = -np.inf
-        if not halving and abs(1.0 - loglik_old / new_lik) <= eps:
+        if abs(1.0 - loglik_old / new_lik) <= eps and (
+            not halving or np.max(np.abs(new_beta - beta), initial=0.0) <= _STEP_FLOOR
+        ):
+            # converged; also after a halved step once the halving has shrunk the step to
+            # nothing: with 10^6 rows the log-likelihood's rounding can make every step
+            # look like a decrease, and R's rule (no convergence on a halved step) cycles
             converged = True
             beta = new_beta
             break
