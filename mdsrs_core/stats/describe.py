@@ -29,9 +29,13 @@ __all__ = ["quantile_type2", "median", "summarize_continuous", "summarize_catego
 
 def _finite_values(x: Any) -> tuple[np.ndarray, int]:
     """Return the non-missing values of ``x`` as float64 and the number dropped."""
-    arr = np.asarray(
-        pd.to_numeric(pd.Series(np.ravel(np.asarray(x, dtype=object))), errors="raise"), dtype=float
-    )
+    arr = np.ravel(np.asarray(x))
+    if arr.dtype.kind in "fiub":  # numbers already: no conversion through objects
+        arr = arr.astype(float, copy=False)
+    else:
+        arr = np.asarray(
+            pd.to_numeric(pd.Series(np.asarray(arr, dtype=object)), errors="raise"), dtype=float
+        )
     keep = ~np.isnan(arr)
     return arr[keep], int(arr.size - keep.sum())
 
@@ -52,13 +56,17 @@ def quantile_type2(x: Any, q: float | Sequence[float]) -> float | np.ndarray:
     The American Statistician 50:361-365.
     """
     values, _ = _finite_values(x)
+    return _quantile_type2_sorted(np.sort(values), q)
+
+
+def _quantile_type2_sorted(ordered: np.ndarray, q: float | Sequence[float]) -> float | np.ndarray:
+    """:func:`quantile_type2` of values already sorted and without NaN."""
     probs = np.atleast_1d(np.asarray(q, dtype=float))
     if np.any((probs < 0) | (probs > 1)) or np.any(np.isnan(probs)):
         raise ValueError(f"quantile probabilities must lie in [0, 1], got {q!r}")
-    n = values.size
+    n = ordered.size
     out = np.full(probs.shape, np.nan)
     if n > 0:
-        ordered = np.sort(values)
         padded = np.concatenate(([ordered[0]], ordered, [ordered[-1]]))  # x(0)..x(n+1)
         for i, p in enumerate(probs):
             nppm = n * float(p)
@@ -96,15 +104,16 @@ def summarize_continuous(x: Any) -> dict[str, float | int]:
     """
     values, n_missing = _finite_values(x)
     n = int(values.size)
+    ordered = np.sort(values)  # once, for the median, quartiles and range
     return {
         "n": n,
         "mean": float(np.mean(values)) if n else math.nan,
         "sd": float(np.std(values, ddof=1)) if n > 1 else math.nan,
-        "median": median(values),
-        "p25": float(quantile_type2(values, 0.25)),
-        "p75": float(quantile_type2(values, 0.75)),
-        "min": float(np.min(values)) if n else math.nan,
-        "max": float(np.max(values)) if n else math.nan,
+        "median": float(np.median(ordered)) if n else math.nan,
+        "p25": float(_quantile_type2_sorted(ordered, 0.25)),
+        "p75": float(_quantile_type2_sorted(ordered, 0.75)),
+        "min": float(ordered[0]) if n else math.nan,
+        "max": float(ordered[-1]) if n else math.nan,
         "n_missing": n_missing,
     }
 

@@ -135,9 +135,9 @@ def _describe(result, d, arms, cohort):
                 )
             n_arm = int(rows.shape[0])
             result.add(category, "N", n_arm, arm=arm, label=cohort.label(category))
-            values = rows[category].astype(object)
+            counts = rows[category].astype(object).value_counts()
             for level in CATEGORIES:
-                k = int((values == level).sum())
+                k = int(counts.get(level, 0))
                 result.add(
                     category, "n", k, arm=arm, level=level, label=cohort.label(category), n=n_arm
                 )
@@ -154,14 +154,20 @@ def _describe(result, d, arms, cohort):
 
 def _shift(result, d, arms):
     rank = {c: i for i, c in enumerate(CATEGORIES)}
+    m = len(CATEGORIES)
     for arm in arms:
         rows = d[d["arm"] == arm]
-        before = rows["ipssr_base_category"].astype(object)
-        after = rows["ipssr_post_category"].astype(object)
+        # categories as their rank (-1: missing or not a category): one pass over the rows
+        before = rows["ipssr_base_category"].astype(object).map(rank).to_numpy(dtype=float)
+        after = rows["ipssr_post_category"].astype(object).map(rank).to_numpy(dtype=float)
         n_arm = int(rows.shape[0])
-        for b in CATEGORIES:
-            for a in CATEGORIES:
-                k = int(((before == b) & (after == a)).sum())
+        both = np.isfinite(before) & np.isfinite(after)
+        cells = np.bincount(
+            (before[both] * m + after[both]).astype(np.int64), minlength=m * m
+        ).reshape(m, m)
+        for i, b in enumerate(CATEGORIES):
+            for j, a in enumerate(CATEGORIES):
+                k = int(cells[i, j])
                 result.add(
                     "ipssr_shift",
                     "n",
@@ -171,7 +177,7 @@ def _shift(result, d, arms):
                     label="IPSS-R risk category before -> after treatment",
                     n=n_arm,
                 )
-        step = after.map(rank).to_numpy(dtype=float) - before.map(rank).to_numpy(dtype=float)
+        step = after - before
         for level, k in zip(
             CHANGE_LEVELS, ((step < 0).sum(), (step == 0).sum(), (step > 0).sum()), strict=True
         ):
