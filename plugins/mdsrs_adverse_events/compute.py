@@ -86,7 +86,7 @@ def analyze_adverse_events(result, cohort, config):
     if missing.any():
         result.exclude(data.loc[missing, "patient_id"], data.loc[missing, "arm"], MISSING_GRADE)
         keep &= ~missing
-    d = data.loc[keep].copy()
+    d = data.loc[keep].copy(deep=False)  # the selection is already a copy
     d["ae_max_grade"] = grade[keep].astype(int)
     counts = {a: int((d["arm"] == a).sum()) for a in arms}
     result.analysed(counts)

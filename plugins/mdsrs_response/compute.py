@@ -89,7 +89,7 @@ def analyze_response(result, cohort, config):
             "must be responder."
         )
     arms = cohort.arms
-    d = cohort.data.copy()
+    d = cohort.data.copy(deep=False)  # new columns only: the cohort's arrays stay as they are
     if "response" in d.columns:
         source = "response"
         d["responder"] = responder_from_response(d["response"])

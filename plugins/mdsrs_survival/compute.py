@@ -97,7 +97,7 @@ def _exclusions(result, data: pd.DataFrame) -> pd.DataFrame:
             [None if pd.isna(a) else str(a) for a in data.loc[rows, "arm"]],
             f"Overall survival: {reason}",
         )
-    kept = data.loc[reasons == ""].copy()
+    kept = data.loc[reasons == ""].copy(deep=False)  # the selection is already a copy
     kept["os_months"] = time[reasons == ""].astype(float)
     kept["death"] = death[reasons == ""].astype(int)
     return kept

@@ -92,34 +92,40 @@ def _eligible(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], i
         .tolist(),
     }
     ignored = int((~responder & ~no_status & months.notna()).sum())
-    kept = data.loc[~no_status & ~no_time & ~no_follow_up].copy()
+    kept = data.loc[~no_status & ~no_time & ~no_follow_up].copy(deep=False)  # a copy already
     kept["responder"] = responder[kept.index].astype(int)
     kept["response_months"] = months[kept.index].where(kept["responder"] == 1)
     return kept, {k: v for k, v in left_out.items() if v}, ignored
 
 
-def split_at_response(data: pd.DataFrame) -> pd.DataFrame:
+def split_at_response(data: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """One row per ``(tstart, tstop]`` interval: a responder's follow-up split at
     ``response_months`` (``responded`` 0 before, 1 after; the death on the last row), as
     R's ``tmerge(d, d, id, death = event(os_months, death), responded =
     tdc(response_months))``. A response at the end of follow-up (``response_months ==
-    os_months``) changes nothing; a response at 0 makes the whole follow-up a responder's."""
+    os_months``) changes nothing; a response at 0 makes the whole follow-up a responder's.
+
+    The rows keep the order of ``data``, each patient's intervals in time order;
+    ``columns``: the columns of ``data`` to carry (default all)."""
+    if columns is not None:
+        data = data[list(dict.fromkeys(columns))]
     r = data["response_months"].to_numpy(dtype=float)
     t = data["os_months"].to_numpy(dtype=float)
-    split = (data["responder"].to_numpy() == 1) & (r > 0) & (r < t)
-    from_start = (data["responder"].to_numpy() == 1) & (r <= 0)
-    before = data.copy()
-    before["tstart"] = 0.0
-    before["tstop"] = np.where(split, r, t)
-    before["responded"] = from_start.astype(int)
-    before["death"] = np.where(split, 0, data["death"].to_numpy())
-    after = data.loc[split].copy()
-    after["tstart"] = r[split]
-    after["tstop"] = t[split]
-    after["responded"] = 1
-    rows = pd.concat([before, after])
-    order = np.lexsort((rows["tstart"].to_numpy(), rows["patient_id"].astype(str).to_numpy()))
-    return rows.iloc[order].reset_index(drop=True)
+    responder = data["responder"].to_numpy() == 1
+    split = responder & (r > 0) & (r < t)
+    from_start = responder & (r <= 0)
+    death = data["death"].to_numpy()
+    n = len(data)
+    # row positions: every patient once, the split ones twice (second: after the response)
+    position = np.concatenate([np.arange(n), np.flatnonzero(split)])
+    order = np.argsort(position, kind="stable")
+    take, after = position[order], order >= n
+    rows = data.iloc[take].reset_index(drop=True)
+    rows["tstart"] = np.where(after, r[take], 0.0)
+    rows["tstop"] = np.where(after | ~split[take], t[take], r[take])
+    rows["responded"] = np.where(after, 1, from_start[take].astype(int))
+    rows["death"] = np.where(after | ~split[take], death[take], 0)
+    return rows
 
 
 def landmark_data(data: pd.DataFrame, landmark: float) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -131,7 +137,7 @@ def landmark_data(data: pd.DataFrame, landmark: float) -> tuple[pd.DataFrame, di
         "died by the landmark": int((~at_risk & (data["death"] == 1)).sum()),
         "censored by the landmark": int((~at_risk & (data["death"] == 0)).sum()),
     }
-    kept = data.loc[at_risk].copy()
+    kept = data.loc[at_risk].copy(deep=False)  # the selection is already a copy
     by_then = (kept["responder"] == 1) & (kept["response_months"] <= landmark)
     counts["responded after the landmark (counted as non-responders)"] = int(
         ((kept["responder"] == 1) & ~by_then).sum()
@@ -200,7 +206,9 @@ def analyze_response_survival(result, data: pd.DataFrame, config, ties: str, con
         return
     pct = _pct(conf_level)
     # ---------------------------------------------------------------- Mantel-Byar
-    split = split_at_response(kept)
+    split = split_at_response(
+        kept, ["patient_id", "arm", "os_months", "death", "responder"] + ["response_months"]
+    )
     result.add("os_response_flow", "n", len(split), level="intervals", label=label_flow)
     fit = _fit(result, TD_FORMULA, split, ties, "the time-dependent Cox model")
     if fit is not None:

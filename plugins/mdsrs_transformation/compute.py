@@ -239,14 +239,14 @@ def analyze_aml(result, cohort, config):
         )
     arms = list(cohort.arms)
     ref, trt = arms[0], arms[-1]
-    d = cohort.data.copy()
+    d = cohort.data.copy(deep=False)  # new columns only: the cohort's arrays stay as they are
 
     # ---------------------------------------------------------------- patient flow
     reasons = _exclusion_reasons(d)
     for reason in pd.unique(reasons.dropna()):
         rows = reasons == reason
         result.exclude(d.loc[rows, "patient_id"], d.loc[rows, "arm"].astype(str), reason)
-    kept = d[reasons.isna()].copy()
+    kept = d[reasons.isna()].copy(deep=False)  # the selection is already a copy
     for v in NEEDED:
         kept[v] = pd.to_numeric(kept[v])
     kept[CR_STATUS] = np.where(kept["aml"] == 1, 1, np.where(kept["death"] == 1, 2, 0))
