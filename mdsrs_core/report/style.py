@@ -108,6 +108,8 @@ STYLE: dict[str, Any] = {
     "savefig.facecolor": "white",
     "savefig.bbox": "tight",
     "savefig.pad_inches": 0.05,
+    "figure.autolayout": False,  # figures choose their layout (new_figure: constrained)
+    "figure.constrained_layout.use": False,
     "svg.fonttype": "none",  # text stays text in SVG (searchable, small)
     "svg.hashsalt": "mdsrs",  # stable element ids: the same figure gives the same SVG
     "pdf.fonttype": 42,
@@ -229,7 +231,10 @@ def freeze_layout(fig: Figure) -> Any:
         engine = fig.get_layout_engine()
         if engine is not None:
             engine.execute(fig)
-            fig.set_layout_engine("none")
+            # None (under figure_style, which turns matplotlib's automatic layouts off)
+            # removes the engine; "none" would leave a placeholder engine, and savefig
+            # draws a figure with any engine once more before the real drawing
+            fig.set_layout_engine(None)
         box = fig.get_tightbbox(renderer).padded(rc["savefig.pad_inches"])
     fig._mdsrs_bbox = box  # type: ignore[attr-defined]
     return box
