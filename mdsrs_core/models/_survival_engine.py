@@ -174,7 +174,8 @@ def cox_fit(
     of R's ``coxfit6``: start at beta = 0, take Newton steps, halve a step whose
     log-likelihood decreases, and stop when ``|1 - loglik_old / loglik_new| <= eps``
     after a full step (or after a step halved below 1e-10: on 10^6 rows rounding can make
-    every step at the maximum look like a decrease). Covariates are centred first, as in R (this changes no estimate).
+    every step at the maximum look like a decrease). Covariates are centred first, as in R
+    (this changes no estimate).
     The ``infinite`` flags follow ``coxph.fit``: with ``u`` the score and ``V`` the
     variance at the solution, a coefficient is flagged when ``|u V| > eps`` and
     ``|u V| > sqrt(eps) |beta|`` (monotone likelihood, Bryson & Johnson 1981).
