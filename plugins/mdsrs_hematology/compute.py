@@ -88,6 +88,8 @@ def analyze_hematology(result, cohort, config):
 
 def _adjusted(result, cohort, data, lab, short, conf_level):
     """The weighted ANCOVA of the post value on arm and the baseline value ([adjust])."""
+    if getattr(cohort, "adjustment", None) is None:
+        return  # not an adjusted run: no rows to select
     from mdsrs_core.adjust.analyses import adjusted_mean_difference
 
     base, post = f"{lab}_base", f"{lab}_post"
@@ -132,23 +134,31 @@ def _lab(result, data, lab, arms, formula, conf_level, alpha):
     arm = data["arm"]
 
     # ---- per-lab flow
+    has_b, has_p = b.notna().to_numpy(), p.notna().to_numpy()
     for a in arms:
-        in_arm = arm == a
+        in_arm = (arm == a).to_numpy()
         result.add(
             lab,
             "n_analysed",
-            int((ok & in_arm).sum()),
+            int((ok.to_numpy() & in_arm).sum()),
             arm=a,
             label=f"{short}: patients analysed (before and after values)",
         )
-        reasons = pd.Series(
-            [_reason(short, hb, hp) for hb, hp in zip(b.notna(), p.notna(), strict=True)],
-            index=data.index,
-        )
-        for reason, k in reasons[~ok & in_arm].value_counts().sort_index().items():
-            result.add(
-                lab, "n_excluded", int(k), arm=a, level=reason, label=f"{short}: patients excluded"
-            )
+        # the exclusion reasons of the arm's patients, counted by what is missing
+        counts = {
+            _reason(short, hb, hp): int((in_arm & (has_b == hb) & (has_p == hp)).sum())
+            for hb, hp in ((False, False), (False, True), (True, False))
+        }
+        for reason in sorted(counts):
+            if counts[reason]:
+                result.add(
+                    lab,
+                    "n_excluded",
+                    counts[reason],
+                    arm=a,
+                    level=reason,
+                    label=f"{short}: patients excluded",
+                )
     result.add(lab, "n_analysed", int(ok.sum()), label=f"{short}: patients analysed")
     n_out = int((~ok).sum())
     if n_out:
