@@ -394,13 +394,14 @@ def _with_references(data: Any) -> pd.DataFrame:
             levels = sorted(pd.unique(arm.dropna()), key=str)
             if reference in levels:
                 levels = [reference] + [lv for lv in levels if lv != reference]
-                frame = frame.assign(arm=pd.Categorical(arm, categories=levels))
+                frame = frame.copy(deep=False)  # assign() would copy every column
+                frame["arm"] = pd.Categorical(arm, categories=levels)
     return frame
 
 
 def _drop_unused_levels(frame: pd.DataFrame) -> pd.DataFrame:
     """R's ``drop.unused.levels = TRUE``: unused categories of Categorical columns go."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # columns are replaced, never changed in place
     for col in out.columns:
         if isinstance(out[col].dtype, pd.CategoricalDtype):
             out[col] = out[col].cat.remove_unused_categories()

@@ -364,9 +364,8 @@ def crr(
     time_code, status_code, rhs = _parse(formula)
     frame = data_frame(data)
     status = evaluate(status_code, frame, formula)
-    work = frame.assign(
-        **{_EVENT_COLUMN: np.where(status.isna(), np.nan, (status != cencode).astype(float))}
-    )
+    work = frame.copy(deep=False)  # one new column; assign() would copy every column
+    work[_EVENT_COLUMN] = np.where(status.isna(), np.nan, (status != cencode).astype(float))
     mf = model_frame(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}", work, intercept=False)
     mf = dataclasses.replace(mf, formula=formula)
     terms = mf.term_names

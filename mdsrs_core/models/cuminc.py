@@ -607,9 +607,8 @@ def cuminc(formula: str, data: Any, *, rho: float = 0.0, cencode: Any = 0) -> Cu
     time_code, status_code, rhs = _parse(formula)
     frame = data_frame(data)
     status = evaluate(status_code, frame, formula)
-    work = frame.assign(
-        **{_EVENT_COLUMN: np.where(status.isna(), np.nan, (status != cencode).astype(float))}
-    )
+    work = frame.copy(deep=False)  # one new column; assign() would copy every column
+    work[_EVENT_COLUMN] = np.where(status.isna(), np.nan, (status != cencode).astype(float))
     mf, groups, strata = survival_groups(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}", work)
     if status_code.strip() in frame.columns and mf._positions is not None:
         st = status.to_numpy()[mf._positions]  # the status column, rows used

@@ -237,7 +237,9 @@ def analyze_response_survival(result, data: pd.DataFrame, config, ties: str, con
             method = MD_METHOD.format(" + arm", ties, pct)
             label = "Response (time-dependent), adjusted for arm"
             _add_hr(result, fit, "time_dependent_arm", label, method, conf_level, len(kept))
-    fit = _fit(result, NAIVE_FORMULA, kept.assign(responded=kept["responder"]), ties, "naive")
+    naive = kept.copy(deep=False)  # one new column; assign() would copy every column
+    naive["responded"] = kept["responder"]
+    fit = _fit(result, NAIVE_FORMULA, naive, ties, "naive")
     if fit is not None:
         label = "Response from the start of treatment (naive, biased)"
         _add_hr(result, fit, "naive", label, NAIVE_METHOD, conf_level, len(kept))
