@@ -63,8 +63,9 @@ def main() -> None:
         "With a time limit (`--timeout`, `[analysis] timeout`, default 600 s) the endpoints of "
         "a run are analysed, on Linux, in one forked worker process that is ended at the limit "
         "(a thread could not be stopped: `9 ** 9 ** 9` never returns to the interpreter); each "
-        "result comes back pickled. `run(cohort, timeout=None)` analyses in the calling "
-        f"process. Medians of {repeats} alternated runs (`benchmarks/bench_worker.py`):\n"
+        "result comes back pickled; from 20,000 patients on (`runner.PARALLEL_PATIENTS`) two "
+        "workers analyse two endpoints at once. `run(cohort, timeout=None)` analyses in the "
+        f"calling process. Medians of {repeats} alternated runs (`benchmarks/bench_worker.py`):\n"
     )
     print("| run(load_example()), every endpoint | in-process (s) | worker (s) | ratio |")
     print("|---|---:|---:|---:|")

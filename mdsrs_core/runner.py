@@ -33,6 +33,10 @@ __all__ = ["run", "RunResult", "EndpointOutcome", "ENDPOINT_ORDER"]
 
 #: Seconds an endpoint may take before it is recorded as failed (``[analysis] timeout``).
 DEFAULT_TIMEOUT = 600.0
+#: from this many patients on, a run's endpoints are analysed by two worker processes at
+#: once (one per core): each endpoint then takes seconds, and two run in the time of one;
+#: below it the second core draws the figures and one worker is quicker to start
+PARALLEL_PATIENTS = 20_000
 
 #: The order of the study's analyses; endpoints of other plugins follow, by name.
 ENDPOINT_ORDER = ("baseline", "response", "hematology", "ipssr", "adverse_events", "aml", "os")
@@ -331,37 +335,128 @@ def run(
         registry=registry,
     )
     worker = None
+    workers: list[EndpointWorker] = []
     warming = None
     if timeout is not None and can_fork():
-        worker = EndpointWorker(
-            {n: functools.partial(registry.endpoints[n].analyze, cohort, configs[n]) for n in names}
-        )
+        tasks = {
+            n: functools.partial(registry.endpoints[n].analyze, cohort, configs[n]) for n in names
+        }
+        worker = EndpointWorker(tasks)
+        workers = [worker]
+        if len(names) > 1 and cohort.n >= PARALLEL_PATIENTS and _cores() > 1:
+            workers.append(EndpointWorker(tasks))
         if names:
             # while the worker analyses, this process imports the report's drawing stack on
             # the other core (started after the fork: no import is in flight when it forks)
-            worker.call_start()
+            for w in workers:
+                w.call_start()
             warming = _warm_report_imports()
     done: dict[str, EndpointOutcome] = {}
+
+    def finished(name: str, outcome: EndpointOutcome) -> None:
+        outcome.config = configs[name]
+        done[name] = outcome
+        if on_outcome is not None:
+            if warming is not None:
+                warming.join()  # the callback may fork: no import may be half done
+            with contextlib.suppress(Exception):
+                on_outcome(outcome, outcome_records(outcome, cohort))
+
     try:
-        for name in _run_order(names, registry, on_outcome is not None):
+        order = _run_order(names, registry, on_outcome is not None)
+        if len(workers) > 1:
+            assert timeout is not None  # workers exist only with a time limit
+            _run_parallel(
+                order, registry, cohort, configs, timeout, workers, progress, warming, finished
+            )
+            order = []
+        for name in order:
             endpoint = registry.endpoints[name]
             if progress is not None:
                 progress(name)
             if warming is not None and worker is not None and worker.needs_start():
                 warming.join()  # a new worker is forked: no import may be half done
             outcome = _run_one(endpoint, cohort, configs[name], timeout, worker)
-            outcome.config = configs[name]
-            done[name] = outcome
-            if on_outcome is not None:
-                if warming is not None:
-                    warming.join()  # the callback may fork: no import may be half done
-                with contextlib.suppress(Exception):
-                    on_outcome(outcome, outcome_records(outcome, cohort))
+            finished(name, outcome)
+    except BaseException:
+        for w in workers:
+            w.stop()  # the run ends (bad input, Ctrl-C): no analysis is waited for
+        raise
     finally:
-        if worker is not None:
-            worker.close()
+        for w in workers:
+            w.close()
         result.outcomes.extend(done[n] for n in names if n in done)  # in the report's order
     return result
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def _run_parallel(
+    order: list[str],
+    registry: Registry,
+    cohort: Cohort,
+    configs: Mapping[str, EndpointConfig],
+    timeout: float,
+    workers: list[EndpointWorker],
+    progress: Any,
+    warming: threading.Thread | None,
+    finished: Callable[[str, EndpointOutcome], None],
+) -> None:
+    """The endpoints ``order`` analysed by the ``workers`` at once, each taking the next
+    endpoint when it is done; ``finished(name, outcome)`` as each one ends (in the order they
+    end). An endpoint is stopped at ``timeout`` seconds, as with one worker; an error that
+    ends the run (bad input) is raised at once (the caller ends the workers)."""
+    from multiprocessing.connection import wait
+
+    queue = list(order)
+    free = list(workers)
+    busy: dict[Any, tuple[EndpointWorker, str, float, float]] = {}  # connection -> task
+    while queue or busy:
+        while queue and free:
+            name = queue.pop(0)
+            endpoint = registry.endpoints[name]
+            if progress is not None:
+                progress(name)
+            try:
+                dispatch = not endpoint.skip_reason(cohort, configs[name])
+            except Exception:  # noqa: BLE001 - _run_one reports it, as with one worker
+                dispatch = False
+            if not dispatch:  # skipped (or its check fails): nothing for a worker to do
+                finished(name, _run_one(endpoint, cohort, configs[name], timeout, None))
+                continue
+            w = free.pop(0)
+            if warming is not None and w.needs_start():
+                warming.join()  # a new worker is forked: no import may be half done
+            w.send(name)
+            now = time.monotonic()
+            busy[w.connection] = (w, name, now, now + timeout)
+        if not busy:
+            continue
+        left = min(deadline for *_, deadline in busy.values()) - time.monotonic()
+        ready = set(wait(list(busy), timeout=max(left, 0.0)))
+        now = time.monotonic()
+        for conn in list(busy):
+            w, name, started, deadline = busy[conn]
+            if conn in ready:
+                fetch = functools.partial(w.receive, 0.0)
+            elif now >= deadline:
+                fetch = functools.partial(w.expire, timeout)
+            else:
+                continue
+            del busy[conn]
+            free.append(w)
+            endpoint = registry.endpoints[name]
+            outcome = _run_one(endpoint, cohort, configs[name], timeout, None, fetch=fetch)
+            outcome.seconds = now - started
+            finished(name, outcome)
 
 
 def _run_order(names: list[str], registry: Registry, figures_first: bool) -> list[str]:
@@ -574,17 +669,39 @@ class EndpointWorker:
     def call(self, name: str, timeout: float) -> Any:
         """The value of ``tasks[name]()``; its exception re-raised; :class:`EndpointTimeout`
         after ``timeout`` seconds."""
+        self.send(name)
+        return self.receive(timeout)
+
+    @property
+    def connection(self) -> Any:
+        """The parent's end of the pipe to the worker (for ``multiprocessing.connection.wait``)."""
+        return self._conn
+
+    def send(self, name: str) -> None:
+        """Start ``tasks[name]()`` in the worker (forked now if not running)."""
         if self._process is None:
             self._start()
         try:
             self._conn.send(name)
+        except BaseException:
+            self.stop()
+            raise
+
+    def expire(self, timeout: float) -> Any:
+        """End the worker whose analysis ran past the limit: :class:`EndpointTimeout`."""
+        self.stop()
+        raise EndpointTimeout(f"did not finish within the time limit of {timeout:g} s")
+
+    def receive(self, timeout: float) -> Any:
+        """The value of the task sent last (its exception re-raised), waiting at most
+        ``timeout`` seconds (then :class:`EndpointTimeout`)."""
+        try:
             ready = self._conn.poll(timeout)
         except BaseException:  # Ctrl-C while waiting: the worker goes with the run
             self.stop()
             raise
         if not ready:
-            self.stop()
-            raise EndpointTimeout(f"did not finish within the time limit of {timeout:g} s")
+            self.expire(timeout)
         try:
             message = self._conn.recv()
         except (EOFError, OSError):
@@ -663,7 +780,11 @@ def _run_one(
     config: EndpointConfig,
     timeout: float | None = None,
     worker: EndpointWorker | None = None,
+    fetch: Callable[[], Any] | None = None,
 ) -> EndpointOutcome:
+    """``endpoint``'s outcome: its analysis run in ``worker`` (or in this process or a
+    thread), or, with ``fetch``, the result ``fetch()`` returns of an analysis already
+    started; failures recorded, bad input raised."""
     outcome = EndpointOutcome(endpoint.name, endpoint.title, "ok", endpoint=endpoint)
     start = time.perf_counter()
     try:
@@ -671,9 +792,12 @@ def _run_one(
         if reason:
             outcome.status, outcome.reason = "skipped", reason
             return outcome
-        res = _call_with_timeout(
-            lambda: endpoint.analyze(cohort, config), timeout, worker, endpoint.name
-        )
+        if fetch is not None:
+            res = fetch()
+        else:
+            res = _call_with_timeout(
+                lambda: endpoint.analyze(cohort, config), timeout, worker, endpoint.name
+            )
         _check_result(endpoint, res)
     except ModelError as exc:  # the data cannot be fitted: this endpoint fails, others run
         outcome.status, outcome.reason = "failed", f"ModelError: {exc}"
