@@ -374,7 +374,10 @@ def crr(
             f"The formula {formula!r} has no covariate to estimate: give at "
             "least one term (e.g. '~ arm'); for curves use cuminc."
         )
-    st = evaluate(status_code, mf.data, formula).to_numpy()
+    if status_code.strip() in frame.columns and mf._positions is not None:
+        st = status.to_numpy()[mf._positions]  # the status column, rows used
+    else:  # an expression: evaluated on the rows used (every column of them)
+        st = evaluate(status_code, mf.data, formula).to_numpy()
     st_num = pd.to_numeric(pd.Series(st), errors="coerce")
     if st_num.notna().all():
         st = st_num.to_numpy()

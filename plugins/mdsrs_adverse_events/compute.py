@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import ModelError
+from mdsrs_core.frames import select_rows
 from mdsrs_core.models import clm
 from mdsrs_core.stats.contingency import fisher_test
 from mdsrs_core.stats.ranks import wilcox_test
@@ -86,7 +87,7 @@ def analyze_adverse_events(result, cohort, config):
     if missing.any():
         result.exclude(data.loc[missing, "patient_id"], data.loc[missing, "arm"], MISSING_GRADE)
         keep &= ~missing
-    d = data.loc[keep].copy(deep=False)  # the selection is already a copy
+    d = select_rows(data, keep)
     d["ae_max_grade"] = grade[keep].astype(int)
     counts = {a: int((d["arm"] == a).sum()) for a in arms}
     result.analysed(counts)

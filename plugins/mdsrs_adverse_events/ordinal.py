@@ -192,7 +192,7 @@ def nominal_test(fit: ClmResults) -> list[NominalTest]:
         try:
             own = [
                 c
-                for c in model_frame(f"~ {term}", mf.data, intercept=True).design.columns
+                for c in model_frame(f"~ {term}", mf.variables, intercept=True).design.columns
                 if c != "Intercept"
             ]
         except Exception as exc:  # noqa: BLE001 - reported as the reason, test not done

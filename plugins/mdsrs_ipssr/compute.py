@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import ModelError
+from mdsrs_core.frames import select_rows
 from mdsrs_core.stats.describe import summarize_continuous
 from mdsrs_core.stats.ranks import wilcox_test
 
@@ -75,7 +76,7 @@ def analyze_ipssr(result, cohort, config):
     for why in dict.fromkeys(reason[~keep]):
         rows = data[reason == why]
         result.exclude(rows["patient_id"].tolist(), rows["arm"].astype(str).tolist(), why)
-    d = data[keep]
+    d = select_rows(data, keep)
     counts = {arm: int((d["arm"] == arm).sum()) for arm in arms}
     result.analysed(counts)
 

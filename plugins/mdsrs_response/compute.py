@@ -7,6 +7,7 @@ import pandas as pd
 from mdsrs_core.binary_outcome import CI_METHODS, compare_binary
 from mdsrs_core.errors import StudyError
 from mdsrs_core.formula import model_frame, split_formula
+from mdsrs_core.frames import select_rows
 from mdsrs_core.variables import RESPONSE_LEVELS
 
 from .derive import HI_LABELS, LAB_SOURCE, hematologic_improvement, responder_from_response
@@ -123,7 +124,7 @@ def analyze_response(result, cohort, config):
         label=label,
         method=LAB_SOURCE if source == "labs" else "response in CR, PR, mCR, HI",
     )
-    kept = d[d["responder"].notna()]
+    kept = select_rows(d, d["responder"].notna())
     if len(kept):
         mf = model_frame(formula, kept)
         if mf.n_dropped:

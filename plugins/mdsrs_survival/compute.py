@@ -17,6 +17,7 @@ import pandas as pd
 from mdsrs_core._lazy import lazy_module
 from mdsrs_core.errors import ModelError, StudyError
 from mdsrs_core.formula import split_formula, split_top_level
+from mdsrs_core.frames import select_rows
 from mdsrs_core.models import coxph, survdiff, survfit
 from mdsrs_core.models.cox_zph import cox_zph
 
@@ -97,7 +98,7 @@ def _exclusions(result, data: pd.DataFrame) -> pd.DataFrame:
             [None if pd.isna(a) else str(a) for a in data.loc[rows, "arm"]],
             f"Overall survival: {reason}",
         )
-    kept = data.loc[reasons == ""].copy(deep=False)  # the selection is already a copy
+    kept = select_rows(data, reasons == "")
     kept["os_months"] = time[reasons == ""].astype(float)
     kept["death"] = death[reasons == ""].astype(int)
     return kept

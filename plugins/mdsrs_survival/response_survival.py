@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import FormulaError, ModelError, StudyError
+from mdsrs_core.frames import select_rows
 from mdsrs_core.models import coxph, survdiff
 from mdsrs_core.variables import RESPONDER_LEVELS
 
@@ -92,7 +93,7 @@ def _eligible(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], i
         .tolist(),
     }
     ignored = int((~responder & ~no_status & months.notna()).sum())
-    kept = data.loc[~no_status & ~no_time & ~no_follow_up].copy(deep=False)  # a copy already
+    kept = select_rows(data, ~no_status & ~no_time & ~no_follow_up)
     kept["responder"] = responder[kept.index].astype(int)
     kept["response_months"] = months[kept.index].where(kept["responder"] == 1)
     return kept, {k: v for k, v in left_out.items() if v}, ignored
@@ -137,7 +138,7 @@ def landmark_data(data: pd.DataFrame, landmark: float) -> tuple[pd.DataFrame, di
         "died by the landmark": int((~at_risk & (data["death"] == 1)).sum()),
         "censored by the landmark": int((~at_risk & (data["death"] == 0)).sum()),
     }
-    kept = data.loc[at_risk].copy(deep=False)  # the selection is already a copy
+    kept = select_rows(data, at_risk)
     by_then = (kept["responder"] == 1) & (kept["response_months"] <= landmark)
     counts["responded after the landmark (counted as non-responders)"] = int(
         ((kept["responder"] == 1) & ~by_then).sum()

@@ -10,6 +10,7 @@ import pandas as pd
 from mdsrs_core.binary_outcome import CI_METHODS, compare_binary
 from mdsrs_core.errors import FormulaError, ModelError, StudyError
 from mdsrs_core.formula import model_frame, split_formula
+from mdsrs_core.frames import select_rows
 
 from .endpoint import CR_STATUS, CR_TIME
 
@@ -246,7 +247,7 @@ def analyze_aml(result, cohort, config):
     for reason in pd.unique(reasons.dropna()):
         rows = reasons == reason
         result.exclude(d.loc[rows, "patient_id"], d.loc[rows, "arm"].astype(str), reason)
-    kept = d[reasons.isna()].copy(deep=False)  # the selection is already a copy
+    kept = select_rows(d, reasons.isna())
     for v in NEEDED:
         kept[v] = pd.to_numeric(kept[v])
     kept[CR_STATUS] = np.where(kept["aml"] == 1, 1, np.where(kept["death"] == 1, 2, 0))
