@@ -334,17 +334,14 @@ def run(
         software=software_versions(),
         registry=registry,
     )
-    worker = None
     workers: list[EndpointWorker] = []
     warming = None
     if timeout is not None and can_fork():
         tasks = {
             n: functools.partial(registry.endpoints[n].analyze, cohort, configs[n]) for n in names
         }
-        worker = EndpointWorker(tasks)
-        workers = [worker]
-        if len(names) > 1 and cohort.n >= PARALLEL_PATIENTS and _cores() > 1:
-            workers.append(EndpointWorker(tasks))
+        parallel = len(names) > 1 and cohort.n >= PARALLEL_PATIENTS and _cores() > 1
+        workers = [EndpointWorker(tasks) for _ in range(2 if parallel else 1)]
         if names:
             # while the worker analyses, this process imports the report's drawing stack on
             # the other core (started after the fork: no import is in flight when it forks)
@@ -364,20 +361,16 @@ def run(
 
     try:
         order = _run_order(names, registry, on_outcome is not None)
-        if len(workers) > 1:
+        if workers:  # in worker processes that a time limit stops
             assert timeout is not None  # workers exist only with a time limit
-            _run_parallel(
+            _run_worker_pool(
                 order, registry, cohort, configs, timeout, workers, progress, warming, finished
             )
-            order = []
-        for name in order:
-            endpoint = registry.endpoints[name]
-            if progress is not None:
-                progress(name)
-            if warming is not None and worker is not None and worker.needs_start():
-                warming.join()  # a new worker is forked: no import may be half done
-            outcome = _run_one(endpoint, cohort, configs[name], timeout, worker)
-            finished(name, outcome)
+        else:  # in this process (no limit), or a thread abandoned at the limit (no fork)
+            for name in order:
+                if progress is not None:
+                    progress(name)
+                finished(name, _run_one(registry.endpoints[name], cohort, configs[name], timeout))
     except BaseException:
         for w in workers:
             w.stop()  # the run ends (bad input, Ctrl-C): no analysis is waited for
@@ -399,7 +392,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _run_parallel(
+def _run_worker_pool(
     order: list[str],
     registry: Registry,
     cohort: Cohort,
@@ -410,27 +403,31 @@ def _run_parallel(
     warming: threading.Thread | None,
     finished: Callable[[str, EndpointOutcome], None],
 ) -> None:
-    """The endpoints ``order`` analysed by the ``workers`` at once, each taking the next
-    endpoint when it is done; ``finished(name, outcome)`` as each one ends (in the order they
-    end). An endpoint is stopped at ``timeout`` seconds, as with one worker; an error that
-    ends the run (bad input) is raised at once (the caller ends the workers)."""
+    """The endpoints ``order`` analysed by the ``workers`` (one, or several at once), each
+    taking the next endpoint when it is done; ``finished(name, outcome)`` as each one ends
+    (in the order they end), called once the workers have their next endpoints, so that
+    drawing a finished endpoint's figures never holds up the analyses. An endpoint still
+    running at ``timeout`` seconds is stopped with its worker (the next endpoint gets a new
+    one); an error that ends the run (bad input) is raised at once (the caller ends the
+    workers)."""
     from multiprocessing.connection import wait
 
     queue = list(order)
     free = list(workers)
     busy: dict[Any, tuple[EndpointWorker, str, float, float]] = {}  # connection -> task
-    while queue or busy:
+
+    def dispatch() -> None:
         while queue and free:
             name = queue.pop(0)
             endpoint = registry.endpoints[name]
             if progress is not None:
                 progress(name)
             try:
-                dispatch = not endpoint.skip_reason(cohort, configs[name])
+                analysed = not endpoint.skip_reason(cohort, configs[name])
             except Exception:  # noqa: BLE001 - _run_one reports it, as with one worker
-                dispatch = False
-            if not dispatch:  # skipped (or its check fails): nothing for a worker to do
-                finished(name, _run_one(endpoint, cohort, configs[name], timeout, None))
+                analysed = False
+            if not analysed:  # skipped (or its check fails): nothing for a worker to do
+                finished(name, _run_one(endpoint, cohort, configs[name], timeout))
                 continue
             w = free.pop(0)
             if warming is not None and w.needs_start():
@@ -438,11 +435,15 @@ def _run_parallel(
             w.send(name)
             now = time.monotonic()
             busy[w.connection] = (w, name, now, now + timeout)
+
+    while queue or busy:
+        dispatch()
         if not busy:
             continue
         left = min(deadline for *_, deadline in busy.values()) - time.monotonic()
         ready = set(wait(list(busy), timeout=max(left, 0.0)))
         now = time.monotonic()
+        ended = []
         for conn in list(busy):
             w, name, started, deadline = busy[conn]
             if conn in ready:
@@ -454,8 +455,11 @@ def _run_parallel(
             del busy[conn]
             free.append(w)
             endpoint = registry.endpoints[name]
-            outcome = _run_one(endpoint, cohort, configs[name], timeout, None, fetch=fetch)
+            outcome = _run_one(endpoint, cohort, configs[name], timeout, fetch=fetch)
             outcome.seconds = now - started
+            ended.append((name, outcome))
+        dispatch()  # the next analyses start before the callbacks (figures) run
+        for name, outcome in ended:
             finished(name, outcome)
 
 
@@ -747,15 +751,11 @@ class EndpointWorker:
         self.stop()
 
 
-def _call_with_timeout(
-    func: Any, timeout: float | None, worker: EndpointWorker | None = None, name: str = ""
-) -> Any:
-    """``func()``, or :class:`EndpointTimeout` after ``timeout`` seconds: in ``worker`` (a
-    process, stopped at the limit) when given, else in a thread (abandoned at the limit)."""
+def _call_with_timeout(func: Any, timeout: float | None) -> Any:
+    """``func()``, or :class:`EndpointTimeout` after ``timeout`` seconds in a thread
+    (abandoned at the limit: where no worker process can be forked)."""
     if timeout is None:
         return func()
-    if worker is not None:
-        return worker.call(name, timeout)
     return _call_in_thread(func, timeout)
 
 
@@ -779,12 +779,11 @@ def _run_one(
     cohort: Cohort,
     config: EndpointConfig,
     timeout: float | None = None,
-    worker: EndpointWorker | None = None,
     fetch: Callable[[], Any] | None = None,
 ) -> EndpointOutcome:
-    """``endpoint``'s outcome: its analysis run in ``worker`` (or in this process or a
-    thread), or, with ``fetch``, the result ``fetch()`` returns of an analysis already
-    started; failures recorded, bad input raised."""
+    """``endpoint``'s outcome: its analysis run here (or in a thread, with ``timeout``), or,
+    with ``fetch``, the result ``fetch()`` returns of the analysis a worker process is
+    running; failures recorded, bad input raised."""
     outcome = EndpointOutcome(endpoint.name, endpoint.title, "ok", endpoint=endpoint)
     start = time.perf_counter()
     try:
@@ -795,9 +794,7 @@ def _run_one(
         if fetch is not None:
             res = fetch()
         else:
-            res = _call_with_timeout(
-                lambda: endpoint.analyze(cohort, config), timeout, worker, endpoint.name
-            )
+            res = _call_with_timeout(lambda: endpoint.analyze(cohort, config), timeout)
         _check_result(endpoint, res)
     except ModelError as exc:  # the data cannot be fitted: this endpoint fails, others run
         outcome.status, outcome.reason = "failed", f"ModelError: {exc}"
