@@ -61,11 +61,25 @@ def _short(exc: BaseException) -> str:
     return text
 
 
+class _PluginManager(pluggy.PluginManager):
+    """pluggy's manager, looking for a module plugin's hooks among the names the module
+    defines: pluggy reads every name ``dir(plugin)`` lists, and a plugin module that
+    imports its heavy parts on first use (PEP 562 ``__getattr__``, listed by ``__dir__``)
+    would import them all at registration (``mdsrs plugins`` must stay fast)."""
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        import types
+
+        if isinstance(plugin, types.ModuleType) and name not in vars(plugin):
+            return None  # a lazily imported name: not a hook implementation
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 class Registry:
     """The loaded plugins, their endpoints and the plugins that failed."""
 
     def __init__(self) -> None:
-        self.pm = pluggy.PluginManager("mdsrs")
+        self.pm = _PluginManager("mdsrs")
         self.pm.add_hookspecs(hookspecs)
         self.plugins: list[PluginInfo] = []
         self.endpoints: dict[str, Endpoint] = {}
