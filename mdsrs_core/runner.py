@@ -633,6 +633,17 @@ def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
             )
 
 
+def _freeze_heap() -> None:
+    """Before a fork: move every object alive (modules, the cohort) out of the garbage
+    collector's generations (:func:`gc.freeze`), so that the forked process's collections
+    do not walk them again and again (matplotlib and the models allocate many small objects,
+    and each full collection would visit the whole inherited heap) and do not touch, and so
+    copy, the pages they share with this process."""
+    import gc
+
+    gc.freeze()
+
+
 class EndpointWorker:
     """Runs endpoint analyses in a forked worker process, so that a time limit really stops
     them: an analysis still running at the limit is ended with its process (SIGTERM, then
@@ -654,6 +665,7 @@ class EndpointWorker:
 
         context = multiprocessing.get_context("fork")
         parent, child = context.Pipe()
+        _freeze_heap()
         self._process = context.Process(
             target=_worker_loop, args=(self.tasks, child), daemon=True, name="mdsrs-endpoint"
         )
