@@ -19,6 +19,8 @@ from mdsrs_core.runner import can_fork
 needs_fork = pytest.mark.skipif(not can_fork(), reason="the figure pool forks (Linux)")
 
 FIGURE_ENDPOINTS = {"hematology", "ipssr", "adverse_events", "aml", "os"}
+#: and the forest plot of the summary, drawn by the pool too
+FIGURES = FIGURE_ENDPOINTS | {"forest"}
 
 
 def _run(out, *extra: str) -> None:
@@ -40,12 +42,13 @@ def _report(folder) -> dict[str, bytes]:
 
 @pytest.fixture
 def drawn(monkeypatch):
-    """The endpoints whose figures the pool was asked to draw, run by run."""
+    """The endpoints whose figures the pool was asked to draw ("forest": the forest plot),
+    run by run."""
     names: list[str] = []
     submit = FigurePool._submit
 
     def spy(self, func, *args):
-        names.append(args[0])
+        names.append(args[0] if func.__name__ == "_draw_endpoint" else "forest")
         return submit(self, func, *args)
 
     monkeypatch.setattr(FigurePool, "_submit", spy)
@@ -56,7 +59,7 @@ def drawn(monkeypatch):
 def test_a_repeated_run_reuses_every_figure_and_writes_the_same_report(tmp_path, drawn):
     folder = figure_cache.cache_dir()
     _run(tmp_path / "first")
-    assert set(drawn) == FIGURE_ENDPOINTS
+    assert set(drawn) == FIGURES
     entries = sorted(folder.glob("*.json"))
     assert len(entries) == len(FIGURE_ENDPOINTS) + 1  # and the forest plot
     drawn.clear()
@@ -78,7 +81,8 @@ def test_a_changed_formula_redraws_only_its_endpoints_figures(tmp_path, drawn):
     _run(tmp_path / "first")
     drawn.clear()
     _run(tmp_path / "second", "--formula", "os=Surv(os_months, death) ~ arm + age + sex")
-    assert drawn == ["os"]
+    # the survival figure, and the forest plot, which shows the hazard ratio
+    assert drawn == ["os", "forest"]
 
 
 @needs_fork
@@ -87,12 +91,12 @@ def test_no_cache_option_and_variable_draw_everything_and_keep_nothing(
 ):
     folder = figure_cache.cache_dir()
     _run(tmp_path / "a", "--no-cache")
-    assert set(drawn) == FIGURE_ENDPOINTS and not list(folder.glob("*.json"))
+    assert set(drawn) == FIGURES and not list(folder.glob("*.json"))
     drawn.clear()
     monkeypatch.setenv("MDSRS_NO_CACHE", "1")
     assert figure_cache.cache_dir() is None
     _run(tmp_path / "b")
-    assert set(drawn) == FIGURE_ENDPOINTS and not list(folder.glob("*.json"))
+    assert set(drawn) == FIGURES and not list(folder.glob("*.json"))
     assert _report(tmp_path / "a") == _report(tmp_path / "b")
 
 
@@ -103,7 +107,7 @@ def test_a_damaged_entry_is_drawn_again(tmp_path, drawn):
         entry.write_text(entry.read_text()[:100])  # cut short
     drawn.clear()
     _run(tmp_path / "second")
-    assert set(drawn) == FIGURE_ENDPOINTS
+    assert set(drawn) == FIGURES
     assert _report(tmp_path / "second") == _report(tmp_path / "first")
 
 

@@ -98,7 +98,10 @@ def build_document(
     if broken:
         subtitle.append(f"Plugins that failed to load: {', '.join(broken)} (see Run status).")
     doc = Document("mdsrs report", subtitle, records=records)
-    doc.add(summary_section(run, figures.forest(run) if figures is not None else None))
+    if figures is not None:
+        figures.submit_forest(run)  # drawn elsewhere while the other sections are built
+    place = len(doc.sections)  # the summary's place; filled in last
+    doc.add(Section("Summary", id="summary"))
     from ..adjust.report import adjustment_section
 
     adjusted = adjustment_section(run)
@@ -125,5 +128,7 @@ def build_document(
             )
     doc.add(methods_section(run))
     doc.add(_status_section(run, registry))
+    filled = summary_section(run, figures.forest(run) if figures is not None else None)
+    doc.sections[place] = filled
     doc.assign_ids()
     return doc

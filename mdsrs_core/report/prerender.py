@@ -126,8 +126,10 @@ class FigurePool:
 
     :meth:`submit_endpoint` is the runner's ``on_outcome`` callback;
     :meth:`endpoint_figures` waits for its result: ``None`` means "not drawn here" (the
-    report then draws in-process). The forest plot, which needs every endpoint, is drawn
-    by the report's own process meanwhile.
+    report then draws in-process). The forest plot, which needs every endpoint, is
+    submitted once the run is complete (:meth:`submit_forest`) and collected last
+    (:meth:`forest`), so that the report's own process builds the other sections
+    meanwhile.
     """
 
     def __init__(self, kinds: tuple, registry: Registry, workers: int = 2, cache: bool = True):
@@ -141,6 +143,9 @@ class FigurePool:
         self._endpoints: dict[str, Future] = {}
         self._keys: dict[str, str] = {}
         self._cached: dict[str, tuple] = {}
+        #: the forest plot under way: (how, value, cache key) or None (no plot)
+        self._forest: tuple[str, Any, str | None] | None = None
+        self._forest_run: Any = None
 
     def _submit(self, func: Any, *args: Any) -> Future | None:
         if self._broken:
@@ -155,6 +160,9 @@ class FigurePool:
                 warm_up()  # imported before the fork: the processes import nothing
                 global _REGISTRY
                 _REGISTRY = self.registry
+                from ..runner import _freeze_heap
+
+                _freeze_heap()
                 self._executor = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("fork")
                 )
@@ -215,15 +223,17 @@ class FigurePool:
             return status, value
         return self._result(self._endpoints.pop(name, None), self._keys.pop(name, None))
 
-    def forest(self, run: Any) -> tuple[str, Any] | None:
-        """The forest plot of ``run``, drawn in this process (while the pool finishes the
-        endpoints' figures) and rendered as the pool's, or reused from the cache:
-        ("ok", Figure or None) or ("error", reason)."""
+    def submit_forest(self, run: Any) -> None:
+        """Start drawing the forest plot of ``run`` (complete: the plot needs every
+        endpoint) in the pool, while this process builds the rest of the report; or find it
+        in the cache. :meth:`forest` collects it."""
         from .summary_table import summary_rows
 
         rows, _notes = summary_rows(run)
+        self._forest_run = run
         if not rows:
-            return None
+            self._forest = None
+            return
         arms = list(run.cohort.arms)
         key = None
         if self.cache:
@@ -232,11 +242,40 @@ class FigurePool:
             with contextlib.suppress(Exception):
                 key = figure_cache.figure_key(None, "forest", rows, arms, self.kinds)
             hit = figure_cache.load(key) if key else None
+            if hit is not None:
+                self._forest = ("cached", hit, None)
+                return
+        future = self._submit(_draw_forest, rows, arms, self.kinds)
+        self._forest = (
+            ("future", future, key) if future is not None else ("here", (rows, arms), key)
+        )
+
+    def forest(self, run: Any) -> tuple[str, Any] | None:
+        """The forest plot of ``run`` (started by :meth:`submit_forest`, which this calls
+        when it was not): drawn in a pool process, or in this process when the pool could
+        not draw it, or reused from the cache; rendered as the pool's figures:
+        ("ok", Figure or None) or ("error", reason)."""
+        if getattr(self, "_forest_run", None) is not run:
+            self.submit_forest(run)
+        pending, self._forest_run = self._forest, None
+        if pending is None:
+            return None
+        how, value, key = pending
+        if how == "cached":
+            hit = value
         else:
             hit = None
-        if hit is None:
-            hit = _draw_forest(rows, arms, self.kinds)  # figures as a list, as the cache's
+            if how == "future":
+                with contextlib.suppress(Exception):  # a dead process: draw here instead
+                    hit = value.result()
+                rows, arms = self._forest_args(run)
+            else:
+                rows, arms = value
+            if hit is None:
+                hit = _draw_forest(rows, arms, self.kinds)  # figures as a list, as the cache's
             if key:
+                from . import figure_cache
+
                 figure_cache.store(key, *hit)
         from ..runner import _reissue
 
@@ -245,6 +284,12 @@ class FigurePool:
         if status == "ok":
             return status, value[0] if value else None
         return status, value
+
+    @staticmethod
+    def _forest_args(run: Any) -> tuple[list, list[str]]:
+        from .summary_table import summary_rows
+
+        return summary_rows(run)[0], list(run.cohort.arms)
 
     def close(self) -> None:
         """End the processes (waiting for none of their work)."""
