@@ -7,12 +7,15 @@
 ``REML = FALSE`` / ``method = "ML"``).
 
 Method: the likelihood is maximised by statsmodels' ``MixedLM`` (Lindstrom & Bates 1988
-profiled likelihood, BFGS with a tight gradient tolerance, ``gtol = 1e-10``, so that the
-variance components agree with R's optimum to ~1e-8 rather than the ~1e-5 of statsmodels'
-default stopping rule). The fixed effects and their covariance are then computed by
-generalised least squares at those variance estimates, ``(X' V^-1 X)^-1 X' V^-1 y`` and
-``(X' V^-1 X)^-1``, as ``vcov(lmer)`` and ``vcov(lme)`` (statsmodels' own ``bse_fe`` comes
-from the joint observed information and differs from R's when groups are unbalanced).
+profiled likelihood, BFGS with a tight gradient tolerance, ``gtol = 1e-10``), and its
+variance ratio is then polished by a one-dimensional Brent search of lme4's profiled
+criterion (Bates et al. 2015; the random intercept's variance relative to the residual
+one is its only parameter), so that the variance components agree with R's optimum to
+~1e-9 whatever the machine (BFGS alone stopped ~1e-6 away on some). The fixed effects
+and their covariance are then computed by generalised least squares at those variance
+estimates, ``(X' V^-1 X)^-1 X' V^-1 y`` and ``(X' V^-1 X)^-1``, as ``vcov(lmer)`` and
+``vcov(lme)`` (statsmodels' own ``bse_fe`` comes from the joint observed information and
+differs from R's when groups are unbalanced).
 
 Inference on the fixed effects: the Wald t statistic ``estimate / std_error``; ``lmer``
 prints no p-values, so the p-value and interval use Student's t with **nlme::lme's
@@ -220,6 +223,68 @@ def _gls(
     return cov @ xtvy, np.sqrt(np.diag(cov))
 
 
+def _profile(x: np.ndarray, y: np.ndarray, codes: np.ndarray, reml: bool):
+    """The profiled deviance (-2 log-likelihood, REML or ML) of the random-intercept model as
+    a function of ``theta = sigma_b^2 / sigma^2`` (lme4's criterion, Bates et al. 2015, eqs.
+    34 and 41: ``V = I + theta Z Z'``, block diagonal with ``V_g^-1 = I - w_g 1 1'``,
+    ``w_g = theta / (1 + theta m_g)`` for a group of ``m_g`` rows); returns
+    ``deviance(theta) -> (deviance, sigma^2)``."""
+    n, p = x.shape
+    size = np.bincount(codes).astype(float)
+    groups = len(size)
+    x_sums = np.column_stack([np.bincount(codes, x[:, j], groups) for j in range(p)])
+    y_sums = np.bincount(codes, y, groups)
+    xtx, xty = x.T @ x, x.T @ y
+    dof = n - p if reml else n
+
+    def deviance(theta: float) -> tuple[float, float]:
+        w = theta / (1.0 + theta * size)
+        xvx = xtx - (x_sums * w[:, None]).T @ x_sums
+        xvy = xty - x_sums.T @ (w * y_sums)
+        beta = np.linalg.solve(xvx, xvy)
+        r = y - x @ beta
+        r_sums = np.bincount(codes, r, groups)
+        q = float(r @ r - np.sum(w * r_sums**2))
+        sigma2 = q / dof
+        dev = dof * (1.0 + np.log(2.0 * np.pi * sigma2)) + float(np.sum(np.log1p(theta * size)))
+        if reml:
+            dev += float(np.linalg.slogdet(xvx)[1])
+        return dev, sigma2
+
+    return deviance
+
+
+def _polish(
+    x: np.ndarray, y: np.ndarray, codes: np.ndarray, reml: bool, var_group: float, scale: float
+) -> tuple[float, float, float] | None:
+    """The variance components at the optimum of the profiled criterion (:func:`_profile`),
+    from statsmodels' estimate: a bounded Brent search of ``log theta`` within a factor of
+    e^3 of it, kept only where it lowers the deviance. statsmodels' BFGS stops where the
+    gradient is small, which on some machines (BLAS kernels) leaves ``theta`` ~1e-6 off the
+    optimum lmer reaches; the one-dimensional search pins it to ~1e-9. A boundary fit
+    (``theta`` ~ 0) is left as it is. Returns ``(sigma_b^2, sigma^2, logLik)``, or None
+    when the fit is left as statsmodels gave it."""
+    theta0 = var_group / scale if scale > 0 else 0.0
+    deviance = _profile(x, y, codes, reml)
+    dev0, sigma2_0 = deviance(theta0)
+    if not theta0 > 1e-8 or not np.isfinite(dev0):
+        return None
+    from scipy.optimize import minimize_scalar
+
+    centre = float(np.log(theta0))
+    found = minimize_scalar(
+        lambda t: deviance(float(np.exp(t)))[0],
+        bounds=(centre - 3.0, centre + 3.0),
+        method="bounded",
+        options={"xatol": 1e-11, "maxiter": 500},
+    )
+    theta = float(np.exp(found.x))
+    dev, sigma2 = deviance(theta)
+    if not (np.isfinite(dev) and dev <= dev0):
+        theta, dev, sigma2 = theta0, dev0, sigma2_0
+    return theta * sigma2, sigma2, -0.5 * dev
+
+
 def _split_random(formula: str, groups: str | None) -> tuple[str, str]:
     match = _RANDOM.search(formula)
     if match:
@@ -319,21 +384,25 @@ def mixedlm(
             "matrices in every optimiser tried)."
         )
     messages = {str(w.message).split("\n")[0] for w in caught}
+    design = mf.design.to_numpy(dtype=float)
+    response = y.to_numpy(dtype=float)
+    var_group = float(np.asarray(fit.cov_re)[0, 0])
+    scale, loglik = float(fit.scale), float(fit.llf)
+    polished = _polish(design, response, codes, reml, var_group, scale) if fit.converged else None
+    if polished is not None:
+        var_group, scale, loglik = polished
     if not fit.converged:
         notes.append(
             f"The mixed model {formula!r} did not converge (statsmodels MixedLM, "
             "BFGS, L-BFGS and Nelder-Mead tried); estimates are from the last try."
         )
-    var_group = float(np.asarray(fit.cov_re)[0, 0])
-    if var_group <= 1e-8 * float(fit.scale) or any("boundary" in m for m in messages):
+    if var_group <= 1e-8 * scale or any("boundary" in m for m in messages):
         notes.append(
             f"The random-intercept variance of {formula!r} is estimated at (or "
             "near) 0: a boundary (singular) fit, as lmer reports it; the fixed effects "
             "are then those of ordinary least squares."
         )
-    coef, se = _gls(
-        mf.design.to_numpy(dtype=float), y.to_numpy(dtype=float), codes, var_group, float(fit.scale)
-    )
+    coef, se = _gls(design, response, codes, var_group, scale)
     df = lme_denominator_df(mf.design, g)
     return MixedLMResults(
         mf,
@@ -343,8 +412,8 @@ def mixedlm(
         groups=group_col,
         n_groups=n_groups,
         var_group=var_group,
-        scale=float(fit.scale),
-        loglik=float(fit.llf),
+        scale=scale,
+        loglik=loglik,
         reml=reml,
         converged=bool(fit.converged),
         n_dropped_groups=n_no_group,
