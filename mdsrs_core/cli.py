@@ -400,6 +400,9 @@ def run(
             workers=workers,
             scheduler=scheduler,
         )
+    if pool is not None:
+        pool.submit_forest(result)  # drawn in the pool while the summary below is formatted
+    summary_text = terminal_safe(render_text(result, width=_width(), verbose=verbose))
     try:
         written = write_report(
             result, out_dir, asked, progress=progress, inputs=inputs, figures=pool
@@ -411,7 +414,7 @@ def run(
         if progress is not None:
             progress(None)
     _show_warnings(caught)
-    click.echo(terminal_safe(render_text(result, width=_width(), verbose=verbose)), nl=False)
+    click.echo(summary_text, nl=False)
     ok = [w.path.name for w in written if w.error is None]
     click.echo(f"\nWrote {', '.join(ok)} in {out_dir}.")
     for w in written:

@@ -226,7 +226,10 @@ class FigurePool:
     def submit_forest(self, run: Any) -> None:
         """Start drawing the forest plot of ``run`` (complete: the plot needs every
         endpoint) in the pool, while this process builds the rest of the report; or find it
-        in the cache. :meth:`forest` collects it."""
+        in the cache. :meth:`forest` collects it. Once per run: a second call does
+        nothing."""
+        if self._forest_run is run:
+            return
         from .summary_table import summary_rows
 
         rows, _notes = summary_rows(run)
