@@ -297,9 +297,14 @@ def to_svg(fig: Figure) -> str:
     )
 
 
+#: zlib level of the PNGs: 3 encodes a 300-dpi figure in ~60% of the time of PIL's default
+#: 6 for ~9% more bytes (the encoding was a third of the time of a Word figure)
+PNG_COMPRESS_LEVEL = 3
+
+
 def to_png(fig: Figure, dpi: int = 300) -> bytes:
     """The figure as PNG bytes at ``dpi`` (300 for print and Word)."""
-    return _save(fig, "png", dpi=dpi)
+    return _save(fig, "png", dpi=dpi, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
 
 
 #: above this many points a curve is thinned to the first and last point of each of
