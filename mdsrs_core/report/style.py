@@ -210,13 +210,9 @@ _SVG_REF = re.compile(r'(\bid="|url\(#|href="#)([^"()<>\s]+)(?=[")])')
 
 
 def freeze_layout(fig: Figure) -> Any:
-    """Lay ``fig`` out once and fix it, and return the box to save (also kept on the figure).
-
-    A figure of the shape mdsrs draws (axes on one grid, figure-wide labels and legends at
-    the bottom or top) is laid out in one pass (:mod:`.figure_layout`) and saved whole;
-    any other figure's layout engine (constrained layout) runs one time, its positions are
-    kept and the engine is removed, and the tight bounding box (plus
-    ``savefig.pad_inches``) is computed once.
+    """Lay ``fig`` out once and fix it: the layout engine (constrained layout) runs one time,
+    its positions are kept and the engine is removed, and the tight bounding box (plus
+    ``savefig.pad_inches``) is computed once and returned (also kept on the figure).
 
     Every later save draws the figure once, with no layout pass and no tight-bbox pass
     (matplotlib otherwise runs both on every ``savefig``: four layouts per figure for SVG and
@@ -233,23 +229,13 @@ def freeze_layout(fig: Figure) -> Any:
             canvas = FigureCanvasAgg(fig)  # one cached renderer: text metrics computed once
         renderer = canvas.get_renderer()
         engine = fig.get_layout_engine()
-        whole = False
         if engine is not None:
-            from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-            from .figure_layout import lay_out_once
-
-            whole = isinstance(engine, ConstrainedLayoutEngine) and lay_out_once(fig, renderer)
-            if not whole:
-                engine.execute(fig)
+            engine.execute(fig)
             # None (under figure_style, which turns matplotlib's automatic layouts off)
             # removes the engine; "none" would leave a placeholder engine, and savefig
             # draws a figure with any engine once more before the real drawing
             fig.set_layout_engine(None)
-        if whole:  # laid out to its edges in one pass: saved whole
-            box = fig.bbox_inches.frozen()
-        else:
-            box = fig.get_tightbbox(renderer).padded(rc["savefig.pad_inches"])
+        box = fig.get_tightbbox(renderer).padded(rc["savefig.pad_inches"])
     fig._mdsrs_bbox = box  # type: ignore[attr-defined]
     return box
 
