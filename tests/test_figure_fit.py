@@ -1,0 +1,110 @@
+"""Every report figure keeps what it draws inside the picture that is saved
+(``style.freeze_layout``'s box) and off its other panels: the figures of the example, of an
+adjusted run, and of a cohort whose arms have long names (the adverse-event figure's note and
+the legends grow with them)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mdsrs_core import Cohort, load_example, run
+
+matplotlib = pytest.importorskip("matplotlib")
+
+from mdsrs_core.report.forest import forest_plot  # noqa: E402
+from mdsrs_core.report.style import figure_style, freeze_layout  # noqa: E402
+from mdsrs_core.report.summary_table import summary_rows  # noqa: E402
+
+LONG = ("thalidomide 100-200 mg daily (reference)", "lenalidomide 10 mg days 1-21 of 28")
+
+
+def _figures(result) -> dict:
+    out = {}
+    for o in result.outcomes:
+        if o.status != "ok" or not o.endpoint.draws_figures:
+            continue
+        records = [r for r in result.records if r.endpoint == o.name]
+        for title, fig in o.endpoint.figures(records, o.result.figures).items():
+            out[f"{o.name}: {title}"] = fig
+    rows = summary_rows(result)[0]
+    out["forest"] = forest_plot(rows, list(result.cohort.arms))
+    return out
+
+
+def _long_arm_cohort() -> Cohort:
+    cohort = load_example()
+    data = cohort.data.copy()
+    names = dict(zip(cohort.arms, LONG, strict=True))
+    data["arm"] = data["arm"].astype(str).map(names)
+    return Cohort(data, reference=LONG[0], adverse_events=cohort.adverse_events)
+
+
+def _drawn_boxes(fig, renderer):
+    """(what, pixel box) of what is drawn: each axes with its decorations (the tick labels
+    drawn, labels, titles, legends, texts), the figure's legends and texts."""
+    out = [(ax.get_title() or "axes", ax.get_tightbbox(renderer)) for ax in fig.axes]
+    out += [("figure legend", legend.get_window_extent(renderer)) for legend in fig.legends]
+    texts = [*fig.texts, fig._supxlabel, fig._suptitle]
+    out += [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in texts
+        if t is not None and t.get_visible() and t.get_text().strip()
+    ]
+    return out
+
+
+def _check(fig) -> None:
+    with figure_style():
+        saved = freeze_layout(fig)
+        fig.canvas.draw()  # places the texts of legends and offset boxes
+        renderer = fig.canvas.get_renderer()
+        x0, y0, x1, y1 = (v * fig.dpi for v in saved.extents)
+        for what, box in _drawn_boxes(fig, renderer):
+            assert box.x0 >= x0 - 0.5 and box.y0 >= y0 - 0.5, (what, box, saved)
+            assert box.x1 <= x1 + 0.5 and box.y1 <= y1 + 0.5, (what, box, saved)
+        for a in fig.axes:
+            if not a.get_visible() or getattr(a, "_colorbar", None) is not None:
+                continue
+            decorated = a.get_tightbbox(renderer, for_layout_only=True)
+            for b in fig.axes:
+                if a is b or not b.get_visible():
+                    continue
+                other = b.get_window_extent(renderer)
+                width = min(decorated.x1, other.x1) - max(decorated.x0, other.x0)
+                height = min(decorated.y1, other.y1) - max(decorated.y0, other.y0)
+                assert width <= 0.5 or height <= 0.5, (a.get_title(), b.get_title())
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict:
+    out = {}
+    for label, result in (
+        ("example", run(load_example(), timeout=None)),
+        (
+            "adjusted",
+            run(
+                load_example(),
+                timeout=None,
+                adjust={"formula": "arm ~ age + sex + ipssr_base_score"},
+            ),
+        ),
+        ("long arm names", run(_long_arm_cohort(), timeout=None)),
+    ):
+        for name, fig in _figures(result).items():
+            out[f"{label} / {name}"] = fig
+    return out
+
+
+def test_every_figure_is_drawn(figures):
+    # six figures per run (five endpoints and the forest plot), more with the adjustment
+    assert sum(k.startswith("example / ") for k in figures) == 6
+    assert sum(k.startswith("long arm names / ") for k in figures) == 6
+    assert sum(k.startswith("adjusted / ") for k in figures) >= 6
+
+
+def test_everything_drawn_is_inside_the_saved_picture_and_off_other_panels(figures):
+    for name, fig in figures.items():
+        try:
+            _check(fig)
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from None
