@@ -53,8 +53,40 @@ def _drawn_boxes(fig, renderer):
     return out
 
 
+def _overlap(a, b) -> bool:
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return width > 0.5 and height > 0.5
+
+
+def _labels(ax, renderer) -> list:
+    """(text, pixel box) of the tick labels drawn, the texts and the legend of ``ax``
+    (horizontal texts: the box of a rotated one is larger than the text)."""
+    out = []
+    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        low, high = min(low, high), max(low, high)
+        for tick in axis.get_major_ticks():
+            label = tick.label1
+            shown = label.get_visible() and label.get_text().strip() and not label.get_rotation()
+            if shown and low <= tick.get_loc() <= high:
+                out.append((label.get_text(), label.get_window_extent(renderer)))
+    out += [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in ax.texts
+        if t.get_visible() and t.get_text().strip() and not t.get_rotation()
+    ]
+    legend = ax.get_legend()
+    if legend is not None and legend.get_visible():
+        out.append(("legend", legend.get_window_extent(renderer)))
+    return out
+
+
 def _check(fig) -> None:
-    with figure_style():
+    import warnings
+
+    with figure_style(), warnings.catch_warnings():
+        # constrained layout giving up (axes collapsed by their decorations) is a failure
+        warnings.filterwarnings("error", message=".*constrained_layout not applied.*")
         saved = freeze_layout(fig)
         fig.canvas.draw()  # places the texts of legends and offset boxes
         renderer = fig.canvas.get_renderer()
@@ -73,6 +105,12 @@ def _check(fig) -> None:
                 width = min(decorated.x1, other.x1) - max(decorated.x0, other.x0)
                 height = min(decorated.y1, other.y1) - max(decorated.y0, other.y0)
                 assert width <= 0.5 or height <= 0.5, (a.get_title(), b.get_title())
+        # no two labels, texts or the legend of one axes over each other
+        for ax in fig.axes:
+            items = _labels(ax, renderer)
+            for i, (what, box) in enumerate(items):
+                for other, box2 in items[i + 1 :]:
+                    assert not _overlap(box, box2), (what, other)
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,7 @@ def _panel(
     xlabel: str | None,
     arms: tuple[str, str],
 ) -> None:
-    from .style import GREY, TREATMENT_COLOR
+    from .style import GREY, TREATMENT_COLOR, wrapped
 
     y = list(range(len(rows)))[::-1]
     for yi, r in zip(y, rows, strict=True):
@@ -126,8 +126,8 @@ def _panel(
         top += 0.55
         # offsets in points, not spaces: SVG text collapses runs of spaces
         for text, ha, dx in (
-            (f"\u2190 favours {favours[0]}", "right", -4),
-            (f"favours {favours[1]} \u2192", "left", 4),
+            (wrapped(f"\u2190 favours {favours[0]}", 28), "right", -4),
+            (wrapped(f"favours {favours[1]} \u2192", 28), "left", 4),
         ):
             ax.annotate(
                 text,
@@ -141,7 +141,7 @@ def _panel(
             )
     ax.set_ylim(-0.7, top)
     if xlabel:
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(wrapped(xlabel, 70))
     if title:
         ax.set_title(title)
 

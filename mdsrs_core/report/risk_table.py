@@ -27,7 +27,9 @@ def draw_risk_table(
                 t, i, str(n), ha="center", va="center", fontsize=8.5, color=colors[arm], gid="risk"
             )
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_yticks(range(len(rows)), labels=rows)
+    from .style import wrapped
+
+    ax.set_yticks(range(len(rows)), labels=[wrapped(a, 22) for a in rows])
     for label, arm in zip(ax.get_yticklabels(), rows, strict=True):
         label.set_color(colors[arm])
     ax.tick_params(axis="y", length=0, pad=14)

@@ -43,6 +43,7 @@ __all__ = [
     "to_svg",
     "to_png",
     "thinned",
+    "wrapped",
     "POINTS_MAX",
     "CURVE_BINS",
 ]
@@ -291,6 +292,23 @@ PNG_COMPRESS_LEVEL = 3
 def to_png(fig: Figure, dpi: int = 300) -> bytes:
     """The figure as PNG bytes at ``dpi`` (300 for print and Word)."""
     return _save(fig, "png", dpi=dpi, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
+
+
+def wrapped(text: str, width: int = 20) -> str:
+    """``text`` broken at spaces into lines of at most ``width`` characters (a longer word
+    keeps its own line; existing line breaks are kept): arm names and notes as real data
+    name them ("lenalidomide 10 mg days 1-21 of 28") fit a figure's labels, legends and
+    panels instead of running into each other or squeezing the axes away. Text within
+    ``width`` is returned as it is."""
+    import textwrap
+
+    text = str(text)
+    if all(len(line) <= width for line in text.split("\n")):
+        return text
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) or line
+        for line in text.split("\n")
+    )
 
 
 #: above this many points a curve is thinned to the first and last point of each of

@@ -13,7 +13,14 @@ from typing import Any
 
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_num
-from mdsrs_core.report.style import LIGHT_GREY, figure_style, new_figure, ordinal_colors, p_text
+from mdsrs_core.report.style import (
+    LIGHT_GREY,
+    figure_style,
+    new_figure,
+    ordinal_colors,
+    p_text,
+    wrapped,
+)
 
 from .compute import GRADES
 
@@ -112,7 +119,9 @@ def grade_figure(records):
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         ax.set_xticks(
             range(len(arms)),
-            labels=[f"{a}\n(N = {by.value('ae_max_grade', a, None, 'N')})" for a in arms],
+            labels=[
+                f"{wrapped(a, 16)}\n(N = {by.value('ae_max_grade', a, None, 'N')})" for a in arms
+            ],
         )
         ax.set_xlim(-0.6, len(arms) - 0.4)
         ax.set_ylim(0, 1)
@@ -129,7 +138,9 @@ def grade_figure(records):
         )
         lines = [t for t in (odds_ratio_text(by, arms[0]), wilcoxon_text(by)) if t]
         if lines:
-            fig.supxlabel("\n".join(lines), x=0.02, ha="left", fontsize=8, gid="stats")
+            width = int(fig.get_figwidth() * 19)  # characters of 8 pt across the figure
+            note = "\n".join(wrapped(line, width) for line in lines)
+            fig.supxlabel(note, x=0.02, ha="left", fontsize=8, gid="stats")
     return fig
 
 

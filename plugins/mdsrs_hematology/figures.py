@@ -14,7 +14,14 @@ from typing import Any
 
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.naming import display_unit
-from mdsrs_core.report.style import GREY, arm_colors, figure_style, new_figure, p_text
+from mdsrs_core.report.style import (
+    GREY,
+    arm_colors,
+    figure_style,
+    new_figure,
+    p_text,
+    wrapped,
+)
 
 from .compute import PAIRED
 from .endpoint import LABS
@@ -187,7 +194,7 @@ def _panel(ax, by, lab, values, arms, colors):
     # secondary axis)
     for i, arm in enumerate(arms):
         ax.annotate(
-            arm,
+            wrapped(arm, 14),
             (i * _GAP + 0.5, 0),
             xycoords=ax.get_xaxis_transform(),
             xytext=(0, -20),

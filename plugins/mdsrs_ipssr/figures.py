@@ -13,7 +13,7 @@ from typing import Any
 
 from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
-from mdsrs_core.report.style import GREY, figure_style, new_figure
+from mdsrs_core.report.style import GREY, figure_style, new_figure, wrapped
 
 from .compute import CHANGE_LEVELS
 from .scoring import CATEGORIES
@@ -80,7 +80,7 @@ def _panel(ax, by, arm, counts, norm, cmap):
         spine.set_visible(False)
     ax.set_xlabel("IPSS-R category after treatment")
     n_arm = by.value("ipssr_base_category", arm, None, "N")
-    ax.set_title(f"{arm} (N = {n_arm})", loc="center")
+    ax.set_title(wrapped(f"{arm} (N = {n_arm})", 36), loc="center")
     ax.text(
         0.5,
         -0.42,

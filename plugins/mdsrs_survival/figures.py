@@ -23,6 +23,7 @@ from mdsrs_core.report.style import (
     new_figure,
     p_text,
     thinned,
+    wrapped,
 )
 
 TITLE = "Overall survival by arm (Kaplan-Meier)"
@@ -110,7 +111,7 @@ def _curves(ax, km, arms, colors, confidence_bands):
         if confidence_bands:
             curves += [[1.0, *c["conf_low"]], [1.0, *c["conf_high"]]]
         time, surv, *band = thinned([0.0, *c["time"]], *curves)
-        ax.step(time, surv, where="post", color=colors[arm], label=arm, lw=1.6)
+        ax.step(time, surv, where="post", color=colors[arm], label=wrapped(arm, 24), lw=1.6)
         if confidence_bands:
             ax.fill_between(
                 time,
@@ -158,17 +159,27 @@ def km_figure(
         marked = _landmark(by, arms, landmark) if landmark is not None else []
         if marked:
             ax.axvline(landmark, color=GREY, lw=0.8, ls=":")
-            text = ", ".join(f"{a} {fmt_pct(s)}" for a, s in marked)
+            text = f" {landmark:g} months: " + ", ".join(f"{a} {fmt_pct(s)}" for a, s in marked)
+            if len(text) > 60:  # long arm names: one arm per line
+                text = f" {landmark:g} months:\n" + "\n".join(
+                    f" {wrapped(a, 30)} {fmt_pct(s)}".replace("\n", "\n ") for a, s in marked
+                )
             ax.text(
                 landmark,
                 1.01,
-                f" {landmark:g} months: {text}",
+                text,
                 color=GREY,
                 fontsize=8,
                 va="top",
                 ha="left",
             )
-        lines = [t for t in (logrank_text(by), hazard_ratio_text(by)) if t]
+        # a line longer than 60 characters (long arm names) is wrapped to 40: the legend
+        # at the lower left keeps its room
+        lines = [
+            wrapped(t, 40 if len(t) > 60 else 60)
+            for t in (logrank_text(by), hazard_ratio_text(by))
+            if t
+        ]
         if lines:
             ax.text(
                 0.98,

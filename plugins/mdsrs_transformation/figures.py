@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from mdsrs_core.report.risk_table import draw_risk_table, percent_axis, time_axis
-from mdsrs_core.report.style import arm_colors, figure_style, new_figure, p_text, thinned
+from mdsrs_core.report.style import (
+    arm_colors,
+    figure_style,
+    new_figure,
+    p_text,
+    thinned,
+    wrapped,
+)
 
 TITLE = "Cumulative incidence of transformation to AML by arm"
 X_LABEL = "Months since start of treatment"
@@ -83,7 +90,7 @@ def cif_figure(
                     estimate,
                     color=colors[arm],
                     ls="-" if key == "aml" else "--",
-                    label=f"{arm}, {words}",
+                    label=wrapped(f"{arm}, {words}", 34),
                 )
         percent_axis(ax, _top(cif, keys))
         ax.set_xlim(left=0)
