@@ -362,6 +362,11 @@ def run(
     caught = caught_warnings.__enter__()
     warnings.simplefilter("default")
     pool = _figure_pool(asked, bool(bootstrap or permutations), cache=not no_cache)
+    import gc
+
+    # a short-lived process: what is alive now (modules, the cohort) lives to the end, and
+    # the collector need not walk it again in this process or the ones forked from it
+    gc.freeze()
     try:
         result = run_endpoints(
             cohort,

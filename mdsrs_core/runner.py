@@ -336,6 +336,9 @@ def run(
     )
     workers: list[EndpointWorker] = []
     warming = None
+    import gc
+
+    frozen_before = gc.get_freeze_count() > 0  # forking workers freezes the heap (below)
     if timeout is not None and can_fork():
         tasks = {
             n: functools.partial(registry.endpoints[n].analyze, cohort, configs[n]) for n in names
@@ -378,6 +381,11 @@ def run(
     finally:
         for w in workers:
             w.close()
+        if not frozen_before:
+            # a heap frozen for the workers' sake goes back to the collector's care, so that
+            # a session running many analyses (a notebook) frees its cycles as before;
+            # ``mdsrs run`` freezes its short-lived process itself and keeps it frozen
+            gc.unfreeze()
         result.outcomes.extend(done[n] for n in names if n in done)  # in the report's order
     return result
 
@@ -638,7 +646,9 @@ def _freeze_heap() -> None:
     collector's generations (:func:`gc.freeze`), so that the forked process's collections
     do not walk them again and again (matplotlib and the models allocate many small objects,
     and each full collection would visit the whole inherited heap) and do not touch, and so
-    copy, the pages they share with this process."""
+    copy, the pages they share with this process. This process's collections skip them too
+    while the analyses run; :func:`run` unfreezes the heap when it is done unless it was
+    frozen before (``mdsrs run``)."""
     import gc
 
     gc.freeze()

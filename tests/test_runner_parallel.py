@@ -118,3 +118,36 @@ def test_bad_input_ends_the_run_without_waiting(parallel, frame):
         run(Cohort(frame, reference="thal", derive=False), registry=registry, timeout=60)
     assert multiprocessing.active_children() == []  # the slow analysis was ended, not awaited
     release.set()
+
+
+def test_the_heap_frozen_for_the_workers_is_unfrozen_after_the_run():
+    """Forking the workers freezes the heap (gc.freeze, so that the forked processes'
+    collections skip it); run() gives it back to the collector afterwards, unless it was
+    frozen before (mdsrs run's short-lived process), so that a session running many
+    analyses keeps collecting its cycles."""
+    import gc
+
+    gc.unfreeze()  # an earlier test's in-process `mdsrs run` (CliRunner) froze this process
+    frozen = []
+    freeze = runner_module._freeze_heap
+
+    def spy():
+        freeze()
+        frozen.append(gc.get_freeze_count())
+
+    original = runner_module._freeze_heap
+    runner_module._freeze_heap = spy
+    try:
+        result = run(load_example(), only=["response"], timeout=60)
+        assert result["response"].status == "ok"
+        assert frozen and frozen[0] > 0  # frozen while the worker was forked
+        assert gc.get_freeze_count() == 0  # and given back
+        gc.freeze()
+        try:
+            before = gc.get_freeze_count()
+            run(load_example(), only=["response"], timeout=60)
+            assert gc.get_freeze_count() >= before  # frozen by the caller: left frozen
+        finally:
+            gc.unfreeze()
+    finally:
+        runner_module._freeze_heap = original
