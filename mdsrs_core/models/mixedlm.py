@@ -265,9 +265,11 @@ def _polish(
     (``theta`` ~ 0) is left as it is. Returns ``(sigma_b^2, sigma^2, logLik)``, or None
     when the fit is left as statsmodels gave it."""
     theta0 = var_group / scale if scale > 0 else 0.0
+    if not theta0 > 1e-8:
+        return None
     deviance = _profile(x, y, codes, reml)
     dev0, sigma2_0 = deviance(theta0)
-    if not theta0 > 1e-8 or not np.isfinite(dev0):
+    if not np.isfinite(dev0):
         return None
     from scipy.optimize import minimize_scalar
 

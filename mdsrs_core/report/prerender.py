@@ -143,8 +143,9 @@ class FigurePool:
         self._endpoints: dict[str, Future] = {}
         self._keys: dict[str, str] = {}
         self._cached: dict[str, tuple] = {}
-        #: the forest plot under way: (how, value, cache key) or None (no plot)
-        self._forest: tuple[str, Any, str | None] | None = None
+        #: the forest plot under way: (how, future or cached hit, cache key, rows, arms), or
+        #: None (no plot)
+        self._forest: tuple[str, Any, str | None, list, list[str]] | None = None
         self._forest_run: Any = None
 
     def _submit(self, func: Any, *args: Any) -> Future | None:
@@ -246,24 +247,22 @@ class FigurePool:
                 key = figure_cache.figure_key(None, "forest", rows, arms, self.kinds)
             hit = figure_cache.load(key) if key else None
             if hit is not None:
-                self._forest = ("cached", hit, None)
+                self._forest = ("cached", hit, None, rows, arms)
                 return
         future = self._submit(_draw_forest, rows, arms, self.kinds)
-        self._forest = (
-            ("future", future, key) if future is not None else ("here", (rows, arms), key)
-        )
+        self._forest = ("future" if future is not None else "here", future, key, rows, arms)
 
     def forest(self, run: Any) -> tuple[str, Any] | None:
         """The forest plot of ``run`` (started by :meth:`submit_forest`, which this calls
         when it was not): drawn in a pool process, or in this process when the pool could
         not draw it, or reused from the cache; rendered as the pool's figures:
         ("ok", Figure or None) or ("error", reason)."""
-        if getattr(self, "_forest_run", None) is not run:
+        if self._forest_run is not run:
             self.submit_forest(run)
         pending, self._forest_run = self._forest, None
         if pending is None:
             return None
-        how, value, key = pending
+        how, value, key, rows, arms = pending
         if how == "cached":
             hit = value
         else:
@@ -271,9 +270,6 @@ class FigurePool:
             if how == "future":
                 with contextlib.suppress(Exception):  # a dead process: draw here instead
                     hit = value.result()
-                rows, arms = self._forest_args(run)
-            else:
-                rows, arms = value
             if hit is None:
                 hit = _draw_forest(rows, arms, self.kinds)  # figures as a list, as the cache's
             if key:
@@ -287,12 +283,6 @@ class FigurePool:
         if status == "ok":
             return status, value[0] if value else None
         return status, value
-
-    @staticmethod
-    def _forest_args(run: Any) -> tuple[list, list[str]]:
-        from .summary_table import summary_rows
-
-        return summary_rows(run)[0], list(run.cohort.arms)
 
     def close(self) -> None:
         """End the processes (waiting for none of their work)."""
