@@ -146,3 +146,29 @@ def test_everything_drawn_is_inside_the_saved_picture_and_off_other_panels(figur
             _check(fig)
         except AssertionError as exc:
             raise AssertionError(f"{name}: {exc}") from None
+
+
+def test_the_forest_plots_favours_labels_stay_inside_their_panels(figures):
+    """The "favours" labels sit either side of the line of no effect; the panel's x range
+    leaves them room however near an edge the intervals put that line (a label running out
+    of the panel crossed its axis and the row labels)."""
+    checked = 0
+    for name, fig in figures.items():
+        if not name.endswith("/ forest"):
+            continue
+        with figure_style():
+            freeze_layout(fig)
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            for ax in fig.axes:
+                box = ax.get_window_extent(renderer)
+                for text in ax.texts:
+                    if "favours" not in text.get_text():
+                        continue
+                    extent = text.get_window_extent(renderer)
+                    assert extent.x0 >= box.x0 - 0.5 and extent.x1 <= box.x1 + 0.5, (
+                        name,
+                        text.get_text(),
+                    )
+                    checked += 1
+    assert checked >= 3 * 2 * 5  # three runs, two labels per panel, five panels or more

@@ -52,9 +52,51 @@ def _label(row: SummaryRow) -> str:
     return f"{measure}\n{row.effect}" if row.effect else measure
 
 
-def _limits(rows: list[SummaryRow], ratio: bool) -> tuple[float, float]:
-    """x limits holding every interval and the line of no effect, with the line at least a
-    quarter of the width from either edge (room for the "favours" labels)."""
+#: the "favours" labels: their size and their offset from the line of no effect (points)
+FAVOURS_PT = 7.5
+_FAVOURS_GAP_PT = 4.0
+#: the forest plot's width (inches) and what its layout keeps beside each panel's axes
+#: besides the row labels and the values: tick labels' pad and the figure's margins (points)
+WIDTH_IN = 7.0
+_FRAME_PT = 24.0
+
+
+def _text_pt(text: str, size: float) -> float:
+    """The width in points of ``text``'s widest line at ``size`` points, in the figure
+    fonts (measured by the Agg renderer, as the layout measures it)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.font_manager import FontProperties
+
+    renderer = RendererAgg(10, 10, 72)
+    prop = FontProperties(size=size)
+    return max(
+        (
+            renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+            for line in text.split("\n")
+        ),
+        default=0.0,
+    )
+
+
+def _value_text(ci: tuple[float, float, float], ratio: bool) -> str:
+    """The estimate and its interval as printed right of a panel."""
+    estimate, low, high = ci
+    digits = 2 if ratio or abs(estimate) < 10 else 1
+    return f"{fmt_num(estimate, digits)} ({fmt_num(low, digits)} to {fmt_num(high, digits)})"
+
+
+def _room(label: str, axes_pt: float) -> float:
+    """The fraction of a panel's width (``axes_pt`` points) a "favours" label takes beside
+    the line of no effect, with its offset and a margin; at most 0.47."""
+    return min(0.47, (_FAVOURS_GAP_PT + _text_pt(label, FAVOURS_PT)) / axes_pt + 0.03)
+
+
+def _limits(
+    rows: list[SummaryRow], ratio: bool, room: tuple[float, float] = (0.2, 0.2)
+) -> tuple[float, float]:
+    """x limits holding every interval and the line of no effect, with the line at least
+    ``room`` (fractions of the final width: left, right) from the edges, room for the
+    "favours" labels either side of it."""
     null = 0.0
     values = [null]
     for r in rows:
@@ -64,10 +106,37 @@ def _limits(rows: list[SummaryRow], ratio: bool) -> tuple[float, float]:
     lo, hi = min(values), max(values)
     width = (hi - lo) or 1.0
     lo, hi = lo - 0.06 * width, hi + 0.06 * width
-    width = hi - lo
-    lo = min(lo, null - 0.25 * width)
-    hi = max(hi, null + 0.25 * width)
+    left, right = null - lo, hi - null
+    # widen one side until the other side's share is enough; twice settles both
+    # (each share is at most 0.47, so they fit together)
+    for _ in range(2):
+        left = max(left, room[0] / (1 - room[0]) * right)
+        right = max(right, room[1] / (1 - room[1]) * left)
+    lo, hi = null - left, null + right
     return (math.exp(lo), math.exp(hi)) if ratio else (lo, hi)
+
+
+def _favours_labels(rows: list[SummaryRow], arms: tuple[str, str]) -> tuple[str, str] | None:
+    """The panel's "favours" labels, left and right of the line of no effect (long arm
+    names wrapped), or None when its rows do not say which direction is better."""
+    from .style import wrapped
+
+    favours = _favours(rows[0].better, *arms) if rows else None
+    if favours is None:
+        return None
+    return (
+        wrapped(f"\u2190 favours {favours[0]}", 22),
+        wrapped(f"favours {favours[1]} \u2192", 22),
+    )
+
+
+def _favours_rows(labels: tuple[str, str] | None) -> float:
+    """The height (in rows) the "favours" labels take above a panel's rows: 0.55 for one
+    line, 0.35 more per further line."""
+    if labels is None:
+        return 0.0
+    lines = max(label.count("\n") + 1 for label in labels)
+    return 0.55 + 0.35 * (lines - 1)
 
 
 def _favours(better: str | None, reference: str, treatment: str) -> tuple[str, str] | None:
@@ -86,6 +155,7 @@ def _panel(
     title: str | None,
     xlabel: str | None,
     arms: tuple[str, str],
+    axes_pt: float,
 ) -> None:
     from .style import GREY, TREATMENT_COLOR, wrapped
 
@@ -97,9 +167,8 @@ def _panel(
         estimate, low, high = ci
         ax.plot([low, high], [yi, yi], color=TREATMENT_COLOR, lw=1.4, solid_capstyle="butt")
         ax.plot([estimate], [yi], marker="s", color=TREATMENT_COLOR, ms=6, ls="none")
-        digits = 2 if ratio or abs(estimate) < 10 else 1
         ax.annotate(
-            f"{fmt_num(estimate, digits)} ({fmt_num(low, digits)} to {fmt_num(high, digits)})",
+            _value_text(ci, ratio),
             xy=(1.02, yi),
             xycoords=("axes fraction", "data"),
             va="center",
@@ -107,7 +176,9 @@ def _panel(
         )
     null = 1.0 if ratio else 0.0
     ax.axvline(null, color=GREY, lw=0.8, ls="--")
-    low, high = _limits(rows, ratio)
+    labels = _favours_labels(rows, arms)
+    room = (_room(labels[0], axes_pt), _room(labels[1], axes_pt)) if labels else (0.2, 0.2)
+    low, high = _limits(rows, ratio, room)
     if ratio:
         ax.set_xscale("log")
         from matplotlib.ticker import FuncFormatter, NullFormatter
@@ -119,15 +190,14 @@ def _panel(
         ax.xaxis.set_minor_formatter(plain if high / low < 10 else NullFormatter())
     ax.set_xlim(low, high)
     ax.set_yticks(y, [_label(r) for r in rows], fontsize=8)
-    favours = _favours(rows[0].better, *arms) if rows else None
     top = len(rows) - 0.3
-    if favours is not None:
+    if labels is not None:
         # "favours" labels inside the panel, above the rows, either side of the null line
-        top += 0.55
+        top += _favours_rows(labels)
         # offsets in points, not spaces: SVG text collapses runs of spaces
         for text, ha, dx in (
-            (wrapped(f"\u2190 favours {favours[0]}", 28), "right", -4),
-            (wrapped(f"favours {favours[1]} \u2192", 28), "left", 4),
+            (labels[0], "right", -_FAVOURS_GAP_PT),
+            (labels[1], "left", _FAVOURS_GAP_PT),
         ):
             ax.annotate(
                 text,
@@ -136,7 +206,7 @@ def _panel(
                 textcoords="offset points",
                 ha=ha,
                 va="bottom",
-                fontsize=7.5,
+                fontsize=FAVOURS_PT,
                 color=GREY,
             )
     ax.set_ylim(-0.7, top)
@@ -194,15 +264,21 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
         len(p[0])
         + (0.9 if p[2] else 0.3)
         + (0.6 if p[3] else 0)
-        + (0.55 if p[0][0].better in ("higher", "lower") else 0)
+        + _favours_rows(_favours_labels(p[0], (reference, treatment)))
         for p in panels
     ]
     with figure_style():
-        fig = new_figure(7.0, 0.45 * sum(heights) + 0.3)
+        # the axes' width: the figure less the widest row label and value (8 pt) beside it
+        shown = [(r, ratio) for group, ratio, *_ in panels for r in group]
+        axes_pt = WIDTH_IN * 72 - _FRAME_PT - max(_text_pt(_label(r), 8) for r, _ in shown)
+        values = [(_interval(r), ratio) for r, ratio in shown]
+        axes_pt -= max(_text_pt(_value_text(ci, ratio), 8) for ci, ratio in values if ci)
+        axes_pt = max(axes_pt, 72.0)
+        fig = new_figure(WIDTH_IN, 0.45 * sum(heights) + 0.3)
         axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[
             :, 0
         ]
         for ax, (panel_rows, ratio, title, xlabel) in zip(axes, panels, strict=True):
-            _panel(ax, panel_rows, ratio, title, xlabel, (reference, treatment))
+            _panel(ax, panel_rows, ratio, title, xlabel, (reference, treatment), axes_pt)
     fig.set_label("Forest plot of the between-arm effects")
     return fig
