@@ -108,3 +108,43 @@ def test_no_pool_for_a_plugin_format_or_resampling():
     assert cli._figure_pool(["json", "csv"], False) is None
     pool = cli._figure_pool(["json", "html"], False)
     assert (pool is not None) == can_fork()
+
+
+def _run_anew(out) -> None:
+    """``mdsrs run --format html,md --no-cache``: every figure drawn in this run."""
+    result = CliRunner().invoke(
+        cli.main,
+        ["run", "--out", str(out), "--format", "html,md", "--no-cache"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+
+
+@needs_fork
+def test_the_forest_plot_is_drawn_by_a_process_of_its_own_or_here_when_it_dies(
+    tmp_path, monkeypatch
+):
+    _run_anew(tmp_path / "here")
+    started = []
+    meanwhile = FigurePool._draw_forest_meanwhile
+
+    def spy(self, rows, arms):
+        future = meanwhile(self, rows, arms)
+        started.append((future is not None, len(self._endpoints)))
+        return future
+
+    monkeypatch.setattr(FigurePool, "_draw_forest_meanwhile", spy)
+    _run_anew(tmp_path / "own")
+    assert started == [(True, 5)]  # beside the five endpoints' figures, not after them
+    assert _files(tmp_path / "own") == _files(tmp_path / "here")
+
+    draw, parent = prerender._draw_forest, os.getpid()
+
+    def die_in_a_child(*args):
+        if os.getpid() != parent:
+            os._exit(3)
+        return draw(*args)
+
+    monkeypatch.setattr(prerender, "_draw_forest", die_in_a_child)
+    _run_anew(tmp_path / "died")
+    assert _files(tmp_path / "died") == _files(tmp_path / "here")

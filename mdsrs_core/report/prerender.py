@@ -4,8 +4,9 @@ A figure is the slow part of a report (matplotlib lays out and draws every text 
 in Python: 0.2-0.6 s per figure, against milliseconds for most analyses). ``mdsrs run``
 therefore hands each endpoint's figures to a small pool of forked processes as soon as
 the endpoint's analysis is back, while the endpoint worker goes on with the next analysis
-(the forest plot, which needs every endpoint, is drawn by the run's own process while the
-pool finishes). Each process draws the figure with
+(the forest plot, which needs every endpoint, is drawn once the run is complete by a
+process of its own, forked then, beside the pool's last figures). Each process draws the
+figure with
 the same code as :func:`~mdsrs_core.report.endpoint_section.endpoint_section` and renders
 it in the forms the asked formats need (SVG for HTML and Markdown, PNG at the Word
 resolution for Word), so the report built afterwards holds finished SVG text and PNG bytes
@@ -147,6 +148,7 @@ class FigurePool:
         #: None (no plot)
         self._forest: tuple[str, Any, str | None, list, list[str]] | None = None
         self._forest_run: Any = None
+        self._forest_executor: Any = None
 
     def _submit(self, func: Any, *args: Any) -> Future | None:
         if self._broken:
@@ -249,8 +251,26 @@ class FigurePool:
             if hit is not None:
                 self._forest = ("cached", hit, None, rows, arms)
                 return
-        future = self._submit(_draw_forest, rows, arms, self.kinds)
+        future = self._draw_forest_meanwhile(rows, arms)
         self._forest = ("future" if future is not None else "here", future, key, rows, arms)
+
+    def _draw_forest_meanwhile(self, rows: list, arms: list[str]) -> Future | None:
+        """The forest plot drawn by a process of its own, forked now: the largest figure
+        starts at once, beside the endpoints' figures the pool is still drawing, instead of
+        queueing behind them (drawn last, it alone made the end of the run). None when the
+        pool cannot be used (the figures, the forest too, are then drawn in this process)."""
+        if self._broken or self._executor is None:
+            return None
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._forest_executor = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("fork")
+            )
+            return self._forest_executor.submit(_draw_forest, rows, arms, self.kinds)
+        except Exception:  # noqa: BLE001 - drawn in this process instead
+            return None
 
     def forest(self, run: Any) -> tuple[str, Any] | None:
         """The forest plot of ``run`` (started by :meth:`submit_forest`, which this calls
@@ -292,6 +312,10 @@ class FigurePool:
                 future.cancel()
             with contextlib.suppress(Exception):
                 executor.shutdown(wait=True, cancel_futures=True)
+        forest, self._forest_executor = self._forest_executor, None
+        if forest is not None:
+            with contextlib.suppress(Exception):
+                forest.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> FigurePool:
         return self

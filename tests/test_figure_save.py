@@ -1,0 +1,96 @@
+"""How a figure is laid out and saved (``mdsrs_core.report.style``): a figure constrained
+layout lays out is saved whole, with no tight-bounding-box pass; a figure holding what the
+layout does not place is saved to its tight bounding box; font lookups memoised during the
+drawing return what matplotlib's lookup returns."""
+
+from __future__ import annotations
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+
+from mdsrs_core.report.style import (  # noqa: E402
+    figure_style,
+    font_lookups_memoised,
+    freeze_layout,
+    new_figure,
+    to_svg,
+)
+
+
+def _plain():
+    with figure_style():
+        fig = new_figure(4, 3)
+        ax = fig.add_subplot()
+        ax.plot([0, 10], [0, 1])
+        ax.set_title("A title")
+        ax.set_xlabel("Months")
+        ax.set_ylabel("Proportion")
+        fig.supxlabel("A note under the figure", fontsize=8)
+    return fig
+
+
+def test_a_laid_out_figure_is_saved_whole():
+    fig = _plain()
+    box = freeze_layout(fig)
+    assert tuple(box.bounds) == (0.0, 0.0, 4.0, 3.0)
+    assert 'width="288pt" height="216pt"' in to_svg(fig)
+
+
+@pytest.mark.parametrize("extra", ["figure text", "wide note", "fixed aspect", "colorbar"])
+def test_what_the_layout_does_not_place_gets_the_tight_bounding_box(extra):
+    with figure_style():
+        fig = new_figure(4, 3)
+        ax = fig.add_subplot()
+        ax.plot([0, 10], [0, 1])
+        if extra == "figure text":  # beyond the right edge: outside the layout
+            fig.text(1.05, 0.5, "a figure-level text the layout ignores")
+        elif extra == "wide note":  # the layout makes room for its height only
+            fig.supxlabel("a note much wider than the figure " * 3, x=0.02, ha="left")
+        elif extra == "fixed aspect":
+            ax.set_aspect("equal")
+        else:
+            from matplotlib.cm import ScalarMappable
+
+            fig.colorbar(ScalarMappable(), ax=ax)
+            ax.set_aspect("equal")
+    box = freeze_layout(fig)
+    tight = fig.get_tightbbox(fig.canvas.get_renderer())
+    assert box.x1 == pytest.approx(tight.x1 + 0.05) and box.y0 == pytest.approx(tight.y0 - 0.05)
+    if extra in ("figure text", "wide note"):
+        assert box.x1 > 4.0  # the picture grows to hold the text
+
+
+def test_a_collapsed_layout_warns_and_gets_the_tight_bounding_box():
+    with figure_style():
+        fig = new_figure(1.0, 0.6)
+        ax = fig.add_subplot()
+        ax.set_ylabel("a label far longer than the figure is high\n" * 4)
+    with pytest.warns(UserWarning, match="constrained_layout not applied"):
+        box = freeze_layout(fig)
+    assert box.height > 0.6
+
+
+def test_memoised_font_lookups_return_what_matplotlibs_lookup_returns():
+    manager = font_manager.fontManager
+    props = [
+        FontProperties(family=["DejaVu Sans"], size=9),
+        FontProperties(family=["DejaVu Sans"], size=9, weight="bold"),
+        FontProperties(family=["DejaVu Serif", "DejaVu Sans"], style="italic"),
+    ]
+    expected = [manager._find_fonts_by_props(p) for p in props]
+    with figure_style(), font_lookups_memoised():
+        assert "_find_fonts_by_props" in vars(manager)
+        for _ in range(2):  # the second time from the memo
+            found = [manager._find_fonts_by_props(p) for p in props]
+            assert found == expected
+        first = manager._find_fonts_by_props(props[0])
+        first.append("changed by the caller")
+        assert manager._find_fonts_by_props(props[0]) == expected[0]  # a fresh list
+        with font_lookups_memoised():  # nested: the same memo, left in place
+            assert manager._find_fonts_by_props(props[1]) == expected[1]
+        assert "_find_fonts_by_props" in vars(manager)
+    assert "_find_fonts_by_props" not in vars(manager)  # matplotlib's own again
