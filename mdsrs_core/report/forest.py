@@ -61,13 +61,13 @@ WIDTH_IN = 7.0
 _FRAME_PT = 24.0
 
 
-def _text_pt(text: str, size: float) -> float:
+def _text_pt(text: str, size: float, renderer: Any = None) -> float:
     """The width in points of ``text``'s widest line at ``size`` points, in the figure
-    fonts (measured by the Agg renderer, as the layout measures it)."""
-    from matplotlib.backends.backend_agg import RendererAgg
+    fonts (measured by a 72-dpi Agg renderer, as the layout measures it; pass one
+    ``renderer`` for many texts: matplotlib caches text metrics per renderer)."""
     from matplotlib.font_manager import FontProperties
 
-    renderer = RendererAgg(10, 10, 72)
+    renderer = renderer or _renderer()
     prop = FontProperties(size=size)
     return max(
         (
@@ -78,6 +78,12 @@ def _text_pt(text: str, size: float) -> float:
     )
 
 
+def _renderer() -> Any:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(10, 10, 72)
+
+
 def _value_text(ci: tuple[float, float, float], ratio: bool) -> str:
     """The estimate and its interval as printed right of a panel."""
     estimate, low, high = ci
@@ -85,10 +91,10 @@ def _value_text(ci: tuple[float, float, float], ratio: bool) -> str:
     return f"{fmt_num(estimate, digits)} ({fmt_num(low, digits)} to {fmt_num(high, digits)})"
 
 
-def _room(label: str, axes_pt: float) -> float:
+def _room(label: str, axes_pt: float, renderer: Any = None) -> float:
     """The fraction of a panel's width (``axes_pt`` points) a "favours" label takes beside
     the line of no effect, with its offset and a margin; at most 0.47."""
-    return min(0.47, (_FAVOURS_GAP_PT + _text_pt(label, FAVOURS_PT)) / axes_pt + 0.03)
+    return min(0.47, (_FAVOURS_GAP_PT + _text_pt(label, FAVOURS_PT, renderer)) / axes_pt + 0.03)
 
 
 def _limits(
@@ -156,6 +162,7 @@ def _panel(
     xlabel: str | None,
     arms: tuple[str, str],
     axes_pt: float,
+    renderer: Any = None,
 ) -> None:
     from .style import GREY, TREATMENT_COLOR, wrapped
 
@@ -177,7 +184,11 @@ def _panel(
     null = 1.0 if ratio else 0.0
     ax.axvline(null, color=GREY, lw=0.8, ls="--")
     labels = _favours_labels(rows, arms)
-    room = (_room(labels[0], axes_pt), _room(labels[1], axes_pt)) if labels else (0.2, 0.2)
+    room = (
+        (_room(labels[0], axes_pt, renderer), _room(labels[1], axes_pt, renderer))
+        if labels
+        else (0.2, 0.2)
+    )
     low, high = _limits(rows, ratio, room)
     if ratio:
         ax.set_xscale("log")
@@ -267,18 +278,24 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
         + _favours_rows(_favours_labels(p[0], (reference, treatment)))
         for p in panels
     ]
-    with figure_style():
+    from .style import font_lookups_memoised
+
+    with figure_style(), font_lookups_memoised():
         # the axes' width: the figure less the widest row label and value (8 pt) beside it
+        # (one renderer measures every text: matplotlib caches their metrics per renderer)
+        renderer = _renderer()
         shown = [(r, ratio) for group, ratio, *_ in panels for r in group]
-        axes_pt = WIDTH_IN * 72 - _FRAME_PT - max(_text_pt(_label(r), 8) for r, _ in shown)
+        axes_pt = (
+            WIDTH_IN * 72 - _FRAME_PT - max(_text_pt(_label(r), 8, renderer) for r, _ in shown)
+        )
         values = [(_interval(r), ratio) for r, ratio in shown]
-        axes_pt -= max(_text_pt(_value_text(ci, ratio), 8) for ci, ratio in values if ci)
+        axes_pt -= max(_text_pt(_value_text(ci, ratio), 8, renderer) for ci, ratio in values if ci)
         axes_pt = max(axes_pt, 72.0)
         fig = new_figure(WIDTH_IN, 0.45 * sum(heights) + 0.3)
         axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[
             :, 0
         ]
         for ax, (panel_rows, ratio, title, xlabel) in zip(axes, panels, strict=True):
-            _panel(ax, panel_rows, ratio, title, xlabel, (reference, treatment), axes_pt)
+            _panel(ax, panel_rows, ratio, title, xlabel, (reference, treatment), axes_pt, renderer)
     fig.set_label("Forest plot of the between-arm effects")
     return fig

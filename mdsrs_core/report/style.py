@@ -273,8 +273,9 @@ def _outside_the_layout(fig: Figure, renderer: Any) -> bool:
     """Whether ``fig`` holds what constrained layout does not keep inside it: texts and
     legends added at figure level other than its supxlabel / suptitle / "outside" legends,
     a supxlabel or suptitle wider than the figure (constrained layout makes room for their
-    height only), or an artist of an axes left out of the layout."""
-    labels = [fig._supxlabel, fig._suptitle, fig._supylabel]
+    height only), an axes of fixed aspect, or an artist of an axes left out of the
+    layout."""
+    labels = [getattr(fig, f"_sup{name}", None) for name in ("xlabel", "title", "ylabel")]
     if any(t not in labels for t in fig.texts):
         return True
     for text in labels:
@@ -343,10 +344,10 @@ def font_lookups_memoised() -> Iterator[None]:
     import matplotlib
 
     memo: dict[tuple, Any] = {}
-    read = dict.__getitem__  # the stored values, without RcParams' per-read validation
     # the blocks hold drawing only (layout, bounding boxes, savefig), which changes no
     # rcParams: the font rcParams at the start hold for the whole block
-    fonts = tuple(str(read(matplotlib.rcParams, k)) for k in _FONT_RC)
+    rc: Any = matplotlib.rcParams  # indexed by names built at run time (_FONT_RC)
+    fonts = tuple(str(rc[k]) for k in _FONT_RC)
 
     def find(prop: Any, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(prop, font_manager.FontProperties):
