@@ -265,6 +265,19 @@ def run(
     the bundled example cohort is analysed.
     """
     from .errors import FormulaError, StudyError
+    from .plugins import get_registry
+    from .report.write import parse_formats
+
+    renderers = get_registry().renderers()
+    try:
+        asked = parse_formats(formats, renderers)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
+    pool = _figure_pool(asked, bool(bootstrap or permutations), cache=not no_cache)
+    if pool is not None:
+        # forked before pandas is imported below: it imports the drawing stack meanwhile
+        pool.start()
+        click.get_current_context().call_on_close(pool.close)
     from .study import EXAMPLE_STUDY, Study
 
     if target is None or target.suffix.lower() == ".toml":
@@ -339,17 +352,11 @@ def run(
         study.adjust = adjust_spec(table, "--adjust")
 
     from .outputs import check_output_dir
-    from .plugins import get_registry
     from .report.escape import terminal_safe
     from .report.summary import render_text
-    from .report.write import output_names, parse_formats, write_report
+    from .report.write import output_names, write_report
     from .runner import run as run_endpoints
 
-    renderers = get_registry().renderers()
-    try:
-        asked = parse_formats(formats, renderers)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--format") from None
     inputs = _study_inputs(study)
     check_output_dir(out_dir, output_names([renderers[n] for n in asked]), inputs)
     cohort = study.cohort()
@@ -361,7 +368,6 @@ def run(
     caught_warnings = warnings.catch_warnings(record=True)
     caught = caught_warnings.__enter__()
     warnings.simplefilter("default")
-    pool = _figure_pool(asked, bool(bootstrap or permutations), cache=not no_cache)
     import gc
 
     # a short-lived process: what is alive now (modules, the cohort) lives to the end, and
@@ -379,6 +385,7 @@ def run(
             progress=progress,
             adjust=study.adjust,
             on_outcome=pool.submit_endpoint if pool is not None else None,
+            warm_report=pool is None or not pool.draws_elsewhere,
         )
     except (StudyError, FormulaError) as exc:
         if pool is not None:

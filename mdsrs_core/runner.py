@@ -281,6 +281,7 @@ def run(
     timeout: float | None = DEFAULT_TIMEOUT,
     adjust: Any = None,
     on_outcome: Callable[[EndpointOutcome, list[Record]], Any] | None = None,
+    warm_report: bool = True,
 ) -> RunResult:
     """Run every registered endpoint (or those in ``only``, minus ``skip``) on ``cohort``.
 
@@ -291,8 +292,10 @@ def run(
     endpoint then reports its adjusted analyses beside the unadjusted ones.
     ``on_outcome(outcome, records)`` is called with each endpoint's outcome and its records
     as soon as it is done (``mdsrs run`` starts drawing its figures there); what it raises
-    is ignored. Returns a :class:`RunResult`; its ``records`` are what ``results.json``
-    holds.
+    is ignored. While worker processes analyse, this process imports the report's drawing
+    stack in a thread unless ``warm_report`` is false (``mdsrs run`` draws its figures in
+    processes started beforehand). Returns a :class:`RunResult`; its ``records`` are what
+    ``results.json`` holds.
     """
     from .plugins import get_registry
 
@@ -350,7 +353,7 @@ def run(
             # the other core (started after the fork: no import is in flight when it forks)
             for w in workers:
                 w.call_start()
-            warming = _warm_report_imports()
+            warming = _warm_report_imports() if warm_report else None
     done: dict[str, EndpointOutcome] = {}
 
     def finished(name: str, outcome: EndpointOutcome) -> None:

@@ -13,8 +13,11 @@ resolution for Word), so the report built afterwards holds finished SVG text and
 and its renderers draw nothing. Same code, same figure: the SVG and PNG are byte-identical
 to those drawn in the report's own process.
 
-The processes are forked from the run's process once matplotlib and the report modules are
-imported (:func:`~mdsrs_core.report.style.warm_up`), so they import nothing themselves.
+``mdsrs run`` forks the processes from a host process it starts before it imports pandas
+(:meth:`FigurePool.start`, :mod:`.pool_host`), which imports matplotlib and the report
+modules (:func:`~mdsrs_core.report.style.warm_up`) while the run reads its data; without
+it they are forked from the run's process once that has imported them. Either way they
+import nothing themselves.
 A figure that fails to draw fails in its section exactly as it would in-process; a pool
 that cannot be used (no ``fork``, a worker that died) leaves the figures to be drawn
 in-process, as without this module. Used by ``mdsrs run``; the Python API's
@@ -149,10 +152,37 @@ class FigurePool:
         self._forest: tuple[str, Any, str | None, list, list[str]] | None = None
         self._forest_run: Any = None
         self._forest_executor: Any = None
+        #: the host process the drawing processes are forked from (:meth:`start`), or None
+        #: (they are forked from this process when first needed)
+        self._host: Any = None
+
+    def start(self) -> None:
+        """Fork the host of the drawing processes now (:mod:`.pool_host`): before the run
+        imports pandas and reads its data, so that the host imports the drawing stack on
+        the core that leaves idle. Without it (or when the fork fails) the processes are
+        forked from this process when the first figure is asked for."""
+        if self._host is not None or self._executor is not None or self._broken:
+            return
+        global _REGISTRY
+        _REGISTRY = self.registry
+        try:
+            from .pool_host import PoolHost
+
+            self._host = PoolHost({"figures": self.workers, "forest": 1})
+        except Exception:  # noqa: BLE001 - forked from this process later instead
+            self._host = None
+
+    @property
+    def draws_elsewhere(self) -> bool:
+        """Whether the figures are drawn by a host started beforehand (this process then
+        need not import the drawing stack while the analyses run)."""
+        return self._host is not None
 
     def _submit(self, func: Any, *args: Any) -> Future | None:
         if self._broken:
             return None
+        if self._host is not None:
+            return self._host.submit("figures", func, *args)
         try:
             if self._executor is None:
                 import multiprocessing
@@ -259,6 +289,8 @@ class FigurePool:
         starts at once, beside the endpoints' figures the pool is still drawing, instead of
         queueing behind them (drawn last, it alone made the end of the run). None when the
         pool cannot be used (the figures, the forest too, are then drawn in this process)."""
+        if self._host is not None and not self._broken:
+            return self._host.submit("forest", _draw_forest, rows, arms, self.kinds)
         if self._broken or self._executor is None:
             return None
         try:
@@ -316,6 +348,11 @@ class FigurePool:
         if forest is not None:
             with contextlib.suppress(Exception):
                 forest.shutdown(wait=True, cancel_futures=True)
+        host, self._host = self._host, None
+        if host is not None:
+            for future in self._endpoints.values():
+                future.cancel()
+            host.close()
 
     def __enter__(self) -> FigurePool:
         return self
