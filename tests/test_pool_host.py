@@ -112,3 +112,43 @@ def test_mdsrs_run_draws_in_the_host_and_its_own_process_imports_no_matplotlib(t
     assert proc.returncode == 0, proc.stderr
     assert "drawing stack here: []" in proc.stderr
     assert (tmp_path / "r" / "report.html").read_text().count("<svg") == 6
+
+
+def test_drawing_every_builtin_figure_imports_no_pandas_or_scipy(tmp_path):
+    """The drawing processes import matplotlib only: each built-in figure (and the forest
+    plot), drawn from its pickled inputs in a fresh interpreter, imports neither pandas nor
+    scipy (either would cost each drawing process about half a second)."""
+    import pickle
+
+    from mdsrs_core import load_example, run
+    from mdsrs_core.report.summary_table import summary_rows
+    from mdsrs_core.runner import outcome_records
+
+    cohort = load_example()
+    result = run(cohort, timeout=None)
+    inputs = [
+        (o.name, outcome_records(o, cohort), o.result.figures)
+        for o in result.outcomes
+        if o.result is not None and o.endpoint.draws_figures
+    ]
+    assert {name for name, *_ in inputs} == {"hematology", "ipssr", "adverse_events", "aml", "os"}
+    path = tmp_path / "inputs.pkl"
+    path.write_bytes(pickle.dumps((inputs, summary_rows(result)[0], list(cohort.arms))))
+    draw = (
+        "import pickle, sys\n"
+        "from mdsrs_core.plugins import get_registry\n"
+        "from mdsrs_core.report.forest import forest_plot\n"
+        "from mdsrs_core.report.style import to_png, to_svg, warm_up\n"
+        "registry = get_registry()\n"
+        "warm_up()\n"
+        f"inputs, rows, arms = pickle.loads(open({str(path)!r}, 'rb').read())\n"
+        "figures = [forest_plot(rows, arms)]\n"
+        "for name, records, data in inputs:\n"
+        "    figures += registry.endpoints[name].figures(records, data).values()\n"
+        "for fig in figures:\n"
+        "    to_svg(fig), to_png(fig, 100)\n"
+        "print(len(figures), sorted(m for m in ('pandas', 'scipy') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", draw], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["6", "[]"]

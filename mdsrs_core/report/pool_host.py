@@ -5,11 +5,14 @@ figures while the run reads its data, and then draws them.
 core, the other idle; matplotlib (another ~0.5 s) was imported later, while the analyses
 needed both cores. :class:`PoolHost` is forked before pandas is imported (the plugins are
 loaded: the host knows them, and anything a test patched, as the run does); it imports the
-drawing stack (:func:`~mdsrs_core.report.style.warm_up`) and pandas (the figures' data are
-pandas objects) on the idle core, then forks the drawing processes of
+drawing stack (:func:`~mdsrs_core.report.style.warm_up`) on the idle core, then forks the
+drawing processes of
 :class:`~mdsrs_core.report.prerender.FigurePool` from itself as the run asks for figures:
 two processes for the endpoints' figures, one for the forest plot. The run's own process
-never imports matplotlib (unless a figure must be drawn there after all).
+never imports matplotlib (unless a figure must be drawn there after all), and the drawing
+processes never import pandas: the figures' inputs (records, figure data) are plain Python
+and NumPy, and the built-in plugins' figure modules import no module that imports pandas
+(a plugin's figures that do import it in each drawing process, once).
 
 Tasks go to the host through a pipe (the function by reference and its arguments,
 pickled, as ``concurrent.futures`` sends them) and come back as they finish; :meth:`submit`
@@ -137,8 +140,6 @@ def _serve(conn: Any, lanes: dict[str, int]) -> None:
     import gc
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-
-    import pandas  # noqa: F401 - the figures' data unpickle to pandas objects
 
     from .style import warm_up
 

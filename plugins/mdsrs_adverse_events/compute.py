@@ -21,11 +21,10 @@ from mdsrs_core.models import clm
 from mdsrs_core.stats.contingency import fisher_test
 from mdsrs_core.stats.ranks import wilcox_test
 
+from .grades import GRADES, GROUPS
 from .ordinal import METHOD as NOMINAL_METHOD
 from .ordinal import nominal_test
 
-GRADES = (0, 1, 2, 3, 4, 5)
-GROUPS = (("0", (0,)), ("1-2", (1, 2)), ("3-4", (3, 4)), ("5", (5,)))
 NOT_IN_TABLE = "not in the adverse-event table, which the study marks incomplete"
 MISSING_GRADE = "worst adverse-event grade (ae_max_grade) missing"
 CLM_METHOD = (

@@ -22,7 +22,7 @@ from mdsrs_core.report.style import (
     wrapped,
 )
 
-from .compute import GRADES
+from .grades import GRADES
 
 TITLE = "Worst adverse-event grade (CTCAE) by arm"
 GRADE_WORDS = {

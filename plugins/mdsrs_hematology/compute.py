@@ -28,10 +28,8 @@ from mdsrs_core.stats.describe import summarize_continuous
 from mdsrs_core.stats.ranks import signed_rank_test, t_test
 
 from .endpoint import LABS
+from .methods import PAIRED, SIGNED_RANK, WELCH
 
-PAIRED = "Paired t-test"
-SIGNED_RANK = "Wilcoxon signed rank test"
-WELCH = "Welch Two Sample t-test"
 SIGNED_RANK_RULE = (
     "R wilcox.test(paired = TRUE) default: exact when fewer than 50 non-zero "
     "differences and no ties or zero differences, otherwise the normal "

@@ -23,8 +23,8 @@ from mdsrs_core.report.style import (
     wrapped,
 )
 
-from .compute import PAIRED
 from .endpoint import LABS
+from .methods import PAIRED
 
 TITLE = "Blood counts before and after treatment by arm"
 #: distance between the arms' pairs of positions on the x axis

@@ -6,8 +6,8 @@ import pandas as pd
 
 from mdsrs_core.report.formatting import fmt_num, fmt_p
 
-from .compute import PAIRED, SIGNED_RANK, WELCH
 from .endpoint import LABS
+from .methods import PAIRED, SIGNED_RANK, WELCH
 
 
 def _digits(value) -> int:

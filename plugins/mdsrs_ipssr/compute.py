@@ -33,11 +33,11 @@ from mdsrs_core.stats.ranks import wilcox_test
 
 from .derive import TIMEPOINTS
 from .endpoint import COMPONENTS
+from .levels import CHANGE_LEVELS
 from .scoring import CATEGORIES
 
 _CONTINUOUS_STATS = ("n", "mean", "sd", "median", "p25", "p75", "min", "max")
 _TIDY_STATS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
-CHANGE_LEVELS = ("improved", "unchanged", "worsened")
 
 
 def _missing_reason(data: pd.DataFrame) -> pd.Series:

@@ -15,8 +15,7 @@ from mdsrs_core.records import RecordIndex
 from mdsrs_core.report.formatting import fmt_pct
 from mdsrs_core.report.style import GREY, figure_style, new_figure, wrapped
 
-from .compute import CHANGE_LEVELS
-from .scoring import CATEGORIES
+from .levels import CATEGORIES, CHANGE_LEVELS
 
 TITLE = "Shift of the IPSS-R risk category from before to after treatment by arm"
 _CMAP = "Blues"

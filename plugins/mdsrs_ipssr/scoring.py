@@ -40,9 +40,7 @@ import pandas as pd
 from mdsrs_core.errors import CohortError
 
 from .cytogenetics import CYTO_POINTS, normalize_cyto
-
-#: Risk categories, best to worst.
-CATEGORIES: tuple[str, ...] = ("Very Low", "Low", "Intermediate", "High", "Very High")
+from .levels import CATEGORIES
 
 #: Ordered dtype of ``ipssr_category`` / ``ipssra_category``.
 CATEGORY_DTYPE = pd.CategoricalDtype(categories=list(CATEGORIES), ordered=True)

@@ -26,6 +26,8 @@ from mdsrs_core.report.style import (
     wrapped,
 )
 
+from .distributions import DIST_NAMES
+
 TITLE = "Overall survival by arm (Kaplan-Meier)"
 X_LABEL = "Months since start of treatment"
 Y_LABEL = "Overall survival (%)"
@@ -203,9 +205,33 @@ def os_figures(records, data: Mapping[str, Any]) -> dict[str, Any]:
     if not km or not km.get("arms"):
         return {}
     figures = {TITLE: km_figure(records, km)}
-    from .rmst import parametric_figure
-
     title, fig = parametric_figure(records, km, data)
     if fig is not None:
         figures[title] = fig
     return figures
+
+
+def parametric_figure(records, km, data):
+    """The Kaplan-Meier figure with the per-arm parametric curves drawn over it (dashed),
+    or None without parametric figure data."""
+    fit = data.get("parametric") if data else None
+    if not fit or not fit.get("arms"):
+        return None, None
+    fig = km_figure(records, km)
+    ax = fig.axes[0]
+    arms = list(dict.fromkeys([*km["arms"], *fit["arms"]]))
+    colors = arm_colors(arms)
+    name = DIST_NAMES.get(fit["dist"], fit["dist"])
+    for arm, curve in fit["arms"].items():
+        ax.plot(
+            curve["time"],
+            curve["surv"],
+            ls="--",
+            lw=1.2,
+            color=colors[arm],
+            label=f"{arm}, {name} fit",
+        )
+    ax.legend(loc="lower left", fontsize=8)
+    title = f"Overall survival by arm: Kaplan-Meier and {name} fits"
+    fig.set_label(title)
+    return title, fig

@@ -11,8 +11,8 @@
   with its delta-method standard error) and the fitted survival curve as figure data,
   drawn over the Kaplan-Meier curves.
 
-Computation here; formatting (:func:`rmst_table`, :func:`rmst_summary`,
-:func:`parametric_figure`) reads records and figure data only.
+Computation here; formatting (:func:`rmst_table`, :func:`rmst_summary`, and
+:func:`~mdsrs_survival.figures.parametric_figure`) reads records and figure data only.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import ModelError, StudyError
+
+from .distributions import DIST_NAMES
 
 RMST_FORMULA = "Surv(os_months, death) ~ arm"
 RMST_METHOD = (
@@ -39,14 +41,6 @@ PARAMETRIC_METHOD = (
     "Parametric survival model per arm, survreg(Surv(os_months, death) ~ 1, dist = '{dist}'): "
     "maximum likelihood, R's parameterisation (log-time intercept, log scale)"
 )
-
-
-DIST_NAMES = {
-    "weibull": "Weibull",
-    "exponential": "Exponential",
-    "lognormal": "Log-normal",
-    "loglogistic": "Log-logistic",
-}
 
 
 def _pct(conf_level: float) -> str:
@@ -287,33 +281,3 @@ def rmst_summary(records, arms):
         better="higher",
         caveat=caveat,
     )
-
-
-def parametric_figure(records, km, data):
-    """The Kaplan-Meier figure with the per-arm parametric curves drawn over it (dashed),
-    or None without parametric figure data."""
-    from mdsrs_core.report.style import arm_colors
-
-    from .figures import km_figure
-
-    fit = data.get("parametric") if data else None
-    if not fit or not fit.get("arms"):
-        return None, None
-    fig = km_figure(records, km)
-    ax = fig.axes[0]
-    arms = list(dict.fromkeys([*km["arms"], *fit["arms"]]))
-    colors = arm_colors(arms)
-    name = DIST_NAMES.get(fit["dist"], fit["dist"])
-    for arm, curve in fit["arms"].items():
-        ax.plot(
-            curve["time"],
-            curve["surv"],
-            ls="--",
-            lw=1.2,
-            color=colors[arm],
-            label=f"{arm}, {name} fit",
-        )
-    ax.legend(loc="lower left", fontsize=8)
-    title = f"Overall survival by arm: Kaplan-Meier and {name} fits"
-    fig.set_label(title)
-    return title, fig
