@@ -19,7 +19,7 @@ from mdsrs_core.runner import can_fork
 needs_fork = pytest.mark.skipif(not can_fork(), reason="the figure pool forks (Linux)")
 
 FIGURE_ENDPOINTS = {"hematology", "ipssr", "adverse_events", "aml", "os"}
-#: and the forest plot of the summary, drawn by a process of the pool's own
+#: and the forest plot of the summary, drawn in the pool's forest lane
 FIGURES = FIGURE_ENDPOINTS | {"forest"}
 
 
@@ -46,18 +46,12 @@ def drawn(monkeypatch):
     run by run."""
     names: list[str] = []
     submit = FigurePool._submit
-    forest = FigurePool._draw_forest_meanwhile
 
-    def spy(self, func, *args):
+    def spy(self, func, *args, **kwargs):
         names.append(args[0] if func.__name__ == "_draw_endpoint" else "forest")
-        return submit(self, func, *args)
-
-    def forest_spy(self, *args):
-        names.append("forest")
-        return forest(self, *args)
+        return submit(self, func, *args, **kwargs)
 
     monkeypatch.setattr(FigurePool, "_submit", spy)
-    monkeypatch.setattr(FigurePool, "_draw_forest_meanwhile", forest_spy)
     return names
 
 

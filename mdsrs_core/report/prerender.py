@@ -5,7 +5,7 @@ in Python: 0.2-0.6 s per figure, against milliseconds for most analyses). ``mdsr
 therefore hands each endpoint's figures to a small pool of forked processes as soon as
 the endpoint's analysis is back, while the endpoint worker goes on with the next analysis
 (the forest plot, which needs every endpoint, is drawn once the run is complete by a
-process of its own, forked then, beside the pool's last figures). Each process draws the
+process of its own, beside the pool's last figures). Each process draws the
 figure with
 the same code as :func:`~mdsrs_core.report.endpoint_section.endpoint_section` and renders
 it in the forms the asked formats need (SVG for HTML and Markdown, PNG at the Word
@@ -13,11 +13,10 @@ resolution for Word), so the report built afterwards holds finished SVG text and
 and its renderers draw nothing. Same code, same figure: the SVG and PNG are byte-identical
 to those drawn in the report's own process.
 
-``mdsrs run`` forks the processes from a host process it starts before it imports pandas
-(:meth:`FigurePool.start`, :mod:`.pool_host`), which imports matplotlib and the report
-modules (:func:`~mdsrs_core.report.style.warm_up`) while the run reads its data; without
-it they are forked from the run's process once that has imported them. Either way they
-import nothing themselves.
+The processes are forked from a host process (:mod:`.pool_host`), which ``mdsrs run``
+starts before it imports pandas (:meth:`FigurePool.start`): the host imports matplotlib
+and the report modules (:func:`~mdsrs_core.report.style.warm_up`) while the run reads its
+data, so the processes import nothing themselves.
 A figure that fails to draw fails in its section exactly as it would in-process; a pool
 that cannot be used (no ``fork``, a worker that died) leaves the figures to be drawn
 in-process, as without this module. Used by ``mdsrs run``; the Python API's
@@ -142,7 +141,6 @@ class FigurePool:
         self.workers = workers
         #: reuse renderings of earlier runs (:mod:`mdsrs_core.report.figure_cache`)
         self.cache = cache
-        self._executor: Any = None
         self._broken = False
         self._endpoints: dict[str, Future] = {}
         self._keys: dict[str, str] = {}
@@ -151,17 +149,15 @@ class FigurePool:
         #: None (no plot)
         self._forest: tuple[str, Any, str | None, list, list[str]] | None = None
         self._forest_run: Any = None
-        self._forest_executor: Any = None
-        #: the host process the drawing processes are forked from (:meth:`start`), or None
-        #: (they are forked from this process when first needed)
+        #: the host process the drawing processes are forked from (:meth:`start`)
         self._host: Any = None
 
     def start(self) -> None:
-        """Fork the host of the drawing processes now (:mod:`.pool_host`): before the run
-        imports pandas and reads its data, so that the host imports the drawing stack on
-        the core that leaves idle. Without it (or when the fork fails) the processes are
-        forked from this process when the first figure is asked for."""
-        if self._host is not None or self._executor is not None or self._broken:
+        """Fork the host of the drawing processes now (:mod:`.pool_host`). ``mdsrs run``
+        calls it before it imports pandas and reads its data, so that the host imports the
+        drawing stack on the core that leaves idle; otherwise the first figure asked for
+        starts it. A host that cannot be forked leaves every figure to this process."""
+        if self._host is not None or self._broken:
             return
         global _REGISTRY
         _REGISTRY = self.registry
@@ -169,8 +165,8 @@ class FigurePool:
             from .pool_host import PoolHost
 
             self._host = PoolHost({"figures": self.workers, "forest": 1})
-        except Exception:  # noqa: BLE001 - forked from this process later instead
-            self._host = None
+        except Exception:  # noqa: BLE001 - drawing in-process is the fallback
+            self._broken = True
 
     @property
     def draws_elsewhere(self) -> bool:
@@ -178,31 +174,11 @@ class FigurePool:
         need not import the drawing stack while the analyses run)."""
         return self._host is not None
 
-    def _submit(self, func: Any, *args: Any) -> Future | None:
+    def _submit(self, func: Any, *args: Any, lane: str = "figures") -> Future | None:
+        self.start()
         if self._broken:
             return None
-        if self._host is not None:
-            return self._host.submit("figures", func, *args)
-        try:
-            if self._executor is None:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                from .style import warm_up
-
-                warm_up()  # imported before the fork: the processes import nothing
-                global _REGISTRY
-                _REGISTRY = self.registry
-                from ..runner import _freeze_heap
-
-                _freeze_heap()
-                self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("fork")
-                )
-            return self._executor.submit(func, *args)
-        except Exception:  # noqa: BLE001 - drawing in-process is the fallback
-            self._broken = True
-            return None
+        return self._host.submit(lane, func, *args)
 
     def submit_endpoint(self, outcome: EndpointOutcome, records: list[Record]) -> None:
         """Start drawing ``outcome``'s figures (``records``: the endpoint's records)."""
@@ -285,24 +261,11 @@ class FigurePool:
         self._forest = ("future" if future is not None else "here", future, key, rows, arms)
 
     def _draw_forest_meanwhile(self, rows: list, arms: list[str]) -> Future | None:
-        """The forest plot drawn by a process of its own, forked now: the largest figure
-        starts at once, beside the endpoints' figures the pool is still drawing, instead of
-        queueing behind them (drawn last, it alone made the end of the run). None when the
-        pool cannot be used (the figures, the forest too, are then drawn in this process)."""
-        if self._host is not None and not self._broken:
-            return self._host.submit("forest", _draw_forest, rows, arms, self.kinds)
-        if self._broken or self._executor is None:
-            return None
-        try:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._forest_executor = ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("fork")
-            )
-            return self._forest_executor.submit(_draw_forest, rows, arms, self.kinds)
-        except Exception:  # noqa: BLE001 - drawn in this process instead
-            return None
+        """The forest plot drawn by a process of its own (the host's "forest" lane): the
+        largest figure starts at once, beside the endpoints' figures the pool is still
+        drawing, instead of queueing behind them (drawn last, it alone made the end of the
+        run). None when the pool cannot be used (it is then drawn in this process)."""
+        return self._submit(_draw_forest, rows, arms, self.kinds, lane="forest")
 
     def forest(self, run: Any) -> tuple[str, Any] | None:
         """The forest plot of ``run`` (started by :meth:`submit_forest`, which this calls
@@ -338,16 +301,6 @@ class FigurePool:
 
     def close(self) -> None:
         """End the processes (waiting for none of their work)."""
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            for future in self._endpoints.values():
-                future.cancel()
-            with contextlib.suppress(Exception):
-                executor.shutdown(wait=True, cancel_futures=True)
-        forest, self._forest_executor = self._forest_executor, None
-        if forest is not None:
-            with contextlib.suppress(Exception):
-                forest.shutdown(wait=True, cancel_futures=True)
         host, self._host = self._host, None
         if host is not None:
             for future in self._endpoints.values():
