@@ -94,3 +94,45 @@ def test_memoised_font_lookups_return_what_matplotlibs_lookup_returns():
             assert manager._find_fonts_by_props(props[1]) == expected[1]
         assert "_find_fonts_by_props" in vars(manager)
     assert "_find_fonts_by_props" not in vars(manager)  # matplotlib's own again
+
+
+def _matplotlib_png(fig, dpi):
+    import io
+
+    box = freeze_layout(fig)
+    buffer = io.BytesIO()
+    with figure_style():
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches=box)
+    return buffer.getvalue()
+
+
+def _decoded(png):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    return image.mode, image.info.get("dpi"), np.asarray(image)
+
+
+@pytest.mark.parametrize("dpi", [100, 300])
+def test_an_opaque_figure_is_an_rgb_png_with_matplotlibs_pixels(dpi):
+    from mdsrs_core.report.style import to_png
+
+    fig = _plain()
+    mode, res, pixels = _decoded(to_png(fig, dpi=dpi))
+    ref_mode, ref_res, ref = _decoded(_matplotlib_png(fig, dpi))
+    assert (mode, ref_mode) == ("RGB", "RGBA")
+    assert pixels.shape == (3 * dpi, 4 * dpi, 3) and res == pytest.approx(ref_res)
+    assert (ref[..., 3] == 255).all() and (pixels == ref[..., :3]).all()
+
+
+def test_a_figure_with_transparency_keeps_its_alpha_channel():
+    from mdsrs_core.report.style import to_png
+
+    fig = _plain()
+    fig.patch.set_alpha(0.0)  # a transparent face: the alpha channel carries the picture
+    mode, _, pixels = _decoded(to_png(fig, dpi=100))
+    _, _, ref = _decoded(_matplotlib_png(fig, 100))
+    assert mode == "RGBA" and (pixels == ref).all() and pixels[..., 3].min() == 0
