@@ -172,3 +172,86 @@ def test_the_forest_plots_favours_labels_stay_inside_their_panels(figures):
                     )
                     checked += 1
     assert checked >= 3 * 2 * 5  # three runs, two labels per panel, five panels or more
+
+
+def _row(measure, estimate, low, high, *, ratio=False, better="higher", effect="Difference"):
+    from mdsrs_core.endpoint import SummaryRow
+
+    return SummaryRow(
+        endpoint="x",
+        measure=measure,
+        per_arm={},
+        effect=effect,
+        estimate=estimate,
+        conf_low=low,
+        conf_high=high,
+        ratio=ratio,
+        outcome=measure,
+        better=better,
+    )
+
+
+#: forest plots of rows no run of the example gives: a short label over an axis of wide
+#: tick labels (their ends stand out of the margins the labels leave), numbers in the
+#: hundreds of thousands (no offset or power of ten printed apart), a label longer than the
+#: figure's width allows (the figure widens), no "favours" side, one row only
+SYNTHETIC_FORESTS = {
+    "short labels, wide ticks": (
+        [
+            _row("X", -250000.0, -350000.0, -120000.0, effect=None),
+            _row("Y", -0.001, -0.0025, 0.0004, effect=None),
+        ],
+        ("A", "B"),
+    ),
+    "a very long label": (
+        [
+            _row("An outcome " * 12, 2.0, 1.1, 3.5, ratio=True, effect="Hazard ratio " * 6),
+            _row("Short", 0.5, 0.2, 0.9, ratio=True, better="lower"),
+        ],
+        LONG,
+    ),
+    "no favours side, one row": ([_row("HR", 1.3, 0.9, 1.8, ratio=True, better=None)], ("A", "B")),
+}
+
+
+@pytest.mark.parametrize("name", SYNTHETIC_FORESTS)
+def test_the_forest_plots_own_layout_keeps_unusual_rows_inside(name):
+    rows, arms = SYNTHETIC_FORESTS[name]
+    fig = forest_plot(rows, list(arms))
+    _check(fig)
+    with figure_style():
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            assert not ax.xaxis.get_offset_text().get_text(), name
+            ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+            assert len(ticks) >= 2, name
+            # the figure is laid out by its own code and saved whole
+            assert fig.get_layout_engine() is None
+        assert tuple(freeze_layout(fig).bounds[:2]) == (0.0, 0.0)
+        assert fig.get_figwidth() >= 7.0
+        if name == "a very long label":
+            assert fig.get_figwidth() > 7.0  # widened: the label alone is wider than 7 in
+        labels = [t for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
+        assert min(t.get_window_extent(renderer).x0 for t in labels) >= 0
+
+
+def test_a_tick_label_at_an_end_of_an_axis_widens_that_margin(monkeypatch):
+    """A tick at the very end of an axis (limits on round numbers) has half its label out of
+    the axes: below a short row label it would stand out of the figure; the margin is
+    widened to hold it."""
+    from mdsrs_core.report import forest
+
+    monkeypatch.setattr(forest, "_limits", lambda rows, ratio, room=None: (-350000.0, 50000.0))
+    measured = []
+    overhang = forest._tick_overhang
+    monkeypatch.setattr(
+        forest, "_tick_overhang", lambda *a: measured.append(overhang(*a)) or measured[-1]
+    )
+    fig = forest_plot([_row("X", -250000.0, -300000.0, -120000.0, effect=None)], ["A", "B"])
+    assert len(measured) == 1 and measured[0][0] > 0 and measured[0][1] == 0
+    _check(fig)  # redrawn with the wider margin: nothing stands out
+    with figure_style():
+        renderer = fig.canvas.get_renderer()
+        ticks = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+        assert ticks[0].get_text() == "\u2212350000"
+        assert ticks[0].get_window_extent(renderer).x0 >= 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .formatting import fmt_num
@@ -55,33 +56,73 @@ def _label(row: SummaryRow) -> str:
 #: the "favours" labels: their size and their offset from the line of no effect (points)
 FAVOURS_PT = 7.5
 _FAVOURS_GAP_PT = 4.0
-#: the forest plot's width (inches) and what its layout keeps beside each panel's axes
-#: besides the row labels and the values: tick labels' pad and the figure's margins (points)
+#: the forest plot's width (inches; wider only when a row label needs it)
 WIDTH_IN = 7.0
-_FRAME_PT = 24.0
 
 
-def _text_pt(text: str, size: float, renderer: Any = None) -> float:
-    """The width in points of ``text``'s widest line at ``size`` points, in the figure
-    fonts (measured by a 72-dpi Agg renderer, as the layout measures it; pass one
-    ``renderer`` for many texts: matplotlib caches text metrics per renderer)."""
+def _text_pt(text: str, size: Any, meter: _Meter | None = None) -> float:
+    """The width in points of ``text``'s widest line at ``size`` (points, or a name such as
+    "medium"), in the figure fonts, as wide as any output shows it (:class:`_Meter`; pass
+    one ``meter`` for many texts: matplotlib caches text metrics per renderer)."""
     from matplotlib.font_manager import FontProperties
 
-    renderer = renderer or _renderer()
+    meter = meter or _Meter()
     prop = FontProperties(size=size)
-    return max(
-        (
-            renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
-            for line in text.split("\n")
-        ),
-        default=0.0,
-    )
+    return max((meter.width(line, prop) for line in text.split("\n")), default=0.0)
 
 
-def _renderer() -> Any:
-    from matplotlib.backends.backend_agg import RendererAgg
+#: what a measured text width is widened by (rounding of the renderings not measured: Agg
+#: at 110-600 dpi came within +0.6% of the widest measured)
+_WIDTH_SLACK = 1.01
 
-    return RendererAgg(10, 10, 72)
+
+class _Meter:
+    """Text widths as the forest plot's outputs draw them: the wider of the font's own
+    width (unhinted: the SVG's text, drawn by the browser, and high-resolution PNGs come
+    close to it) and the hinted width at 100 dpi (the figures' own resolution, the widest
+    of the hinted ones measured at 72-600 dpi). Hinting moves glyphs to the pixel grid: at
+    9 pt it widens a line by up to 5.5% at 72-100 dpi and narrows one at 8 pt by up to 5%,
+    so neither measurement bounds the other. Each has its own renderer (matplotlib caches
+    text metrics per renderer)."""
+
+    def __init__(self) -> None:
+        from matplotlib.backends.backend_agg import RendererAgg
+
+        self.renderers = (
+            (RendererAgg(10, 10, 72), "no_hinting"),
+            (RendererAgg(10, 10, 100), None),
+        )
+        self._hinted_72 = RendererAgg(10, 10, 72)  # heights, as matplotlib's SVG measures
+
+    def width(self, line: str, prop: Any) -> float:
+        """The width in points of the one-line text ``line`` in the font ``prop``."""
+        import matplotlib
+
+        rc: Any = matplotlib.rcParams
+        hinting = rc["text.hinting"]
+        widest = 0.0
+        try:
+            for renderer, flag in self.renderers:
+                rc["text.hinting"] = flag or hinting  # read by Agg as it measures
+                w = renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+                widest = max(widest, w * 72 / renderer.dpi)
+        finally:
+            rc["text.hinting"] = hinting
+        return widest * _WIDTH_SLACK
+
+    def box(self, text: str, **props: Any) -> tuple[float, float, float]:
+        """(width, height, top) in points of ``text`` drawn at (0, 0) with the text
+        properties ``props`` (its top: above the anchor; the height from the font's own
+        metrics at 72 dpi, the width as :meth:`width`)."""
+        from matplotlib.figure import Figure
+        from matplotlib.text import Text
+
+        artist = Text(0, 0, text, **props)
+        artist.set_figure(Figure(dpi=72))
+        extent = artist.get_window_extent(self._hinted_72)
+        prop = artist.get_fontproperties()
+        width = max((self.width(line, prop) for line in text.split("\n")), default=0.0)
+        return width, float(extent.height), float(extent.y1)
 
 
 def _value_text(ci: tuple[float, float, float], ratio: bool) -> str:
@@ -91,10 +132,10 @@ def _value_text(ci: tuple[float, float, float], ratio: bool) -> str:
     return f"{fmt_num(estimate, digits)} ({fmt_num(low, digits)} to {fmt_num(high, digits)})"
 
 
-def _room(label: str, axes_pt: float, renderer: Any = None) -> float:
+def _room(label: str, axes_pt: float, meter: _Meter | None = None) -> float:
     """The fraction of a panel's width (``axes_pt`` points) a "favours" label takes beside
     the line of no effect, with its offset and a margin; at most 0.47."""
-    return min(0.47, (_FAVOURS_GAP_PT + _text_pt(label, FAVOURS_PT, renderer)) / axes_pt + 0.03)
+    return min(0.47, (_FAVOURS_GAP_PT + _text_pt(label, FAVOURS_PT, meter)) / axes_pt + 0.03)
 
 
 def _limits(
@@ -158,11 +199,10 @@ def _panel(
     ax: Any,
     rows: list[SummaryRow],
     ratio: bool,
-    title: str | None,
     xlabel: str | None,
     arms: tuple[str, str],
     axes_pt: float,
-    renderer: Any = None,
+    meter: _Meter | None = None,
 ) -> None:
     from .style import GREY, TREATMENT_COLOR, wrapped
 
@@ -185,7 +225,7 @@ def _panel(
     ax.axvline(null, color=GREY, lw=0.8, ls="--")
     labels = _favours_labels(rows, arms)
     room = (
-        (_room(labels[0], axes_pt, renderer), _room(labels[1], axes_pt, renderer))
+        (_room(labels[0], axes_pt, meter), _room(labels[1], axes_pt, meter))
         if labels
         else (0.2, 0.2)
     )
@@ -199,6 +239,13 @@ def _panel(
         # an axis spanning less than a decade has at most one major tick: label the minor
         # ones in the same plain numbers (0.7, 0.8) instead of matplotlib's 7x10^-1
         ax.xaxis.set_minor_formatter(plain if high / low < 10 else NullFormatter())
+    else:
+        from matplotlib.ticker import ScalarFormatter
+
+        # the tick labels themselves, never an offset or a power of ten printed apart
+        plain_numbers = ScalarFormatter(useOffset=False)
+        plain_numbers.set_scientific(False)
+        ax.xaxis.set_major_formatter(plain_numbers)
     ax.set_xlim(low, high)
     ax.set_yticks(y, [_label(r) for r in rows], fontsize=8)
     top = len(rows) - 0.3
@@ -223,8 +270,164 @@ def _panel(
     ax.set_ylim(-0.7, top)
     if xlabel:
         ax.set_xlabel(wrapped(xlabel, 70))
-    if title:
-        ax.set_title(title)
+
+
+#: the forest plot's own layout (points): the margin at the figure's edges (constrained
+#: layout's pad), the space between a panel's decorations and the next panel, the height of
+#: one row of a panel, and where the values start right of a panel (fraction of its width)
+_EDGE_PT = 3.0
+_GAP_PT = 10.0
+ROW_PT = 26.0
+_VALUE_X = 1.02
+
+Panel = tuple[list["SummaryRow"], bool, "str | None", "str | None"]
+
+
+def _tick_out(axis: str) -> float:
+    """How far the major ticks of ``axis`` ("x" or "y") stand out of the axes, plus their
+    labels' pad (points): rcParams' tick size by its direction, and pad."""
+    import matplotlib
+
+    rc: Any = matplotlib.rcParams
+    size = float(rc[f"{axis}tick.major.size"])
+    out = {"out": size, "inout": size / 2}.get(rc[f"{axis}tick.direction"], 0.0)
+    return out + float(rc[f"{axis}tick.major.pad"])
+
+
+@dataclass
+class _Layout:
+    """Where the forest plot's panels go, from the measured sizes of what they hold (points,
+    from the figure's bottom left): each panel's axes at ``left``, ``axes_width`` wide,
+    above its x tick labels and x label, below its title; the row labels left of it, the
+    values right of it. Everything the figure draws is placed inside it, :data:`_EDGE_PT`
+    from its edges, so no layout engine and no tight bounding box are needed to save it."""
+
+    width: float
+    height: float
+    left: float
+    axes_width: float
+    #: per panel: (bottom, height) of its axes
+    rects: list[tuple[float, float]]
+    #: the titles' x (axes fraction; 0, the axes' left, unless a title would stand out)
+    title_x: float
+    #: per panel: its x label's centre (axes fraction; 0.5 unless it would stand out)
+    xlabel_x: list[float]
+
+    @classmethod
+    def measure(
+        cls,
+        panels: list[Panel],
+        arms: tuple[str, str],
+        meter: _Meter,
+        extra: tuple[float, float] = (0.0, 0.0),
+    ) -> _Layout:
+        """The layout of ``panels``; ``extra``: points added to the left and right margins
+        (for a tick label at an end of an axis, known once the axes are placed)."""
+        import matplotlib
+
+        from .style import wrapped
+
+        rc: Any = matplotlib.rcParams
+        shown = [(r, ratio) for group, ratio, *_ in panels for r in group]
+        label_w = max(_text_pt(_label(r), 8, meter) for r, _ in shown)
+        value_w = max(
+            _text_pt(_value_text(ci, ratio), 8, meter)
+            for r, ratio in shown
+            if (ci := _interval(r)) is not None
+        )
+        left = _EDGE_PT + extra[0] + label_w + _tick_out("y")
+        right = value_w + _EDGE_PT + extra[1]
+        width = max(WIDTH_IN * 72, left + _VALUE_X * 72 + right)
+        axes_width = (width - left - right) / _VALUE_X
+        tick_h = meter.box("0123456789", fontsize=rc["xtick.labelsize"], va="top")[1]
+        below_axes = _tick_out("x") + tick_h
+        title_font = {"fontsize": rc["axes.titlesize"], "fontweight": rc["axes.titleweight"]}
+        title_pt, title_w = 0.0, 0.0
+        rects: list[tuple[float, float]] = []
+        xlabel_x: list[float] = []
+        top = 0.0  # from the figure's top, downwards
+        for i, (rows, _ratio, title, xlabel) in enumerate(panels):
+            top += _EDGE_PT if i == 0 else _GAP_PT
+            if title:
+                w, _h, above = meter.box(title, va="baseline", **title_font)
+                title_pt = float(rc["axes.titlepad"])
+                top += title_pt + above
+                title_w = max(title_w, w)
+            span = len(rows) + 0.4 + _favours_rows(_favours_labels(rows, arms))
+            height = span * ROW_PT
+            rects.append((top + height, height))  # its bottom, from the top for now
+            top += height + below_axes
+            centre = 0.5
+            if xlabel:
+                w, h, _top = meter.box(wrapped(xlabel, 70), fontsize=rc["axes.labelsize"], va="top")
+                top += float(rc["axes.labelpad"]) + h
+                centre = _inside(w, left, axes_width, width, 0.5)
+            xlabel_x.append(centre)
+        height = top + _EDGE_PT
+        rects = [(height - bottom, h) for bottom, h in rects]
+        title_x = _inside(title_w, left, axes_width, width, 0.0) if title_pt else 0.0
+        return cls(width, height, left, axes_width, rects, title_x, xlabel_x)
+
+
+def _inside(text_w: float, left: float, axes_w: float, fig_w: float, anchor: float) -> float:
+    """Where (axes fraction) to put a text ``text_w`` points wide that is drawn from
+    ``anchor`` (0: left-aligned at the axes' left; 0.5: centred) so that it stays inside
+    the figure, :data:`_EDGE_PT` from its edges: ``anchor`` when it does."""
+    start = left + anchor * axes_w - anchor * text_w
+    low, high = _EDGE_PT, fig_w - _EDGE_PT - text_w
+    moved = min(max(start, low), max(high, low))
+    return anchor + (moved - start) / axes_w
+
+
+def _draw(panels: list[Panel], arms: tuple[str, str], layout: _Layout, meter: _Meter) -> Any:
+    """The forest plot's figure, its panels where ``layout`` puts them (no layout engine)."""
+    from .style import new_figure
+
+    fig = new_figure(layout.width / 72, layout.height / 72, layout=None)
+    for (rows, ratio, title, xlabel), (bottom, height), xlabel_x in zip(
+        panels, layout.rects, layout.xlabel_x, strict=True
+    ):
+        ax = fig.add_axes(
+            (
+                layout.left / layout.width,
+                bottom / layout.height,
+                layout.axes_width / layout.width,
+                height / layout.height,
+            )
+        )
+        _panel(ax, rows, ratio, xlabel, arms, layout.axes_width, meter)
+        if title:
+            ax.set_title(title, loc="left", x=layout.title_x)
+        if xlabel:
+            ax.xaxis.label.set_x(xlabel_x)
+    return fig
+
+
+def _tick_overhang(fig: Any, layout: _Layout, meter: _Meter) -> tuple[float, float]:
+    """How far (points) the x tick labels at the ends of the panels' axes stand out of the
+    figure's left and right margins (0.0 each when none does)."""
+    import matplotlib
+
+    rc: Any = matplotlib.rcParams
+    over_left = over_right = 0.0
+    for ax in fig.axes:
+        low, high = ax.get_xlim()
+        log = ax.get_xscale() == "log"
+        scale = math.log if log else float
+        span = scale(high) - scale(low)
+        for axis_locs, formatter in (
+            (ax.xaxis.get_majorticklocs(), ax.xaxis.get_major_formatter()),
+            (ax.xaxis.get_minorticklocs(), ax.xaxis.get_minor_formatter()),
+        ):
+            texts = formatter.format_ticks(list(axis_locs)) if len(axis_locs) else []
+            for loc, text in zip(axis_locs, texts, strict=True):
+                if not text or not low <= loc <= high or (log and loc <= 0):
+                    continue
+                x = layout.left + (scale(loc) - scale(low)) / span * layout.axes_width
+                half = _text_pt(text, rc["xtick.labelsize"], meter) / 2
+                over_left = max(over_left, _EDGE_PT - (x - half))
+                over_right = max(over_right, x + half - (layout.width - _EDGE_PT))
+    return (math.ceil(over_left), math.ceil(over_right)) if over_left or over_right else (0.0, 0.0)
 
 
 def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
@@ -238,7 +441,7 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
     ratios, diffs = forest_rows(rows)
     if not ratios and not diffs:
         return None
-    from .style import figure_style, new_figure
+    from .style import figure_style
 
     reference = arms[0] if arms else "reference"
     treatment = arms[1] if len(arms) > 1 else "treatment"
@@ -271,31 +474,16 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
                 f"Difference, {treatment} - {reference}" if i == len(diff_groups) - 1 else None,
             )
         )
-    heights = [
-        len(p[0])
-        + (0.9 if p[2] else 0.3)
-        + (0.6 if p[3] else 0)
-        + _favours_rows(_favours_labels(p[0], (reference, treatment)))
-        for p in panels
-    ]
-    from .style import font_lookups_memoised
+    from .style import fixed_layout, font_lookups_memoised
 
     with figure_style(), font_lookups_memoised():
-        # the axes' width: the figure less the widest row label and value (8 pt) beside it
-        # (one renderer measures every text: matplotlib caches their metrics per renderer)
-        renderer = _renderer()
-        shown = [(r, ratio) for group, ratio, *_ in panels for r in group]
-        axes_pt = (
-            WIDTH_IN * 72 - _FRAME_PT - max(_text_pt(_label(r), 8, renderer) for r, _ in shown)
-        )
-        values = [(_interval(r), ratio) for r, ratio in shown]
-        axes_pt -= max(_text_pt(_value_text(ci, ratio), 8, renderer) for ci, ratio in values if ci)
-        axes_pt = max(axes_pt, 72.0)
-        fig = new_figure(WIDTH_IN, 0.45 * sum(heights) + 0.3)
-        axes = fig.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights})[
-            :, 0
-        ]
-        for ax, (panel_rows, ratio, title, xlabel) in zip(axes, panels, strict=True):
-            _panel(ax, panel_rows, ratio, title, xlabel, (reference, treatment), axes_pt, renderer)
+        meter = _Meter()
+        layout = _Layout.measure(panels, (reference, treatment), meter)
+        fig = _draw(panels, (reference, treatment), layout, meter)
+        extra = _tick_overhang(fig, layout, meter)
+        if extra != (0.0, 0.0):  # a tick label at an end stands out: widen that margin
+            layout = _Layout.measure(panels, (reference, treatment), meter, extra)
+            fig = _draw(panels, (reference, treatment), layout, meter)
+    fixed_layout(fig)
     fig.set_label("Forest plot of the between-arm effects")
     return fig

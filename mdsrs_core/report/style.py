@@ -42,6 +42,7 @@ __all__ = [
     "renumber_svg_ids",
     "to_svg",
     "to_png",
+    "fixed_layout",
     "thinned",
     "wrapped",
     "POINTS_MAX",
@@ -245,6 +246,20 @@ def freeze_layout(fig: Figure) -> Any:
     return box
 
 
+def fixed_layout(fig: Figure) -> None:
+    """Declare ``fig`` laid out by its own code: its axes were placed at positions computed
+    from the measured sizes of everything it draws, all of it inside the figure (the core's
+    forest plot does so). It is then saved whole, with no layout engine and no
+    tight-bounding-box pass (:func:`freeze_layout` returns the whole figure's box). A figure
+    that is not sure of that leaves this out and gets the tight bounding box."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig.set_layout_engine(None)
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)  # the canvas every report figure has once laid out
+    fig._mdsrs_bbox = fig.bbox_inches.frozen()  # type: ignore[attr-defined]
+
+
 def _constrained_layout_applied(fig: Figure, engine: Any, renderer: Any) -> bool:
     """Run ``fig``'s layout ``engine``; True when it was constrained layout and it laid the
     figure out (it places every axes with its decorations and every figure-level label and
@@ -418,7 +433,8 @@ def to_png(fig: Figure, dpi: int = 300) -> bytes:
     box = freeze_layout(fig)
     grab = _RasterGrab()
     with figure_style(), font_lookups_memoised():
-        fig.savefig(grab, format="raw", bbox_inches=box, dpi=dpi)
+        # a file handle to matplotlib (it writes one buffer to it), not a typing.IO
+        fig.savefig(grab, format="raw", bbox_inches=box, dpi=dpi)  # type: ignore[arg-type]
     pixels = grab.pixels
     if pixels is None or pixels.ndim != 3 or pixels.shape[2] != 4:  # pragma: no cover
         # a matplotlib whose raw save is not the (height, width, 4) canvas buffer
