@@ -255,3 +255,36 @@ def test_a_tick_label_at_an_end_of_an_axis_widens_that_margin(monkeypatch):
         ticks = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
         assert ticks[0].get_text() == "\u2212350000"
         assert ticks[0].get_window_extent(renderer).x0 >= 0
+
+
+@pytest.mark.parametrize("dpi", [72, 300])
+def test_the_forest_plots_texts_stay_inside_at_the_resolutions_it_is_saved_at(figures, dpi):
+    """The forest plot measures its texts itself (hinted widths change with the
+    resolution): its row labels, values and titles stay inside the figure as the SVG (72
+    dpi) and Word's PNG (300 dpi) draw them, not only at the figure's own 100 dpi."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    checked = 0
+    for name, fig in figures.items():
+        if not name.endswith("/ forest"):
+            continue
+        with figure_style():
+            freeze_layout(fig)
+            own = fig.dpi
+            fig.set_dpi(dpi)
+            try:
+                canvas = FigureCanvasAgg(fig)
+                canvas.draw()
+                renderer = canvas.get_renderer()
+                width = fig.bbox.width
+                for ax in fig.axes:
+                    texts = [*ax.get_yticklabels(), *ax.texts, ax.title, ax._left_title]
+                    for text in texts:
+                        if not text.get_text().strip():
+                            continue
+                        box = text.get_window_extent(renderer)
+                        assert box.x0 >= 0 and box.x1 <= width, (name, dpi, text.get_text())
+                        checked += 1
+            finally:
+                fig.set_dpi(own)
+    assert checked > 3 * 10

@@ -71,19 +71,21 @@ def _text_pt(text: str, size: Any, meter: _Meter | None = None) -> float:
     return max((meter.width(line, prop) for line in text.split("\n")), default=0.0)
 
 
-#: what a measured text width is widened by (rounding of the renderings not measured: Agg
-#: at 110-600 dpi came within +0.6% of the widest measured)
-_WIDTH_SLACK = 1.01
+#: what a measured text width is widened by: the hinted widths of Agg at the report's
+#: resolutions (300 dpi for Word, any from 240 to 600) came within +2.7% of the width
+#: measured, on the forest's texts (at 120-200 dpi up to +5%, at 60-90 dpi up to +10%: at
+#: those, a long row label may touch the figure's edge)
+_WIDTH_SLACK = 1.03
 
 
 class _Meter:
     """Text widths as the forest plot's outputs draw them: the wider of the font's own
-    width (unhinted: the SVG's text, drawn by the browser, and high-resolution PNGs come
-    close to it) and the hinted width at 100 dpi (the figures' own resolution, the widest
-    of the hinted ones measured at 72-600 dpi). Hinting moves glyphs to the pixel grid: at
-    9 pt it widens a line by up to 5.5% at 72-100 dpi and narrows one at 8 pt by up to 5%,
-    so neither measurement bounds the other. Each has its own renderer (matplotlib caches
-    text metrics per renderer)."""
+    width (unhinted: the SVG's text, drawn by the browser, comes close to it) and the
+    hinted width at 100 dpi (the figures' own resolution), times :data:`_WIDTH_SLACK`.
+    Hinting moves glyphs to the pixel grid, by an amount that changes with the resolution:
+    at 9 pt it widens a line by up to 5.5% at 72-100 dpi and narrows one at 8 pt by up to
+    5%, so neither measurement bounds the other. Each has its own renderer (matplotlib
+    caches text metrics per renderer)."""
 
     def __init__(self) -> None:
         from matplotlib.backends.backend_agg import RendererAgg
