@@ -136,3 +136,46 @@ def test_a_figure_with_transparency_keeps_its_alpha_channel():
     mode, _, pixels = _decoded(to_png(fig, dpi=100))
     _, _, ref = _decoded(_matplotlib_png(fig, 100))
     assert mode == "RGBA" and (pixels == ref).all() and pixels[..., 3].min() == 0
+
+
+def _titled(variant: str, layout: str | None, auto: bool):
+    """A figure with a left title over an axes that has ``variant`` above it (nothing, x
+    tick labels at the top, an x label at the top, a y-axis offset text), drawn with
+    matplotlib's automatic title placement (``auto``) or with the style's fixed one."""
+    with figure_style(**({"axes.titley": None} if auto else {})):
+        fig = new_figure(4, 3) if layout else new_figure(4, 3, layout=None)
+        ax = fig.add_subplot()
+        y = [1_000_000, 1_000_004] if variant == "offset" else [0, 4]
+        ax.plot([0, 10], y)
+        ax.set_title("A title over the axes")
+        ax.set_xlabel("Months")
+        if variant == "top ticks":
+            ax.xaxis.tick_top()
+        elif variant == "top label":
+            ax.xaxis.set_label_position("top")
+    return fig
+
+
+@pytest.mark.parametrize("layout", ["constrained", None])
+@pytest.mark.parametrize("variant", ["plain", "top ticks", "top label", "offset"])
+def test_titles_are_placed_where_matplotlibs_automatic_placement_puts_them(variant, layout):
+    """The style fixes titles at the top of their axes (matplotlib's automatic placement
+    measures the axes again at every pass); a figure with something over an axes gets the
+    automatic placement back: each title lands where matplotlib puts it, above what stands
+    over the axes, and the SVG is the automatic placement's."""
+    fig, auto = _titled(variant, layout, auto=False), _titled(variant, layout, auto=True)
+    assert fig.axes[0]._autotitlepos is False  # the style's fixed placement, before saving
+    svg = to_svg(fig)
+    assert svg == to_svg(auto)
+    title = fig.axes[0]._left_title
+    renderer = fig.canvas.get_renderer()
+    box = title.get_window_extent(renderer)
+    ax = fig.axes[0]
+    over = {
+        "plain": ax.get_window_extent(renderer),
+        "top ticks": ax.xaxis.get_tightbbox(renderer),
+        "top label": ax.xaxis.get_tightbbox(renderer),
+        "offset": ax.yaxis.get_offset_text().get_window_extent(renderer),
+    }[variant]
+    assert box.y0 >= over.y1 - 0.5
+    assert fig.axes[0]._autotitlepos is (variant != "plain")

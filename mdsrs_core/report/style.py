@@ -79,6 +79,12 @@ STYLE: dict[str, Any] = {
     "axes.titlesize": 10,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
+    # titles at the top of their axes (plus axes.titlepad), placed once: matplotlib's
+    # automatic placement measures every axis' tick labels again at each layout pass and
+    # drawing, for a fifth to a quarter of a figure's time, to lift a title above what can
+    # stand over an axes (x tick labels or an x label at the top, a y-axis offset text);
+    # freeze_layout hands a figure that has such a thing back to the automatic placement
+    "axes.titley": 1.0,
     "axes.labelsize": 9,
     "xtick.labelsize": 9,
     "ytick.labelsize": 9,
@@ -234,6 +240,8 @@ def freeze_layout(fig: Figure) -> Any:
         whole = False
         if engine is not None:
             whole = _constrained_layout_applied(fig, engine, renderer)
+            if _titles_placed_automatically(fig):  # laid out again, with titles lifted
+                whole = _constrained_layout_applied(fig, engine, renderer)
             # None (under figure_style, which turns matplotlib's automatic layouts off)
             # removes the engine; "none" would leave a placeholder engine, and savefig
             # draws a figure with any engine once more before the real drawing
@@ -241,9 +249,37 @@ def freeze_layout(fig: Figure) -> Any:
         if whole:
             box = fig.bbox_inches.frozen()
         else:
-            box = fig.get_tightbbox(renderer).padded(rc["savefig.pad_inches"])
+            tight = fig.get_tightbbox(renderer)
+            if engine is None and _titles_placed_automatically(fig):
+                tight = fig.get_tightbbox(renderer)
+            box = tight.padded(rc["savefig.pad_inches"])
     fig._mdsrs_bbox = box  # type: ignore[attr-defined]
     return box
+
+
+def _titles_placed_automatically(fig: Figure) -> bool:
+    """Give the titles of ``fig`` back to matplotlib's automatic placement (which lifts a
+    title above what stands over its axes) when the figure has something there: x tick
+    labels or an x label at the top of an axes, or a y-axis offset text (e.g. "1e6"). Their
+    texts are known once the figure has been laid out or drawn (the ticks are computed
+    then). True when it did (the figure must then be laid out again); False for the usual
+    figure, whose titles stay where ``axes.titley`` put them (the same place)."""
+    lifted = False
+    for ax in fig.axes:
+        xaxis = ax.xaxis
+        top_labels = any(
+            ticks and ticks[0].label2.get_visible()
+            for ticks in (xaxis.majorTicks, xaxis.minorTicks)
+        )
+        top_label = xaxis.get_label_position() == "top" and bool(xaxis.label.get_text())
+        offset = bool(ax.yaxis.get_offset_text().get_text())
+        lifted = lifted or top_labels or top_label or offset
+    if not lifted:
+        return False
+    for ax in fig.axes:
+        if getattr(ax, "_autotitlepos", None) is False:
+            ax._autotitlepos = True  # type: ignore[attr-defined]
+    return True
 
 
 def fixed_layout(fig: Figure) -> None:
