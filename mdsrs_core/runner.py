@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import sys
 import threading
 import time
@@ -292,13 +293,15 @@ def run(
     endpoint then reports its adjusted analyses beside the unadjusted ones.
     ``on_outcome(outcome, records)`` is called with each endpoint's outcome and its records
     as soon as it is done (``mdsrs run`` starts drawing its figures there); what it raises
-    is ignored. While worker processes analyse, this process imports the report's drawing
-    stack in a thread unless ``warm_report`` is false (``mdsrs run`` draws its figures in
-    processes started beforehand). Returns a :class:`RunResult`; its ``records`` are what
-    ``results.json`` holds.
+    is ignored. While worker processes analyse, this process imports the modules that
+    format the results in a thread, and the report's drawing stack unless ``warm_report``
+    is false (``mdsrs run`` draws its figures in processes started beforehand). Returns a
+    :class:`RunResult`; its ``records`` are what ``results.json`` holds.
     """
+    from ._lazy import defer_numpy_tools
     from .plugins import get_registry
 
+    defer_numpy_tools()  # before SciPy's first import, here or in the workers forked below
     registry = registry or get_registry()
     for key, value in (("alpha", alpha), ("seed", seed), ("timeout", timeout)):
         problem = None if value is None else range_problem(value, ANALYSIS_RANGES[key])
@@ -334,7 +337,6 @@ def run(
         plugin_failures=registry.failures,
         alpha=alpha,
         seed=seed,
-        software=software_versions(),
         registry=registry,
     )
     workers: list[EndpointWorker] = []
@@ -353,7 +355,9 @@ def run(
             # the other core (started after the fork: no import is in flight when it forks)
             for w in workers:
                 w.call_start()
-            warming = _warm_report_imports() if warm_report else None
+            warming = _warm_report_imports(drawing=warm_report)
+    # read from the packages' metadata (~20 ms): while the workers start
+    result.software = software_versions()
     done: dict[str, EndpointOutcome] = {}
 
     def finished(name: str, outcome: EndpointOutcome) -> None:
@@ -503,15 +507,34 @@ def software_versions() -> dict[str, str]:
     return out
 
 
-def _warm_report_imports() -> threading.Thread:
-    """Import matplotlib and the report modules in a daemon thread (the run's main thread
-    waits on the worker meanwhile); a failure here is silent, the report imports again."""
+#: what formats a run's results (the terminal summary, the report's sections and writers),
+#: imported by :func:`_warm_report_imports` while the workers analyse
+REPORT_MODULES = (
+    "rich.console",
+    "rich.table",
+    "rich.text",
+    "mdsrs_core.report.summary",
+    "mdsrs_core.report.build",
+    "mdsrs_core.report.html",
+    "mdsrs_core.report.markdown",
+)
+
+
+def _warm_report_imports(drawing: bool = True) -> threading.Thread:
+    """Import the modules that format the results (:data:`REPORT_MODULES`) and, with
+    ``drawing``, matplotlib (:func:`~mdsrs_core.report.style.warm_up`), in a daemon thread:
+    the run's main thread waits on the workers meanwhile, and the imports (~0.1 s without
+    matplotlib) are then done before the report is written. A failure here is silent (the
+    report imports again)."""
 
     def warm() -> None:
         try:
-            from .report.style import warm_up
+            for name in REPORT_MODULES:
+                importlib.import_module(name)
+            if drawing:
+                from .report.style import warm_up
 
-            warm_up()
+                warm_up()
         except Exception:  # noqa: BLE001 - warming is an optimisation only
             pass
 
