@@ -8,6 +8,8 @@ with a message and no traceback; 130 interrupted (Ctrl-C).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -437,6 +439,8 @@ def run(
     for o in result.failed:
         click.echo(terminal_safe(f"Endpoint '{o.name}' failed: {o.reason}"), err=True)
     unwritten = any(w.error is not None for w in written)
+    global _DONE_AND_CLOSED
+    _DONE_AND_CLOSED = True
     sys.exit(max(result.exit_code, 1 if unwritten else 0))
 
 
@@ -932,5 +936,32 @@ def _add_design_command() -> None:
 
 _add_design_command()
 
+#: set by ``mdsrs run`` once everything is written and its processes are closed: the
+#: process may then end without the interpreter's teardown (:func:`entry`)
+_DONE_AND_CLOSED = False
+
+
+def entry() -> None:
+    """The ``mdsrs`` command (the console script; ``python -m mdsrs_core.cli``):
+    :func:`main`, then, after an ``mdsrs run`` that wrote its outputs and closed its
+    processes, an exit that skips the interpreter's teardown: freeing every object of
+    pandas, NumPy and the run one by one took 50-90 ms, a twentieth of the example's run,
+    for a process that is ending. Output streams are flushed first; nothing else is left
+    open (outputs are written and renamed into place before, :mod:`mdsrs_core.outputs`).
+    Any other command, and any error, exits as usual."""
+    try:
+        main()
+    except SystemExit as exc:
+        if not _DONE_AND_CLOSED or not isinstance(exc.code, (int, type(None))):
+            raise
+        code = exc.code or 0
+    else:  # pragma: no cover - click's standalone mode always raises SystemExit
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

@@ -259,3 +259,52 @@ def test_fit_prints_reference_levels_and_events():
     assert "Reference levels: arm = thalidomide; sex = F (each other" in out.output
     responders = int(pd.read_csv(data)["response"].isin(["CR", "PR", "mCR", "HI"]).sum())
     assert f"n = 62, events = {responders}" in out.output
+
+
+def test_the_command_after_a_run_exits_with_its_code_and_all_its_output(tmp_path):
+    """``mdsrs run`` as a process (the console script's :func:`entry`): the summary and the
+    closing line reach a piped stdout in full, the files are written, the exit code is the
+    run's; the interpreter's teardown is skipped (an exit through ``os._exit``)."""
+    out_dir = tmp_path / "rep"
+    done = subprocess.run(
+        [sys.executable, "-m", "mdsrs_core.cli", "run", "--out", str(out_dir), "--format", "md"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(f"Wrote results.json, report.md in {out_dir}.")
+    assert "Cohort patients.csv: 62 patients" in done.stdout
+    assert (out_dir / "report.md").stat().st_size > 10_000
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names == ["report.md", "report_files", "results.json"]
+
+
+def test_entry_ends_quickly_only_after_a_completed_run(monkeypatch):
+    from mdsrs_core import cli
+
+    class Ended(Exception):
+        pass
+
+    def fake_exit(code):
+        raise Ended(code)
+
+    monkeypatch.setattr(cli.os, "_exit", fake_exit)
+
+    def completed_run():
+        monkeypatch.setattr(cli, "_DONE_AND_CLOSED", True)
+        raise SystemExit(1)  # an endpoint failed: the run's code
+
+    monkeypatch.setattr(cli, "main", completed_run)
+    with pytest.raises(Ended) as ended:
+        cli.entry()
+    assert ended.value.args == (1,)
+
+    def bad_input():
+        monkeypatch.setattr(cli, "_DONE_AND_CLOSED", False)
+        raise SystemExit(2)
+
+    monkeypatch.setattr(cli, "main", bad_input)
+    with pytest.raises(SystemExit) as exited:
+        cli.entry()
+    assert exited.value.code == 2

@@ -33,7 +33,8 @@ def draw_risk_table(
     for label, arm in zip(ax.get_yticklabels(), rows, strict=True):
         label.set_color(colors[arm])
     ax.tick_params(axis="y", length=0, pad=14)
-    ax.tick_params(axis="x", length=0, labelbottom=False)
+    # the x axis is the curves' (shared): none of its own drawn, nor its ticks computed
+    ax.xaxis.set_visible(False)
     for side in ("left", "bottom", "top", "right"):
         ax.spines[side].set_visible(False)
     ax.set_title("Number at risk", fontsize=9, loc="left", pad=2)

@@ -95,15 +95,22 @@ def write_report(
     protected = {**getattr(run.cohort, "input_files", {}), **(inputs or {})}
     check_output_dir(out_dir, output_names([renderers[n] for n in names]), protected, option="")
     out_dir.mkdir(parents=True, exist_ok=True)
-    if all(n in DATA_FORMATS for n in names):
-        document = Document("mdsrs report", records=run.records)
-    else:
+    # the formats of the records alone first: written while the figures are still drawn
+    data = [n for n in names if n in DATA_FORMATS]
+    rest = [n for n in names if n not in DATA_FORMATS]
+    written = []
+    if data:
+        records = Document("mdsrs report", records=run.records)
+        written += write_document(records, out_dir, data, renderers, progress=progress)
+    if rest:
         from .build import build_document
 
         if progress is not None:
             progress("building the report")
         document = build_document(run, registry=registry, figures=figures)
-    return write_document(document, out_dir, names, renderers, progress=progress)
+        written += write_document(document, out_dir, rest, renderers, progress=progress)
+    order = {name: i for i, name in enumerate(names)}
+    return sorted(written, key=lambda w: order[w.format])
 
 
 def write_document(
