@@ -179,3 +179,28 @@ def test_titles_are_placed_where_matplotlibs_automatic_placement_puts_them(varia
     }[variant]
     assert box.y0 >= over.y1 - 0.5
     assert fig.axes[0]._autotitlepos is (variant != "plain")
+
+
+def test_warmed_font_lookups_leave_a_figure_none_to_make():
+    """``warm_fonts`` (run by the drawing processes' host) looks up the fonts of the
+    figures' text sizes: a figure drawn afterwards makes no font lookup of its own, one
+    drawn without it makes several; the SVG is the same."""
+    from mdsrs_core.report.style import warm_fonts
+
+    cached = type(font_manager.fontManager)._findfont_cached
+
+    def drawn():
+        fig = _plain()
+        with figure_style():
+            fig.axes[0].text(0.5, 0.5, "a note", fontsize=8.5)
+        before = cached.cache_info().misses
+        svg = to_svg(fig)
+        return svg, cached.cache_info().misses - before
+
+    cached.cache_clear()
+    cold_svg, cold_misses = drawn()
+    cached.cache_clear()
+    warm_fonts()
+    warm_svg, warm_misses = drawn()
+    assert cold_misses >= 3 and warm_misses == 0
+    assert warm_svg == cold_svg

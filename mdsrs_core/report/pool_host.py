@@ -5,7 +5,8 @@ figures while the run reads its data, and then draws them.
 core, the other idle; matplotlib (another ~0.5 s) was imported later, while the analyses
 needed both cores. :class:`PoolHost` is forked before pandas is imported (the plugins are
 loaded: the host knows them, and anything a test patched, as the run does); it imports the
-drawing stack (:func:`~mdsrs_core.report.style.warm_up`) on the idle core, then forks the
+drawing stack (:func:`~mdsrs_core.report.style.warm_up`) and looks up the figures' fonts
+(:func:`~mdsrs_core.report.style.warm_fonts`) on the idle core, then forks the
 drawing processes of
 :class:`~mdsrs_core.report.prerender.FigurePool` from itself as the run asks for figures:
 two processes for the endpoints' figures, one for the forest plot. The run's own process
@@ -141,9 +142,11 @@ def _serve(conn: Any, lanes: dict[str, int]) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from .style import warm_up
+    from .style import warm_fonts, warm_up
 
     warm_up()
+    with contextlib.suppress(Exception):  # an optimisation only: each process looks up
+        warm_fonts()  # the fonts its figures use, which the processes forked below inherit
     gc.freeze()  # the drawing processes forked from here skip what the imports made
     send_lock = threading.Lock()
     context = multiprocessing.get_context("fork")
