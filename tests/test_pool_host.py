@@ -61,6 +61,23 @@ def test_tasks_results_and_errors_come_back_in_futures():
     assert _reap(_children() - before) == set()  # the host and its processes have ended
 
 
+def test_a_lanes_processes_run_at_the_niceness_asked_for():
+    """The endpoints' figures are drawn at a lower priority than the forest plot (the run
+    waits on it, drawn last) and the run's own processes."""
+    from mdsrs_core.report.prerender import FIGURES_NICENESS
+
+    own = os.nice(0)
+    host = PoolHost({"figures": 2, "forest": 1}, niceness={"figures": FIGURES_NICENESS})
+    try:
+        figures = {host.submit("figures", os.nice, 0).result(timeout=60) for _ in range(4)}
+        forest = host.submit("forest", os.nice, 0).result(timeout=60)
+    finally:
+        host.close()
+    assert FIGURES_NICENESS > 0
+    assert figures == {min(own + FIGURES_NICENESS, 19)}
+    assert forest == own
+
+
 def _report(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
@@ -75,7 +92,7 @@ def _run(out: Path, *extra: str):
     )
 
 
-def _serve_and_die(conn, lanes):
+def _serve_and_die(conn, lanes, niceness):
     raise RuntimeError("the host cannot draw")
 
 

@@ -38,9 +38,11 @@ __all__ = ["PoolHost"]
 class PoolHost:
     """The host process (forked on construction) and the futures of its tasks."""
 
-    def __init__(self, lanes: dict[str, int]):
+    def __init__(self, lanes: dict[str, int], niceness: dict[str, int] | None = None):
         """``lanes``: the drawing processes the host keeps, by name (e.g. ``{"figures": 2,
-        "forest": 1}``); each lane runs its tasks in order of submission."""
+        "forest": 1}``); each lane runs its tasks in order of submission. ``niceness``: by
+        lane, what its processes add to their niceness (a lower scheduling priority than
+        the run's other processes)."""
         import multiprocessing
 
         from ..runner import _freeze_heap
@@ -56,7 +58,7 @@ class PoolHost:
             code = 0
             try:
                 ours.close()
-                _serve(theirs, lanes)
+                _serve(theirs, lanes, niceness or {})
             except BaseException:  # noqa: BLE001 - the host ends; the run draws instead
                 code = 1
             finally:
@@ -135,7 +137,13 @@ class PoolHost:
         self._reader.join(timeout=5)
 
 
-def _serve(conn: Any, lanes: dict[str, int]) -> None:
+def _lower_priority(increment: int) -> None:
+    """A drawing process's initializer: ``increment`` added to its niceness."""
+    with contextlib.suppress(OSError):
+        os.nice(increment)
+
+
+def _serve(conn: Any, lanes: dict[str, int], niceness: dict[str, int]) -> None:
     """The host's loop: import the drawing stack, then run each task received in its lane
     and send back ``(number, True, result)`` or ``(number, False, exception)``."""
     import gc
@@ -150,7 +158,15 @@ def _serve(conn: Any, lanes: dict[str, int]) -> None:
     gc.freeze()  # the drawing processes forked from here skip what the imports made
     send_lock = threading.Lock()
     context = multiprocessing.get_context("fork")
-    pools = {name: ProcessPoolExecutor(n, mp_context=context) for name, n in lanes.items()}
+    pools = {
+        name: ProcessPoolExecutor(
+            n,
+            mp_context=context,
+            initializer=_lower_priority if niceness.get(name) else None,
+            initargs=(niceness.get(name, 0),),
+        )
+        for name, n in lanes.items()
+    }
 
     def reply(number: int, future: Future) -> None:
         try:

@@ -51,6 +51,12 @@ FORMAT_RENDERINGS: dict[str, tuple[tuple[str, int | None], ...]] = {
     "csv": (),
 }
 
+#: what the endpoints' drawing processes add to their niceness: the processes the run waits
+#: on (the analyses, then the forest plot, which needs every endpoint and is drawn last by
+#: a process of its own) get the cores first, and the endpoints' figures, two processes,
+#: fill both cores at the end instead of the forest alone filling one
+FIGURES_NICENESS = 5
+
 #: the registry the pool's processes draw with (set before they are forked)
 _REGISTRY: Any = None
 
@@ -164,7 +170,9 @@ class FigurePool:
         try:
             from .pool_host import PoolHost
 
-            self._host = PoolHost({"figures": self.workers, "forest": 1})
+            self._host = PoolHost(
+                {"figures": self.workers, "forest": 1}, niceness={"figures": FIGURES_NICENESS}
+            )
         except Exception:  # noqa: BLE001 - drawing in-process is the fallback
             self._broken = True
 
