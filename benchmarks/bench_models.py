@@ -10,7 +10,7 @@ times each (after a warm-up fit). Medians over the rounds, min-max and the ratio
 reported, in milliseconds per fit.
 """
 
-# run_all: --rounds 5 --number 200
+# run_all: --rounds 9 --number 200
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ recorded as "> SECONDS s", and the ratio as "< mdsrs / SECONDS" (mdsrs took less
 fraction of R's time); ``--r-timeout 0`` leaves R out.
 """
 
-# run_all: --repeats 5 --repeated
+# run_all: --repeats 9 --repeated
 # run_all: --repeats 1 --rows 100000 --formats html,md --r-timeout 300
 # run_all: --repeats 1 --no-warmup --rows 1000000 --formats html,md --r-timeout 300
 
