@@ -138,9 +138,10 @@ class PoolHost:
 
 
 def _lower_priority(increment: int) -> None:
-    """A drawing process's initializer: ``increment`` added to its niceness."""
-    with contextlib.suppress(OSError):
-        os.nice(increment)
+    """A drawing process's initializer: ``increment`` added to its niceness (0: none)."""
+    if increment:
+        with contextlib.suppress(OSError):
+            os.nice(increment)
 
 
 def _serve(conn: Any, lanes: dict[str, int], niceness: dict[str, int]) -> None:
@@ -162,7 +163,7 @@ def _serve(conn: Any, lanes: dict[str, int], niceness: dict[str, int]) -> None:
         name: ProcessPoolExecutor(
             n,
             mp_context=context,
-            initializer=_lower_priority if niceness.get(name) else None,
+            initializer=_lower_priority,
             initargs=(niceness.get(name, 0),),
         )
         for name, n in lanes.items()
