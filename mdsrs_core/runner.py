@@ -295,8 +295,10 @@ def run(
     as soon as it is done (``mdsrs run`` starts drawing its figures there); what it raises
     is ignored. While worker processes analyse, this process imports the modules that
     format the results in a thread, and the report's drawing stack unless ``warm_report``
-    is false (``mdsrs run`` draws its figures in processes started beforehand). Returns a
-    :class:`RunResult`; its ``records`` are what ``results.json`` holds.
+    is false (``mdsrs run`` draws its figures in processes started beforehand).
+    ``numpy.f2py`` and ``numpy.testing``, if not yet imported, are bound to load on first
+    use (:func:`~mdsrs_core._lazy.defer_numpy_tools`). Returns a :class:`RunResult`; its
+    ``records`` are what ``results.json`` holds.
     """
     from ._lazy import defer_numpy_tools
     from .plugins import get_registry

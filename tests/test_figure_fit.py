@@ -148,29 +148,35 @@ def test_everything_drawn_is_inside_the_saved_picture_and_off_other_panels(figur
             raise AssertionError(f"{name}: {exc}") from None
 
 
+def _laid_out_forests(figures):
+    """(name, figure) of each forest plot among ``figures``, laid out, each handed over
+    under the figure style."""
+    for name, fig in figures.items():
+        if name.endswith("/ forest"):
+            with figure_style():
+                freeze_layout(fig)
+                yield name, fig
+
+
 def test_the_forest_plots_favours_labels_stay_inside_their_panels(figures):
     """The "favours" labels sit either side of the line of no effect; the panel's x range
     leaves them room however near an edge the intervals put that line (a label running out
     of the panel crossed its axis and the row labels)."""
     checked = 0
-    for name, fig in figures.items():
-        if not name.endswith("/ forest"):
-            continue
-        with figure_style():
-            freeze_layout(fig)
-            fig.canvas.draw()
-            renderer = fig.canvas.get_renderer()
-            for ax in fig.axes:
-                box = ax.get_window_extent(renderer)
-                for text in ax.texts:
-                    if "favours" not in text.get_text():
-                        continue
-                    extent = text.get_window_extent(renderer)
-                    assert extent.x0 >= box.x0 - 0.5 and extent.x1 <= box.x1 + 0.5, (
-                        name,
-                        text.get_text(),
-                    )
-                    checked += 1
+    for name, fig in _laid_out_forests(figures):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            box = ax.get_window_extent(renderer)
+            for text in ax.texts:
+                if "favours" not in text.get_text():
+                    continue
+                extent = text.get_window_extent(renderer)
+                assert extent.x0 >= box.x0 - 0.5 and extent.x1 <= box.x1 + 0.5, (
+                    name,
+                    text.get_text(),
+                )
+                checked += 1
     assert checked >= 3 * 2 * 5  # three runs, two labels per panel, five panels or more
 
 
@@ -265,26 +271,22 @@ def test_the_forest_plots_texts_stay_inside_at_the_resolutions_it_is_saved_at(fi
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     checked = 0
-    for name, fig in figures.items():
-        if not name.endswith("/ forest"):
-            continue
-        with figure_style():
-            freeze_layout(fig)
-            own = fig.dpi
-            fig.set_dpi(dpi)
-            try:
-                canvas = FigureCanvasAgg(fig)
-                canvas.draw()
-                renderer = canvas.get_renderer()
-                width = fig.bbox.width
-                for ax in fig.axes:
-                    texts = [*ax.get_yticklabels(), *ax.texts, ax.title, ax._left_title]
-                    for text in texts:
-                        if not text.get_text().strip():
-                            continue
-                        box = text.get_window_extent(renderer)
-                        assert box.x0 >= 0 and box.x1 <= width, (name, dpi, text.get_text())
-                        checked += 1
-            finally:
-                fig.set_dpi(own)
+    for name, fig in _laid_out_forests(figures):
+        own = fig.dpi
+        fig.set_dpi(dpi)
+        try:
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()
+            renderer = canvas.get_renderer()
+            width = fig.bbox.width
+            for ax in fig.axes:
+                texts = [*ax.get_yticklabels(), *ax.texts, ax.title, ax._left_title]
+                for text in texts:
+                    if not text.get_text().strip():
+                        continue
+                    box = text.get_window_extent(renderer)
+                    assert box.x0 >= 0 and box.x1 <= width, (name, dpi, text.get_text())
+                    checked += 1
+        finally:
+            fig.set_dpi(own)
     assert checked > 3 * 10
