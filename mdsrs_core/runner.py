@@ -629,6 +629,8 @@ def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
     import pickle
     import signal
 
+    from ._malloc import release_free_memory
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     while True:
         try:
@@ -667,6 +669,10 @@ def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
                     None,
                 )
             )
+        # the analysis's temporaries are free: their pages go back to the system before
+        # the next analysis (at 10^6 patients the worker otherwise keeps each one's peak)
+        message = caught = None  # type: ignore[assignment]
+        release_free_memory()
 
 
 def _freeze_heap() -> None:

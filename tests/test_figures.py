@@ -268,8 +268,8 @@ def test_cif_curves_and_gray_p(outcomes, figures):
             ("death_without_aml", "death without AML", "--"),
         ):
             line = lines[f"{arm}, {words}"]
-            assert list(line.get_xdata()) == res.figures["cif"][key][arm]["time"]
-            assert list(line.get_ydata()) == res.figures["cif"][key][arm]["estimate"]
+            assert list(line.get_xdata()) == res.figures["cif"][key][arm]["time"].tolist()
+            assert list(line.get_ydata()) == res.figures["cif"][key][arm]["estimate"].tolist()
             assert line.get_linestyle() == style
 
 

@@ -125,6 +125,20 @@ def test_split_at_response_rows():
     ]
 
 
+def test_split_at_response_carries_only_the_columns_asked_for():
+    data = _frame(
+        os_months=[10.0, 8.0, 4.0],
+        death=[1, 0, 1],
+        responder=[1, 1, 0],
+        response_months=[3.0, 2.0, np.nan],
+    )
+    narrow = split_at_response(data, ["patient_id"])
+    assert list(narrow.columns) == ["patient_id", "tstart", "tstop", "responded", "death"]
+    full = split_at_response(data)
+    pd.testing.assert_frame_equal(narrow, full[list(narrow.columns)])
+    assert narrow["death"].tolist() == [0, 1, 0, 0, 1]
+
+
 def test_landmark_data_counts():
     data = _frame(
         os_months=[2.0, 3.0, 10.0, 12.0, 20.0],

@@ -128,12 +128,17 @@ def _panel(ax, by, lab, values, arms, colors):
     for i, arm in enumerate(arms):
         x0 = i * _GAP
         pairs = values.get(arm, {})
-        base, post = list(pairs.get("base", [])), list(pairs.get("post", []))
+        import numpy as np
+
+        # the figure data hold arrays (or sequences) of numbers
+        base = np.asarray(pairs.get("base", []), dtype=float)
+        post = np.asarray(pairs.get("post", []), dtype=float)
         if len(base) != len(post):
             raise ValueError(f"{lab} {arm}: {len(base)} values before, {len(post)} after")
-        if base and len(base) > _VECTOR_MAX:
+        if len(base) > _VECTOR_MAX:
             _many_patients(ax, base, post, x0, colors[arm], arm)
-        elif base:
+        elif len(base):
+            base, post = base.tolist(), post.tolist()
             # one collection of segments and one marker set per arm (not one line per
             # patient: the figure stays cheap to draw and small at any cohort size)
             from matplotlib.collections import LineCollection

@@ -93,10 +93,12 @@ def _censor_marks(c) -> list[tuple[float, float]]:
     apart draw the same picture)."""
     import numpy as np
 
-    cens = [(t, s) for t, s, k in zip(c["time"], c["surv"], c["n_censor"], strict=True) if k > 0]
-    if len(cens) <= POINTS_MAX:
-        return cens
-    marks = np.asarray(cens, dtype=float)
+    censored = np.asarray(c["n_censor"]) > 0
+    marks = np.column_stack(
+        [np.asarray(c["time"], dtype=float)[censored], np.asarray(c["surv"], dtype=float)[censored]]
+    )
+    if len(marks) <= POINTS_MAX:
+        return [(t, s) for t, s in marks.tolist()]
     low, span = marks.min(axis=0), np.ptp(marks, axis=0)
     span[span == 0] = 1.0
     cells = np.floor((marks - low) / span * [2 * CURVE_BINS, CURVE_BINS]).astype(np.int64)
@@ -104,15 +106,32 @@ def _censor_marks(c) -> list[tuple[float, float]]:
     return [tuple(m) for m in marks[np.sort(first)].tolist()]
 
 
+def _from(first: float, values) -> Any:
+    """``values`` (a sequence or an array of numbers) with ``first`` before them, as an
+    array."""
+    import numpy as np
+
+    return np.concatenate([[first], np.asarray(values, dtype=float)])
+
+
+def _last_time(km) -> float:
+    """The latest time of the curves (0 without any)."""
+    import numpy as np
+
+    return max(
+        (float(np.max(c["time"])) for c in km["arms"].values() if len(c["time"])), default=0.0
+    )
+
+
 def _curves(ax, km, arms, colors, confidence_bands):
     for arm in arms:
         c = km["arms"].get(arm)
         if c is None:
             continue
-        curves = [[1.0, *c["surv"]]]
+        curves = [_from(1.0, c["surv"])]
         if confidence_bands:
-            curves += [[1.0, *c["conf_low"]], [1.0, *c["conf_high"]]]
-        time, surv, *band = thinned([0.0, *c["time"]], *curves)
+            curves += [_from(1.0, c["conf_low"]), _from(1.0, c["conf_high"])]
+        time, surv, *band = thinned(_from(0.0, c["time"]), *curves)
         ax.step(time, surv, where="post", color=colors[arm], label=wrapped(arm, 24), lw=1.6)
         if confidence_bands:
             ax.fill_between(
@@ -157,7 +176,7 @@ def km_figure(
         percent_axis(ax)
         ax.set_ylabel(Y_LABEL)
         ax.set_xlabel(X_LABEL)
-        time_axis(ax, times, max(max(c["time"], default=0) for c in km["arms"].values()))
+        time_axis(ax, times, _last_time(km))
         marked = _landmark(by, arms, landmark) if landmark is not None else []
         if marked:
             ax.axvline(landmark, color=GREY, lw=0.8, ls=":")

@@ -107,15 +107,16 @@ def split_at_response(data: pd.DataFrame, columns: list[str] | None = None) -> p
     os_months``) changes nothing; a response at 0 makes the whole follow-up a responder's.
 
     The rows keep the order of ``data``, each patient's intervals in time order;
-    ``columns``: the columns of ``data`` to carry (default all)."""
-    if columns is not None:
-        data = data[list(dict.fromkeys(columns))]
+    ``columns``: the columns of ``data`` to carry besides ``tstart``, ``tstop``,
+    ``responded`` and ``death`` (default all)."""
     r = data["response_months"].to_numpy(dtype=float)
     t = data["os_months"].to_numpy(dtype=float)
     responder = data["responder"].to_numpy() == 1
     split = responder & (r > 0) & (r < t)
     from_start = responder & (r <= 0)
     death = data["death"].to_numpy()
+    if columns is not None:
+        data = data[list(dict.fromkeys(columns))]
     n = len(data)
     # row positions: every patient once, the split ones twice (second: after the response)
     position = np.concatenate([np.arange(n), np.flatnonzero(split)])
@@ -183,6 +184,9 @@ def analyze_response_survival(result, data: pd.DataFrame, config, ties: str, con
         )
         return
     landmark = response_landmark(config)
+    # the columns these analyses read: rows selected from all of the cohort's columns would
+    # copy every one of them (twice: the eligible patients, then the landmark's)
+    data = data[["patient_id", "arm", "os_months", "death", "response", "response_months"]]
     kept, left_out, ignored = _eligible(data)
     label_flow = "Response and survival: patients"
     for reason, ids in left_out.items():
@@ -207,9 +211,8 @@ def analyze_response_survival(result, data: pd.DataFrame, config, ties: str, con
         return
     pct = _pct(conf_level)
     # ---------------------------------------------------------------- Mantel-Byar
-    split = split_at_response(
-        kept, ["patient_id", "arm", "os_months", "death", "responder"] + ["response_months"]
-    )
+    # the models' columns only: at 10^6 patients each carried column is ~10 MB more
+    split = split_at_response(kept, ["arm"])
     result.add("os_response_flow", "n", len(split), level="intervals", label=label_flow)
     fit = _fit(result, TD_FORMULA, split, ties, "the time-dependent Cox model")
     if fit is not None:
@@ -232,12 +235,14 @@ def analyze_response_survival(result, data: pd.DataFrame, config, ties: str, con
                     method=method,
                     n=len(kept),
                 )
+    fit = None  # each fit holds its model frame and residuals: one at a time (10^6 rows)
     if kept["arm"].nunique() > 1:
         fit = _fit(result, TD_ARM_FORMULA, split, ties, "the time-dependent Cox model with arm")
         if fit is not None:
             method = MD_METHOD.format(" + arm", ties, pct)
             label = "Response (time-dependent), adjusted for arm"
             _add_hr(result, fit, "time_dependent_arm", label, method, conf_level, len(kept))
+    fit = split = None
     naive = kept.copy(deep=False)  # one new column; assign() would copy every column
     naive["responded"] = kept["responder"]
     fit = _fit(result, NAIVE_FORMULA, naive, ties, "naive")
@@ -248,6 +253,7 @@ def analyze_response_survival(result, data: pd.DataFrame, config, ties: str, con
     if landmark is None:
         return
     level = f"{landmark:g}"
+    fit = naive = None
     lm, counts = landmark_data(kept, landmark)
     label_lm = f"Landmark at {level} months: patients"
     for reason, k in counts.items():
@@ -266,10 +272,12 @@ def analyze_response_survival(result, data: pd.DataFrame, config, ties: str, con
         )
         return
     method = LANDMARK_METHOD.format(level, ties, pct)
+    del kept
     fit = _fit(result, LANDMARK_FORMULA, lm, ties, f"the landmark Cox model at {level} months")
     if fit is not None:
         label = f"Response by {level} months (landmark)"
         _add_hr(result, fit, "landmark", label, method, conf_level, len(lm))
+    fit = None
     test = survdiff("Surv(time_from_landmark, death) ~ responded", lm)
     for stat, value in (("statistic", test.chisq), ("df", test.df), ("p_value", test.p_value)):
         result.add(

@@ -257,7 +257,8 @@ def analyze_aml(result, cohort, config):
         for reason in sorted(set(drops.values())):
             idx = [i for i, r in drops.items() if r == reason]
             result.exclude(kept.loc[idx, "patient_id"], kept.loc[idx, "arm"].astype(str), reason)
-        kept = kept.drop(index=list(drops))
+        if drops:  # drop() copies every column, even when it drops nothing
+            kept = select_rows(kept, ~kept.index.isin(list(drops)))
     counts = {arm: int((kept["arm"].astype(str) == arm).sum()) for arm in arms}
     result.analysed(counts)
     result.note(STATUS_RULE)
@@ -321,7 +322,8 @@ def analyze_aml(result, cohort, config):
 
     fit = cuminc(f"Surv({CR_TIME}, {CR_STATUS}) ~ arm", kept, rho=rho)
     _cif_records(result, fit, landmarks, conf_level, arms, counts, rho)
-    curves: dict[str, dict[str, dict[str, list[float]]]] = {}
+    # arrays, not lists of Python floats (4x the memory, and pickled to the drawing process)
+    curves: dict[str, dict[str, dict[str, np.ndarray]]] = {}
     for cause, (variable, _) in CIF_VARIABLES.items():
         if cause not in fit.causes:
             continue
@@ -330,8 +332,8 @@ def analyze_aml(result, cohort, config):
         for arm in fit.groups:
             c = fit.curve_of(arm, cause)
             curves[key][arm] = {
-                "time": [float(t) for t in c.time],
-                "estimate": [float(v) for v in c.est],
+                "time": np.asarray(c.time, dtype=float),
+                "estimate": np.asarray(c.est, dtype=float),
             }
     result.figures["cif"] = curves
     result.figures["cif_risk"] = _numbers_at_risk(kept, arms)
@@ -369,6 +371,7 @@ def _hazard_ratios(
     )
     for variable, label, method, formula, fitter in specs:
         zero = [a for a, k in n_aml.items() if k == 0]
+        fit = None  # the last model's frame and residuals go before the next is fitted
         try:
             fit = fitter(formula)
         except ModelError as err:

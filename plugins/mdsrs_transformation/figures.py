@@ -47,8 +47,11 @@ def gray_text(records, key: str) -> str | None:
 
 
 def _top(cif, keys) -> float:
+    import numpy as np
+
     highest = max(
-        (max(c["estimate"], default=0.0) for k in keys for c in cif[k].values()), default=0.0
+        (float(np.max(c["estimate"])) for k in keys for c in cif[k].values() if len(c["estimate"])),
+        default=0.0,
     )
     return min(1.0, math.ceil((highest + 0.05) * 10) / 10)
 
