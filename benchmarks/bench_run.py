@@ -281,7 +281,9 @@ def main() -> None:
             f"## `mdsrs run` against R: {cohort}",
             "",
             f"Fresh processes, alternated, {args.repeats} runs each after a warm-up round; "
-            "median (min-max) seconds, ratio of medians to R's; peak RSS of one run.",
+            "median (min-max) seconds, ratio of medians to R's; peak MiB: the largest "
+            "resident set of any one process of a run (GNU time; mdsrs's forked processes "
+            "share the cohort's pages, which each one's count includes).",
             "",
             "| command | wall s | / R | CPU s | / R | peak MiB |",
             "|---|---:|---:|---:|---:|---:|",
