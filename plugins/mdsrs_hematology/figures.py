@@ -124,12 +124,12 @@ def ancova_text(by, lab, arms) -> str | None:
 
 
 def _panel(ax, by, lab, values, arms, colors):
+    import numpy as np
+
     short, label, unit = LABS[lab]
     for i, arm in enumerate(arms):
         x0 = i * _GAP
         pairs = values.get(arm, {})
-        import numpy as np
-
         # the figure data hold arrays (or sequences) of numbers
         base = np.asarray(pairs.get("base", []), dtype=float)
         post = np.asarray(pairs.get("post", []), dtype=float)

@@ -132,8 +132,8 @@ def analyze_os(result, cohort, config):
     _counts_and_medians(result, fit, label_of, counts)
     estimable = _landmarks(result, fit, km, landmarks, conf_level)
     _differences(result, fit, km, estimable, ref, others, conf_level)
-    _figures(result, fit, km, every)
     last_time = max(float(c.time.max()) for c in km.values())
+    _figures(result, fit, km, every, last_time)
     fit = km = None  # the curves' arrays go (10^6 patients: ~100 MB) before the models run
     add_rmst(result, data, tau, conf_level, ref)
     if dist is not None:
@@ -285,7 +285,9 @@ def _differences(result, fit, km, estimable, ref, others, conf_level):
                 )
 
 
-def _figures(result, fit, km, every):
+def _figures(result, fit, km, every, top):
+    """The Kaplan-Meier figure's data: each arm's curve, and the numbers at risk every
+    ``every`` months up to ``top`` (the latest time of the curves)."""
     curve = fit.curve()
     arms = {}
     for arm in km:
@@ -302,7 +304,6 @@ def _figures(result, fit, km, every):
             "n_censor": part["n_censor"].to_numpy(),
             "censor_times": part.loc[part["n_censor"] > 0, "time"].to_numpy(dtype=float),
         }
-    top = max(float(c.time.max()) for c in km.values())
     grid = [float(t) for t in np.arange(0.0, top + 1e-9, every)]
     summary = fit.summary(times=grid, extend=True)
     risk = {
