@@ -128,7 +128,7 @@ class ModelFrame:
     _positions: np.ndarray | None = field(default=None, repr=False)
     #: the formula's own columns for the rows used (``variables``)
     _variables: pd.DataFrame | None = field(default=None, repr=False)
-    #: the columns ``variables`` holds, when it is built on first read (the fast path)
+    #: the columns ``variables`` holds, built from ``_source`` on first read
     _variable_columns: tuple[str, ...] | None = field(default=None, repr=False)
 
     @property
@@ -983,7 +983,6 @@ def model_frame(
     kept = np.zeros(n_input, dtype=bool)
     kept[rows] = True
     dropped = original_index[~kept]
-    variables = sub.set_axis(labels)
     return ModelFrame(
         formula=formula,
         outcome=outcome,
@@ -1001,5 +1000,7 @@ def model_frame(
         weights=case_weights,
         _source=frame,
         _positions=np.asarray(rows),
-        _variables=variables,
+        # taken from the source when first read, as on the fast path: a fit that never
+        # asks (coxph on 10^6 (start, stop] rows) holds no copy of its columns
+        _variable_columns=tuple(needed),
     )

@@ -159,6 +159,17 @@ def test_exclusions_with_reasons_add_up():
     assert sum(res.n_analysed.values()) + len(res.exclusions) == 62
 
 
+def test_censored_aml_months_other_than_follow_up_counted_in_a_note():
+    d = load_example().data.copy()
+    no_aml = d.index[d["aml"] == 0]
+    d.loc[no_aml[:3], "aml_months"] = d.loc[no_aml[:3], "os_months"] - 1
+    d.loc[no_aml[3:], "aml_months"] = d.loc[no_aml[3:], "os_months"]
+    notes = [n for n in _analyze(d).notes if "aml_months different from os_months" in n]
+    assert len(notes) == 1 and notes[0].startswith("3 patient(s) without AML")
+    d.loc[no_aml, "aml_months"] = d.loc[no_aml, "os_months"]
+    assert not any("aml_months different" in n for n in _analyze(d).notes)
+
+
 def test_landmark_after_follow_up_is_na_with_note():
     res = _analyze(load_example().data.copy(), landmarks=[12, 500])
     by = _by(res)

@@ -166,3 +166,33 @@ def test_fast_model_frame_leaves_errors_to_the_general_path():
     frame = pd.DataFrame({"y": [1.0, np.nan], "x": [np.nan, 2.0]})
     with pytest.raises(FormulaError, match="No rows are left"):
         fm.model_frame("y ~ x", frame)
+
+
+def test_general_path_takes_the_formula_columns_when_first_read():
+    # (start, stop] data take the general path; its model frame copies the formula's
+    # columns only when .variables is read (a Cox fit on 10^6 intervals never does)
+    frame = pd.DataFrame(
+        {
+            "t0": [0.0, 0.0, 2.0, 0.0, 1.0, 0.0],
+            "t1": [2.0, 3.0, 5.0, 4.0, 6.0, 1.5],
+            "e": [0, 1, 1, 0, 1, 1],
+            "g": pd.Categorical(["a", "b", "b", "c", "a", "b"], categories=["a", "b", "c"]),
+            "z": [0.5, 1.5, np.nan, 2.5, np.nan, 1.0],
+            "other": list("uvwxyz"),
+        },
+        index=[f"p{i}" for i in range(6)],
+    )
+    mf = fm.model_frame("Surv(t0, t1, e) ~ g + z", frame)
+    assert mf._variables is None
+    got = mf.variables
+    used = ["p0", "p1", "p3", "p5"]
+    assert list(got.index) == used
+    assert set(got.columns) == {"t0", "t1", "e", "g", "z"}
+    assert list(got["g"].cat.categories) == ["a", "b", "c"]
+    frame.loc["p3", "g"] = "a"  # the level c is then unused among the rows used: dropped
+    again = fm.model_frame("Surv(t0, t1, e) ~ g + z", frame).variables
+    assert list(again["g"].cat.categories) == ["a", "b"]
+    np.testing.assert_array_equal(got["z"].to_numpy(), [0.5, 1.5, 2.5, 1.0])
+    np.testing.assert_array_equal(got["t1"].to_numpy(), [2.0, 3.0, 4.0, 1.5])
+    got.loc["p0", "z"] = 99.0  # a copy: the data given are not changed through it
+    assert frame.loc["p0", "z"] == 0.5

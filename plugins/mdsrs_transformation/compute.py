@@ -262,10 +262,11 @@ def analyze_aml(result, cohort, config):
     counts = {arm: int((kept["arm"].astype(str) == arm).sum()) for arm in arms}
     result.analysed(counts)
     result.note(STATUS_RULE)
-    censored_aml = kept[(kept["aml"] == 0) & (kept["aml_months"] != kept["os_months"])]
-    if len(censored_aml):
+    # a count, not the rows (a copy of every column, held to the end of the analysis)
+    censored_aml = int(((kept["aml"] == 0) & (kept["aml_months"] != kept["os_months"])).sum())
+    if censored_aml:
         result.note(
-            f"{len(censored_aml)} patient(s) without AML have aml_months different "
+            f"{censored_aml} patient(s) without AML have aml_months different "
             "from os_months; the competing-risk analyses use os_months (the "
             "follow-up), the cause-specific Cox model the formula's times."
         )
