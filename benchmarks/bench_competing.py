@@ -8,8 +8,9 @@ A synthetic cohort (two arms, age, exponential times of the cause of interest an
 competing cause, uniform censoring, times to 0.001 month so that nearly every time is
 distinct, the hard case for both) is written to a temporary CSV per size; both sides read
 it. ``--rounds`` rounds alternate the sides: in each, for each size, mdsrs times each
-operation once in this (warm) process, then one ``Rscript`` process times the same
-operations once (after a warm-up on 1,000 rows). cmprsk's ``crr`` grows about as n^3
+operation once in this process, then one ``Rscript`` process times the same operations
+once; each side first runs each operation on the first 1,000 rows of the same data (a
+warm-up). cmprsk's ``crr`` grows about as n^3
 (its variance loops over pairs of rows within risk sets): it runs in R only up to
 ``--r-crr-max-rows`` rows. CPU time (user + system) is the figure compared (the machine
 is shared); wall time is shown too. The growth exponent between two sizes is
@@ -166,8 +167,9 @@ def main() -> None:
             "## Competing risks: cumulative incidence and Fine-Gray by number of rows",
             "",
             f"Milliseconds per fit (formula included on the mdsrs side, the model matrix on "
-            f"R's): median over {args.rounds} alternated rounds (min-max), CPU time (user + "
-            "system) and wall time; the ratio is of the CPU medians. R's `crr` runs only up "
+            f"R's), each side timed once after a warm-up run on the first 1,000 rows of the "
+            f"same data: median over {args.rounds} alternated rounds (min-max), CPU time (user "
+            "+ system) and wall time; the ratio is of the CPU medians. R's `crr` runs only up "
             f"to {args.r_crr_max_rows:,} rows (it grows about as n^3).",
             "",
             "| operation | rows | mdsrs CPU ms | mdsrs wall ms | R CPU ms | R wall ms | "
