@@ -409,6 +409,33 @@ def test_shift_cells_are_the_record_counts(outcomes, figures):
         assert change.get_text().count("\n") == 1
 
 
+def test_shift_cells_are_shaded_by_their_counts_as_vector_squares(outcomes, figures):
+    """Each panel's cell (before i, after j) is a square of the mesh centred on (j, i),
+    shaded by its count, with the first category at the top; the SVG holds one raster
+    image only (the colour bar's gradient), not the cells."""
+    from mdsrs_ipssr.scoring import CATEGORIES
+
+    from mdsrs_core.report.style import to_svg
+
+    fig = figures["ipssr"][TITLES["ipssr"][0]]
+    by = _by(outcomes["ipssr"].result.records)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    k = len(CATEGORIES)
+    for ax, arm in zip(panels, ARMS, strict=True):
+        [mesh] = [c for c in ax.collections if c.get_gid() == "shift-cells"]
+        counts = [
+            [by[("ipssr_shift", arm, f"{b} -> {a}", "n")] for a in CATEGORIES] for b in CATEGORIES
+        ]
+        assert mesh.get_array().reshape(k, k).tolist() == counts
+        corners = mesh.get_coordinates()
+        assert corners[0, 0].tolist() == [-0.5, -0.5]
+        assert corners[k, k].tolist() == [k - 0.5, k - 0.5]
+        assert ax.get_ylim() == (k - 0.5, -0.5)  # row 0 (Very Low before) at the top
+        assert ax.get_xlim() == (-0.5, k - 0.5)
+        assert ax.get_aspect() == 1.0
+    assert to_svg(fig).count("<image") == 1
+
+
 def test_ipssr_without_patients_gives_no_figure():
     from mdsrs_ipssr.figures import ipssr_figures
 
