@@ -104,3 +104,11 @@ def test_python_docx_reads_its_size_and_resolution():
 def test_anything_but_rgba_pixels_is_refused(shape):
     with pytest.raises(ValueError, match="RGBA pixels"):
         encode_png(np.zeros(shape, dtype=np.uint8), 300)
+
+
+@pytest.mark.parametrize("opaque", [True, False])
+def test_a_strided_view_is_encoded_as_its_values(opaque):
+    px = _pixels(opaque=opaque)[::-1, ::2]  # flipped, every second column: not contiguous
+    image = np.asarray(Image.open(io.BytesIO(encode_png(px, 300))))
+    assert image.shape[:2] == px.shape[:2]
+    assert (image == (px[..., :3] if opaque else px)).all()
