@@ -204,3 +204,79 @@ def test_warmed_font_lookups_leave_a_figure_none_to_make():
     warm_svg, warm_misses = drawn()
     assert cold_misses >= 3 and warm_misses == 0
     assert warm_svg == cold_svg
+
+
+def _texts_figure():
+    """A figure with the kinds of text the report draws and some it does not: rotated and
+    multi-line tick labels, titles left and right, a legend, texts aligned every way, a
+    mathtext label and a wrapping text (these two laid out without the memo)."""
+    with figure_style():
+        fig = new_figure(5, 3.5)
+        ax, other = fig.subplots(1, 2)
+        for a in (ax, other):
+            a.plot([0, 1, 2], [3, 1, 2], label="an arm\nwith two lines")
+            a.set_xticks([0, 1, 2], labels=["Very Low", "Low", "Intermediate"], rotation=35)
+            a.set_title("left", loc="left")
+            a.set_title("right, smaller", loc="right", fontsize=7)
+            a.legend(loc="upper right")
+        for k, (ha, va) in enumerate([("left", "top"), ("center", "baseline"), ("right", "bottom")]):
+            ax.text(k, 2, f"text {k}\nsecond line", ha=ha, va=va, rotation=15 * k, fontsize=8)
+        other.set_ylabel(r"$\alpha$ per $10^9$/L")
+        other.text(0.1, 0.5, "a long text that wraps at the figure's edge " * 3, wrap=True)
+        fig.supxlabel("A note under the figure", fontsize=8)
+    return fig
+
+
+def _renderings(fig):
+    from mdsrs_core.report.style import to_png
+
+    return to_svg(fig), to_png(fig, dpi=100)
+
+
+def test_memoised_text_layouts_draw_the_same_figure_byte_for_byte(monkeypatch):
+    from contextlib import nullcontext
+
+    from mdsrs_core.report import style
+
+    memoised = _renderings(_texts_figure())
+    monkeypatch.setattr(style, "text_layouts_memoised", nullcontext)
+    plain = _renderings(_texts_figure())
+    assert memoised == plain
+
+
+def test_memoised_text_layouts_follow_a_text_that_changes_and_end_with_the_block():
+    from matplotlib.text import Text
+
+    from mdsrs_core.report.style import text_layouts_memoised
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = _plain()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    ax = fig.axes[0]
+    text = ax.text(0.5, 0.5, "12 months")
+    original = Text._get_layout
+    with figure_style(), text_layouts_memoised():
+        assert Text._get_layout is not original
+        first = text.get_window_extent(renderer)
+        assert text.get_window_extent(renderer).bounds == first.bounds  # from the memo
+        changes = [
+            ("set_text", "120 months"),
+            ("set_fontsize", 14),
+            ("set_rotation", 90),
+            ("set_horizontalalignment", "right"),
+            ("set_linespacing", 2.0),
+        ]
+        for method, value in changes:
+            getattr(text, method)(value)
+            with_memo = text.get_window_extent(renderer).bounds
+            assert with_memo == original(text, renderer)[0].translated(
+                *text.get_transform().transform(text.get_unitless_position())
+            ).bounds, method
+        box = text._get_layout(renderer)[0]
+        box.set_points([[0, 0], [1, 1]])  # a caller changing the box it got
+        assert text._get_layout(renderer)[0].bounds == original(text, renderer)[0].bounds
+        with text_layouts_memoised():  # nested: the same memo, left in place
+            assert Text._get_layout is not original
+        assert Text._get_layout is not original
+    assert Text._get_layout is original  # matplotlib's own again

@@ -476,9 +476,9 @@ def forest_plot(rows: Sequence[SummaryRow], arms: Sequence[str]) -> Any | None:
                 f"Difference, {treatment} - {reference}" if i == len(diff_groups) - 1 else None,
             )
         )
-    from .style import fixed_layout, font_lookups_memoised
+    from .style import drawing_memoised, fixed_layout
 
-    with figure_style(), font_lookups_memoised():
+    with figure_style(), drawing_memoised():
         meter = _Meter()
         layout = _Layout.measure(panels, (reference, treatment), meter)
         fig = _draw(panels, (reference, treatment), layout, meter)
