@@ -17,7 +17,7 @@ from mdsrs_core.report.png import encode_png
 Image = pytest.importorskip("PIL.Image")
 
 
-def _pixels(height=37, width=53, opaque=True, seed=1):
+def _pixels(height=601, width=53, opaque=True, seed=1):  # rows in three bands
     rng = np.random.default_rng(seed)
     px = rng.integers(0, 256, size=(height, width, 4), dtype=np.uint8)
     px[:10] = 255  # a white band, as a figure's margins are
@@ -44,7 +44,7 @@ def _chunks(png: bytes) -> list[tuple[bytes, bytes, int]]:
 def test_an_opaque_image_is_rgb_with_the_exact_pixels():
     px = _pixels()
     image = Image.open(io.BytesIO(encode_png(px, 300)))
-    assert image.mode == "RGB" and image.size == (53, 37)
+    assert image.mode == "RGB" and image.size == (53, 601)
     assert (np.asarray(image) == px[..., :3]).all()
 
 
@@ -74,12 +74,12 @@ def test_chunks_are_in_order_with_their_crcs_and_the_software_text():
     for kind, data, crc in chunks:
         assert crc == zlib.crc32(kind + data)
     width, height, depth, colour, *rest = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert (width, height, depth, colour, rest) == (53, 37, 8, 2, [0, 0, 0])
+    assert (width, height, depth, colour, rest) == (53, 601, 8, 2, [0, 0, 0])
     assert chunks[1][1] == struct.pack(">IIB", 11811, 11811, 1)  # 300 dpi in pixels/metre
     assert chunks[2][1] == b"Software\x00Matplotlib version3.9, https://matplotlib.org/"
     raw = zlib.decompress(chunks[3][1])
-    assert len(raw) == 37 * (1 + 53 * 3)
-    assert raw[:: 1 + 53 * 3] == bytes(37)  # every scanline with filter type 0
+    assert len(raw) == 601 * (1 + 53 * 3)
+    assert raw[:: 1 + 53 * 3] == bytes(601)  # every scanline with filter type 0
     assert Image.open(io.BytesIO(png)).info["Software"].startswith("Matplotlib version3.9")
 
 
