@@ -111,6 +111,48 @@ def test_forest_plot_says_which_side_favours_which_arm(example_rows):
             assert low < null < high
 
 
+def _shown_ticks(ax, minor=False):
+    low, high = ax.get_xlim()
+    locs = ax.xaxis.get_minorticklocs() if minor else ax.xaxis.get_majorticklocs()
+    return [float(v) for v in locs if low <= v <= high]
+
+
+def test_forest_ratio_axes_read_at_1_2_5_without_minor_ticks(example_rows):
+    """A ratio axis over a decade or more is labelled at 1, 2 and 5 times the powers of ten
+    (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10), each label its plain number, with no unlabelled
+    minor ticks; one over less than a decade labels its minor ticks (0.6, 0.7, ...)."""
+    import dataclasses
+
+    from mdsrs_core.report.forest import _panel, forest_plot, forest_rows
+    from mdsrs_core.report.style import figure_style, new_figure
+
+    result, rows = example_rows
+    fig = forest_plot(rows, list(result.cohort.arms))
+    logs = [ax for ax in fig.axes if ax.get_xscale() == "log"]
+    assert len(logs) == 2
+    for ax in logs:
+        low, high = ax.get_xlim()
+        assert high / low >= 10
+        shown = _shown_ticks(ax)
+        expected = [
+            m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5) if low <= m * 10.0**e <= high
+        ]
+        assert shown == pytest.approx(expected)
+        assert _shown_ticks(ax, minor=True) == []
+        formatter = ax.xaxis.get_major_formatter()
+        assert [formatter(v, 0) for v in shown] == [f"{v:g}" for v in shown]
+    with figure_style():
+        fig = new_figure(4, 2)
+        ax = fig.add_subplot()
+        ratio = forest_rows(rows)[0][0]
+        narrow = [dataclasses.replace(ratio, estimate=1.0, conf_low=0.7, conf_high=1.4)]
+        _panel(ax, narrow, True, None, tuple(result.cohort.arms), 200.0)
+        low, high = ax.get_xlim()
+        assert high / low < 10
+        minor = _shown_ticks(ax, minor=True)
+        assert minor and ax.xaxis.get_minor_formatter()(minor[0], 0) == f"{minor[0]:g}"
+
+
 @pytest.fixture(scope="module")
 def all_figures(example_rows):
     """Every figure of the example run: the endpoints' and the forest plot."""

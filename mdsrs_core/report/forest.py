@@ -234,13 +234,20 @@ def _panel(
     low, high = _limits(rows, ratio, room)
     if ratio:
         ax.set_xscale("log")
-        from matplotlib.ticker import FuncFormatter, NullFormatter
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
         plain = FuncFormatter(lambda v, _: f"{v:g}")
         ax.xaxis.set_major_formatter(plain)
-        # an axis spanning less than a decade has at most one major tick: label the minor
-        # ones in the same plain numbers (0.7, 0.8) instead of matplotlib's 7x10^-1
-        ax.xaxis.set_minor_formatter(plain if high / low < 10 else NullFormatter())
+        if high / low < 10:
+            # an axis spanning less than a decade has at most one major tick: label the
+            # minor ones in the same plain numbers (0.7, 0.8) instead of matplotlib's 7x10^-1
+            ax.xaxis.set_minor_formatter(plain)
+        else:
+            # ratios read at 0.2, 0.5, 1, 2, 5 (a forest plot's usual scale), with no
+            # unlabelled minor ticks between; over more than four decades, at the decades
+            decades = math.log10(high / low)
+            ax.xaxis.set_major_locator(LogLocator(10, subs=(1.0, 2.0, 5.0) if decades <= 4 else (1.0,)))
+            ax.xaxis.set_minor_locator(NullLocator())
     else:
         from matplotlib.ticker import ScalarFormatter
 
