@@ -38,7 +38,8 @@ def frame_table(title: str, frame: pd.DataFrame) -> Table:
     of sentences) become the table's footnotes."""
     header = [str(frame.index.name or "")] + [str(c) for c in frame.columns]
     rows, indent = [], []
-    for idx, values in zip(frame.index, frame.itertuples(False), strict=True):
+    # plain tuples (name=None): a namedtuple class is built for each call otherwise
+    for idx, values in zip(frame.index, frame.itertuples(False, None), strict=True):
         label = str(idx)
         stripped = label.lstrip(" ")
         indent.append((len(label) - len(stripped) + 3) // 4)
