@@ -71,30 +71,23 @@ def _text_pt(text: str, size: Any, meter: _Meter | None = None) -> float:
     return max((meter.width(line, prop) for line in text.split("\n")), default=0.0)
 
 
-#: what a measured text width is widened by: the hinted widths of Agg at the report's
-#: resolutions (300 dpi for Word, any from 240 to 600) came within +2.7% of the width
-#: measured, on the forest's texts (at 120-200 dpi up to +5%, at 60-90 dpi up to +10%: at
-#: those, a long row label may touch the figure's edge)
+#: what a measured text width is widened by: the outputs draw the texts unhinted
+#: (``text.hinting`` ``no_hinting`` in the figure style; SVG viewers draw the font's own
+#: widths too), within ~1% of the width measured at any resolution; the rest is a margin
+#: for a viewer's own font rendering
 _WIDTH_SLACK = 1.03
 
 
 class _Meter:
-    """Text widths as the forest plot's outputs draw them: the wider of the font's own
-    width (unhinted: the SVG's text, drawn by the browser, comes close to it) and the
-    hinted width at 100 dpi (the figures' own resolution), times :data:`_WIDTH_SLACK`.
-    Hinting moves glyphs to the pixel grid, by an amount that changes with the resolution:
-    at 9 pt it widens a line by up to 5.5% at 72-100 dpi and narrows one at 8 pt by up to
-    5%, so neither measurement bounds the other. Each has its own renderer (matplotlib
-    caches text metrics per renderer)."""
+    """Text widths as the forest plot's outputs draw them: the font's own (unhinted) width
+    at 72 dpi, times :data:`_WIDTH_SLACK`; heights from the font's metrics at 72 dpi, as
+    matplotlib's SVG measures them. One renderer measures both (matplotlib caches text
+    metrics per renderer)."""
 
     def __init__(self) -> None:
         from matplotlib.backends.backend_agg import RendererAgg
 
-        self.renderers = (
-            (RendererAgg(10, 10, 72), "no_hinting"),
-            (RendererAgg(10, 10, 100), None),
-        )
-        self._hinted_72 = RendererAgg(10, 10, 72)  # heights, as matplotlib's SVG measures
+        self._renderer = RendererAgg(10, 10, 72)  # one cache of text metrics for both
 
     def width(self, line: str, prop: Any) -> float:
         """The width in points of the one-line text ``line`` in the font ``prop``."""
@@ -102,15 +95,12 @@ class _Meter:
 
         rc: Any = matplotlib.rcParams
         hinting = rc["text.hinting"]
-        widest = 0.0
         try:
-            for renderer, flag in self.renderers:
-                rc["text.hinting"] = flag or hinting  # read by Agg as it measures
-                w = renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
-                widest = max(widest, w * 72 / renderer.dpi)
+            rc["text.hinting"] = "no_hinting"  # read by Agg as it measures
+            w = self._renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
         finally:
             rc["text.hinting"] = hinting
-        return widest * _WIDTH_SLACK
+        return w * _WIDTH_SLACK
 
     def box(self, text: str, **props: Any) -> tuple[float, float, float]:
         """(width, height, top) in points of ``text`` drawn at (0, 0) with the text
@@ -121,7 +111,7 @@ class _Meter:
 
         artist = Text(0, 0, text, **props)
         artist.set_figure(Figure(dpi=72))
-        extent = artist.get_window_extent(self._hinted_72)
+        extent = artist.get_window_extent(self._renderer)
         prop = artist.get_fontproperties()
         width = max((self.width(line, prop) for line in text.split("\n")), default=0.0)
         return width, float(extent.height), float(extent.y1)
