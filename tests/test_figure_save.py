@@ -219,7 +219,8 @@ def _texts_figure():
             a.set_title("left", loc="left")
             a.set_title("right, smaller", loc="right", fontsize=7)
             a.legend(loc="upper right")
-        for k, (ha, va) in enumerate([("left", "top"), ("center", "baseline"), ("right", "bottom")]):
+        aligned = [("left", "top"), ("center", "baseline"), ("right", "bottom")]
+        for k, (ha, va) in enumerate(aligned):
             ax.text(k, 2, f"text {k}\nsecond line", ha=ha, va=va, rotation=15 * k, fontsize=8)
         other.set_ylabel(r"$\alpha$ per $10^9$/L")
         other.text(0.1, 0.5, "a long text that wraps at the figure's edge " * 3, wrap=True)
@@ -245,11 +246,10 @@ def test_memoised_text_layouts_draw_the_same_figure_byte_for_byte(monkeypatch):
 
 
 def test_memoised_text_layouts_follow_a_text_that_changes_and_end_with_the_block():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Text
 
     from mdsrs_core.report.style import text_layouts_memoised
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = _plain()
     renderer = FigureCanvasAgg(fig).get_renderer()
@@ -270,9 +270,12 @@ def test_memoised_text_layouts_follow_a_text_that_changes_and_end_with_the_block
         for method, value in changes:
             getattr(text, method)(value)
             with_memo = text.get_window_extent(renderer).bounds
-            assert with_memo == original(text, renderer)[0].translated(
-                *text.get_transform().transform(text.get_unitless_position())
-            ).bounds, method
+            assert (
+                with_memo
+                == original(text, renderer)[0]
+                .translated(*text.get_transform().transform(text.get_unitless_position()))
+                .bounds
+            ), method
         box = text._get_layout(renderer)[0]
         box.set_points([[0, 0], [1, 1]])  # a caller changing the box it got
         assert text._get_layout(renderer)[0].bounds == original(text, renderer)[0].bounds

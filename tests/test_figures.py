@@ -413,9 +413,8 @@ def test_shift_cells_are_shaded_by_their_counts_as_vector_squares(outcomes, figu
     """Each panel's cell (before i, after j) is a square of the mesh centred on (j, i),
     shaded by its count, with the first category at the top; the SVG holds one raster
     image only (the colour bar's gradient), not the cells."""
-    from mdsrs_ipssr.scoring import CATEGORIES
-
     from mdsrs_core.report.style import to_svg
+    from mdsrs_ipssr.scoring import CATEGORIES
 
     fig = figures["ipssr"][TITLES["ipssr"][0]]
     by = _by(outcomes["ipssr"].result.records)

@@ -98,9 +98,7 @@ def test_python_docx_reads_its_size_and_resolution():
     assert picture.height == pytest.approx(Inches(1), rel=1e-4)
 
 
-@pytest.mark.parametrize(
-    "shape", [(10, 10), (10, 10, 3), (0, 10, 4), (10, 0, 4), (2, 10, 10, 4)]
-)
+@pytest.mark.parametrize("shape", [(10, 10), (10, 10, 3), (0, 10, 4), (10, 0, 4), (2, 10, 10, 4)])
 def test_anything_but_rgba_pixels_is_refused(shape):
     with pytest.raises(ValueError, match="RGBA pixels"):
         encode_png(np.zeros(shape, dtype=np.uint8), 300)

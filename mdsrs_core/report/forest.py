@@ -236,7 +236,8 @@ def _panel(
             # ratios read at 0.2, 0.5, 1, 2, 5 (a forest plot's usual scale), with no
             # unlabelled minor ticks between; over more than four decades, at the decades
             decades = math.log10(high / low)
-            ax.xaxis.set_major_locator(LogLocator(10, subs=(1.0, 2.0, 5.0) if decades <= 4 else (1.0,)))
+            subs = (1.0, 2.0, 5.0) if decades <= 4 else (1.0,)
+            ax.xaxis.set_major_locator(LogLocator(10, subs=subs))
             ax.xaxis.set_minor_locator(NullLocator())
     else:
         from matplotlib.ticker import ScalarFormatter

@@ -468,8 +468,9 @@ def text_layouts_memoised() -> Iterator[None]:
     (nested blocks share the memo). The returned box is a copy: the figures are the same,
     byte for byte."""
     import matplotlib
-    from matplotlib.text import Text
+    from matplotlib import text as mtext
 
+    Text: Any = mtext.Text  # its private _get_layout is replaced for the block
     if "_mdsrs_layouts" in vars(Text) or not callable(getattr(Text, "_get_layout", None)):
         yield  # already memoised (a nested block), or a matplotlib without the method
         return
@@ -492,13 +493,13 @@ def text_layouts_memoised() -> Iterator[None]:
         box, lines, corner = found
         return box.frozen(), list(lines), corner
 
-    Text._get_layout = memoised  # type: ignore[method-assign]
-    Text._mdsrs_layouts = True  # type: ignore[attr-defined]
+    Text._get_layout = memoised
+    Text._mdsrs_layouts = True
     try:
         yield
     finally:
-        Text._get_layout = layout  # type: ignore[method-assign]
-        del Text._mdsrs_layouts  # type: ignore[attr-defined]
+        Text._get_layout = layout
+        del Text._mdsrs_layouts
 
 
 def _layout_key(text: Any, renderer: Any, settings: tuple) -> tuple:
