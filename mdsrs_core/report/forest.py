@@ -90,16 +90,10 @@ class _Meter:
         self._renderer = RendererAgg(10, 10, 72)  # one cache of text metrics for both
 
     def width(self, line: str, prop: Any) -> float:
-        """The width in points of the one-line text ``line`` in the font ``prop``."""
-        import matplotlib
-
-        rc: Any = matplotlib.rcParams
-        hinting = rc["text.hinting"]
-        try:
-            rc["text.hinting"] = "no_hinting"  # read by Agg as it measures
-            w = self._renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
-        finally:
-            rc["text.hinting"] = hinting
+        """The width in points of the one-line text ``line`` in the font ``prop`` (measured
+        under :func:`~.style.figure_style`, whose ``text.hinting`` is ``no_hinting``, as
+        :func:`forest_plot` measures)."""
+        w = self._renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
         return w * _WIDTH_SLACK
 
     def box(self, text: str, **props: Any) -> tuple[float, float, float]:

@@ -42,15 +42,16 @@ def _scanlines(band: Any, channels: int) -> Any:
     import numpy as np
 
     rows, width = band.shape[:2]
-    values: Any = band.reshape(rows, width * 4)
-    if channels == 3:
+    if channels == 4:
+        values = band.reshape(rows, width * 4)
+    else:
         from PIL import Image  # matplotlib's own dependency
 
         # the alpha channel dropped by Pillow's conversion: a third of the time of
         # numpy's strided copy of three bytes out of every four
         rgba = Image.frombuffer("RGBA", (width, rows), band, "raw", "RGBA", 0, 1)
-        values = np.frombuffer(rgba.convert("RGB").tobytes(), dtype=np.uint8)
-        values = values.reshape(rows, width * 3)
+        rgb = np.frombuffer(rgba.convert("RGB").tobytes(), dtype=np.uint8)
+        values = rgb.reshape(rows, width * 3)
     lines = np.empty((rows, 1 + width * channels), dtype=np.uint8)
     lines[:, 0] = 0
     lines[:, 1:] = values

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .formatting import p_text  # re-exported: figures print p-values in their panels
+from .png import COMPRESS_LEVEL  # the standard library's struct and zlib only
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -564,9 +565,9 @@ def to_svg(fig: Figure) -> str:
     )
 
 
-#: zlib level of the PNGs (:data:`.png.COMPRESS_LEVEL`, also given to matplotlib's own PNG
-#: writer where :func:`to_png` falls back on it)
-PNG_COMPRESS_LEVEL = 1
+#: zlib level of the PNGs (also given to matplotlib's own PNG writer where :func:`to_png`
+#: falls back on it)
+PNG_COMPRESS_LEVEL = COMPRESS_LEVEL
 
 
 def to_png(fig: Figure, dpi: int = 300) -> bytes:
