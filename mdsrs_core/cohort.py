@@ -53,20 +53,12 @@ def _canonical_frame(data: pd.DataFrame, column_map: Mapping[str, str]) -> pd.Da
 
 
 def _release_freed_memory() -> None:
-    """Give the C heap's freed pages back to the system (glibc's ``malloc_trim``; Linux
-    only, else nothing). Reading and parsing a large file frees hundreds of MB that the
-    allocator would keep: a 10^6-row cohort's process holds 670 MB after reading, 436 MB
-    after this, and the endpoint worker forked from it starts from that."""
-    import sys
+    """Give the C heap's freed pages back to the system after a large read
+    (:func:`mdsrs_core._malloc.release_free_memory`): the endpoint workers forked from this
+    process start from what the cohort really holds."""
+    from ._malloc import release_free_memory
 
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # another C library (musl): nothing to do
-        pass
+    release_free_memory()
 
 
 def _text_columns(options: Mapping[str, Any]) -> set[str]:
@@ -169,11 +161,12 @@ class Cohort:
             problem = event_codes_problem(_plain(event_codes))
             if problem:
                 raise CohortError(f"{self.source}: {problem}.")
-        if _from_file and all(c == u for c, u in self.column_map.items()):
+        own = _from_file and all(c == u for c, u in self.column_map.items())
+        if own:
             # a frame read from a file is this cohort's own: its columns are used as they
-            # are (a copy of a 10^6-row frame is hundreds of MB); columns are replaced,
-            # never changed in place
-            frame = data.copy(deep=False)
+            # are (a copy of a 10^6-row frame is hundreds of MB) and replaced in it as they
+            # are parsed, which frees each raw column at once; never changed in place
+            frame = data
         else:
             frame = _canonical_frame(data, self.column_map)
         if _from_file and not frame.index.equals(pd.RangeIndex(len(frame))):
@@ -186,7 +179,10 @@ class Cohort:
 
             frame, found = apply_codes(frame, tables)
             problems.extend(Problem(c, rule, rows, values) for c, rows, values, rule in found)
-        frame, parsed = parse_columns(frame, event_codes=event_codes, time_unit=time_unit)
+        frame, parsed = parse_columns(
+            frame, event_codes=event_codes, time_unit=time_unit, own=own or bool(tables)
+        )
+        del data  # the raw frame's columns that parsing replaced can be freed
         coded = {p.column for p in problems}
         problems.extend(p for p in parsed if p.column not in coded)
         if _from_file:  # files are read as text: other columns get their type back

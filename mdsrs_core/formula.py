@@ -54,6 +54,7 @@ __all__ = [
     "ModelFrame",
     "display_name",
     "evaluate",
+    "formula_columns",
     "model_frame",
     "quote_names",
     "split_formula",
@@ -684,6 +685,17 @@ def _parse(formula: str, columns: tuple[str, ...], allow_cluster: bool = False) 
     return _Parsed(
         lhs, rhs_desc, tuple(strata_codes), tuple(cluster_codes), tuple(surv_args), tuple(used)
     )
+
+
+def formula_columns(formula: str, columns: Any, allow_cluster: bool = False) -> tuple[str, ...]:
+    """The columns of ``columns`` that ``formula`` names, in the formula's order.
+
+    What a caller selects before it narrows a cohort to some rows for a model: copying
+    only these (and what else it reads) keeps a 10^6-row cohort's other columns out of the
+    copy. The formula is checked as :func:`model_frame` checks it (a
+    :class:`~mdsrs_core.errors.FormulaError` for an unknown column or a disallowed term).
+    """
+    return _parse(formula, tuple(map(str, columns)), allow_cluster).used
 
 
 def _column_complete(values: np.ndarray) -> np.ndarray | None:

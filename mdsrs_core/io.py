@@ -148,7 +148,12 @@ def read_typed(path: str | Path, text_columns: set[str]) -> pd.DataFrame | None:
         if column is None:
             return None
         data[name] = column
-    return pd.DataFrame(data, copy=False)
+    # one block per column, as read: DataFrame(data) would stack same-typed columns into
+    # one 2-D block (a copy of them all), and parsing replaces the columns one by one
+    frame = pd.concat(
+        {name: pd.Series(v, copy=False) for name, v in data.items()}, axis=1, copy=False
+    )
+    return frame
 
 
 #: rows per chunk of :func:`read_typed`

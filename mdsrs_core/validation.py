@@ -157,7 +157,8 @@ def _parse_numeric(
     s: pd.Series, name: str, var: Variable | None, time_unit: str = "months"
 ) -> tuple[pd.Series, list]:
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.astype("float64"), []
+        # a float64 column is used as it is (a new frame's column, never changed in place)
+        return s.astype("float64", copy=False), []
     text = s.astype("string").str.strip()
     text = text.mask(text == "")
     parsed = pd.to_numeric(text, errors="coerce")
@@ -358,10 +359,19 @@ _SYNONYMS = {
 
 
 def parse_columns(
-    frame: pd.DataFrame, *, event_codes: Mapping | None = None, time_unit: str = "months"
+    frame: pd.DataFrame,
+    *,
+    event_codes: Mapping | None = None,
+    time_unit: str = "months",
+    own: bool = False,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Convert canonical columns to their types; return the new frame and the problems."""
-    out = frame.copy(deep=False)  # columns are replaced, never changed in place
+    """Convert canonical columns to their types; return the new frame and the problems.
+
+    Columns are replaced, never changed in place. ``own=True`` (a frame the caller made,
+    e.g. read from a file) replaces them in ``frame`` itself rather than in a new frame, so
+    that each raw column is freed as soon as its parsed one takes its place (at 10^6 rows
+    the raw and the parsed frame together would be twice the cohort's memory)."""
+    out = frame if own else frame.copy(deep=False)
     problems: list[Problem] = []
     for name in frame.columns:
         var = VARIABLES.get(name)

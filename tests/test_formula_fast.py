@@ -196,3 +196,25 @@ def test_general_path_takes_the_formula_columns_when_first_read():
     np.testing.assert_array_equal(got["t1"].to_numpy(), [2.0, 3.0, 4.0, 1.5])
     got.loc["p0", "z"] = 99.0  # a copy: the data given are not changed through it
     assert frame.loc["p0", "z"] == 0.5
+
+
+@pytest.mark.parametrize(
+    "formula, used",
+    [
+        ("hgb_post ~ arm + hgb_base", ("hgb_post", "arm", "hgb_base")),
+        ("Surv(os_months, death) ~ age + strata(sex)", ("os_months", "death", "age", "sex")),
+        ("hgb_post ~ log(hgb_base) + arm * age", ("hgb_post", "hgb_base", "arm", "age")),
+        ("hgb_post ~ 1", ("hgb_post",)),
+    ],
+)
+def test_formula_columns_names_what_the_model_frame_reads(cohort, formula, used):
+    assert fm.formula_columns(formula, cohort.data.columns) == used
+    # the model frame of those columns alone is the model frame of the whole cohort
+    whole = fm.model_frame(formula, cohort.data)
+    narrow = fm.model_frame(formula, cohort.data[list(used)])
+    pd.testing.assert_frame_equal(whole.design, narrow.design)
+
+
+def test_formula_columns_checks_the_formula(cohort):
+    with pytest.raises(FormulaError, match="hgb_pots"):
+        fm.formula_columns("hgb_pots ~ arm", cohort.data.columns)

@@ -549,3 +549,19 @@ def test_clm_complete_separation_is_a_model_error() -> None:
         "arm[T.b] is in a category at or above every row without it: quasi-complete "
         "separation); no estimate can be reported."
     )
+
+
+def test_householder_r_is_the_qr_factor_computed_in_place():
+    from mdsrs_core.models._rank import householder_r
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(200, 4))
+    expected = np.linalg.qr(x, mode="r")
+    r = householder_r(x)  # a C-ordered matrix is copied once, x is left as it was
+    assert r.shape == (4, 4) and np.allclose(np.abs(r), np.abs(expected), rtol=1e-12)
+    assert np.array_equal(np.triu(r), r)
+    work = np.asfortranarray(x)
+    before = work.copy()
+    r2 = householder_r(work)  # a Fortran-ordered one is factored where it is
+    assert np.allclose(r2, r, rtol=1e-12) and not np.array_equal(work, before)
+    assert np.array_equal(np.triu(work[:4]), r2)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from mdsrs_core import io
 from mdsrs_core.cohort import Cohort, _text_columns
 from mdsrs_core.errors import CohortError
+from mdsrs_core.validation import parse_columns
 
 EXAMPLE = (
     Path(__file__).resolve().parent.parent / "mdsrs_core" / "example" / "data" / "patients.csv"
@@ -197,3 +199,20 @@ def test_a_header_without_rows_is_left_to_the_careful_reader(tmp_path):
     path = tmp_path / "h.csv"
     path.write_text("patient_id,arm\n", encoding="utf-8")
     assert io.read_typed(path, set()) is None
+
+
+def test_typed_frame_holds_each_column_as_read_and_parsing_replaces_them_in_it(tmp_path):
+    # memory at 10^6 rows: the typed frame keeps one block per column (no stacked copy of
+    # them), and the cohort's parsing replaces each raw column in that same frame, so no
+    # raw column outlives its parsed one
+    frame = io.read_typed(EXAMPLE, _text_columns({}))
+    assert frame._mgr.nblocks == frame.shape[1]
+    raw_age = frame["age"].to_numpy()
+    assert np.shares_memory(raw_age, frame._mgr.arrays[list(frame.columns).index("age")])
+    parsed, problems = parse_columns(frame, own=True)
+    assert parsed is frame and not problems
+    assert frame["age"].dtype == "float64" and frame["death"].dtype != object
+    # without own=True the input frame is left as it was
+    again = io.read_typed(EXAMPLE, _text_columns({}))
+    parsed, _ = parse_columns(again)
+    assert parsed is not again and again["age"].dtype == "int64"

@@ -18,10 +18,14 @@ def check_full_rank(design: pd.DataFrame, formula: str) -> None:
     x = design.to_numpy(dtype=float)
     if x.shape[1] == 0:
         return
-    scale = np.sqrt((x**2).sum(axis=0))
+    scale = np.sqrt(np.einsum("ij,ij->j", x, x))
     scale[scale == 0] = 1.0
-    x = x / scale
-    sv = np.linalg.svd(x, compute_uv=False)
+    scaled = np.empty(x.shape, order="F")
+    np.divide(x, scale, out=scaled)
+    # the singular values of X are those of its QR factor R (p x p), which needs no
+    # working copy of the n x p matrix beyond the one it is computed in
+    sv = np.linalg.svd(householder_r(scaled), compute_uv=False)
+    x = scaled
     if x.shape[0] >= x.shape[1] and sv[-1] > 1e-7 * sv[0]:
         # every set of columns is then as well conditioned (singular values of a column
         # subset interlace with the whole matrix's): the scan below would alias none
@@ -42,3 +46,16 @@ def check_full_rank(design: pd.DataFrame, formula: str) -> None:
             "another factor's level, or a duplicated variable). R would report them as NA "
             "('not defined because of singularities'); remove or recode them."
         )
+
+
+def householder_r(matrix: np.ndarray) -> np.ndarray:
+    """The upper-triangular R of the Householder QR of an n x p ``matrix`` (LAPACK's
+    ``dgeqrf``, as R's ``qr(LAPACK = TRUE)``; ``lm`` uses LINPACK's ``dqrdc2``, whose R
+    agrees to rounding for a full-rank X). A Fortran-ordered float64 ``matrix`` is
+    factored in place, so a tall matrix costs no copy; anything else is copied once."""
+    from scipy.linalg import qr
+
+    work = np.asfortranarray(matrix, dtype=float)
+    (factored, _tau), _ = qr(work, overwrite_a=True, mode="raw", check_finite=False)
+    k = min(factored.shape)
+    return np.triu(factored[:k])

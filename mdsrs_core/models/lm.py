@@ -25,7 +25,7 @@ import pandas as pd
 
 from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula import ModelFrame, model_frame
-from mdsrs_core.models._rank import check_full_rank
+from mdsrs_core.models._rank import check_full_rank, householder_r
 from mdsrs_core.models.results import ModelResults
 
 __all__ = ["LmResults", "lm"]
@@ -186,12 +186,20 @@ def lm(
             "degrees of freedom are left."
         )
     w = None if wd.weights is None else wd.weights.loc[mf.design.index].to_numpy(dtype=float)
-    sw = np.ones(n) if w is None else np.sqrt(w)
-    q, r = np.linalg.qr(x * sw[:, None])
-    coef = np.linalg.solve(r, q.T @ (yv * sw))
+    # Householder QR of [X y] (rows scaled by sqrt(w) when weighted), keeping only R: its
+    # first p columns are X's R, its last column Q'y, so Q (n x p) is never formed
+    augmented = np.empty((n, p + 1), order="F")
+    augmented[:, :p] = x
+    augmented[:, p] = yv
+    if w is not None:
+        augmented *= np.sqrt(w)[:, None]
+    r_full = householder_r(augmented)  # factored in place
+    del augmented
+    r = r_full[:p, :p]
+    coef = np.linalg.solve(r, r_full[:p, p])
     fitted = x @ coef
     resid = yv - fitted
-    sigma2 = float(np.sum((sw * resid) ** 2)) / (n - p)
+    sigma2 = float(np.sum(resid**2 if w is None else w * resid**2)) / (n - p)
     r_inv = np.linalg.inv(r)
     std_error = np.sqrt(sigma2 * np.sum(r_inv**2, axis=1))
     tidy_df = None

@@ -43,7 +43,10 @@ def analyze_hematology(result, cohort, config):
     data = cohort.data
     arms = cohort.arms
     conf_level = 1 - config.alpha
-    analysed_ids: set[str] = set()
+    # a patient is analysed when analysed for one lab: one flag per row (a set of 10^6 id
+    # strings per lab would cost more than the analyses)
+    analysed = np.zeros(len(data), dtype=bool)
+    long_ids: set[str] = set()
     done: list[str] = []
     for lab, (short, _label, _unit) in LABS.items():
         base, post = f"{lab}_base", f"{lab}_post"
@@ -57,8 +60,7 @@ def analyze_hematology(result, cohort, config):
                 f"both {base} and {post})."
             )
             continue
-        ids = _lab(result, data, lab, arms, config.formulas[lab], conf_level, config.alpha)
-        analysed_ids |= ids
+        analysed |= _lab(result, data, lab, arms, config.formulas[lab], conf_level, config.alpha)
         _adjusted(result, cohort, data, lab, short, conf_level)
         done.append(short)
     long_path = str(config.options.get("long_labs") or "").strip()
@@ -79,8 +81,8 @@ def analyze_hematology(result, cohort, config):
             source=str(path),
             from_file=True,
         )
-        analysed_ids |= ids
-    _endpoint_flow(result, data, done, long_names, analysed_ids)
+        long_ids |= ids
+    _endpoint_flow(result, data, done, long_names, analysed, long_ids)
     return result
 
 
@@ -100,11 +102,14 @@ def _adjusted(result, cohort, data, lab, short, conf_level):
     )
 
 
-def _endpoint_flow(result, data, done, long_names, analysed_ids):
-    """A patient is analysed when analysed for at least one lab; excluded otherwise."""
-    ids = data["patient_id"].astype(str)
-    used = ids.isin(analysed_ids)
-    counts = data.loc[used, "arm"].value_counts()
+def _endpoint_flow(result, data, done, long_names, analysed, long_ids):
+    """A patient is analysed when analysed for at least one lab (``analysed``: one flag
+    per row of ``data``; ``long_ids``: the ids analysed in the long-form labs); excluded
+    otherwise."""
+    used = analysed
+    if long_ids:
+        used = used | data["patient_id"].astype(str).isin(long_ids).to_numpy()
+    counts = data["arm"][used].value_counts()
     result.analysed({a: int(counts.get(a, 0)) for a in data["arm"].cat.categories})
     what = [*done, *(f"{n} (long form)" for n in long_names)]
     reason = (
@@ -112,7 +117,10 @@ def _endpoint_flow(result, data, done, long_names, analysed_ids):
         if what
         else "no lab analysed"
     )
-    result.exclude(ids[~used].tolist(), data.loc[~used, "arm"].astype(str).tolist(), reason)
+    out = ~used
+    result.exclude(
+        data["patient_id"][out].astype(str).tolist(), data["arm"][out].astype(str).tolist(), reason
+    )
 
 
 def _reason(short, has_base, has_post):
@@ -205,13 +213,13 @@ def _lab(result, data, lab, arms, formula, conf_level, alpha):
     # ---- between arms
     ref, other = arms
     p_welch = _welch(result, lab, groups, ref, other, conf_level)
-    p_ancova = _ancova(result, data.loc[ok], lab, formula, arms, conf_level)
+    p_ancova = _ancova(result, data, ok.to_numpy(), lab, formula, arms, conf_level)
     if p_welch is not None and p_ancova is not None and (p_welch < alpha) != (p_ancova < alpha):
         result.note(
             f"{short}: ANCOVA (p = {p_ancova:.3g}) and Welch's t-test on the change "
             f"(p = {p_welch:.3g}) disagree at alpha = {alpha}."
         )
-    return set(data.loc[ok, "patient_id"].astype(str))
+    return ok.to_numpy()
 
 
 def _paired_t(result, lab, a, xp, xb, clabel, conf_level):
@@ -322,11 +330,16 @@ def _welch(result, lab, groups, ref, other, conf_level):
     return t.p_value
 
 
-def _ancova(result, frame, lab, formula, arms, conf_level):
+def _ancova(result, data, ok, lab, formula, arms, conf_level):
+    """The ANCOVA of ``formula`` (lm) on the rows ``ok`` of ``data``: only the formula's
+    columns and ``arm`` are copied for those rows, not the whole cohort."""
+    from mdsrs_core.formula import formula_columns
     from mdsrs_core.models import lm
 
     short = LABS[lab][0]
     result.add(lab, "formula", formula, label=f"{short}: ANCOVA formula")
+    columns = list(dict.fromkeys(["arm", *formula_columns(formula, data.columns)]))
+    frame = data.loc[ok, columns]
     counts = frame["arm"].value_counts()
     empty = [a for a in arms if counts.get(a, 0) == 0]
     if empty:
