@@ -6,6 +6,10 @@ gigabyte per endpoint. :func:`select_rows` returns a shallow copy then: the same
 under a new frame, to which the endpoint may add or replace columns (``d[col] = ...``)
 without touching the cohort. It must not change the shared values in place
 (``d.loc[i, col] = ...``); no endpoint does.
+
+When some patients are left out, the kept rows of every column are copied: an endpoint
+that reads a handful of a cohort's forty columns narrows the frame first
+(:func:`analysis_columns`), so that only those are.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["select_rows"]
+__all__ = ["analysis_columns", "select_rows"]
 
 
 def select_rows(frame: pd.DataFrame, mask: Any) -> pd.DataFrame:
@@ -25,3 +29,41 @@ def select_rows(frame: pd.DataFrame, mask: Any) -> pd.DataFrame:
     if keep.all():
         return frame.copy(deep=False)
     return frame.loc[keep].copy(deep=False)  # .loc[mask] copied already: no second copy
+
+
+def analysis_columns(
+    frame: pd.DataFrame,
+    names: Any,
+    formulas: Any = (),
+    *,
+    added: Any = (),
+    adjustment: Any = None,
+) -> pd.DataFrame:
+    """``frame`` narrowed to the columns an analysis reads, as a frame of its own that
+    shares the cohort's arrays (nothing is copied).
+
+    The columns are ``patient_id`` and ``arm``, the ``names`` present in ``frame`` and
+    every column the ``formulas`` name (:func:`mdsrs_core.formula.formula_columns`;
+    ``added``: the columns the analysis adds itself before it fits them). The
+    whole frame is returned when a formula does not parse (the model's own call then
+    reports it, as before) and when an ``adjustment`` is attached (its analyses may read
+    any covariate)."""
+    from mdsrs_core.errors import FormulaError
+    from mdsrs_core.formula import formula_columns
+
+    if adjustment is not None:
+        return frame.copy(deep=False)
+    wanted = ["patient_id", "arm", *names]
+    known = [*map(str, frame.columns), *added]
+    for formula in formulas:
+        if not formula:
+            continue
+        try:
+            wanted.extend(formula_columns(formula, known))
+        except FormulaError:
+            return frame.copy(deep=False)
+    columns = [c for c in dict.fromkeys(wanted) if c in frame.columns]
+    if not columns:
+        return frame.iloc[:, :0].copy(deep=False)
+    # concatenated as they are: frame[columns] would copy each of them
+    return pd.concat({c: frame[c] for c in columns}, axis=1, copy=False)

@@ -1,11 +1,13 @@
-"""select_rows: a row selection that copies nothing when every row is kept."""
+"""select_rows: a row selection that copies nothing when every row is kept; analysis_columns:
+the columns an analysis reads, shared with the cohort."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from mdsrs_core.frames import select_rows
+import mdsrs_core
+from mdsrs_core.frames import analysis_columns, select_rows
 
 
 def frame() -> pd.DataFrame:
@@ -34,3 +36,46 @@ def test_some_rows_left_out_gives_those_rows():
 def test_no_row_kept():
     out = select_rows(frame(), np.zeros(3, dtype=bool))
     assert out.empty and list(out.columns) == ["x", "arm"]
+
+
+def _buffer(series: pd.Series) -> np.ndarray:
+    """The array holding a column's values (a Categorical's codes, a string array's)."""
+    values = series.array
+    if isinstance(values, pd.Categorical):
+        return values.codes
+    return getattr(values, "_ndarray", None) if hasattr(values, "_ndarray") else np.asarray(values)
+
+
+def test_analysis_columns_are_the_named_and_the_formulas_columns_shared_with_the_cohort():
+    data = mdsrs_core.load_example().data
+    out = analysis_columns(
+        data,
+        ["os_months", "death", "not_in_the_data"],
+        ["Surv(os_months, death) ~ arm + age + strata(sex)", "", "aml_t ~ log(hgb_base)"],
+        added=("aml_t",),
+    )
+    assert list(out.columns) == [
+        "patient_id",
+        "arm",
+        "os_months",
+        "death",
+        "age",
+        "sex",
+        "hgb_base",
+    ]
+    assert out.index.equals(data.index)
+    for column in out.columns:
+        assert out[column].dtype == data[column].dtype
+        assert np.shares_memory(_buffer(out[column]), _buffer(data[column])), column
+    # kept rows of those columns only; a new column stays the analysis's own
+    kept = select_rows(out, (data["age"] > 60).to_numpy())
+    kept["os_months"] = 0.0
+    assert list(kept.columns) == list(out.columns) and (data["os_months"] > 0).all()
+
+
+def test_analysis_columns_keeps_everything_where_it_cannot_tell():
+    data = mdsrs_core.load_example().data
+    # a formula naming an unknown column: the model's own call reports it
+    assert list(analysis_columns(data, [], ["os_months ~ agee"]).columns) == list(data.columns)
+    # an adjusted run: its analyses may read any covariate
+    assert list(analysis_columns(data, [], [], adjustment=object()).columns) == list(data.columns)

@@ -61,7 +61,6 @@ class CountingData:
         m = len(times) + 2
         stop_key = _keys(strata, stop, times)
         start_key = _keys(strata, start, times)  # -inf sorts before every time
-        self.stop_key, self.start_key = stop_key, start_key
         # death groups: distinct (stratum, stop) among the events, in key order
         dead = self.event > 0
         gkeys, ginv = np.unique(stop_key[dead], return_inverse=True)
@@ -82,18 +81,30 @@ class CountingData:
             self.frac = rank / np.repeat(self.ndeath, d_int)
         else:
             self.frac = np.zeros(len(self.egroup))
-        # sort orders for the risk-set sums
-        self.by_stop = np.argsort(stop_key, kind="stable")
-        self.by_start = np.argsort(start_key, kind="stable")
-        sk, tk = stop_key[self.by_stop], start_key[self.by_start]
-        # at risk at group time t (stratum s): stop >= t minus start >= t, within s
-        self.stop_lo = np.searchsorted(sk, gkeys, "left")
-        self.stop_hi = np.searchsorted(sk, self.gstratum_end, "left")
-        self.start_lo = np.searchsorted(tk, gkeys, "left")
-        self.start_hi = np.searchsorted(tk, self.gstratum_end, "left")
+        # row positions as int32 below 2^31 rows: they are the engine's largest arrays
+        index = np.int32 if n < 2**31 - 1 else np.int64
         # per row: number of groups with key <= stop key / <= start key (same stratum)
-        self.row_stop_g = np.searchsorted(gkeys, stop_key, "right")
-        self.row_start_g = np.searchsorted(gkeys, start_key, "right")
+        self.row_stop_g = np.searchsorted(gkeys, stop_key, "right").astype(index)
+        self.row_start_g = np.searchsorted(gkeys, start_key, "right").astype(index)
+        # the risk-set sums' sort orders, last row first (suffix sums are cumulative sums
+        # in that order), and at each death group's time t (stratum s) the number of rows
+        # with stop >= t (start >= t), and those of later strata, within s
+        by_stop = np.argsort(stop_key, kind="stable")
+        sk = stop_key[by_stop]
+        del stop_key
+        self.stop_desc = by_stop[::-1].astype(index)
+        del by_stop
+        self.stop_lo = n - np.searchsorted(sk, gkeys, "left")
+        self.stop_hi = n - np.searchsorted(sk, self.gstratum_end, "left")
+        del sk
+        by_start = np.argsort(start_key, kind="stable")
+        tk = start_key[by_start]
+        del start_key
+        self.start_desc = by_start[::-1].astype(index)
+        del by_start
+        self.start_lo = n - np.searchsorted(tk, gkeys, "left")
+        self.start_hi = n - np.searchsorted(tk, self.gstratum_end, "left")
+        del tk
         self.we_x = self.x.T @ (self.weights * self.event)
 
     def _risk_sums(self, values: np.ndarray) -> np.ndarray:
@@ -103,10 +114,19 @@ class CountingData:
         stop >= t minus those with start >= t. Prefix sums would take a late, small risk
         set as the difference of two sums over nearly all rows and lose its digits (at
         10^6 rows enough to stall Newton-Raphson on rounding)."""
-        pad = np.zeros((1,) + values.shape[1:])
-        a = np.concatenate([np.cumsum(values[self.by_stop][::-1], axis=0)[::-1], pad], axis=0)
-        b = np.concatenate([np.cumsum(values[self.by_start][::-1], axis=0)[::-1], pad], axis=0)
-        return (a[self.stop_lo] - a[self.stop_hi]) - (b[self.start_lo] - b[self.start_hi])
+        at_stop = self._suffix(values, self.stop_desc, self.stop_lo, self.stop_hi)
+        return at_stop - self._suffix(values, self.start_desc, self.start_lo, self.start_hi)
+
+    @staticmethod
+    def _suffix(values: np.ndarray, desc: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+        """``sum(values[k:]) - sum(values[k':])`` in the sort order ``desc`` reversed, for
+        k, k' the positions ``n - lo``, ``n - hi``: one buffer of the rows' cumulative sums
+        from the last row back (``buffer[j]`` the sum of the last j rows, ``buffer[0] = 0``)."""
+        buffer = np.empty((len(desc) + 1,) + values.shape[1:])
+        buffer[0] = 0.0
+        np.take(values, desc, axis=0, out=buffer[1:])
+        np.cumsum(buffer[1:], axis=0, out=buffer[1:])
+        return buffer[lo] - buffer[hi]
 
     def _row_cumulative(self, per_group: np.ndarray) -> np.ndarray:
         """Per row: sum of ``per_group`` over the groups whose time is in (start, stop]."""

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import ModelError
-from mdsrs_core.frames import select_rows
+from mdsrs_core.frames import analysis_columns, select_rows
 from mdsrs_core.models import clm
 from mdsrs_core.stats.contingency import fisher_test
 from mdsrs_core.stats.ranks import wilcox_test
@@ -63,7 +63,13 @@ def _worst_grade(cohort, result):
 
 
 def analyze_adverse_events(result, cohort, config):
-    data = cohort.data
+    # the columns the analyses read: the kept patients' rows of only these are copied
+    data = analysis_columns(
+        cohort.data,
+        ["ae_max_grade", "ae_worst_grade"],
+        config.formulas.values(),
+        adjustment=getattr(cohort, "adjustment", None),
+    )
     arms = cohort.arms
     ref, other = arms
     grade, source = _worst_grade(cohort, result)

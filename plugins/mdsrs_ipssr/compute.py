@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import ModelError
-from mdsrs_core.frames import select_rows
+from mdsrs_core.frames import analysis_columns, select_rows
 from mdsrs_core.stats.describe import summarize_continuous
 from mdsrs_core.stats.ranks import wilcox_test
 
@@ -66,7 +66,16 @@ def _missing_reason(data: pd.DataFrame) -> pd.Series:
 
 
 def analyze_ipssr(result, cohort, config):
-    data = cohort.data
+    # the columns the analyses read: the kept patients' rows of only these are copied
+    data = analysis_columns(
+        cohort.data,
+        [
+            *(f"ipssr_{t}_{kind}" for t in TIMEPOINTS for kind in ("score", "category")),
+            *(c for t in TIMEPOINTS for c in COMPONENTS[t]),  # named when a score is missing
+        ],
+        config.formulas.values(),
+        adjustment=getattr(cohort, "adjustment", None),
+    )
     arms = cohort.arms
     ref, other = arms
     conf_level = 1 - config.alpha

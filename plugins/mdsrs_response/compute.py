@@ -7,12 +7,13 @@ import pandas as pd
 from mdsrs_core.binary_outcome import CI_METHODS, compare_binary
 from mdsrs_core.errors import StudyError
 from mdsrs_core.formula import model_frame, split_formula
-from mdsrs_core.frames import select_rows
+from mdsrs_core.frames import analysis_columns, select_rows
 from mdsrs_core.variables import RESPONSE_LEVELS
 
 from .derive import HI_LABELS, LAB_SOURCE, hematologic_improvement, responder_from_response
 
 LABEL = "Responder rate (CR, PR, mCR or HI)"
+LABS = ("hgb", "plt", "anc")  # the before/after labs of IWG 2006 hematologic improvement
 LAB_LABEL = "Responder rate (any hematologic improvement, from labs)"
 MISSING_RESPONSE = "response missing"
 
@@ -90,7 +91,15 @@ def analyze_response(result, cohort, config):
             "must be responder."
         )
     arms = cohort.arms
-    d = cohort.data.copy(deep=False)  # new columns only: the cohort's arrays stay as they are
+    # the columns the analyses read (new columns are added to this frame, the cohort's
+    # arrays stay as they are): the kept patients' rows of only these are copied
+    d = analysis_columns(
+        cohort.data,
+        ["response", "responder", *(f"{lab}_{t}" for lab in LABS for t in ("base", "post"))],
+        [formula],
+        added=("responder",),
+        adjustment=getattr(cohort, "adjustment", None),
+    )
     if "response" in d.columns:
         source = "response"
         d["responder"] = responder_from_response(d["response"])

@@ -17,7 +17,7 @@ import pandas as pd
 from mdsrs_core._lazy import lazy_module
 from mdsrs_core.errors import ModelError, StudyError
 from mdsrs_core.formula import split_formula, split_top_level
-from mdsrs_core.frames import select_rows
+from mdsrs_core.frames import analysis_columns, select_rows
 from mdsrs_core.models import coxph, survdiff, survfit
 from mdsrs_core.models.cox_zph import cox_zph
 
@@ -113,7 +113,15 @@ def analyze_os(result, cohort, config):
     arms = list(cohort.arms)
     ref = cohort.reference
     others = [a for a in arms if a != ref]
-    data = _exclusions(result, cohort.data)
+    # the columns the analyses read: the kept patients' rows of only these are copied
+    columns = analysis_columns(
+        cohort.data,
+        ["os_months", "death", "response", "response_months"],
+        config.formulas.values(),
+        adjustment=getattr(cohort, "adjustment", None),
+    )
+    data = _exclusions(result, columns)
+    columns = None
     counts = {a: int((data["arm"] == a).sum()) for a in arms}
     result.analysed(counts)
     present = [a for a in arms if counts[a] > 0]

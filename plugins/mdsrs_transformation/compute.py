@@ -10,7 +10,7 @@ import pandas as pd
 from mdsrs_core.binary_outcome import CI_METHODS, compare_binary
 from mdsrs_core.errors import FormulaError, ModelError, StudyError
 from mdsrs_core.formula import model_frame, split_formula
-from mdsrs_core.frames import select_rows
+from mdsrs_core.frames import analysis_columns, select_rows
 
 from .endpoint import CR_STATUS, CR_TIME
 
@@ -240,7 +240,15 @@ def analyze_aml(result, cohort, config):
         )
     arms = list(cohort.arms)
     ref, trt = arms[0], arms[-1]
-    d = cohort.data.copy(deep=False)  # new columns only: the cohort's arrays stay as they are
+    # the columns the analyses read (new columns are added to this frame, the cohort's
+    # arrays stay as they are): the kept patients' rows of only these are copied
+    d = analysis_columns(
+        cohort.data,
+        NEEDED,
+        formulas.values(),
+        added=(CR_TIME, CR_STATUS),
+        adjustment=getattr(cohort, "adjustment", None),
+    )
 
     # ---------------------------------------------------------------- patient flow
     reasons = _exclusion_reasons(d)
