@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mdsrs_core.models._rank import householder_r
+
 __all__ = ["IrlsFit", "irls"]
 
 _EPS = np.finfo(float).eps
@@ -166,14 +168,21 @@ def irls(
     devold = fam.deviance(y, mu, w)
     coef = coefold = None
     converged = False
-    q = r = None
+    r = None
     it = 0
     for it in range(1, maxit + 1):  # noqa: B007 - the count is returned
         mu_eta = fam.mu_eta(eta)
         z = eta + (y - mu) / mu_eta
         sw = np.sqrt(w * mu_eta**2 / fam.variance(mu))
-        q, r = np.linalg.qr(x * sw[:, None])
-        start = np.linalg.solve(r, q.T @ (z * sw))
+        # the weighted least-squares step by Householder QR of [sqrt(W) X, sqrt(W) z],
+        # keeping R only: its last column is Q'sqrt(W)z (Q, n x p, is never formed)
+        augmented = np.empty((n, p + 1), order="F")
+        np.multiply(x, sw[:, None], out=augmented[:, :p])
+        np.multiply(z, sw, out=augmented[:, p])
+        r_full = householder_r(augmented)
+        del augmented
+        r = r_full[:p, :p]
+        start = np.linalg.solve(r, r_full[:p, p])
         eta = x @ start
         mu = fam.linkinv(eta)
         dev = fam.deviance(y, mu, w)

@@ -95,7 +95,9 @@ def analyze_response(result, cohort, config):
     # arrays stay as they are): the kept patients' rows of only these are copied
     d = analysis_columns(
         cohort.data,
-        ["response", "responder", *(f"{lab}_{t}" for lab in LABS for t in ("base", "post"))],
+        ["response", "responder"]
+        if "response" in cohort.data.columns
+        else [f"{lab}_{t}" for lab in LABS for t in ("base", "post")],
         [formula],
         added=("responder",),
         adjustment=getattr(cohort, "adjustment", None),

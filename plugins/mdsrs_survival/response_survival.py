@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import FormulaError, ModelError, StudyError
-from mdsrs_core.frames import select_rows
+from mdsrs_core.frames import analysis_columns, select_rows
 from mdsrs_core.models import coxph, survdiff
 from mdsrs_core.variables import RESPONDER_LEVELS
 
@@ -93,9 +93,12 @@ def _eligible(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], i
         .tolist(),
     }
     ignored = int((~responder & ~no_status & months.notna()).sum())
-    kept = select_rows(data, ~no_status & ~no_time & ~no_follow_up)
-    kept["responder"] = responder[kept.index].astype(int)
-    kept["response_months"] = months[kept.index].where(kept["responder"] == 1)
+    keep = (~no_status & ~no_time & ~no_follow_up).to_numpy()
+    kept = select_rows(data, keep)
+    # by position: a lookup by label would build (and keep) a hash table of the index
+    is_responder = responder.to_numpy()[keep]
+    kept["responder"] = is_responder.astype(int)
+    kept["response_months"] = np.where(is_responder, months.to_numpy(dtype=float)[keep], np.nan)
     return kept, {k: v for k, v in left_out.items() if v}, ignored
 
 
@@ -186,7 +189,7 @@ def analyze_response_survival(result, data: pd.DataFrame, config, ties: str, con
     landmark = response_landmark(config)
     # the columns these analyses read: rows selected from all of the cohort's columns would
     # copy every one of them (twice: the eligible patients, then the landmark's)
-    data = data[["patient_id", "arm", "os_months", "death", "response", "response_months"]]
+    data = analysis_columns(data, ["os_months", "death", "response", "response_months"])
     kept, left_out, ignored = _eligible(data)
     label_flow = "Response and survival: patients"
     for reason, ids in left_out.items():
