@@ -115,8 +115,9 @@ class CountingData:
         stop >= t minus those with start >= t. Prefix sums would take a late, small risk
         set as the difference of two sums over nearly all rows and lose its digits (at
         10^6 rows enough to stall Newton-Raphson on rounding)."""
-        at_stop = self._suffix(values, self.stop_desc, self.stop_lo, self.stop_hi)
-        return at_stop - self._suffix(values, self.start_desc, self.start_lo, self.start_hi)
+        at_risk = self._suffix(values, self.stop_desc, self.stop_lo, self.stop_hi)
+        at_risk -= self._suffix(values, self.start_desc, self.start_lo, self.start_hi)
+        return at_risk
 
     @staticmethod
     def _suffix(values: np.ndarray, desc: np.ndarray, lo: np.ndarray, hi: np.ndarray):
@@ -127,7 +128,9 @@ class CountingData:
         buffer[0] = 0.0
         np.take(values, desc, axis=0, out=buffer[1:])
         np.cumsum(buffer[1:], axis=0, out=buffer[1:])
-        return buffer[lo] - buffer[hi]
+        out = buffer[lo]
+        out -= buffer[hi]  # in place: the differences are the same, one array fewer
+        return out
 
     def _row_cumulative(self, per_group: np.ndarray) -> np.ndarray:
         """Per row: sum of ``per_group`` over the groups whose time is in (start, stop]."""
