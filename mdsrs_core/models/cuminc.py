@@ -203,6 +203,8 @@ def _crst(
     ev = np.flatnonzero((nd1_all > 0) | (nd2_all > 0))
     rs, d1, d2 = rs_all[ev], d1[ev], d2[ev]
     nd1, nd2 = nd1_all[ev], nd2_all[ev]
+    # each array is dropped once used (at 10^6 rows each is ~8 MB); nothing else changes
+    del total, rs_all, nd1_all, nd2_all
     ne = len(ev)
     live = rs > 0
     # each group's Kaplan-Meier of any failure just before (skmm) and after (skm)
@@ -249,30 +251,37 @@ def _crst(
                 a[:, j, i] = a[:, i, j]
                 cinc[:, j, i] = cinc[:, i, j]
         c = _running(cinc)
+        del cinc
         s = np.zeros(ng1)
         for i in range(ng1):
             term = fb * (d1[:, i] - nd1 * rs[:, i] * (1 - f1m[:, i]) / (skmm[:, i] * tq))
             s[i] = _running(np.where(live[:, i], term, 0.0))[-1] if ne else 0.0
+        del f1, f1m, tq
         # the terms of v3, v2 and v: per time, those of the cause (k = 0..ng-1), then
         # those of the other causes (k = 0..ng-1)
         use1 = (nd1 > 0)[:, None] & live
         t4 = np.where(skm > 0, 1 - (1 - f)[:, None] / skm, 1.0)
         t5 = np.where((nd1 > 1)[:, None], 1 - (nd1 - 1)[:, None] / (tr[:, None] * skmm - 1), 1.0)
         t3 = t5 * skmm * nd1[:, None] / (tr[:, None] * rs)
+        del t5
         use2 = (nd2 > 0)[:, None] & (skm > 0) & (d2 > 0)
         u4 = (1 - f)[:, None] / skm
         u5 = np.where(d2 > 1, 1 - (d2 - 1.0) / (rs - 1.0), 1.0)
         sq = np.ones_like(skmm)
         sq[use2] = list(map(math.pow, skmm[use2].tolist(), repeat(2.0)))
         u3 = u5 * (sq * d2) / (rs * rs)
+        del u5, sq
         v3_terms = np.stack(
             [np.where(use1, t4 * t4 * t3, 0.0), np.where(use2, u4 * u4 * u3, 0.0)], 1
         )
         v3 = _running(v3_terms.reshape(2 * ne, ng))[-1] if ne else np.zeros(ng)
+        del v3_terms
         v2 = np.zeros((ng1, ng))
         v = np.zeros((ng1, ng1))
         t1s = a[:, :ng1, :] - t4[:, None, :] * c[:, :ng1, :]  # (time, i, k)
         u1s = u4[:, None, :] * c[:, :ng1, :]
+        cf = c[-1].copy() if ne else np.zeros((ng, ng))
+        del a, c
         for i in range(ng1):
             terms = np.stack(
                 [
@@ -293,7 +302,6 @@ def _crst(
                 )
                 if ne:
                     v[i, j] = _running(terms.reshape(-1))[-1]
-    cf = c[-1] if ne else np.zeros((ng, ng))
     for i in range(ng1):
         for j in range(i + 1):
             for k in range(ng):
@@ -521,15 +529,18 @@ def cuminc_fit(
     st: np.ndarray = st_in[keep].to_numpy()
     g = g_in[keep].to_numpy()
     sg = sg_in[keep].to_numpy()
+    del t_in, st_in, g_in, sg_in, ones, keep  # the complete rows are copied: 10^6 rows, ~8 MB each
     if len(t) == 0:
         raise ModelError("cuminc: no complete rows.")
     order = np.argsort(t, kind="stable")
     t, st, g, sg = t[order], st[order], g[order], sg[order]
+    del order
     st_num = pd.to_numeric(pd.Series(st), errors="coerce")
     if st_num.notna().all():
         st = st_num.to_numpy(dtype=float)
         if np.all(st == np.round(st)):
             st = st.astype(np.int64)
+    del st_num
     g_which, g_distinct = pd.factorize(g)
     if group_levels is None:
         uniq = list(g_distinct)  # pd.unique's order
@@ -539,6 +550,7 @@ def cuminc_fit(
     gcode = np.array([levels.index(u) for u in g_distinct], dtype=np.int64)[g_which]
     slevels = sorted(pd.unique(sg), key=str)
     scode = _codes(sg, lambda u: slevels.index(u))
+    del g, sg, g_which  # coded as gcode and scode
     censind = _codes(st, lambda u: 0 if u == cencode else 1)
     causes = sorted(pd.unique(st[censind == 1]))
     if not causes:
