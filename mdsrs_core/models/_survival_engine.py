@@ -209,6 +209,7 @@ def cox_fit(
             np.ones(n) if weights is None else np.asarray(weights, dtype=float),
             efron=(ties == "efron"),
         )
+    del strata  # ``data`` holds what it needs of it (10^6 rows: 8 MB less while fitting)
 
     beta = np.zeros(p)
     loglik0, u, info = data.derivatives(beta)

@@ -94,7 +94,10 @@ def _eligible(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], i
     }
     ignored = int((~responder & ~no_status & months.notna()).sum())
     keep = (~no_status & ~no_time & ~no_follow_up).to_numpy()
-    kept = select_rows(data, keep)
+    # the kept rows of the columns the models read (not the ids nor the response status,
+    # which the left-out lists and ``responder`` above have taken)
+    used = [c for c in data.columns if c not in ("patient_id", "response")]
+    kept = select_rows(pd.concat({c: data[c] for c in used}, axis=1, copy=False), keep)
     # by position: a lookup by label would build (and keep) a hash table of the index
     is_responder = responder.to_numpy()[keep]
     kept["responder"] = is_responder.astype(int)
