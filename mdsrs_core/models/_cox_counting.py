@@ -145,13 +145,18 @@ class CountingData:
         shift = eta.max() if len(eta) else 0.0  # the likelihood is invariant to a shift
         r = np.exp(eta - shift)
         wr = self.weights * r
-        wrx = self.x * wr[:, None]
         s0 = self._risk_sums(wr)
-        s1 = self._risk_sums(wrx)
         dg = self.dead_group
         d0 = np.bincount(dg, weights=wr[self.dead], minlength=self.ngroup)
-        d1 = np.zeros((self.ngroup, self.x.shape[1]))
-        np.add.at(d1, dg, wrx[self.dead])
+        # column by column: the same sums, in the same order, as on the whole of w r x,
+        # without its (rows x p) array and the risk-set sums' (rows x p) buffer
+        p = self.x.shape[1]
+        s1 = np.empty((self.ngroup, p))
+        d1 = np.zeros((self.ngroup, p))
+        for j in range(p):
+            wrx = self.x[:, j] * wr
+            s1[:, j] = self._risk_sums(wrx)
+            np.add.at(d1[:, j], dg, wrx[self.dead])
         g, frac = self.egroup, self.frac
         den = s0[g] - frac * d0[g]
         xbar = (s1[g] - frac[:, None] * d1[g]) / den[:, None]
