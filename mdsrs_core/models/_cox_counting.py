@@ -140,11 +140,22 @@ class CountingData:
         out -= cum[self.row_start_g]  # in place: one row-sized array, not two
         return out
 
-    def _group_parts(self, beta: np.ndarray):
+    def _group_parts(self, beta: np.ndarray, keep_r: bool = False):
+        """At ``beta``: ``sum(w delta (eta - shift))`` (the log-likelihood's linear part),
+        the shift, the rows' ``r = exp(eta - shift)`` (``keep_r``, else None) and ``w r``,
+        and per death the Efron denominator and the weighted mean of x."""
         eta = self.x @ beta
         shift = eta.max() if len(eta) else 0.0  # the likelihood is invariant to a shift
-        r = np.exp(eta - shift)
-        wr = self.weights * r
+        eta -= shift
+        linear = _dot(self.weights * self.event, eta)
+        if keep_r:
+            r = np.exp(eta)
+            wr = self.weights * r
+        else:  # in place: the same values, two row-sized arrays fewer while the sums run
+            r = None
+            wr = np.exp(eta, out=eta)
+            wr *= self.weights
+        del eta
         s0 = self._risk_sums(wr)
         dg = self.dead_group
         d0 = np.bincount(dg, weights=wr[self.dead], minlength=self.ngroup)
@@ -160,18 +171,14 @@ class CountingData:
         g, frac = self.egroup, self.frac
         den = s0[g] - frac * d0[g]
         xbar = (s1[g] - frac[:, None] * d1[g]) / den[:, None]
-        return eta, shift, r, wr, den, xbar
+        return linear, shift, r, wr, den, xbar
 
     def derivatives(self, beta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Log partial likelihood, its gradient and the information matrix at ``beta``."""
-        eta, shift, r, wr, den, xbar = self._group_parts(beta)
-        del r  # row-sized arrays are dropped as soon as they are used (10^6 rows: 8 MB each)
+        linear, _, _, wr, den, xbar = self._group_parts(beta)
         g, frac = self.egroup, self.frac
         mw = self.meanwt[g]
-        we = self.weights * self.event
-        eta -= shift
-        loglik = _dot(we, eta) - float((mw * np.log(den)).sum())
-        del we, eta
+        loglik = linear - float((mw * np.log(den)).sum())
         grad = self.we_x - (mw[:, None] * xbar).sum(axis=0)
         # information: sum over deaths of mw [(S2 - f D2)/den - xbar xbar']; the S2 part is
         # sum_i w_i r_i x_i x_i' * (sum of mw/den over the death times in (start_i, stop_i])
@@ -194,7 +201,7 @@ class CountingData:
         the hazard increment ``mw / den_k`` of the k-th Efron step (one step for Breslow).
         ``sum_i w_i U_i`` is the score vector.
         """
-        _, shift, r, _, den, xbar = self._group_parts(beta)
+        _, shift, r, _, den, xbar = self._group_parts(beta, keep_r=True)
         g, frac = self.egroup, self.frac
         p = self.x.shape[1]
         h = self.meanwt[g] / den
