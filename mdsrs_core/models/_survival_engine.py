@@ -200,13 +200,14 @@ def cox_fit(
     else:
         from mdsrs_core.models._cox_counting import CountingData
 
+        # a constant start or weight is one value seen n times (read-only, no n-sized array)
         data = CountingData(
-            np.full(n, -np.inf) if start is None else np.asarray(start, dtype=float),
+            np.broadcast_to(-np.inf, n) if start is None else np.asarray(start, dtype=float),
             time,
             event,
             xc,
             strata,
-            np.ones(n) if weights is None else np.asarray(weights, dtype=float),
+            np.broadcast_to(1.0, n) if weights is None else np.asarray(weights, dtype=float),
             efron=(ties == "efron"),
         )
     del strata  # ``data`` holds what it needs of it (10^6 rows: 8 MB less while fitting)
