@@ -277,7 +277,13 @@ def _separated(fit, d, arms) -> str | None:
     above :data:`DIVERGENT_SE` on the log-odds scale.
     """
     ref, other = arms
-    used = d.loc[fit.model_frame.design.index]  # the rows the model used
+    # the rows the model used, of the two columns read here: the model frame's own copy of
+    # the formula's columns when it holds both (d.loc[...] would copy every column of d)
+    variables = fit.model_frame.variables
+    if variables is not None and {"ipssr_post_category", "arm"} <= set(variables.columns):
+        used = variables
+    else:
+        used = d[["ipssr_post_category", "arm"]].loc[fit.model_frame.design.index]
     codes = used["ipssr_post_category"].cat.codes
     a, b = codes[used["arm"] == ref], codes[used["arm"] == other]
     if (
