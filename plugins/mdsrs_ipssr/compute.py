@@ -67,14 +67,13 @@ def _missing_reason(data: pd.DataFrame) -> pd.Series:
 
 def analyze_ipssr(result, cohort, config):
     # the columns the analyses read: the kept patients' rows of only these are copied
+    scores = [f"ipssr_{t}_{kind}" for t in TIMEPOINTS for kind in ("score", "category")]
+    adjustment = getattr(cohort, "adjustment", None)
     data = analysis_columns(
         cohort.data,
-        [
-            *(f"ipssr_{t}_{kind}" for t in TIMEPOINTS for kind in ("score", "category")),
-            *(c for t in TIMEPOINTS for c in COMPONENTS[t]),  # named when a score is missing
-        ],
+        [*scores, *(c for t in TIMEPOINTS for c in COMPONENTS[t])],  # named when missing
         config.formulas.values(),
-        adjustment=getattr(cohort, "adjustment", None),
+        adjustment=adjustment,
     )
     arms = cohort.arms
     ref, other = arms
@@ -85,7 +84,10 @@ def analyze_ipssr(result, cohort, config):
     for why in dict.fromkeys(reason[~keep]):
         rows = data[reason == why]
         result.exclude(rows["patient_id"].tolist(), rows["arm"].astype(str).tolist(), why)
-    d = select_rows(data, keep)
+    # the score's components are read only to name what is missing: not copied
+    d = select_rows(
+        analysis_columns(data, scores, config.formulas.values(), adjustment=adjustment), keep
+    )
     counts = {arm: int((d["arm"] == arm).sum()) for arm in arms}
     result.analysed(counts)
 
@@ -137,7 +139,7 @@ def _describe(result, d, arms, cohort):
     for t in TIMEPOINTS:
         score, category = f"ipssr_{t}_score", f"ipssr_{t}_category"
         for arm in arms:
-            rows = d[d["arm"] == arm]
+            rows = d.loc[(d["arm"] == arm).to_numpy(), [score, category]]
             summary = summarize_continuous(rows[score].to_numpy(dtype=float))
             for stat in _CONTINUOUS_STATS:
                 result.add(
@@ -166,7 +168,8 @@ def _shift(result, d, arms):
     rank = {c: i for i, c in enumerate(CATEGORIES)}
     m = len(CATEGORIES)
     for arm in arms:
-        rows = d[d["arm"] == arm]
+        columns = ["ipssr_base_category", "ipssr_post_category"]
+        rows = d.loc[(d["arm"] == arm).to_numpy(), columns]
         # categories as their rank (-1: missing or not a category): one pass over the rows
         before = rows["ipssr_base_category"].astype(object).map(rank).to_numpy(dtype=float)
         after = rows["ipssr_post_category"].astype(object).map(rank).to_numpy(dtype=float)
