@@ -574,8 +574,13 @@ def cuminc_fit(
             s_all = np.zeros(ng - 1)
             v_all = np.zeros((ng - 1, ng - 1))
             for k in range(len(slevels)):
-                sel = scode == k
-                s, v = _crst(t[sel], m[sel], gcode[sel], ng, rho, crst_cache.setdefault(k, {}))
+                if len(slevels) == 1:  # every row: the arrays themselves (_crst reads them)
+                    y, mk, gk = t, m, gcode
+                else:
+                    sel = scode == k
+                    y, mk, gk = t[sel], m[sel], gcode[sel]
+                s, v = _crst(y, mk, gk, ng, rho, crst_cache.setdefault(k, {}))
+                del y, mk, gk
                 s_all += s
                 v_all += v
             stat = -1.0
