@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["analysis_columns", "select_rows"]
+__all__ = ["analysis_columns", "select_rows", "shared_columns"]
 
 
 def select_rows(frame: pd.DataFrame, mask: Any) -> pd.DataFrame:
@@ -62,8 +62,14 @@ def analysis_columns(
             wanted.extend(formula_columns(formula, known))
         except FormulaError:
             return frame.copy(deep=False)
-    columns = [c for c in dict.fromkeys(wanted) if c in frame.columns]
+    return shared_columns(frame, [c for c in dict.fromkeys(wanted) if c in frame.columns])
+
+
+def shared_columns(frame: pd.DataFrame, columns: Any) -> pd.DataFrame:
+    """``frame[columns]`` as a frame of its own that shares ``frame``'s arrays (pandas'
+    ``frame[columns]`` copies each one). ``columns`` are names of ``frame``, in the order
+    wanted."""
+    columns = list(columns)
     if not columns:
         return frame.iloc[:, :0].copy(deep=False)
-    # concatenated as they are: frame[columns] would copy each of them
     return pd.concat({c: frame[c] for c in columns}, axis=1, copy=False)

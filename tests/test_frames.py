@@ -1,5 +1,5 @@
 """select_rows: a row selection that copies nothing when every row is kept; analysis_columns:
-the columns an analysis reads, shared with the cohort."""
+the columns an analysis reads, shared with the cohort; shared_columns: named columns, shared."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 import mdsrs_core
-from mdsrs_core.frames import analysis_columns, select_rows
+from mdsrs_core.frames import analysis_columns, select_rows, shared_columns
 
 
 def frame() -> pd.DataFrame:
@@ -79,3 +79,17 @@ def test_analysis_columns_keeps_everything_where_it_cannot_tell():
     assert list(analysis_columns(data, [], ["os_months ~ agee"]).columns) == list(data.columns)
     # an adjusted run: its analyses may read any covariate
     assert list(analysis_columns(data, [], [], adjustment=object()).columns) == list(data.columns)
+
+
+def test_shared_columns_are_the_named_columns_in_order_sharing_the_arrays():
+    data = mdsrs_core.load_example().data
+    out = shared_columns(data, ["death", "arm", "age"])
+    assert list(out.columns) == ["death", "arm", "age"]
+    assert out.index.equals(data.index)
+    for column in out.columns:
+        assert out[column].dtype == data[column].dtype
+        assert np.shares_memory(_buffer(out[column]), _buffer(data[column])), column
+    out["age"] = 0.0  # a replaced column is the new frame's own
+    assert (data["age"] > 0).all()
+    empty = shared_columns(data, [])
+    assert empty.shape == (len(data), 0) and empty.index.equals(data.index)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import ModelError
-from mdsrs_core.frames import analysis_columns, select_rows
+from mdsrs_core.frames import analysis_columns, select_rows, shared_columns
 from mdsrs_core.stats.describe import summarize_continuous
 from mdsrs_core.stats.ranks import wilcox_test
 
@@ -286,7 +286,7 @@ def _separated(fit, d, arms) -> str | None:
     if variables is not None and {"ipssr_post_category", "arm"} <= set(variables.columns):
         used = variables
     else:
-        used = d[["ipssr_post_category", "arm"]].loc[fit.model_frame.design.index]
+        used = shared_columns(d, ["ipssr_post_category", "arm"]).loc[fit.model_frame.design.index]
     codes = used["ipssr_post_category"].cat.codes
     a, b = codes[used["arm"] == ref], codes[used["arm"] == other]
     if (

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import FormulaError, ModelError, StudyError
-from mdsrs_core.frames import analysis_columns, select_rows
+from mdsrs_core.frames import analysis_columns, select_rows, shared_columns
 from mdsrs_core.models import coxph, survdiff
 from mdsrs_core.variables import RESPONDER_LEVELS
 
@@ -97,7 +97,7 @@ def _eligible(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], i
     # the kept rows of the columns the models read (not the ids nor the response status,
     # which the left-out lists and ``responder`` above have taken)
     used = [c for c in data.columns if c not in ("patient_id", "response")]
-    kept = select_rows(pd.concat({c: data[c] for c in used}, axis=1, copy=False), keep)
+    kept = select_rows(shared_columns(data, used), keep)
     # by position: a lookup by label would build (and keep) a hash table of the index
     is_responder = responder.to_numpy()[keep]
     kept["responder"] = is_responder.astype(int)
