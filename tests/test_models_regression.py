@@ -551,6 +551,30 @@ def test_clm_complete_separation_is_a_model_error() -> None:
     )
 
 
+def test_column_rank_is_numpys_matrix_rank():
+    """The rank from the QR factor's singular values is numpy's (SVD of the matrix) on
+    full-rank, rank-deficient, constant, wide and empty matrices; x is not changed."""
+    from mdsrs_core.models._rank import column_rank
+
+    rng = np.random.default_rng(9)
+    a = rng.normal(size=(500, 3))
+    cases = [
+        a,
+        np.column_stack([a, a[:, 0] - 2 * a[:, 1]]),  # a linear combination
+        np.column_stack([a, np.full(500, 3.0)]),  # a constant: rank 3 once centred
+        np.column_stack([a, a[:, 2] * (1 + 1e-15)]),  # equal to rounding
+        rng.normal(size=(2, 5)),  # wider than tall
+        np.zeros((4, 2)),
+    ]
+    for x in cases:
+        before = x.copy()
+        assert column_rank(x) == np.linalg.matrix_rank(x)
+        assert column_rank(x, centre=True) == np.linalg.matrix_rank(x - x.mean(axis=0))
+        assert np.array_equal(x, before)
+    assert column_rank(np.zeros((0, 3))) == 0
+    assert column_rank(np.column_stack([a, np.full(500, 3.0)]), centre=True) == 3
+
+
 def test_householder_r_is_the_qr_factor_computed_in_place():
     from mdsrs_core.models._rank import householder_r
 

@@ -23,6 +23,7 @@ naming it, where R would print a warning and a meaningless finite estimate.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -32,6 +33,7 @@ import pandas as pd
 from mdsrs_core.errors import ModelError
 from mdsrs_core.formula import ModelFrame, model_frame
 from mdsrs_core.models._cox_counting import robust_variance
+from mdsrs_core.models._rank import column_rank
 from mdsrs_core.models._survival_engine import CoxFit, concordance, cox_fit
 from mdsrs_core.models.results import ModelResults
 
@@ -74,7 +76,9 @@ class CoxphResults(ModelResults):
             )
         var = self.naive_var if self.robust_var is None else self.robust_var
         super().__init__(frame, frame.term_names, fit.coef, np.sqrt(np.diag(var)))
-        self.fit = fit
+        # the likelihood's sorted copy of the data has served (the robust variance above):
+        # released, as nothing after the fit reads it (10^6 rows, 2 terms: ~60 MB)
+        self.fit = replace(fit, data=None)
         self.ties = ties
         args = ["formula", "data"]
         if weighted:
@@ -399,7 +403,7 @@ def coxph(
         )
     design = frame.design
     x = (design if list(design.columns) == terms else design[terms]).to_numpy(dtype=float)
-    if np.linalg.matrix_rank(x - x.mean(axis=0)) < len(terms):
+    if column_rank(x, centre=True) < len(terms):
         raise ModelError(
             f"The covariates of {formula!r} are collinear (or one is constant) in the "
             f"{frame.nobs} rows used: {', '.join(terms)}. Remove the redundant term."

@@ -27,6 +27,7 @@ import pandas as pd
 
 from mdsrs_core.errors import ModelError
 from mdsrs_core.formula import ModelFrame
+from mdsrs_core.models._rank import column_rank
 from mdsrs_core.models.results import ModelResults
 
 __all__ = ["CrrFit", "CrrResults", "crr"]
@@ -393,7 +394,7 @@ def crr(
             f"crr cannot fit {formula!r}: none of the {mf.nobs} rows used has a "
             f"failure of the cause modelled (failcode {failcode!r})."
         )
-    if np.linalg.matrix_rank(x - x.mean(axis=0)) < len(terms):
+    if column_rank(x, centre=True) < len(terms):
         raise ModelError(
             f"The covariates of {formula!r} are collinear (or one is constant) "
             f"in the {mf.nobs} rows used: {', '.join(terms)}."

@@ -39,6 +39,7 @@ from mdsrs_core.models._aft_engine import (
     standard_quantile,
     survival,
 )
+from mdsrs_core.models._rank import column_rank
 from mdsrs_core.models.results import ModelResults
 from mdsrs_core.models.tidy import wald_table
 
@@ -568,7 +569,7 @@ def survreg(
     w = _weights(frame, weights_column)
     x = frame.design.to_numpy(dtype=float)
     names = list(frame.design.columns)
-    if np.linalg.matrix_rank(x) < x.shape[1]:
+    if column_rank(x) < x.shape[1]:
         raise ModelError(
             f"The terms of {formula!r} are collinear (or one is constant) in the "
             f"{frame.nobs} rows used: {', '.join(names)}. Remove the redundant term."
