@@ -132,6 +132,11 @@ def _transform_time(time: np.ndarray, event: np.ndarray, transform: str) -> np.n
     raise ModelError(f"transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}.")
 
 
+def _tail(blocks: np.ndarray) -> np.ndarray:
+    """Sums of ``blocks`` from each one to the last (a running sum from the end)."""
+    return np.cumsum(blocks[::-1])[::-1]
+
+
 def _zph_score(
     gtime: np.ndarray,
     time: np.ndarray,
@@ -144,8 +149,8 @@ def _zph_score(
     """R's C routine ``zph1``: the score and information of the extended model at
     ``(beta_hat, 0)``, and the Schoenfeld residuals."""
     n, p = x.shape
-    x = x - x.mean(axis=0)  # recentred, as zph1 does (changes nothing but rounding)
-    risk = np.exp(eta - eta.max())  # a common factor cancels in every ratio
+    centre = x.mean(axis=0)  # covariates recentred, as zph1 does (changes only rounding)
+    shift = eta.max()  # a common factor of the risk scores cancels in every ratio
     order = np.lexsort((time, strata))
     u = np.zeros(2 * p)
     imat = np.zeros((2 * p, 2 * p))
@@ -153,49 +158,67 @@ def _zph_score(
     event_rows: list[np.ndarray] = []
     ustrata = np.unique(strata)
     used = np.zeros((len(ustrata), p))
+    pairs = [(j, k) for j in range(p) for k in range(p)]
     for si, s in enumerate(ustrata):
         rows = order[strata[order] == s]
         xs = x[rows]
+        xs -= centre
+        es = event[rows]
         varies = (xs != xs[0]).any(axis=0)
-        used[si] = np.where(varies, event[rows].sum(), 0.0)
-        ts, es, rs = time[rows], event[rows], risk[rows]
-        # risk-set sums from the end of the stratum backwards
-        rx = xs * rs[:, None]
-        rxx = xs[:, :, None] * rx[:, None, :]
-        tail0 = np.cumsum(rs[::-1])[::-1]
-        tail1 = np.cumsum(rx[::-1], axis=0)[::-1]
-        tail2 = np.cumsum(rxx[::-1], axis=0)[::-1]
-        # the distinct event times, each with its deaths (rows sorted by time): one pass
-        # over all events at once (a loop over the times was quadratic: a scan per time)
+        used[si] = np.where(varies, es.sum(), 0.0)
         dead = np.flatnonzero(es == 1)
+        del es
         if len(dead) == 0:
             continue
+        ts = time[rows]
+        # the distinct event times, each with its deaths (rows sorted by time), and the
+        # first row at each time: the risk set of a time is that row and all after it
         times, starts, counts = np.unique(ts[dead], return_index=True, return_counts=True)
         first = np.searchsorted(ts, times, "left")
+        del ts
+        rs = np.exp(eta[rows] - shift)
+        rx = xs * rs[:, None]
+        # risk-set sums at each event time: sums over the blocks of rows between
+        # consecutive event times, accumulated from the last block backwards (no
+        # n-length running sums are kept: 10^6 rows hold a few columns at a time)
         d0 = np.add.reduceat(rs[dead], starts)
-        d1 = np.add.reduceat(rx[dead], starts, axis=0)
-        d2 = np.add.reduceat(rxx[dead], starts, axis=0)
+        tail0 = _tail(np.add.reduceat(rs, first))
+        del rs
+        tail1 = np.empty((len(times), p))
+        d1 = np.empty((len(times), p))
+        for j in range(p):
+            tail1[:, j] = _tail(np.add.reduceat(rx[:, j], first))
+            d1[:, j] = np.add.reduceat(rx[dead, j], starts)
+        tail2 = np.empty((len(times), p, p))
+        d2 = np.empty((len(times), p, p))
+        for j, k in pairs:
+            rxx = xs[:, j] * rx[:, k]
+            tail2[:, j, k] = _tail(np.add.reduceat(rxx, first))
+            d2[:, j, k] = np.add.reduceat(rxx[dead], starts)
+        del rx, rxx
         g = gtime[rows[dead[starts]]]
-        xsum = np.add.reduceat(xs[dead], starts, axis=0)
+        xdead = xs[dead]
+        del xs
+        xsum = np.add.reduceat(xdead, starts, axis=0)
         u[:p] += xsum.sum(axis=0)
         u[p:] += g @ xsum
         # one term per death: Efron's fraction j/d of the tied deaths' risk taken out for
         # the j-th of d (Breslow: none)
         group = np.repeat(np.arange(len(times)), counts)
-        j = np.arange(len(dead)) - starts[group]
-        f = j / counts[group] if efron else np.zeros(len(dead))
-        den = tail0[first][group] - f * d0[group]
-        a = (tail1[first][group] - f[:, None] * d1[group]) / den[:, None]
-        v = (tail2[first][group] - f[:, None, None] * d2[group]) / den[:, None, None]
-        v -= a[:, :, None] * a[:, None, :]
+        f = (np.arange(len(dead)) - starts[group]) / counts[group] if efron else 0.0
+        den = tail0[group] - f * d0[group]
+        a = (tail1[group] - (f[:, None] if efron else 0.0) * d1[group]) / den[:, None]
         gd = g[group]
         u[:p] -= a.sum(axis=0)
         u[p:] -= gd @ a
-        imat[:p, :p] += v.sum(axis=0)
-        imat[:p, p:] += np.tensordot(gd, v, axes=1)
-        imat[p:, p:] += np.tensordot(gd * gd, v, axes=1)
+        # the information of each death, one (j, k) entry at a time
+        for j, k in pairs:
+            v = (tail2[group, j, k] - f * d2[group, j, k]) / den - a[:, j] * a[:, k]
+            imat[j, k] += v.sum()
+            imat[j, p + k] += gd @ v
+            imat[p + j, p + k] += (gd * gd) @ v
         mean = np.add.reduceat(a, starts, axis=0) / counts[:, None]
-        schoen_rows.append(xs[dead] - mean[group])
+        schoen_rows.append(xdead - mean[group])
         event_rows.append(rows[dead])
     imat[p:, :p] = imat[:p, p:].T
     schoen = np.vstack(schoen_rows) if schoen_rows else np.zeros((0, p))
