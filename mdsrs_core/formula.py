@@ -714,7 +714,8 @@ def _fast_frame(
     formula: str, frame: pd.DataFrame, parsed: _Parsed, intercept: bool
 ) -> ModelFrame | None:
     """:func:`model_frame` for the common shapes, on NumPy arrays: an outcome that is a
-    column (or ``Surv(time, event)`` of two columns, or none), an intercept and main effects
+    column (or ``Surv(time, event)`` of two columns, ``Surv(start, stop, event)`` of
+    three, or none), an intercept and main effects
     of numeric columns and of pandas Categoricals with text levels, ``strata()`` of columns,
     no ``cluster()`` or weights. It computes what the general path computes (complete cases,
     unused levels dropped, treatment coding as :func:`_fast_design`, the same checks) and
@@ -729,7 +730,7 @@ def _fast_frame(
     surv_match = _SURV.match(lhs) if lhs else None
     if surv_match:
         surv_args = parsed.surv_args
-        if len(surv_args) != 2 or not all(a in frame.columns for a in surv_args):
+        if len(surv_args) not in (2, 3) or not all(a in frame.columns for a in surv_args):
             return None
     elif lhs is not None and lhs.strip() not in frame.columns:
         return None
@@ -757,8 +758,10 @@ def _fast_frame(
     original_index = frame.index
     labels = original_index if all_rows else original_index[rows]
 
-    blocks: list[np.ndarray] = [np.ones((n, 1))]
-    columns = ["Intercept"]
+    # no intercept column where the model has none: a view of the columns after it would
+    # keep the whole matrix (10^6 rows: 8 MB per fit held with the model frame)
+    blocks: list[np.ndarray] = [np.ones((n, 1))] if intercept else []
+    columns = ["Intercept"] if intercept else []
     for name in names:
         column = series[name]
         dtype = column.dtype
@@ -783,19 +786,24 @@ def _fast_frame(
             columns.append(name)
         else:
             return None
-    matrix = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
-    if not intercept:
-        matrix, columns = matrix[:, 1:], columns[1:]
+    # a new array even for one block (which may be a view of the caller's column)
+    matrix = np.hstack(blocks) if blocks else np.ones((n, 0))
     design = pd.DataFrame(matrix, index=labels, columns=columns)
 
-    outcome = time = event = None
+    outcome = time = event = start = None
     outcome_name = None
     if surv_match:
-        tv, ev = (series[a].to_numpy() for a in surv_args)
-        if tv.dtype.kind not in "iuf" or ev.dtype.kind not in "iufb":
+        *times, ev = (series[a].to_numpy() for a in surv_args)
+        if any(t.dtype.kind not in "iuf" for t in times) or ev.dtype.kind not in "iufb":
             return None
-        time = (tv if all_rows else tv[rows]).astype(float)
-        if not (np.isfinite(time).all() and (time >= 0).all()):
+        time = (times[-1] if all_rows else times[-1][rows]).astype(float)
+        if not np.isfinite(time).all():
+            return None
+        if len(times) == 2:  # (start, stop] intervals: stop > start, start may be < 0
+            start = (times[0] if all_rows else times[0][rows]).astype(float)
+            if not (np.isfinite(start).all() and (start < time).all()):
+                return None
+        elif not (time >= 0).all():
             return None
         ev = ev if all_rows else ev[rows]
         if ev.dtype.kind == "b":
@@ -845,7 +853,7 @@ def _fast_frame(
         n_dropped=len(dropped),
         dropped=dropped,
         term_names=[c for c in design.columns if c != "Intercept"],
-        start=None,
+        start=start,
         cluster=None,
         weights=None,
         _source=frame,

@@ -168,9 +168,50 @@ def test_fast_model_frame_leaves_errors_to_the_general_path():
         fm.model_frame("y ~ x", frame)
 
 
+def test_fast_counting_process_frame_equals_the_general_path():
+    """Surv(start, stop, event) on plain columns: the start times (negative ones too) and
+    the complete cases as the general path has them."""
+    rng = np.random.default_rng(11)
+    n = 60
+    t0 = rng.uniform(-1, 3, size=n)
+    frame = pd.DataFrame(
+        {
+            "t0": t0,
+            "t1": t0 + rng.exponential(size=n),
+            "e": rng.integers(0, 2, size=n),
+            "b": rng.integers(0, 2, size=n).astype(bool),
+            "g": pd.Categorical(rng.choice(["a", "b", "c"], size=n), categories=["c", "a", "b"]),
+            "z": rng.normal(size=n),
+        },
+        index=[f"p{i}" for i in range(n)],
+    )
+    frame.loc[["p2", "p9"], "z"] = np.nan
+    frame.loc["p4", "t0"] = np.nan
+    for formula in (
+        "Surv(t0, t1, e) ~ g + z",
+        "Surv(t0, t1, b) ~ z",
+        "Surv(t0, t1, e) ~ g + strata(b)",
+    ):
+        for intercept in (True, False):
+            fast, slow = _both(formula, frame, intercept=intercept)
+            _same_frame(fast, slow)
+            assert fast.start is not None and len(fast.start) == fast.nobs
+
+
+def test_fast_counting_process_frame_leaves_errors_to_the_general_path():
+    frame = pd.DataFrame({"a": [0.0, 2.0, 1.0], "b": [1.0, 2.0, 3.0], "e": [1, 0, 1]})
+    frame["x"] = [0.1, 0.2, 0.3]
+    with pytest.raises(FormulaError, match="must end after it starts"):
+        fm.model_frame("Surv(a, b, e) ~ x", frame)
+    frame.loc[1, "a"] = 0.5
+    frame["e"] = [1, 2, 1]
+    with pytest.raises(FormulaError, match="must be 0/1"):
+        fm.model_frame("Surv(a, b, e) ~ x", frame)
+
+
 def test_general_path_takes_the_formula_columns_when_first_read():
-    # (start, stop] data take the general path; its model frame copies the formula's
-    # columns only when .variables is read (a Cox fit on 10^6 intervals never does)
+    # the model frame copies the formula's columns only when .variables is read (a Cox
+    # fit on 10^6 intervals never does)
     frame = pd.DataFrame(
         {
             "t0": [0.0, 0.0, 2.0, 0.0, 1.0, 0.0],
