@@ -126,7 +126,8 @@ class CountingData:
         from the last row back (``buffer[j]`` the sum of the last j rows, ``buffer[0] = 0``)."""
         buffer = np.empty((len(desc) + 1,) + values.shape[1:])
         buffer[0] = 0.0
-        np.take(values, desc, axis=0, out=buffer[1:])
+        # mode='clip' (the positions are all valid): 'raise' buffers a copy of the rows
+        np.take(values, desc, axis=0, out=buffer[1:], mode="clip")
         np.cumsum(buffer[1:], axis=0, out=buffer[1:])
         out = buffer[lo]
         out -= buffer[hi]  # in place: the differences are the same, one array fewer
