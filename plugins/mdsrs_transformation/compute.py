@@ -212,19 +212,27 @@ def _cif_records(
                 )
 
 
+def _in_arm(arm: pd.Series, name: str) -> np.ndarray:
+    """Rows whose arm, as text, is ``name``: compared through the codes of the column's
+    distinct values (``astype(str)`` would make one Python string per row, ~60 MB at
+    10^6 patients)."""
+    codes, values = pd.factorize(arm)
+    labels = np.array([str(v) for v in values], dtype=object)
+    return np.isin(codes, np.flatnonzero(labels == name))
+
+
 def _numbers_at_risk(kept, arms, every: float = 12.0) -> dict:
     """Patients still under observation and free of both events at 0, 12, 24... months per
     arm (R's ``summary(survfit(Surv(time, status != 0) ~ arm), times = )$n.risk``: time >=
     t), on a grid to the longest follow-up, for the figure's numbers-at-risk table."""
     time = pd.to_numeric(kept[CR_TIME]).to_numpy(dtype=float)
-    arm = kept["arm"].astype(str).to_numpy()
     follow_up = float(time.max()) if time.size else 0.0
     grid = [float(t) for t in np.arange(0.0, follow_up + 1e-9, every)]
     n_risk = {}
     for a in arms:
         # times >= t counted by one sort and a binary search per grid time (a comparison
         # of every patient per grid time before; NaN is never >= t, so it is left out)
-        mine = np.sort(time[(arm == a) & ~np.isnan(time)])
+        mine = np.sort(time[_in_arm(kept["arm"], a) & ~np.isnan(time)])
         n_risk[a] = [int(k) for k in len(mine) - np.searchsorted(mine, grid, side="left")]
     return {"times": grid, "n_risk": n_risk, "follow_up": follow_up}
 
@@ -359,7 +367,7 @@ def _hazard_ratios(
     from mdsrs_core.models.crr import crr
 
     pct = f"{100 * conf_level:g}%"
-    n_aml = {arm: int(kept.loc[kept["arm"].astype(str) == arm, "aml"].sum()) for arm in (ref, trt)}
+    n_aml = {arm: int(kept.loc[_in_arm(kept["arm"], arm), "aml"].sum()) for arm in (ref, trt)}
     specs = (
         (
             CS_VARIABLE,
