@@ -205,9 +205,12 @@ def _zph_score(
         # one term per death: Efron's fraction j/d of the tied deaths' risk taken out for
         # the j-th of d (Breslow: none)
         group = np.repeat(np.arange(len(times)), counts)
-        f = (np.arange(len(dead)) - starts[group]) / counts[group] if efron else 0.0
+        if efron:
+            f = (np.arange(len(dead)) - starts[group]) / counts[group]
+        else:
+            f = np.zeros(len(dead))
         den = tail0[group] - f * d0[group]
-        a = (tail1[group] - (f[:, None] if efron else 0.0) * d1[group]) / den[:, None]
+        a = (tail1[group] - f[:, None] * d1[group]) / den[:, None]
         gd = g[group]
         u[:p] -= a.sum(axis=0)
         u[p:] -= gd @ a
