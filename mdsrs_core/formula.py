@@ -698,6 +698,19 @@ def formula_columns(formula: str, columns: Any, allow_cluster: bool = False) -> 
     return _parse(formula, tuple(map(str, columns)), allow_cluster).used
 
 
+def _plain_values(column: pd.Series) -> np.ndarray | None:
+    """A column's values as one NumPy array: its own for a NumPy dtype; for pandas' nullable
+    numbers and booleans (``Int64``, ``Float64``, ``boolean``), floats with NaN for NA; None
+    for any other dtype (text, dates and other extension types take the general path)."""
+    if isinstance(column.dtype, np.dtype):
+        return column.to_numpy()
+    if isinstance(
+        column.array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)
+    ):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    return None
+
+
 def _column_complete(values: np.ndarray) -> np.ndarray | None:
     """Rows without a missing value in one column's values (None: all of them)."""
     kind = values.dtype.kind
@@ -708,6 +721,23 @@ def _column_complete(values: np.ndarray) -> np.ndarray | None:
     else:
         bad = pd.isna(values)
     return ~bad if bad.any() else None
+
+
+def _stratum_texts(codes: tuple[str, ...] | list[str], columns: list[pd.Series]) -> np.ndarray:
+    """The texts of :func:`_strata_labels` ("x=a, y=b" per row, each value as pandas'
+    ``astype(str)`` writes it) for complete columns, made once per distinct combination:
+    the rows share them (10^6 rows hold 8 MB of references, not a string each)."""
+    which = np.zeros(len(columns[0]), dtype=np.int64)  # the combination of each row
+    texts = np.array([""], dtype=object)  # the text of each combination
+    for code, column in zip(codes, columns, strict=True):
+        level, distinct = pd.factorize(column)
+        words = (display_name(code) + "=" + pd.Series(distinct).astype(str)).to_numpy(object)
+        # the combinations seen so far by this variable's values (fewer than rows^2)
+        which, pairs = pd.factorize(which * len(words) + level)
+        before, after = np.divmod(pairs, len(words))
+        joined = [f"{a}, {b}" if a else b for a, b in zip(texts[before], words[after], strict=True)]
+        texts = np.array(joined, dtype=object)
+    return texts[which]
 
 
 def _fast_frame(
@@ -737,6 +767,7 @@ def _fast_frame(
     used = parsed.used
     n_input = len(frame)
     series = {c: frame[c] for c in used}
+    arrays: dict[str, np.ndarray] = {}  # the values of the columns that are not factors
     complete: np.ndarray | None = None
     for c in used:
         column = series[c]
@@ -744,10 +775,12 @@ def _fast_frame(
         if isinstance(column.dtype, pd.CategoricalDtype):
             ok = column.cat.codes.to_numpy() >= 0
             ok = None if ok.all() else ok
-        elif isinstance(column.dtype, np.dtype):
-            ok = _column_complete(column.to_numpy())
         else:
-            return None  # nullable and other extension dtypes: the general path
+            values = _plain_values(column)
+            if values is None:
+                return None  # text and other extension dtypes: the general path
+            arrays[c] = values
+            ok = _column_complete(values)
         if ok is not None:
             complete = ok if complete is None else complete & ok
     rows = np.arange(n_input) if complete is None else np.flatnonzero(complete)
@@ -780,8 +813,8 @@ def _fast_frame(
                 codes = (np.cumsum(present) - 1)[codes]
             blocks.append((codes[:, None] == np.arange(1, len(levels))[None, :]).astype(float))
             columns += [f"{name}[T.{level}]" for level in levels[1:]]
-        elif dtype.kind in "iuf":
-            values = column.to_numpy(dtype=float)
+        elif dtype.kind in "iuf":  # numbers, nullable ones too (not booleans: patsy's)
+            values = arrays[name].astype(float, copy=False)
             blocks.append((values if all_rows else values[rows])[:, None])
             columns.append(name)
         else:
@@ -793,8 +826,10 @@ def _fast_frame(
     outcome = time = event = start = None
     outcome_name = None
     if surv_match:
-        *times, ev = (series[a].to_numpy() for a in surv_args)
-        if any(t.dtype.kind not in "iuf" for t in times) or ev.dtype.kind not in "iufb":
+        *times, ev = (arrays[a] for a in surv_args)
+        if any(series[a].dtype.kind not in "iuf" for a in surv_args[:-1]):
+            return None  # a time that is not a number: the general path's message
+        if ev.dtype.kind not in "iufb":
             return None
         time = (times[-1] if all_rows else times[-1][rows]).astype(float)
         if not np.isfinite(time).all():
@@ -819,22 +854,19 @@ def _fast_frame(
             outcome = (column if all_rows else column.iloc[rows]).cat.remove_unused_categories()
             outcome.index = labels
             outcome.name = name
-        else:
-            values = column.to_numpy()
-            values = values.copy() if all_rows else values[rows]
+        else:  # its own dtype (a nullable outcome stays nullable, as on the general path)
+            values = column.array
+            values = values.copy() if all_rows else values.take(rows)
             outcome = pd.Series(values, index=labels, name=name)
         outcome_name = name
     strata = None
-    if parsed.strata_codes:  # as _strata_labels: "x=a, y=b" per row
-        parts = []
-        for code in parsed.strata_codes:
-            column = series[code] if all_rows else series[code].iloc[rows]
-            parts.append(display_name(code) + "=" + column.astype(str))
-        label = parts[0]
-        for part in parts[1:]:
-            label = label + ", " + part
-        strata = label.rename("strata")
-        strata.index = labels
+    if parsed.strata_codes:
+        columns_used = [
+            series[c] if all_rows else series[c].iloc[rows] for c in parsed.strata_codes
+        ]
+        strata = pd.Series(
+            _stratum_texts(parsed.strata_codes, columns_used), index=labels, name="strata"
+        )
     if all_rows:
         dropped = original_index[:0]
     else:

@@ -156,6 +156,46 @@ def test_fast_model_frame_with_missing_values_and_unused_levels():
     assert list(fast.design.columns) == ["Intercept", "g[T.b]", "z"]
 
 
+def test_fast_model_frame_with_nullable_columns():
+    """Nullable numbers and booleans (Int64, Float64, boolean: how the reader types an R
+    integer or logical column with NA) on the fast path: the general path's frame."""
+    rng = np.random.default_rng(5)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "y": pd.array(rng.integers(0, 9, size=n), dtype="Int64"),
+            "k": pd.array(rng.integers(0, 4, size=n), dtype="Int64"),
+            "f": pd.array(rng.normal(size=n), dtype="Float64"),
+            "t": pd.array(rng.integers(0, 30, size=n), dtype="Int64"),
+            "e": pd.array(rng.integers(0, 2, size=n), dtype="Int64"),
+            "b": pd.array(rng.integers(0, 2, size=n).astype(bool), dtype="boolean"),
+            "g": pd.Categorical(rng.choice(["a", "b", "c"], size=n)),
+            "z": rng.normal(size=n),
+            "f2": pd.array(rng.exponential(size=n), dtype="Float64"),
+        },
+        index=pd.Index([f"p{i}" for i in range(n)], name="id"),
+    )
+    for column, row in (("y", 1), ("k", 3), ("f", 6), ("t", 10), ("e", 14), ("b", 20)):
+        frame.loc[frame.index[row], column] = pd.NA
+    formulas = (
+        "y ~ k + g",
+        "z ~ f + k",
+        "Surv(t, e) ~ k + z",
+        "Surv(t, b) ~ g",
+        "Surv(f2, e) ~ f + strata(k)",
+        "Surv(t, e) ~ g + strata(k, g)",
+    )
+    for formula in formulas:
+        for intercept in (True, False):
+            _same_frame(*_both(formula, frame, intercept=intercept))
+    fast, _ = _both("Surv(t, e) ~ k + z", frame)
+    assert fast._source is frame  # the fast path's frame, not the general one
+    assert list(fast.dropped) == ["p3", "p10", "p14"]
+    assert fast.event.dtype == np.int64 and fast.time.dtype == np.float64
+    fast, _ = _both("y ~ k + g", frame)
+    assert fast.outcome.dtype == "Int64"  # a nullable outcome stays nullable
+
+
 def test_fast_model_frame_leaves_errors_to_the_general_path():
     frame = pd.DataFrame({"t": [1.0, -2.0, 3.0], "e": [1, 0, 1], "x": [0.1, 0.2, 0.3]})
     with pytest.raises(FormulaError, match="must be a number >= 0"):
