@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mdsrs_core import formula as fm
 from mdsrs_core.formula import model_frame
 from mdsrs_core.models._survival_groups import (
     _fast_group_frame,
@@ -24,11 +25,17 @@ FORMULAS = [
     "Surv(t, e) ~ strata(arm, age)",
     "Surv(t, e) ~ sex + strata(b)",
     "Surv(t, e) ~ age",
+    "Surv(t, e) ~ k",
+    "Surv(t, e) ~ arm + strata(k)",
 ]
 
 
 def _general(formula, data):
-    frame = model_frame(grouping_formula(formula, data.columns), data, intercept=False)
+    fm._FAST_DESIGN = False  # the formula layer's general path, not its own fast one
+    try:
+        frame = model_frame(grouping_formula(formula, data.columns), data, intercept=False)
+    finally:
+        fm._FAST_DESIGN = True
     return dataclasses.replace(frame, formula=formula)
 
 
@@ -43,6 +50,8 @@ def _data(seed):
             "sex": rng.choice(["M", "F", None], n),
             "age": rng.choice([50.0, 60.5, np.nan], n),
             "b": rng.choice([True, False], n),
+            # a nullable integer (an R integer column with NA, as the reader types it)
+            "k": pd.array(rng.choice([1, 2, 3, None], n), dtype="Int64"),
         },
         index=[f"r{i}" for i in range(n)],
     )
@@ -50,6 +59,16 @@ def _data(seed):
         d["e"] = d["e"].astype(bool)
     if seed % 5 == 0:
         d.loc[d.index[:2], "t"] = np.nan
+    # nullable outcomes: the status (with an NA), the time as Int64 or Float64
+    if seed % 4 == 1:
+        d["e"] = pd.array(d["e"].astype(int), dtype="Int64")
+        d.loc[d.index[-1], "e"] = pd.NA
+    elif seed % 4 == 2:
+        d["e"] = pd.array(d["e"].astype(bool), dtype="boolean")
+    if seed % 3 == 1:
+        d["t"] = pd.array(d["t"], dtype="Float64")
+    elif seed % 3 == 2:
+        d["t"] = pd.array(d["t"], dtype="Int64")
     return d
 
 
@@ -90,3 +109,18 @@ def test_fast_group_frame_leaves_refused_data_to_the_formula_layer():
     assert _fast_group_frame("Surv(t, e) ~ arm", data) is None
     data = _data(1).assign(e=2)
     assert _fast_group_frame("Surv(t, e) ~ arm", data) is None
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5])
+def test_fast_group_frame_takes_nullable_columns(seed):
+    # Int64 / boolean status with NA, Float64 / Int64 times, an Int64 grouping variable:
+    # built on the fast path (the comparison above then checks it field by field)
+    data = _data(seed)
+    assert not all(isinstance(data[c].dtype, np.dtype) for c in ("t", "e", "k"))
+    fast = _fast_group_frame("Surv(t, e) ~ arm + strata(k)", data)
+    assert fast is not None
+    frame, _, strata = fast
+    expected = data[["t", "e", "arm", "k"]].dropna()
+    assert list(frame.variables.index) == list(expected.index)
+    assert frame.event.dtype == np.int64 and frame.time.dtype == np.float64
+    assert strata.labels == [f"k={v}" for v in sorted(set(expected["k"]))]

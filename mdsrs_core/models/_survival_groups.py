@@ -22,6 +22,7 @@ from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula import (
     ModelFrame,
     _parse,
+    _plain_values,
     _with_references,
     display_name,
     evaluate,
@@ -242,37 +243,44 @@ def _fast_group_frame(formula: str, data: Any) -> tuple[ModelFrame, Groups, Grou
         return None
     series = {c: source[c] for c in parsed.used}
     time_col, event_col = (series[c] for c in parsed.surv_args)
-    if not (
-        isinstance(time_col.dtype, np.dtype)
-        and time_col.dtype.kind in "iuf"
-        and isinstance(event_col.dtype, np.dtype)
-        and event_col.dtype.kind in "biuf"
-    ):
+    if time_col.dtype.kind not in "iuf" or event_col.dtype.kind not in "biuf":
+        return None
+    # the outcome's values (nullable numbers as floats with NaN for NA); the grouping
+    # variables are checked for missing values only
+    time_values, ev_values = (_plain_values(c) for c in (time_col, event_col))
+    if time_values is None or ev_values is None:
         return None
     n = len(source)
     complete = np.ones(n, dtype=bool)
-    for column in series.values():
+    for name, column in series.items():
         dtype = column.dtype
         if isinstance(dtype, pd.CategoricalDtype):
             complete &= column.cat.codes.to_numpy() >= 0
+            continue
+        if name == parsed.surv_args[0]:
+            values = time_values
+        elif name == parsed.surv_args[1]:
+            values = ev_values
         elif isinstance(dtype, np.dtype) and dtype.kind in "biufO":
             values = column.to_numpy()
-            if dtype.kind == "f":
-                complete &= ~np.isnan(values)
-            elif dtype.kind == "O":
-                complete &= ~pd.isna(values)
+        elif isinstance(column.array, (pd.arrays.IntegerArray, pd.arrays.BooleanArray)):
+            complete &= ~column.isna().to_numpy()
+            continue
         else:
-            return None  # dates, nullable and other extension dtypes: the general path
+            return None  # dates, nullable floats and other extension dtypes: the general path
+        if values.dtype.kind == "f":
+            complete &= ~np.isnan(values)
+        elif values.dtype.kind == "O":
+            complete &= ~pd.isna(values)
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
         return None
     all_rows = len(rows) == n
-    time = time_col.to_numpy(dtype=float)
+    time = time_values.astype(float, copy=False)
     time = time if all_rows else time[rows]
     if not (np.isfinite(time) & (time >= 0)).all():
         return None
-    ev = event_col.to_numpy()
-    ev = ev if all_rows else ev[rows]
+    ev = ev_values if all_rows else ev_values[rows]
     if ev.dtype.kind != "b" and not np.isin(ev, (0, 1)).all():
         return None
     event = ev.astype(int)
