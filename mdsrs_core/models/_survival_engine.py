@@ -220,11 +220,13 @@ def cox_fit(
     if x.ndim == 1:
         x = x[:, None]
     n, p = x.shape
-    strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata)
+    strata = None if strata is None else np.asarray(strata)
     means = x.mean(axis=0) if n else np.zeros(p)
     xc = x - means
     data: Any
     if start is None and weights is None:
+        if strata is None:
+            strata = np.zeros(n, dtype=np.int64)
         data = _CoxData(time, event, xc, strata, efron=(ties == "efron"))
     else:
         from mdsrs_core.models._cox_counting import CountingData
@@ -572,6 +574,19 @@ class LogrankFit:
     df: int
 
 
+def _stratum_rows(
+    time: np.ndarray, event: np.ndarray, group: np.ndarray, strata: np.ndarray | None
+) -> Any:
+    """(time, event, group) of each stratum in turn: the arrays themselves without strata."""
+    if strata is None:
+        yield time, event, group
+        return
+    strata = np.asarray(strata)
+    for s in np.unique(strata):
+        sel = strata == s
+        yield time[sel], event[sel], group[sel]
+
+
 def logrank(
     time: np.ndarray,
     event: np.ndarray,
@@ -593,24 +608,26 @@ def logrank(
     group = np.asarray(group, dtype=np.int64)
     k = int(group.max()) + 1
     n_group = np.bincount(group, minlength=k).astype(float)
-    strata = np.zeros(len(time), dtype=np.int64) if strata is None else np.asarray(strata)
     observed = np.zeros(k)
     expected = np.zeros(k)
     var = np.zeros((k, k))
-    for s in np.unique(strata):
-        sel = strata == s
-        t, e, g = time[sel], event[sel], group[sel]
-        utime, inv = np.unique(t, return_inverse=True)
+    for t, e, g in _stratum_rows(time, event, group, strata):
+        # the event times only, and per group the number at risk at each: rows still
+        # under observation (time >= t), counted in each group's sorted times (memory
+        # linear in the rows and event times, not times x groups over every time)
+        dead = e > 0
+        utime, at_time = np.unique(t[dead], return_inverse=True)
         m = len(utime)
-        deaths = np.zeros((m, k))
-        total = np.zeros((m, k))
-        np.add.at(deaths, (inv, g), e)
-        np.add.at(total, (inv, g), 1.0)
-        risk = np.cumsum(total[::-1], axis=0)[::-1]
+        deaths = np.bincount(at_time * k + g[dead], weights=e[dead], minlength=m * k)
+        deaths = deaths.reshape(m, k)
+        del dead, at_time
+        risk = np.empty((m, k))
+        for j in range(k):
+            times_j = np.sort(t[g == j])
+            risk[:, j] = len(times_j) - np.searchsorted(times_j, utime, side="left")
+        del times_j
         d = deaths.sum(axis=1)
         nr = risk.sum(axis=1)
-        at = d > 0
-        d, nr, deaths, risk = d[at], nr[at], deaths[at], risk[at]
         km_after = np.cumprod(1.0 - d / nr)
         km_before = np.concatenate([[1.0], km_after[:-1]])
         wt = km_before**rho if rho != 0 else np.ones(len(d))
