@@ -173,3 +173,11 @@ def test_parametric_arm_without_deaths_is_a_note():
 def test_bad_options_are_study_errors(settings, message):
     with pytest.raises(StudyError, match=message):
         run(load_example(), only=["os"], settings={"os": settings})
+
+
+def test_rmst_reads_the_kaplan_meier_fit_of_the_os_curves():
+    # add_rmst takes the os endpoint's survfit (no second fit): the formulas must be one
+    from mdsrs_survival.compute import KM_FORMULA
+    from mdsrs_survival.rmst import RMST_FORMULA
+
+    assert RMST_FORMULA == KM_FORMULA

@@ -89,8 +89,10 @@ class RmstResults:
     r_call = "print(survival::survfit(formula, data), rmean = tau); survRM2::rmst2(...)"
 
     def __init__(self, fit: SurvfitResults, tau: float, conf_level: float) -> None:
+        """The RMST of the curves of ``fit`` (a :func:`~mdsrs_core.models.survfit` result
+        already at hand: no second fit) up to ``tau``; :func:`rmst` fits and builds one."""
         self.survfit = fit
-        self.tau = float(tau)
+        self.tau = _checked_tau(tau)
         self.conf_level = conf_level
         #: stratum label -> estimate
         self.estimates = {label: rmst_curve(c, self.tau) for label, c in fit.curves.items()}
@@ -232,10 +234,16 @@ def rmst(formula: str, data: Any, tau: float, conf_level: float = 0.95) -> RmstR
     conf_level:
         Level of the Wald intervals, default 0.95.
     """
+    tau = _checked_tau(tau)
+    return RmstResults(survfit(formula, data, conf_level=conf_level), tau, conf_level)
+
+
+def _checked_tau(tau: Any) -> float:
+    """``tau`` as a float, refused unless a finite time > 0."""
     try:
         tau = float(tau)
     except (TypeError, ValueError):
         raise ModelError(f"tau must be a number (a time), not {tau!r}.") from None
     if not np.isfinite(tau) or tau <= 0:
         raise ModelError(f"tau must be a time > 0, not {tau!r}.")
-    return RmstResults(survfit(formula, data, conf_level=conf_level), tau, conf_level)
+    return tau

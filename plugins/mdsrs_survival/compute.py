@@ -142,8 +142,8 @@ def analyze_os(result, cohort, config):
     _differences(result, fit, km, estimable, ref, others, conf_level)
     last_time = max(float(c.time.max()) for c in km.values())
     _figures(result, fit, km, every, last_time)
+    add_rmst(result, fit, tau, conf_level, ref)  # RMST_FORMULA is KM_FORMULA: the same fit
     fit = km = None  # the curves' arrays go (10^6 patients: ~100 MB) before the models run
-    add_rmst(result, data, tau, conf_level, ref)
     if dist is not None:
         add_parametric(result, data, dist, present, last_time)
     if len(present) < 2:

@@ -78,13 +78,15 @@ def parametric_dist(options) -> str | None:
 # --------------------------------------------------------------------------- computing
 
 
-def add_rmst(result, data: pd.DataFrame, tau: float, conf_level: float, ref: str) -> None:
-    """RMST records per arm and between arms (each other arm against ``ref``)."""
-    from mdsrs_core.models import rmst
+def add_rmst(result, km_fit, tau: float, conf_level: float, ref: str) -> None:
+    """RMST records per arm and between arms (each other arm against ``ref``), from the
+    Kaplan-Meier fit ``km_fit`` of :data:`RMST_FORMULA` (the ``os`` curves: R's
+    ``print(survfit(...), rmean = tau)`` reads the same fit)."""
+    from mdsrs_core.models.rmst import RmstResults
 
     level = f"{tau:g}"
     try:
-        fit = rmst(RMST_FORMULA, data, tau=tau, conf_level=conf_level)
+        fit = RmstResults(km_fit, tau, conf_level)
         contrast = fit.contrast(reference=f"arm={ref}") if len(fit.strata) > 1 else None
     except ModelError as err:
         result.note(f"Restricted mean survival time to {level} months not reported: {err}")
