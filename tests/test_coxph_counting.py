@@ -346,3 +346,13 @@ def test_risk_sets_keep_their_digits_when_large_rows_have_left():
     times = np.unique(stop[event > 0])
     expected = [weights[(start < t) & (stop >= t)].sum() for t in times]
     assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_stratum_codes_number_the_labels_in_sorted_order():
+    # as np.unique of the texts numbers them (each distinct label converted once)
+    from mdsrs_core.models.coxph import _codes
+
+    labels = pd.Series(["sex=M, arm=b", "sex=F, arm=a", "sex=M, arm=b", "sex=F, arm=b", "x"])
+    expected = np.unique(labels.to_numpy(dtype=str), return_inverse=True)[1]
+    np.testing.assert_array_equal(_codes(labels), expected)
+    assert _codes(None) is None

@@ -302,9 +302,15 @@ class CoxphResults(ModelResults):
 
 
 def _codes(strata: pd.Series | None) -> np.ndarray | None:
+    """Integer codes of the stratum labels, numbered in the labels' sorted order (as
+    ``np.unique`` of the texts numbers them; each distinct label converted once)."""
     if strata is None:
         return None
-    return np.unique(strata.to_numpy(dtype=str), return_inverse=True)[1].reshape(-1)
+    which, labels = pd.factorize(strata)
+    texts = np.asarray(labels).astype(str)
+    number = np.empty(len(texts), dtype=np.int64)
+    number[np.argsort(texts, kind="stable")] = np.arange(len(texts))
+    return number[which]
 
 
 def _infinite_message(
