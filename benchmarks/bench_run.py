@@ -40,6 +40,7 @@ import os
 import platform
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -72,46 +73,52 @@ def resampled_cohort(rows: int, path: Path, seed: int = SEED) -> None:
     frame.to_csv(path, index=False)
 
 
+def _gnu_time() -> str | None:
+    """GNU time, which reports the largest resident set of a command's process tree."""
+    found = shutil.which("time") or "/usr/bin/time"
+    return found if Path(found).exists() else None
+
+
 def _timed(
     cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None
 ) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds of the process and its children, peak RSS in KiB);
-    ``subprocess.TimeoutExpired`` after ``timeout`` seconds (the process is killed)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # any failure stops the benchmark: an R script that stops at a missing package (exit
-    # status 1) or a run with a failed endpoint would otherwise be timed as if complete
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss
+    """(wall seconds, CPU seconds of the process and its children, peak RSS in KiB of this
+    command's largest process); ``subprocess.TimeoutExpired`` after ``timeout`` seconds (the
+    command's whole process group is killed).
 
-
-def _peak_rss(
-    cmd: list[str], timeout: float | None = None, env: dict[str, str] | None = None
-) -> int:
-    """Peak resident memory (KiB) of one run of ``cmd`` (GNU time, else 0; 0 when it runs
-    past ``timeout`` seconds)."""
-    gnu_time = shutil.which("time") or "/usr/bin/time"
-    if not Path(gnu_time).exists():
-        return 0
-    try:
-        proc = subprocess.run(
-            [gnu_time, "-f", "%M", *cmd],
-            capture_output=True,
+    The peak is GNU time's of this command alone (0 without GNU time): this process's own
+    ``RUSAGE_CHILDREN`` maximum would be the largest of every command run so far, R's
+    included."""
+    gnu_time = _gnu_time()
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        full = [gnu_time, "-f", "%M", "-o", report.name, *cmd] if gnu_time else cmd
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            full,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
             env=env,
+            start_new_session=True,  # its own process group: a timeout kills all of it
         )
-    except subprocess.TimeoutExpired:
-        return 0
-    try:
-        return int(proc.stderr.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return 0
+        try:
+            _, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # any failure stops the benchmark: an R script that stops at a missing package
+        # (exit status 1) or a run with a failed endpoint would otherwise be timed as if
+        # complete
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr[-2000:]}")
+        words = Path(report.name).read_text().split() if gnu_time else []
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak = int(words[-1]) if words and words[-1].isdigit() else 0
+    return wall, cpu, peak
 
 
 def _stats(values: list[float]) -> tuple[float, float, float]:
@@ -235,9 +242,7 @@ def main() -> None:
                     wall, cpu, peak = _timed(
                         cmd, env=envs.get(name), timeout=r_timeout if name == ref else None
                     )
-                    # the largest process waited for so far (R's, or an earlier side's, only
-                    # if larger): read for --no-warmup instead of a separate memory run
-                    peaks[name] = max(peaks.get(name, 0), peak)
+                    peaks[name] = max(peaks.get(name, 0), peak)  # over its runs
                 except subprocess.TimeoutExpired:
                     capped = True
                     print(f"{name}: stopped after {r_timeout:g} s", file=sys.stderr)
@@ -246,13 +251,7 @@ def main() -> None:
                     walls[name].append(wall)
                     cpus[name].append(cpu)
                 print(f"{name}: {wall:.2f} s wall, {cpu:.2f} s CPU", file=sys.stderr)
-        if args.no_warmup:
-            rss = {name: 0 if (name == ref and capped) else peaks.get(name, 0) for name in sides}
-        else:
-            rss = {
-                name: 0 if (name == ref and capped) else _peak_rss(cmd, env=envs.get(name))
-                for name, cmd in sides.items()
-            }
+        rss = {name: 0 if (name == ref and capped) else peaks.get(name, 0) for name in sides}
 
     rows = []
     for name in sides:
@@ -284,8 +283,9 @@ def main() -> None:
             "",
             f"Fresh processes, alternated, {args.repeats} runs each after a warm-up round; "
             "median (min-max) seconds, ratio of medians to R's; peak MiB: the largest "
-            "resident set of any one process of a run (GNU time; mdsrs's forked processes "
-            "share the cohort's pages, which each one's count includes).",
+            "resident set of any one process of a command's runs (GNU time, per run; "
+            "mdsrs's forked processes share the cohort's pages, which each one's count "
+            "includes).",
             "",
             "| command | wall s | / R | CPU s | / R | peak MiB |",
             "|---|---:|---:|---:|---:|---:|",
