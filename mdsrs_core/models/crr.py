@@ -185,9 +185,13 @@ class _Engine:
         del cum0, cum1, suf_a, suf_b, cw
         delta = np.where((ncens > 0)[:, None], -ncens[:, None] * qu / icrsk[:, None] ** 2, 0.0)
         ss2 = np.cumsum(delta, axis=0)
-        st2 = ss2[block] + np.where((ici == 0)[:, None], qu[block] / icrsk[block][:, None], 0.0)
+        # st2: ss2 of the row's block, plus qu / icrsk of it on the censored rows (the
+        # others add 0); formed on the censored rows only, not as a (rows x p) np.where
+        st2 = ss2[block]
+        cens = np.flatnonzero(ici == 0)
+        st2[cens] += qu[block[cens]] / icrsk[block[cens]][:, None]
         st1 += st2  # st = st1 + st2, in place
-        del st2
+        del st2, cens
         return st1.T @ st1
 
 
