@@ -265,7 +265,8 @@ def analyze_aml(result, cohort, config):
         result.exclude(d.loc[rows, "patient_id"], d.loc[rows, "arm"].astype(str), reason)
     kept = select_rows(d, reasons.isna())
     for v in NEEDED:
-        kept[v] = pd.to_numeric(kept[v])
+        if not pd.api.types.is_numeric_dtype(kept[v]):  # a number column stays as it is
+            kept[v] = pd.to_numeric(kept[v])
     kept[CR_STATUS] = np.where(kept["aml"] == 1, 1, np.where(kept["death"] == 1, 2, 0))
     kept[CR_TIME] = np.where(kept["aml"] == 1, kept["aml_months"], kept["os_months"])
     if len(kept):
