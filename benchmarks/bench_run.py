@@ -281,8 +281,9 @@ def main() -> None:
         [
             f"## `mdsrs run` against R: {cohort}",
             "",
-            f"Fresh processes, alternated, {args.repeats} runs each after a warm-up round; "
-            "median (min-max) seconds, ratio of medians to R's; peak MiB: the largest "
+            f"Fresh processes, alternated, {args.repeats} runs each "
+            + ("(no warm-up round); " if args.no_warmup else "after a warm-up round; ")
+            + "median (min-max) seconds, ratio of medians to R's; peak MiB: the largest "
             "resident set of any one process of a command's runs (GNU time, per run; "
             "mdsrs's forked processes share the cohort's pages, which each one's count "
             "includes).",
@@ -293,6 +294,7 @@ def main() -> None:
             "",
             "```",
             f"python benchmarks/bench_run.py --repeats {args.repeats}"
+            + (" --no-warmup" if args.no_warmup else "")
             + (f" --rows {args.rows}" if args.rows else "")
             + " --formats "
             + " ".join(args.formats)
