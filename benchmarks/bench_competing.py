@@ -8,9 +8,9 @@ A synthetic cohort (two arms, age, exponential times of the cause of interest an
 competing cause, uniform censoring, times to 0.001 month so that nearly every time is
 distinct, the hard case for both) is written to a temporary CSV per size; both sides read
 it. ``--rounds`` rounds alternate the sides: in each, for each size, mdsrs times each
-operation once in this process, then one ``Rscript`` process times the same operations
-once; each side first runs each operation on the first 1,000 rows of the same data (a
-warm-up). cmprsk's ``crr`` grows about as n^3
+operation in this process, then one ``Rscript`` process times the same operations (cuminc
+as the mean of 100,000 / rows fits on both sides, crr once); each side first runs each
+operation on the first 1,000 rows of the same data (a warm-up). cmprsk's ``crr`` grows about as n^3
 (its variance loops over pairs of rows within risk sets): it runs in R only up to
 ``--r-crr-max-rows`` rows. CPU time (user + system) is the figure compared (the machine
 is shared); wall time is shown too. The growth exponent between two sizes is
@@ -76,22 +76,32 @@ def operations(data: pd.DataFrame) -> dict:
     }
 
 
+def cuminc_repeats(n: int) -> int:
+    """How many cuminc fits one timing of ``n`` rows averages, on both sides: ~100,000 rows'
+    worth (a fit of a few milliseconds, timed once, is mostly timer resolution and noise:
+    R's proc.time() counts whole milliseconds)."""
+    return max(1, 100_000 // n)
+
+
 def time_python(data: pd.DataFrame) -> dict[str, tuple[float, float]]:
-    """One timed run of each operation, after a warm-up run on the first 1,000 rows (as the
-    R side warms up: the same data's shapes, without doubling the cost of a slow run)."""
+    """Seconds per run of each operation (cuminc: the mean of :func:`cuminc_repeats` runs,
+    crr: one run), after a warm-up run on the first 1,000 rows (as the R side warms up: the
+    same data's shapes, without doubling the cost of a slow run)."""
     out = {}
     warm = operations(data.iloc[: min(1000, len(data))])
     for name, func in operations(data).items():
         warm[name]()
+        k = cuminc_repeats(len(data)) if name == "cuminc" else 1
         wall, cpu = time.perf_counter(), time.process_time()
-        func()
-        out[name] = (time.perf_counter() - wall, time.process_time() - cpu)
+        for _ in range(k):
+            func()
+        out[name] = ((time.perf_counter() - wall) / k, (time.process_time() - cpu) / k)
     return out
 
 
-def time_r(csv: Path, ops: list[str]) -> dict[str, tuple[float, float]]:
+def time_r(csv: Path, ops: list[str], n: int) -> dict[str, tuple[float, float]]:
     proc = subprocess.run(
-        ["Rscript", str(R_SCRIPT), str(csv), ",".join(ops)],
+        ["Rscript", str(R_SCRIPT), str(csv), ",".join(ops), str(cuminc_repeats(n))],
         capture_output=True,
         text=True,
         check=True,
@@ -141,7 +151,7 @@ def main() -> None:
                     py[n, op][1].append(cpu)
                 ops = [op for op in OPS if op != "crr" or n <= args.r_crr_max_rows]
                 if have_r:
-                    for op, (wall, cpu) in time_r(Path(tmp) / f"c{n}.csv", ops).items():
+                    for op, (wall, cpu) in time_r(Path(tmp) / f"c{n}.csv", ops, n).items():
                         rr[n, op][0].append(wall)
                         rr[n, op][1].append(cpu)
             print("round done", file=sys.stderr, flush=True)
@@ -162,14 +172,17 @@ def main() -> None:
         rm = {n: statistics.median(rr[n, op][1]) for n in sizes if rr[n, op][1]}
         rm = {n: v for n, v in rm.items() if v > 0}
         growth.append(f"| {label} | {_growth(sizes, pm)} | {_growth(sizes, rm)} |")
+    per_size = ", ".join(f"{cuminc_repeats(n)} at {n:,}" for n in sizes)
     text = "\n".join(
         [
             "## Competing risks: cumulative incidence and Fine-Gray by number of rows",
             "",
             f"Milliseconds per fit (formula included on the mdsrs side, the model matrix on "
-            f"R's), each side timed once after a warm-up run on the first 1,000 rows of the "
-            f"same data: median over {args.rounds} alternated rounds (min-max), CPU time (user "
-            "+ system) and wall time; the ratio is of the CPU medians. R's `crr` runs only up "
+            f"R's), each side timed after a warm-up run on the first 1,000 rows of the same "
+            f"data, `cuminc` as the mean of 100,000 / rows fits ({per_size}; the same on "
+            "both sides), `crr` once: median over "
+            f"{args.rounds} alternated rounds (min-max), CPU time (user + system) and wall "
+            "time; the ratio is of the CPU medians. R's `crr` runs only up "
             f"to {args.r_crr_max_rows:,} rows (it grows about as n^3).",
             "",
             "| operation | rows | mdsrs CPU ms | mdsrs wall ms | R CPU ms | R wall ms | "
@@ -188,7 +201,7 @@ def main() -> None:
             f"python benchmarks/bench_competing.py --rows {args.rows} --rounds {args.rounds} "
             f"--r-crr-max-rows {args.r_crr_max_rows}",
             "# which runs, per size and round:",
-            "Rscript benchmarks/bench_competing.R COHORT.csv cuminc[,crr]",
+            "Rscript benchmarks/bench_competing.R COHORT.csv cuminc[,crr] CUMINC_REPEATS",
             "```",
             "",
         ]
