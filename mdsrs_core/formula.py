@@ -35,6 +35,7 @@ import ast
 import difflib
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -723,17 +724,18 @@ def _column_complete(values: np.ndarray) -> np.ndarray | None:
     return ~bad if bad.any() else None
 
 
-def _stratum_texts(codes: tuple[str, ...] | list[str], columns: list[pd.Series]) -> np.ndarray:
+def _stratum_texts(codes: Sequence[str], coded: Sequence[tuple[np.ndarray, Any]]) -> np.ndarray:
     """The texts of :func:`_strata_labels` ("x=a, y=b" per row, each value as pandas'
-    ``astype(str)`` writes it) for complete columns, made once per distinct combination:
-    the rows share them (10^6 rows hold 8 MB of references, not a string each)."""
-    which = np.zeros(len(columns[0]), dtype=np.int64)  # the combination of each row
+    ``astype(str)`` writes it) for complete variables given as ``(codes per row, distinct
+    values)`` (``pd.factorize``'s, or a Categorical's codes and categories), made once per
+    distinct combination: the rows share them (10^6 rows hold 8 MB of references, not a
+    string each)."""
+    which = np.zeros(len(coded[0][0]), dtype=np.int64)  # the combination of each row
     texts = np.array([""], dtype=object)  # the text of each combination
-    for code, column in zip(codes, columns, strict=True):
-        level, distinct = pd.factorize(column)
+    for code, (level, distinct) in zip(codes, coded, strict=True):
         words = (display_name(code) + "=" + pd.Series(distinct).astype(str)).to_numpy(object)
         # the combinations seen so far by this variable's values (fewer than rows^2)
-        which, pairs = pd.factorize(which * len(words) + level)
+        which, pairs = pd.factorize(which * len(words) + np.asarray(level))
         before, after = np.divmod(pairs, len(words))
         joined = [f"{a}, {b}" if a else b for a, b in zip(texts[before], words[after], strict=True)]
         texts = np.array(joined, dtype=object)
@@ -861,12 +863,11 @@ def _fast_frame(
         outcome_name = name
     strata = None
     if parsed.strata_codes:
-        columns_used = [
-            series[c] if all_rows else series[c].iloc[rows] for c in parsed.strata_codes
+        coded = [
+            pd.factorize(series[c] if all_rows else series[c].iloc[rows])
+            for c in parsed.strata_codes
         ]
-        strata = pd.Series(
-            _stratum_texts(parsed.strata_codes, columns_used), index=labels, name="strata"
-        )
+        strata = pd.Series(_stratum_texts(parsed.strata_codes, coded), index=labels, name="strata")
     if all_rows:
         dropped = original_index[:0]
     else:

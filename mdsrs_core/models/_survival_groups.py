@@ -21,8 +21,10 @@ import pandas as pd
 from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula import (
     ModelFrame,
+    _column_complete,
     _parse,
     _plain_values,
+    _stratum_texts,
     _with_references,
     display_name,
     evaluate,
@@ -245,33 +247,23 @@ def _fast_group_frame(formula: str, data: Any) -> tuple[ModelFrame, Groups, Grou
     time_col, event_col = (series[c] for c in parsed.surv_args)
     if time_col.dtype.kind not in "iuf" or event_col.dtype.kind not in "biuf":
         return None
-    # the outcome's values (nullable numbers as floats with NaN for NA); the grouping
-    # variables are checked for missing values only
-    time_values, ev_values = (_plain_values(c) for c in (time_col, event_col))
-    if time_values is None or ev_values is None:
-        return None
     n = len(source)
     complete = np.ones(n, dtype=bool)
+    values_of: dict[str, np.ndarray] = {}  # the values of the columns that are not factors
     for name, column in series.items():
-        dtype = column.dtype
-        if isinstance(dtype, pd.CategoricalDtype):
+        if isinstance(column.dtype, pd.CategoricalDtype):
             complete &= column.cat.codes.to_numpy() >= 0
             continue
-        if name == parsed.surv_args[0]:
-            values = time_values
-        elif name == parsed.surv_args[1]:
-            values = ev_values
-        elif isinstance(dtype, np.dtype) and dtype.kind in "biufO":
-            values = column.to_numpy()
-        elif isinstance(column.array, (pd.arrays.IntegerArray, pd.arrays.BooleanArray)):
-            complete &= ~column.isna().to_numpy()
-            continue
-        else:
-            return None  # dates, nullable floats and other extension dtypes: the general path
-        if values.dtype.kind == "f":
-            complete &= ~np.isnan(values)
-        elif values.dtype.kind == "O":
-            complete &= ~pd.isna(values)
+        # numbers (nullable ones as floats with NaN for NA), booleans and text; dates and
+        # other extension types take the general path
+        values = _plain_values(column)
+        if values is None or values.dtype.kind not in "biufO":
+            return None
+        values_of[name] = values
+        ok = _column_complete(values)
+        if ok is not None:
+            complete &= ok
+    time_values, ev_values = (values_of[c] for c in parsed.surv_args)
     rows = np.flatnonzero(complete)
     if len(rows) == 0:
         return None
@@ -293,15 +285,7 @@ def _fast_group_frame(formula: str, data: Any) -> tuple[ModelFrame, Groups, Grou
         if not all_rows:
             column = column.iloc[rows]
         coded[code] = _factor(column)
-    texts = None
-    for code in parsed.strata_codes:
-        which, distinct, _ = coded[code]
-        if all(isinstance(v, str) for v in distinct):  # text levels: as they are
-            words = np.array([code + "=" + v for v in distinct], dtype=object)
-        else:  # the formula layer's text of each value (pandas' astype(str))
-            words = (code + "=" + pd.Series(distinct).astype(str)).to_numpy().astype(object)
-        part = words[which]
-        texts = part if texts is None else texts + ", " + part
+    texts = _stratum_texts(parsed.strata_codes, [coded[c][:2] for c in parsed.strata_codes])
     groups = [
         _combine_levels([(code, *_ordered_levels(*coded[code])) for code in terms], len(rows))
         for terms in (plain, strata_terms)
