@@ -20,6 +20,7 @@ import pandas as pd
 
 from mdsrs_core.errors import FormulaError
 from mdsrs_core.formula import (
+    EVERY_ROW,
     ModelFrame,
     _column_complete,
     _parse,
@@ -307,7 +308,7 @@ def _fast_group_frame(formula: str, data: Any) -> tuple[ModelFrame, Groups, Grou
         dropped=dropped,
         term_names=[],
         _source=source,
-        _positions=rows,
+        _positions=EVERY_ROW if all_rows else rows,
         _variable_columns=parsed.used,
     )
     return frame, groups[0], groups[1]

@@ -385,7 +385,7 @@ def crr(
             "least one term (e.g. '~ arm'); for curves use cuminc."
         )
     if status_code.strip() in frame.columns and mf._positions is not None:
-        st = status.to_numpy()[mf._positions]  # the status column, rows used
+        st = mf.rows_of(status.to_numpy())  # the status column, rows used
     else:  # an expression: evaluated on the rows used (every column of them)
         st = evaluate(status_code, mf.data, formula).to_numpy()
     st_num = pd.to_numeric(pd.Series(st), errors="coerce")

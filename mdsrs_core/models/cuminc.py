@@ -628,7 +628,7 @@ def cuminc(formula: str, data: Any, *, rho: float = 0.0, cencode: Any = 0) -> Cu
     work[_EVENT_COLUMN] = np.where(status.isna(), np.nan, (status != cencode).astype(float))
     mf, groups, strata = survival_groups(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}", work)
     if status_code.strip() in frame.columns and mf._positions is not None:
-        st = status.to_numpy()[mf._positions]  # the status column, rows used
+        st = mf.rows_of(status.to_numpy())  # the status column, rows used
     else:
         st = evaluate(status_code, mf.data, formula).to_numpy()
     group = None

@@ -134,6 +134,15 @@ def analyze_os(result, cohort, config):
             result.add("os", "N", counts[arm], arm=arm, label="Patients")
             result.add("os", "n_event", 0, arm=arm, label="Deaths")
         return result
+    # the response-and-survival analyses first, into a result of their own, added below in
+    # their place: their time-dependent Cox models on the split follow-up (10^6 patients:
+    # ~1.3 x 10^6 intervals) are the endpoint's largest, and then run with no curve held
+    response_part = None
+    if len(present) >= 2:
+        from .response_survival import analyze_response_survival
+
+        response_part = type(result)(result.endpoint)
+        analyze_response_survival(response_part, data, config, ties, conf_level)
     fit = survfit(KM_FORMULA, data, conf_level=conf_level)
     label_of = {f"arm={a}": a for a in arms}
     km = {label_of[s]: c for s, c in fit.curves.items()}
@@ -152,9 +161,9 @@ def analyze_os(result, cohort, config):
     _logrank(result, data, config.formulas["cox"], label_of)
     _cox(result, data, config.formulas["cox"], ties, conf_level, config.alpha, ref)
     rmst_reading(result, config.alpha)
-    from .response_survival import analyze_response_survival
-
-    analyze_response_survival(result, data, config, ties, conf_level)
+    assert response_part is not None  # two arms have patients (above)
+    result.records.extend(response_part.records)
+    result.notes.extend(response_part.notes)
     from mdsrs_core.adjust.analyses import adjusted_survival
 
     result.figures.update(

@@ -100,7 +100,7 @@ def _eligible(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]], i
     kept = select_rows(shared_columns(data, used), keep)
     # by position: a lookup by label would build (and keep) a hash table of the index
     is_responder = responder.to_numpy()[keep]
-    kept["responder"] = is_responder.astype(int)
+    kept["responder"] = is_responder.astype(np.int8)  # 0/1: a byte per patient
     kept["response_months"] = np.where(is_responder, months.to_numpy(dtype=float)[keep], np.nan)
     return kept, {k: v for k, v in left_out.items() if v}, ignored
 
@@ -131,8 +131,18 @@ def split_at_response(data: pd.DataFrame, columns: list[str] | None = None) -> p
     rows = data.iloc[take].reset_index(drop=True)
     rows["tstart"] = np.where(after, r[take], 0.0)
     rows["tstop"] = np.where(after | ~split[take], t[take], r[take])
-    rows["responded"] = np.where(after, 1, from_start[take].astype(int))
-    rows["death"] = np.where(after | ~split[take], death[take], 0)
+    # 0/1 columns of a byte per interval (10^6 patients: ~1.3 x 10^6 intervals, 9 MB less
+    # for each while the time-dependent Cox models are fitted on them)
+    responded = from_start[take].astype(np.int8)
+    responded[after] = 1
+    rows["responded"] = responded
+    last = after | ~split[take]
+    if death.dtype.kind in "iub":  # 0/1 (the os analysis has excluded any other value)
+        events = np.zeros(len(take), dtype=np.int8)
+        events[last] = death[take[last]]
+    else:
+        events = np.where(last, death[take], 0)
+    rows["death"] = events
     return rows
 
 
