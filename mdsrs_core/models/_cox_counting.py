@@ -66,8 +66,9 @@ class CountingData:
     ) -> None:
         n = len(stop)
         self.x = x
-        # shared with the caller's arrays when already float (nothing here writes to them)
-        self.event = event.astype(float, copy=False)
+        # shared with the caller's arrays when already float or integer 0/1 (nothing here
+        # writes to them; the products with the weights are the same floats either way)
+        self.event = event if event.dtype.kind in "biu" else event.astype(float, copy=False)
         self.weights = weights.astype(float, copy=False)
         if strata is not None:
             strata = np.asarray(strata, dtype=np.int64)

@@ -215,7 +215,9 @@ def cox_fit(
     ``data`` then holds it, for score residuals and robust variances.
     """
     time = np.asarray(time, dtype=float)
-    event = np.asarray(event, dtype=float)
+    event = np.asarray(event)
+    if event.dtype.kind not in "biu":  # 0/1 integers are read as they are (same values)
+        event = event.astype(float)
     x = np.asarray(x, dtype=float)
     if x.ndim == 1:
         x = x[:, None]

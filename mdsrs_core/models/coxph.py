@@ -395,7 +395,7 @@ def coxph(
             f"The formula {formula!r} has no covariate to estimate: give at least one term "
             "(e.g. '~ arm'); for curves and a log-rank test use survfit and survdiff."
         )
-    event = frame.event.astype(float)
+    event = frame.event  # 0/1: the engine reads it as it is (no float copy of every row)
     if event.sum() == 0:
         raise ModelError(
             f"coxph cannot fit {formula!r}: none of the {frame.nobs} rows used has an event "

@@ -98,9 +98,11 @@ def _exclusions(result, data: pd.DataFrame) -> pd.DataFrame:
             [None if pd.isna(a) else str(a) for a in data.loc[rows, "arm"]],
             f"Overall survival: {reason}",
         )
-    kept = select_rows(data, reasons == "")
-    kept["os_months"] = time[reasons == ""].astype(float)
-    kept["death"] = death[reasons == ""].astype(int)
+    keep = (reasons == "").to_numpy()
+    kept = select_rows(data, keep)
+    if kept["os_months"].dtype != np.float64:  # else the cohort's numbers, as they are
+        kept["os_months"] = time[keep].astype(float)
+    kept["death"] = death[keep].astype(np.int8)  # 0/1 (checked above): a byte per patient
     return kept
 
 
