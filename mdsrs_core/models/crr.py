@@ -250,7 +250,13 @@ def crr_fit(
         x = x[:, None]
     order = np.argsort(t, kind="stable")
     t, st, x = t[order], st[order], x[order]
-    ici = np.where(st == failcode, 1, np.where(st == cencode, 0, 2))
+    del order
+    # 1 the cause modelled, 0 censored, 2 a competing cause: a byte per subject, and the
+    # status itself is not kept (10^6 subjects: 15 MB less while the model is fitted)
+    ici = np.full(len(t), 2, dtype=np.int8)
+    ici[st == cencode] = 0
+    ici[st == failcode] = 1
+    del st
     if not (ici == 1).any():
         raise ModelError(f"crr: no failure of the cause modelled (failcode {failcode!r}).")
     engine = _Engine(t, ici, x)

@@ -10,7 +10,7 @@
   user must resolve, and no endpoint should run on it.
 * ``ctcae_anemia_base/post``, ``ctcae_plt_base/post``, ``ctcae_anc_base/post``: CTCAE v5.0
   lab grades (:mod:`mdsrs_adverse_events.ctcae`, default LLNs; sex-specific hemoglobin LLN
-  when ``sex`` is present) when the labs are present.
+  when ``sex`` is present) when the labs are present, held as pandas' nullable ``Int8``.
 """
 
 from __future__ import annotations
@@ -66,6 +66,13 @@ def check_agreement(cohort, table_grade: pd.Series) -> None:
     )
 
 
+def _compact(grades):
+    """A grade column as the cohort holds it: pandas' nullable ``Int8`` (a grade is 0-5),
+    one byte per patient instead of eight (10^6 patients: 7 MB less per column, in every
+    process that analyses the cohort); the same values and missing ones."""
+    return grades.astype("Int8")
+
+
 def derive(cohort) -> None:
     """Add the plugin's derived variables to ``cohort`` (see the module docstring)."""
     if cohort.adverse_events is not None:
@@ -94,7 +101,7 @@ def derive(cohort) -> None:
             )
             cohort.add_variable(
                 f"ctcae_anemia_{when}",
-                ctcae.grade_anemia(data[f"hgb_{when}"], sex=sex),
+                _compact(ctcae.grade_anemia(data[f"hgb_{when}"], sex=sex)),
                 label=f"Anemia, CTCAE v5.0 lab grade ({'before' if when == 'base' else 'after'}"
                 " treatment)",
                 source=f"CTCAE v5.0 from hgb_{when}; {hgb_lln}; grade 4 is clinical, never "
@@ -103,7 +110,7 @@ def derive(cohort) -> None:
         if f"plt_{when}" in data.columns:
             cohort.add_variable(
                 f"ctcae_plt_{when}",
-                ctcae.grade_platelets(data[f"plt_{when}"]),
+                _compact(ctcae.grade_platelets(data[f"plt_{when}"])),
                 label="Platelet count decreased, CTCAE v5.0 grade "
                 f"({'before' if when == 'base' else 'after'} treatment)",
                 source=f"CTCAE v5.0 from plt_{when}; LLN {ctcae.PLT_LLN:g} x10^9/L",
@@ -111,7 +118,7 @@ def derive(cohort) -> None:
         if f"anc_{when}" in data.columns:
             cohort.add_variable(
                 f"ctcae_anc_{when}",
-                ctcae.grade_neutrophils(data[f"anc_{when}"]),
+                _compact(ctcae.grade_neutrophils(data[f"anc_{when}"])),
                 label="Neutrophil count decreased, CTCAE v5.0 grade "
                 f"({'before' if when == 'base' else 'after'} treatment)",
                 source=f"CTCAE v5.0 from anc_{when}; LLN {ctcae.ANC_LLN:g} x10^9/L",
