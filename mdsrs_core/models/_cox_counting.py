@@ -50,6 +50,10 @@ def _event_times(stop: np.ndarray, start: np.ndarray) -> np.ndarray:
     return np.union1d(np.unique(stop), starts)
 
 
+#: rows per ``np.take`` of the risk-set sums (its int64 copy of the positions: 2 MB)
+_TAKE_BLOCK = 1 << 18
+
+
 class CountingData:
     """Rows ``(start, stop, event, x, stratum, weight)`` with the index sets the counting-
     process likelihood needs. ``x`` should be centred (this changes no estimate)."""
@@ -143,8 +147,11 @@ class CountingData:
         from the last row back (``buffer[j]`` the sum of the last j rows, ``buffer[0] = 0``)."""
         buffer = np.empty((len(desc) + 1,) + values.shape[1:])
         buffer[0] = 0.0
-        # mode='clip' (the positions are all valid): 'raise' buffers a copy of the rows
-        np.take(values, desc, axis=0, out=buffer[1:], mode="clip")
+        # mode='clip' (the positions are all valid): 'raise' buffers a copy of the rows;
+        # in blocks, as NumPy converts int32 positions to a new int64 array per call
+        for first in range(0, len(desc), _TAKE_BLOCK):
+            end = first + _TAKE_BLOCK
+            np.take(values, desc[first:end], axis=0, out=buffer[1 + first : 1 + end], mode="clip")
         np.cumsum(buffer[1:], axis=0, out=buffer[1:])
         out = buffer[lo]
         out -= buffer[hi]  # in place: the differences are the same, one array fewer

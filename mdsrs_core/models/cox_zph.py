@@ -143,24 +143,25 @@ def _zph_score(
     event: np.ndarray,
     x: np.ndarray,
     eta: np.ndarray,
-    strata: np.ndarray,
+    strata: np.ndarray | None,
     efron: bool,
 ) -> _ZphScore:
     """R's C routine ``zph1``: the score and information of the extended model at
-    ``(beta_hat, 0)``, and the Schoenfeld residuals."""
+    ``(beta_hat, 0)``, and the Schoenfeld residuals (``strata`` None: one stratum)."""
     n, p = x.shape
     centre = x.mean(axis=0)  # covariates recentred, as zph1 does (changes only rounding)
     shift = eta.max()  # a common factor of the risk scores cancels in every ratio
-    order = np.lexsort((time, strata))
+    # by stratum, then time (stable: tied times in row order); one stratum: by time
+    order = np.argsort(time, kind="stable") if strata is None else np.lexsort((time, strata))
     u = np.zeros(2 * p)
     imat = np.zeros((2 * p, 2 * p))
     schoen_rows: list[np.ndarray] = []
     event_rows: list[np.ndarray] = []
-    ustrata = np.unique(strata)
+    ustrata = np.zeros(1, dtype=np.int64) if strata is None else np.unique(strata)
     used = np.zeros((len(ustrata), p))
     pairs = [(j, k) for j in range(p) for k in range(p)]
     for si, s in enumerate(ustrata):
-        rows = order[strata[order] == s]
+        rows = order if strata is None else order[strata[order] == s]
         xs = x[rows]
         xs -= centre
         es = event[rows]
@@ -297,10 +298,9 @@ def cox_zph(
         raise ModelError(f"transform must be one of {', '.join(TRANSFORMS)}, not {transform!r}.")
     mf = fit.model_frame
     time = np.asarray(mf.time, dtype=float)
-    event = np.asarray(mf.event, dtype=float)
+    event = np.asarray(mf.event)  # 0/1, read as it is (no float copy of every row)
     x = mf.design[fit.terms].to_numpy(dtype=float)
-    n = len(time)
-    strata = np.zeros(n, dtype=np.int64) if fit._strata is None else np.asarray(fit._strata)
+    strata = None if fit._strata is None else np.asarray(fit._strata)
     ttimes = _transform_time(time, event, transform)
     gtime = ttimes - ttimes[event == 1].mean()
     score = _zph_score(

@@ -141,7 +141,8 @@ class _Engine:
         t, ici, x, g = self.t, self.ici, self.x, self.g
         n, p = x.shape
         eta, s0, s1 = self.sums(b)
-        e = np.exp(eta)
+        e = np.exp(eta, out=eta)  # in place: eta itself is not needed
+        del eta
         xbar = s1 / s0[:, None]
         dk, gk = self.dk, self.gk
         # eta_i: d N_i part minus the d Lambda hat part; "before": failure times <= t_i
@@ -156,11 +157,14 @@ class _Engine:
 
         a0 = upto(dk / s0)
         a1 = upto(dk[:, None] * xbar / s0[:, None])
-        comp = self.comp.astype(float)
         b0 = total_minus(dk * gk / s0)
         b1 = total_minus(dk[:, None] * gk[:, None] * xbar / s0[:, None])
+        del n_before  # (``upto`` is not called again)
         st1 = -(e[:, None] * (x * a0[:, None] - a1))
-        st1 -= (comp * e / g)[:, None] * (x * b0[:, None] - b1)
+        # e_j / G(t_j-) of competing failures, 0 for the others (the booleans read as 1/0)
+        cw = self.comp * e / g
+        del e
+        st1 -= cw[:, None] * (x * b0[:, None] - b1)
         k_of = np.searchsorted(self.uft, t)
         fail = ici == 1
         st1[fail] += x[fail] - xbar[k_of[fail]]
@@ -168,16 +172,15 @@ class _Engine:
         del a0, a1, b0, b1, k_of, fail
         # psi_i: the censoring-distribution part, block by block of tied times (crrvv's
         # loop, as cumulative sums over the blocks)
-        cw = comp * e / g  # e_j / G(t_j-) of competing failures
-        del e, eta, comp
         cum0 = np.concatenate([[0.0], np.cumsum(cw)])
         cum1 = np.vstack([np.zeros(p), np.cumsum(cw[:, None] * x, axis=0)])
         coef_k = dk * gk / s0
         # suffix sums over failure times u_k >= t: of coef_k and of coef_k * xbar_k
         suf_a = np.concatenate([np.cumsum(coef_k[::-1])[::-1], [0.0]])
         suf_b = np.vstack([np.cumsum((coef_k[:, None] * xbar)[::-1], axis=0)[::-1], np.zeros(p)])
-        _, lo, size = np.unique(t, return_index=True, return_counts=True)
+        lo, size = np.unique(t, return_index=True, return_counts=True)[1:]
         block = np.repeat(np.arange(len(lo)), size)  # each subject's block of tied times
+        del size
         ncens = np.bincount(block, weights=(ici == 0).astype(float), minlength=len(lo))
         icrsk = (n - lo).astype(float)
         later = np.searchsorted(self.uft, t[lo], side="left")  # first u_k >= t_lo
@@ -375,13 +378,13 @@ def crr(
     coefficient), or no convergence.
     """
     from mdsrs_core.formula import evaluate, model_frame
-    from mdsrs_core.models.cuminc import _parse, data_frame
+    from mdsrs_core.models.cuminc import _parse, data_frame, event_column
 
     time_code, status_code, rhs = _parse(formula)
     frame = data_frame(data)
     status = evaluate(status_code, frame, formula)
     work = frame.copy(deep=False)  # one new column; assign() would copy every column
-    work[_EVENT_COLUMN] = np.where(status.isna(), np.nan, (status != cencode).astype(float))
+    work[_EVENT_COLUMN] = event_column(status, cencode)
     mf = model_frame(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}", work, intercept=False)
     mf = dataclasses.replace(mf, formula=formula)
     terms = mf.term_names

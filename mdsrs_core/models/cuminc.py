@@ -39,6 +39,16 @@ _SURV = re.compile(r"^\s*Surv\s*\((.*)\)\s*$", re.DOTALL)
 _EVENT_COLUMN = "mdsrs_cr_event_"
 
 
+def event_column(status: pd.Series, cencode: Any) -> np.ndarray:
+    """The censoring indicator handed to the formula layer for a competing-risk status: 1
+    for a failure of any cause, 0 censored (``cencode``), NaN where the status is missing;
+    0/1 of one byte per row when none is (10^6 rows: 7 MB less while a model is fitted)."""
+    missing = status.isna().to_numpy()
+    if not missing.any():
+        return (status != cencode).to_numpy(dtype=bool).astype(np.int8)
+    return np.where(missing, np.nan, (status != cencode).astype(float))
+
+
 @dataclasses.dataclass
 class CumincCurve:
     """One CIF as cmprsk returns it: step-function corners ``time``, ``est``, ``var``."""
@@ -625,7 +635,7 @@ def cuminc(formula: str, data: Any, *, rho: float = 0.0, cencode: Any = 0) -> Cu
     frame = data_frame(data)
     status = evaluate(status_code, frame, formula)
     work = frame.copy(deep=False)  # one new column; assign() would copy every column
-    work[_EVENT_COLUMN] = np.where(status.isna(), np.nan, (status != cencode).astype(float))
+    work[_EVENT_COLUMN] = event_column(status, cencode)
     mf, groups, strata = survival_groups(f"Surv({time_code}, {_EVENT_COLUMN}) ~ {rhs}", work)
     if status_code.strip() in frame.columns and mf._positions is not None:
         st = mf.rows_of(status.to_numpy())  # the status column, rows used
