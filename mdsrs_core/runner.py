@@ -656,9 +656,10 @@ def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
                     message = ("error", WorkerError(type(exc).__name__, str(exc), where), where)
         message = (*message, *([None] if len(message) == 2 else []), _portable(caught))
         try:
-            conn.send(message)
+            send_result(conn, message)
         except Exception as exc:  # the result itself cannot be pickled
-            conn.send(
+            send_result(
+                conn,
                 (
                     "error",
                     WorkerError(
@@ -673,6 +674,41 @@ def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
         # the next analysis (at 10^6 patients the worker otherwise keeps each one's peak)
         message = caught = None  # type: ignore[assignment]
         release_free_memory()
+
+
+def send_result(conn: Any, message: Any) -> None:
+    """Send ``message`` through ``conn`` (a :class:`multiprocessing.connection.Connection`)
+    to :func:`receive_result`: pickled with protocol 5, the large arrays it holds (at 10^6
+    patients the figures' curves, tens of megabytes) out of band, each written from its
+    own memory. ``conn.send`` would first copy all of it into one pickled bytes object:
+    the worker's largest allocation, at the end of every analysis. Raises what pickling
+    raises, before anything is sent."""
+    import pickle
+
+    buffers: list[pickle.PickleBuffer] = []
+    payload = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
+    views = [b.raw() for b in buffers]
+    conn.send((len(payload), [v.nbytes for v in views]))
+    conn.send_bytes(payload)
+    for view in views:
+        conn.send_bytes(view)
+
+
+def receive_result(conn: Any) -> Any:
+    """The message sent by :func:`send_result` (its arrays writable, as unpickled ones are)."""
+    import pickle
+
+    _, sizes = conn.recv()
+    payload = conn.recv_bytes()
+    buffers = []
+    for size in sizes:
+        buffer = bytearray(size)
+        if size:
+            conn.recv_bytes_into(buffer)
+        else:
+            conn.recv_bytes()
+        buffers.append(buffer)
+    return pickle.loads(payload, buffers=buffers)
 
 
 def _freeze_heap() -> None:
@@ -763,7 +799,7 @@ class EndpointWorker:
         if not ready:
             self.expire(timeout)
         try:
-            message = self._conn.recv()
+            message = receive_result(self._conn)
         except (EOFError, OSError):
             code = self.stop()
             how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"

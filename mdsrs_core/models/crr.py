@@ -155,21 +155,30 @@ class _Engine:
         def total_minus(v: np.ndarray) -> np.ndarray:  # sum over k >= n_before_i
             return v.sum(axis=0) - upto(v)
 
+        # each row-sized array is formed in place and dropped once used (10^6 rows: ~8 MB
+        # each); the same operations in the same order as the written-out expressions
         a0 = upto(dk / s0)
         a1 = upto(dk[:, None] * xbar / s0[:, None])
+        st1 = x * a0[:, None]  # st1 = -(e (x a0 - a1))
+        st1 -= a1
+        st1 *= e[:, None]
+        np.negative(st1, out=st1)
+        del a0, a1
         b0 = total_minus(dk * gk / s0)
         b1 = total_minus(dk[:, None] * gk[:, None] * xbar / s0[:, None])
         del n_before  # (``upto`` is not called again)
-        st1 = -(e[:, None] * (x * a0[:, None] - a1))
         # e_j / G(t_j-) of competing failures, 0 for the others (the booleans read as 1/0)
         cw = self.comp * e / g
         del e
-        st1 -= cw[:, None] * (x * b0[:, None] - b1)
+        term = x * b0[:, None]  # st1 -= cw (x b0 - b1)
+        term -= b1
+        term *= cw[:, None]
+        st1 -= term
+        del term, b0, b1
         k_of = np.searchsorted(self.uft, t)
         fail = ici == 1
         st1[fail] += x[fail] - xbar[k_of[fail]]
-        # each row-sized array is dropped once used (10^6 rows: ~8 MB each); same values
-        del a0, a1, b0, b1, k_of, fail
+        del k_of, fail
         # psi_i: the censoring-distribution part, block by block of tied times (crrvv's
         # loop, as cumulative sums over the blocks)
         cum0 = np.concatenate([[0.0], np.cumsum(cw)])
