@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core.errors import ModelError
+from mdsrs_core.frames import in_arm
 
 __all__ = ["compare_binary", "CI_METHODS", "format_p", "summary_row"]
 
@@ -130,7 +131,7 @@ def compare_binary(
     # ---------------------------------------------------------------- per arm
     counts: dict[str, tuple[int, int]] = {}
     for arm in arms:
-        ya = y[data["arm"].astype(str) == arm]
+        ya = y[in_arm(data["arm"], arm)]
         x, n = int(ya.sum()), int(ya.size)
         counts[arm] = (x, n)
         result.add(outcome, "n", x, arm=arm, label=label, n=n)

@@ -61,7 +61,16 @@ ALLOWED_FUNCTIONS = (
     | NUMERIC_FUNCTIONS
 )
 _NUMPY = frozenset({"np", "numpy"})
-_FORMULA_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.BitXor, ast.BitAnd)
+_FORMULA_OPS = (
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.BitXor,
+    ast.BitAnd,
+    ast.MatMult,  # R's ':' (see _r_to_python)
+)
 _ARITHMETIC_OPS = (
     ast.Add,
     ast.Sub,
@@ -107,7 +116,11 @@ def quote_keywords(text: str) -> str:
 
 
 def _r_to_python(side: str) -> str:
-    """R's ``a:b`` becomes ``a & b`` and ```name``` becomes ``Q('name')`` (outside quotes)."""
+    """R's ``a:b`` becomes ``a @ b`` and ```name``` becomes ``Q('name')`` (outside quotes).
+
+    ``@`` binds as Python's ``*`` does, tighter than ``+`` (``&`` binds looser, so that
+    ``d : g * h + e`` read as ``d & ((g * h) + e)``); R binds ``:`` tighter still, and the
+    left-to-right grouping this gives instead can only count more terms, never fewer."""
     side = quote_keywords(side)
     out, quote, i = [], "", 0
     while i < len(side):
@@ -126,7 +139,7 @@ def _r_to_python(side: str) -> str:
             out.append("Q(" + repr(side[i + 1 : end]) + ")")
             i = end
         elif ch == ":":
-            out.append(" & ")
+            out.append(" @ ")
         else:
             out.append(ch)
         i += 1
@@ -237,6 +250,11 @@ def _check(node: ast.expr, inside_i: bool, seen: list[str]) -> None:
     elif isinstance(node, ast.BinOp):
         ops = _ARITHMETIC_OPS if inside_i else _FORMULA_OPS
         if not isinstance(node.op, ops):
+            if isinstance(node.op, ast.MatMult):  # R's ':' within I()'s arithmetic
+                raise _Refused(
+                    f"':' in {ast.unparse(node).replace(' @ ', ':')!r} is an interaction, "
+                    "which I() does not take (its content is arithmetic)"
+                )
             raise _Refused(f"the operator in {ast.unparse(node)!r} is not allowed")
         _check(node.left, inside_i, seen)
         _check(node.right, inside_i, seen)
@@ -402,7 +420,9 @@ def _check_bounds(tree: ast.expr, *, right: bool, source: str) -> None:
         inside = python or isinstance(node, ast.Call)
         stack.extend((child, depth + 1, inside) for child in ast.iter_child_nodes(node))
     if right:
-        terms = _term_count(tree)
+        # a term is a set of the side's distinct factors: never more than 2^m - 1 of them
+        # (``a * a : a * a`` is the one term ``a``, however large its expansion's bound)
+        terms = min(_term_count(tree), 2 ** len(_factors(tree)) - 1)
         if terms > MAX_TERMS:
             raise _Refused(
                 f"it has {terms:,} model terms once its products are expanded (a * b * c is 7 "
@@ -432,11 +452,22 @@ def _term_count(node: ast.expr) -> int:
             return left
         if isinstance(node.op, ast.Mult):
             return left + right + left * right
-        if isinstance(node.op, ast.BitAnd):
+        if isinstance(node.op, (ast.BitAnd, ast.MatMult)):
             return left * right
         if isinstance(node.op, ast.Div):
             return left + left * right
     return 1
+
+
+def _factors(node: ast.expr) -> set[str]:
+    """The distinct factors the right-hand side's terms are made of: what the operators
+    ``+ - * : / ** ^`` combine (columns, calls such as ``log(x)``), each by its syntax."""
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, (ast.Pow, ast.BitXor)):
+            return _factors(node.left)
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.BitAnd, ast.MatMult, ast.Div)):
+            return _factors(node.left) | _factors(node.right)
+    return {ast.dump(node)}
 
 
 def _split_tilde(formula: str) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["analysis_columns", "select_rows", "shared_columns"]
+__all__ = ["analysis_columns", "in_arm", "select_rows", "shared_columns"]
 
 
 def select_rows(frame: pd.DataFrame, mask: Any) -> pd.DataFrame:
@@ -73,3 +73,13 @@ def shared_columns(frame: pd.DataFrame, columns: Any) -> pd.DataFrame:
     if not columns:
         return frame.iloc[:, :0].copy(deep=False)
     return pd.concat({c: frame[c] for c in columns}, axis=1, copy=False)
+
+
+def in_arm(arm: pd.Series, name: str) -> np.ndarray:
+    """Booleans, one per row: whether the row's arm, as text, is ``name`` (what
+    ``arm.astype(str) == name`` gives, except that a missing arm is in no arm). Compared through the codes of the column's distinct
+    values: ``astype(str)`` would make an array of one string per row (10^6 patients:
+    8 MB, each time an arm is counted)."""
+    codes, values = pd.factorize(arm)
+    labels = np.array([str(v) for v in values], dtype=object)
+    return np.isin(codes, np.flatnonzero(labels == name))

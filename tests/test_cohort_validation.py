@@ -300,3 +300,19 @@ def test_time_range_in_the_data_unit(frame):
         "column 'os_months', index 0 (value 20000): must be at most 18262.5 days; times are "
         "durations in days, not dates."
     )
+
+
+def test_events_read_as_text_are_nullable_int8_and_numbers_stay_floats(tmp_path):
+    """0/1 events parsed from a file's text: 0, 1 and <NA>, one byte per patient; an event
+    column that already holds numbers keeps them as floats (NaN for missing)."""
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "patient_id,arm,death,os_months\nP1,a,0,1.5\nP2,b,1,2\nP3,a,,\nP4,b,1,4\n"
+    )
+    read = Cohort.read(path)
+    assert str(read.data["death"].dtype) == "Int8"
+    assert read.data["death"].tolist()[:2] == [0, 1] and read.data["death"].isna().sum() == 1
+    frame = pd.DataFrame(
+        {"patient_id": ["a", "b"], "arm": ["x", "y"], "death": [0, 1], "os_months": [1.0, 2.0]}
+    )
+    assert Cohort(frame).data["death"].dtype == "float64"

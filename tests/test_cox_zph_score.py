@@ -102,3 +102,25 @@ def test_one_pass_score_equals_the_loop_over_event_times(efron):
             if ref.size:
                 scale = max(np.abs(ref).max(), 1.0)
                 assert np.abs(mine - ref).max() <= 1e-12 * scale
+
+
+@pytest.mark.parametrize("efron", [True, False])
+def test_one_stratum_without_a_stratum_array_gives_the_same_bits(efron):
+    """``strata=None`` (how cox_zph calls it for a model without strata: no array of
+    zeros per row) sorts by time alone; every number equals the one-stratum array's."""
+    rng = np.random.default_rng(7)
+    n, p = 400, 2
+    time = rng.integers(0, 30, n).astype(float)  # ties
+    event = (rng.random(n) < 0.6).astype(np.int64)  # integer 0/1, as the model frame has
+    event[0] = 1
+    x = rng.normal(size=(n, p))
+    eta = rng.normal(size=n) * 0.3
+    gtime = rng.normal(size=n)
+    got = zph._zph_score(gtime, time, event, x, eta, None, efron)
+    want = zph._zph_score(gtime, time, event.astype(float), x, eta, np.zeros(n, int), efron)
+    for a, b in zip(
+        (got.u, got.imat, got.schoen, got.used, got.event_rows),
+        (want.u, want.imat, want.schoen, want.used, want.event_rows),
+        strict=True,
+    ):
+        assert np.array_equal(a, b)

@@ -154,3 +154,23 @@ def test_no_derived_lab_grades_without_labs(make_frame):
     data = Cohort(frame, reference="thal").data
     assert "ctcae_anemia_base" not in data and "ctcae_anc_post" not in data
     assert "ctcae_anc_base" in data and "ctcae_plt_post" in data
+
+
+def test_the_cohort_holds_the_lab_grades_as_nullable_int8_with_the_same_values():
+    """The derived ctcae_* columns: one byte per patient, the grades (and the missing ones)
+    the Int64 grading functions give."""
+    from mdsrs_core import load_example
+
+    cohort = load_example()
+    data = cohort.data
+    sex = data["sex"]
+    for column, graded in (
+        ("ctcae_anemia_base", grade_anemia(data["hgb_base"], sex=sex)),
+        ("ctcae_plt_post", grade_platelets(data["plt_post"])),
+        ("ctcae_anc_base", grade_neutrophils(data["anc_base"])),
+    ):
+        assert str(data[column].dtype) == "Int8"
+        pd.testing.assert_series_equal(
+            data[column], graded.astype("Int8"), check_names=False, check_index=False
+        )
+        assert data[column].isna().tolist() == graded.isna().tolist()

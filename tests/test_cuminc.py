@@ -137,3 +137,16 @@ def test_array_interface_matches_formula():
 def test_bad_formula():
     with pytest.raises(FormulaError):
         cuminc("tt ~ arm", example_frame())
+
+
+def test_event_column_is_one_byte_without_missing_status_and_nan_with():
+    from mdsrs_core.models.cuminc import event_column
+
+    full = event_column(pd.Series([0, 1, 2, 0, 2]), 0)
+    assert full.dtype == np.int8
+    assert full.tolist() == [0, 1, 1, 0, 1]
+    text = event_column(pd.Series(["cens", "aml", "death"]), "cens")
+    assert text.dtype == np.int8 and text.tolist() == [0, 1, 1]
+    gaps = event_column(pd.Series([0, None, 2], dtype="Int64"), 0)
+    assert gaps.dtype == float
+    assert np.isnan(gaps[1]) and gaps[[0, 2]].tolist() == [0.0, 1.0]

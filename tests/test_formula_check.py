@@ -139,3 +139,21 @@ def test_dotted_name_must_be_a_column():
     assert str(info.value).startswith(
         "The formula 'y ~ x.values' names the column 'x.values', which is not in the data."
     )
+
+
+def test_the_term_limit_counts_a_repeated_factor_once():
+    """``a * a : a * a`` is the one term ``a`` (a term is a set of factors: at most
+    2^m - 1 of them for m factors), however large the expansion's upper bound; ten
+    distinct factors multiplied out are still 1,023 terms, over the limit."""
+    assert check_formula("a ~ a * a : a * a + a * a : (a + a) ^ 2") == []
+    assert check_formula("y ~ log(x) * log(x) * log(x) * x * x * x * x * x * x * x") == []
+    with pytest.raises(FormulaError, match="1,023 model terms"):
+        check_formula("y ~ " + " * ".join(f"x{i}" for i in range(10)))
+
+
+def test_an_interaction_binds_tighter_than_a_sum_in_the_term_count():
+    """``d : g * h + e : f + b * c : (a + a0) ^ 2`` has 11 terms: ':' is not read as
+    Python's '&', which binds looser than '+' and grouped the sums into one product."""
+    assert check_formula("a ~ d : g * h + e : f + b * c : (a + a0) ^ 2") == []
+    with pytest.raises(FormulaError, match="':' in 'a:b' is an interaction"):
+        check_formula("y ~ I(a:b)")

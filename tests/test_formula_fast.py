@@ -299,3 +299,24 @@ def test_formula_columns_names_what_the_model_frame_reads(cohort, formula, used)
 def test_formula_columns_checks_the_formula(cohort):
     with pytest.raises(FormulaError, match="hgb_pots"):
         fm.formula_columns("hgb_pots ~ arm", cohort.data.columns)
+
+
+def test_a_frame_of_every_row_holds_no_positions_array():
+    """Every row used: the frame keeps a slice, not an n-sized array of positions; its
+    data, variables and rows_of are those of the positions 0..n-1."""
+    data = pd.DataFrame(
+        {"t": [1.0, 2.0, 3.0, 4.0], "e": [1, 0, 1, 1], "x": [0.5, 1.5, 2.5, 3.5]},
+        index=[7, 3, 9, 1],
+    )
+    mf = fm.model_frame("Surv(t, e) ~ x", data)
+    assert mf._positions is fm.EVERY_ROW
+    np.testing.assert_array_equal(mf._row_positions(), np.arange(4))
+    pd.testing.assert_frame_equal(mf.data, data)
+    assert not np.shares_memory(mf.data["t"].to_numpy(), data["t"].to_numpy())
+    values = np.array([10, 20, 30, 40])
+    taken = mf.rows_of(values)
+    np.testing.assert_array_equal(taken, values)
+    assert not np.shares_memory(taken, values)  # a new array, as a fancy index gives
+    some = fm.model_frame("Surv(t, e) ~ x", data.assign(x=[0.5, np.nan, 2.5, 3.5]))
+    np.testing.assert_array_equal(some._positions, [0, 2, 3])
+    np.testing.assert_array_equal(some.rows_of(values), [10, 30, 40])

@@ -93,3 +93,21 @@ def test_shared_columns_are_the_named_columns_in_order_sharing_the_arrays():
     assert (data["age"] > 0).all()
     empty = shared_columns(data, [])
     assert empty.shape == (len(data), 0) and empty.index.equals(data.index)
+
+
+def test_in_arm_is_the_text_comparison_without_a_string_per_row():
+    from mdsrs_core.frames import in_arm
+
+    cases = [
+        pd.Series(pd.Categorical(["b", "a", None, "b"], categories=["b", "a"])),
+        pd.Series(["x", "y", "x", None], dtype=object),
+        pd.Series([1, 2, 2, 1]),  # an arm coded by numbers, compared as text
+        pd.Series(pd.Categorical([], categories=["a"])),
+    ]
+    for arm in cases:
+        for name in [*map(str, pd.unique(arm.dropna())), "absent", "nan", "None"]:
+            got = in_arm(arm, name)
+            # a missing arm is in no arm (astype(str) would spell it 'nan' or 'None')
+            want = ((arm.astype(str) == name) & arm.notna()).to_numpy()
+            assert got.dtype == bool
+            assert np.array_equal(got, want), (arm.tolist(), name)

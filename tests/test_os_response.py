@@ -230,3 +230,17 @@ def test_landmark_off_in_the_study_settings():
     outcome = run(load_example(), only=["os"], settings={"os": {"response_landmark": 0}})["os"]
     assert outcome.status == "ok"
     assert not [r for r in outcome.result.records if r.variable == "os_response_landmark_flow"]
+
+
+def test_split_at_response_holds_its_0_1_columns_as_bytes():
+    data = _frame(
+        os_months=[10.0, 8.0, 4.0],
+        death=np.array([1, 0, 1], dtype=np.int8),
+        responder=[1, 1, 0],
+        response_months=[3.0, 2.0, np.nan],
+    )
+    split = split_at_response(data)
+    assert split["responded"].dtype == np.int8 and split["death"].dtype == np.int8
+    assert split["death"].tolist() == [0, 1, 0, 0, 1]
+    floats = split_at_response(data.assign(death=[1.0, 0.0, 1.0]))  # as given otherwise
+    assert floats["death"].tolist() == [0.0, 1.0, 0.0, 0.0, 1.0]

@@ -151,3 +151,47 @@ def test_the_heap_frozen_for_the_workers_is_unfrozen_after_the_run():
             gc.unfreeze()
     finally:
         runner_module._freeze_heap = original
+
+
+def test_results_cross_the_pipe_with_their_arrays_out_of_band():
+    """send_result / receive_result: the message comes back equal, its arrays (sent from
+    their own memory, not copied into the pickle) writable as unpickled ones are."""
+    import numpy as np
+    import pandas as pd
+
+    big = np.arange(300_000, dtype=float)
+    message = (
+        "ok",
+        {
+            "curve": big,
+            "f_order": np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+            "strided": big[::7],  # not contiguous: pickled in band
+            "empty": np.zeros(0),
+            "frame": pd.DataFrame({"x": [1.0, 2.0], "g": pd.Categorical(["a", "b"])}),
+            "text": "ok",
+        },
+        None,
+        [],
+    )
+    parent, child = multiprocessing.Pipe()
+    sender = threading.Thread(target=runner_module.send_result, args=(child, message))
+    sender.start()
+    got = runner_module.receive_result(parent)
+    sender.join()
+    assert got[0] == "ok" and got[2] is None and got[3] == []
+    for key in ("curve", "f_order", "strided", "empty"):
+        np.testing.assert_array_equal(got[1][key], message[1][key])
+        assert got[1][key].flags.writeable
+    assert got[1]["f_order"].flags.f_contiguous
+    pd.testing.assert_frame_equal(got[1]["frame"], message[1]["frame"])
+    got[1]["curve"][0] = -1.0  # its own memory, not the sender's
+    assert big[0] == 0.0
+
+
+def test_a_result_that_cannot_be_pickled_sends_nothing():
+    import pickle
+
+    parent, child = multiprocessing.Pipe()
+    with pytest.raises((pickle.PicklingError, AttributeError)):
+        runner_module.send_result(child, ("ok", lambda: None, None, []))
+    assert not parent.poll(0.05)

@@ -307,7 +307,9 @@ def add_resampling(
     options = outcome.config.options
     landmarks = [float(t) for t in options.get("landmarks", [12, 36, 60])]
     conf_level = float(options.get("conf_level", 0.95))
-    arm = (d["arm"].astype(str) == arms[1]).to_numpy(int)
+    from mdsrs_core.frames import in_arm
+
+    arm = in_arm(d["arm"], arms[1]).astype(int)
     cox = (outcome.config.formulas or {}).get("cox")
     strata_of = None
     if permutations:

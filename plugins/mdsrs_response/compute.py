@@ -7,7 +7,7 @@ import pandas as pd
 from mdsrs_core.binary_outcome import CI_METHODS, compare_binary
 from mdsrs_core.errors import StudyError
 from mdsrs_core.formula import model_frame, split_formula
-from mdsrs_core.frames import analysis_columns, select_rows
+from mdsrs_core.frames import analysis_columns, in_arm, select_rows
 from mdsrs_core.variables import RESPONSE_LEVELS
 
 from .derive import HI_LABELS, LAB_SOURCE, hematologic_improvement, responder_from_response
@@ -36,7 +36,7 @@ def _check_options(config) -> tuple[str, float]:
 def _category_records(result, d: pd.DataFrame, arms: list[str]) -> None:
     """n (%) of each IWG 2006 category by arm, among patients with a response."""
     for arm in arms:
-        resp = d.loc[d["arm"].astype(str) == arm, "response"].astype("object")
+        resp = d.loc[in_arm(d["arm"], arm), "response"].astype("object")
         total = int(resp.notna().sum())
         result.add("response", "N", total, arm=arm, label="Best response (IWG 2006)", n=total)
         for level in RESPONSE_LEVELS:
@@ -58,7 +58,7 @@ def _hi_records(result, d: pd.DataFrame, hi: pd.DataFrame, arms: list[str]) -> N
     """HI-E, HI-P, HI-N by arm: n with HI / N evaluable for that lineage."""
     for name, label in HI_LABELS.items():
         for arm in arms:
-            values = hi.loc[d["arm"].astype(str) == arm, name].dropna()
+            values = hi.loc[in_arm(d["arm"], arm), name].dropna()
             total, k = int(values.size), int(values.sum())
             result.add(name, "n", k, arm=arm, label=label, n=total)
             result.add(
@@ -146,7 +146,7 @@ def analyze_response(result, cohort, config):
                 f"missing value in a covariate of {formula!r}",
             )
             kept = kept.drop(index=mf.dropped)
-    counts = {arm: int((kept["arm"].astype(str) == arm).sum()) for arm in arms}
+    counts = {arm: int((in_arm(kept["arm"], arm)).sum()) for arm in arms}
     result.analysed(counts)
     if min(counts.values()) == 0:
         empty = [a for a, k in counts.items() if k == 0]

@@ -10,7 +10,7 @@ import pandas as pd
 from mdsrs_core.binary_outcome import CI_METHODS, compare_binary
 from mdsrs_core.errors import FormulaError, ModelError, StudyError
 from mdsrs_core.formula import model_frame, split_formula
-from mdsrs_core.frames import analysis_columns, select_rows
+from mdsrs_core.frames import analysis_columns, in_arm, select_rows
 
 from .endpoint import CR_STATUS, CR_TIME
 
@@ -212,15 +212,6 @@ def _cif_records(
                 )
 
 
-def _in_arm(arm: pd.Series, name: str) -> np.ndarray:
-    """Rows whose arm, as text, is ``name``: compared through the codes of the column's
-    distinct values (``astype(str)`` would make one Python string per row, ~60 MB at
-    10^6 patients)."""
-    codes, values = pd.factorize(arm)
-    labels = np.array([str(v) for v in values], dtype=object)
-    return np.isin(codes, np.flatnonzero(labels == name))
-
-
 def _numbers_at_risk(kept, arms, every: float = 12.0) -> dict:
     """Patients still under observation and free of both events at 0, 12, 24... months per
     arm (R's ``summary(survfit(Surv(time, status != 0) ~ arm), times = )$n.risk``: time >=
@@ -232,7 +223,7 @@ def _numbers_at_risk(kept, arms, every: float = 12.0) -> dict:
     for a in arms:
         # times >= t counted by one sort and a binary search per grid time (a comparison
         # of every patient per grid time before; NaN is never >= t, so it is left out)
-        mine = np.sort(time[_in_arm(kept["arm"], a) & ~np.isnan(time)])
+        mine = np.sort(time[in_arm(kept["arm"], a) & ~np.isnan(time)])
         n_risk[a] = [int(k) for k in len(mine) - np.searchsorted(mine, grid, side="left")]
     return {"times": grid, "n_risk": n_risk, "follow_up": follow_up}
 
@@ -280,7 +271,7 @@ def analyze_aml(result, cohort, config):
             result.exclude(kept.loc[idx, "patient_id"], kept.loc[idx, "arm"].astype(str), reason)
         if drops:  # drop() copies every column, even when it drops nothing
             kept = select_rows(kept, ~kept.index.isin(list(drops)))
-    counts = {arm: int((kept["arm"].astype(str) == arm).sum()) for arm in arms}
+    counts = {arm: int((in_arm(kept["arm"], arm)).sum()) for arm in arms}
     result.analysed(counts)
     result.note(STATUS_RULE)
     # a count, not the rows (a copy of every column, held to the end of the analysis)
@@ -292,7 +283,7 @@ def analyze_aml(result, cohort, config):
             "follow-up), the cause-specific Cox model the formula's times."
         )
     for arm in arms:
-        status = kept.loc[kept["arm"].astype(str) == arm, CR_STATUS]
+        status = kept.loc[in_arm(kept["arm"], arm), CR_STATUS]
         for code, level in STATUS_LEVELS.items():
             result.add(
                 "aml_status",
@@ -372,7 +363,7 @@ def _hazard_ratios(
     from mdsrs_core.models.crr import crr
 
     pct = f"{100 * conf_level:g}%"
-    n_aml = {arm: int(kept.loc[_in_arm(kept["arm"], arm), "aml"].sum()) for arm in (ref, trt)}
+    n_aml = {arm: int(kept.loc[in_arm(kept["arm"], arm), "aml"].sum()) for arm in (ref, trt)}
     specs = (
         (
             CS_VARIABLE,
