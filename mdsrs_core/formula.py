@@ -109,6 +109,7 @@ _SURV = re.compile(r"^\s*Surv\s*\((.*)\)\s*$", re.DOTALL)
 #: ``ModelFrame._positions`` when every row of the data given is used
 EVERY_ROW = slice(None)
 
+
 @dataclass
 class ModelFrame:
     """The numbers a model is fitted to, and the bookkeeping of how they were obtained."""

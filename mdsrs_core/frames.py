@@ -77,9 +77,9 @@ def shared_columns(frame: pd.DataFrame, columns: Any) -> pd.DataFrame:
 
 def in_arm(arm: pd.Series, name: str) -> np.ndarray:
     """Booleans, one per row: whether the row's arm, as text, is ``name`` (what
-    ``arm.astype(str) == name`` gives, except that a missing arm is in no arm). Compared through the codes of the column's distinct
-    values: ``astype(str)`` would make an array of one string per row (10^6 patients:
-    8 MB, each time an arm is counted)."""
+    ``arm.astype(str) == name`` gives, except that a missing arm is in no arm). Compared
+    through the codes of the column's distinct values: ``astype(str)`` would make an array
+    of one string per row (10^6 patients: 8 MB, each time an arm is counted)."""
     codes, values = pd.factorize(arm)
     labels = np.array([str(v) for v in values], dtype=object)
     return np.isin(codes, np.flatnonzero(labels == name))

@@ -668,7 +668,7 @@ def _worker_loop(tasks: Mapping[str, Any], conn: Any) -> None:
                         f"({type(exc).__name__}: {exc})",
                     ),
                     None,
-                )
+                ),
             )
         # the analysis's temporaries are free: their pages go back to the system before
         # the next analysis (at 10^6 patients the worker otherwise keeps each one's peak)

@@ -278,10 +278,10 @@ def _parse_event(s: pd.Series, name: str, codes: Mapping | None) -> tuple[pd.Ser
                 f"study file's [codes] {name}"
             )
         problems.append(Problem(name, "must be 0 or 1", list(s.index[bad]), found, hint))
-    out = num.where(~bad)
-    if isinstance(out.dtype, pd.Int64Dtype):  # parsed from text: 0/1/<NA>, a byte per row
-        out = out.astype("Int8")
-    return out, problems
+    event: pd.Series = num.where(~bad)
+    if isinstance(event.dtype, pd.Int64Dtype):  # parsed from text: 0/1/<NA>, a byte per row
+        event = event.astype("Int8")
+    return event, problems
 
 
 def distinct_text(s: pd.Series) -> tuple[np.ndarray, pd.Series] | None:

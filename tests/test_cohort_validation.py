@@ -306,9 +306,7 @@ def test_events_read_as_text_are_nullable_int8_and_numbers_stay_floats(tmp_path)
     """0/1 events parsed from a file's text: 0, 1 and <NA>, one byte per patient; an event
     column that already holds numbers keeps them as floats (NaN for missing)."""
     path = tmp_path / "c.csv"
-    path.write_text(
-        "patient_id,arm,death,os_months\nP1,a,0,1.5\nP2,b,1,2\nP3,a,,\nP4,b,1,4\n"
-    )
+    path.write_text("patient_id,arm,death,os_months\nP1,a,0,1.5\nP2,b,1,2\nP3,a,,\nP4,b,1,4\n")
     read = Cohort.read(path)
     assert str(read.data["death"].dtype) == "Int8"
     assert read.data["death"].tolist()[:2] == [0, 1] and read.data["death"].isna().sum() == 1

@@ -148,25 +148,25 @@ class _Engine:
         # eta_i: d N_i part minus the d Lambda hat part; "before": failure times <= t_i
         n_before = np.searchsorted(self.uft, t, side="right")  # how many u_k <= t_i
 
-        def upto(v: np.ndarray) -> np.ndarray:  # sum over k < n_before_i of v_k
+        def upto(v: np.ndarray, before: np.ndarray) -> np.ndarray:  # sum over k < before_i
             c = np.concatenate([np.zeros((1, *v.shape[1:])), np.cumsum(v, axis=0)])
-            return c[n_before]
+            return c[before]
 
-        def total_minus(v: np.ndarray) -> np.ndarray:  # sum over k >= n_before_i
-            return v.sum(axis=0) - upto(v)
+        def total_minus(v: np.ndarray, before: np.ndarray) -> np.ndarray:  # over k >= before_i
+            return v.sum(axis=0) - upto(v, before)
 
         # each row-sized array is formed in place and dropped once used (10^6 rows: ~8 MB
         # each); the same operations in the same order as the written-out expressions
-        a0 = upto(dk / s0)
-        a1 = upto(dk[:, None] * xbar / s0[:, None])
+        a0 = upto(dk / s0, n_before)
+        a1 = upto(dk[:, None] * xbar / s0[:, None], n_before)
         st1 = x * a0[:, None]  # st1 = -(e (x a0 - a1))
         st1 -= a1
         st1 *= e[:, None]
         np.negative(st1, out=st1)
         del a0, a1
-        b0 = total_minus(dk * gk / s0)
-        b1 = total_minus(dk[:, None] * gk[:, None] * xbar / s0[:, None])
-        del n_before  # (``upto`` is not called again)
+        b0 = total_minus(dk * gk / s0, n_before)
+        b1 = total_minus(dk[:, None] * gk[:, None] * xbar / s0[:, None], n_before)
+        del n_before
         # e_j / G(t_j-) of competing failures, 0 for the others (the booleans read as 1/0)
         cw = self.comp * e / g
         del e
