@@ -688,7 +688,7 @@ def send_result(conn: Any, message: Any) -> None:
     buffers: list[pickle.PickleBuffer] = []
     payload = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
     views = [b.raw() for b in buffers]
-    conn.send((len(payload), [v.nbytes for v in views]))
+    conn.send([v.nbytes for v in views])  # then the pickle, then each array's bytes
     conn.send_bytes(payload)
     for view in views:
         conn.send_bytes(view)
@@ -698,7 +698,7 @@ def receive_result(conn: Any) -> Any:
     """The message sent by :func:`send_result` (its arrays writable, as unpickled ones are)."""
     import pickle
 
-    _, sizes = conn.recv()
+    sizes = conn.recv()
     payload = conn.recv_bytes()
     buffers = []
     for size in sizes:
