@@ -490,3 +490,43 @@ def test_svg_ids_renamed_in_one_pass_with_their_references():
         '<g clip-path="url(#n1)"><use xlink:href="#n2"/><text>url(#p1a</text></g>'
         '<clipPath id="n3"/><g clip-path="url(#n3)"/></svg>'
     )
+
+
+def test_risk_table_of_large_counts_shows_every_kth_time_and_no_count_touches_another():
+    """Six-digit counts every 12 months over 15 years would run into each other: the table
+    shows every k-th time from 0 (k the smallest that keeps them apart, measured on the
+    drawn text), and the arms' names stay clear of the first count."""
+    from mdsrs_core.report.risk_table import draw_risk_table, time_axis
+    from mdsrs_core.report.style import figure_style, freeze_layout, new_figure
+
+    times = [float(t) for t in range(0, 181, 12)]
+    risk = {
+        "times": times,
+        "n_risk": {
+            "lenalidomide": [386981 - 20000 * i for i in range(len(times))],
+            "thalidomide": [613019 - 30000 * i for i in range(len(times))],
+        },
+    }
+    colors = {"lenalidomide": "#0072B2", "thalidomide": "#D55E00"}
+    for counts, want_stride in ((risk, 2), ({**risk, "n_risk": {"a": [12] * 16}}, 1)):
+        arms = list(counts["n_risk"])
+        with figure_style():
+            fig = new_figure(6.5, 4.8)
+            grid = fig.add_gridspec(2, 1, height_ratios=[4, 0.8])
+            ax = fig.add_subplot(grid[0])
+            table = fig.add_subplot(grid[1], sharex=ax)
+            time_axis(ax, times, 180.0)
+            draw_risk_table(table, counts, arms, {a: colors.get(a, "k") for a in arms})
+            freeze_layout(fig)
+        texts = [t for t in table.texts if t.get_gid() == "risk"]
+        shown = [t.get_text() for t in texts]
+        assert shown == [str(n) for a in arms for n in counts["n_risk"][a][::want_stride]]
+        renderer = fig.canvas.get_renderer()
+        for row in range(len(arms)):
+            boxes = sorted(
+                (t.get_window_extent(renderer) for t in texts if t.get_position()[1] == row),
+                key=lambda b: b.x0,
+            )
+            assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+            label = table.get_yticklabels()[row].get_window_extent(renderer)
+            assert label.x1 < boxes[0].x0

@@ -129,7 +129,9 @@ def _split(cohort: Cohort, columns: dict[str, str]) -> tuple[dict[str, pd.DataFr
     data = cohort.data
     ok, reason = _valid(data, columns)
     excluded = Counter((str(a), r) for a, r in zip(data["arm"], reason, strict=True) if r)
-    per_arm = {a: data[ok & (data["arm"].astype(str) == a)] for a in cohort.arms}
+    from mdsrs_core.frames import in_arm
+
+    per_arm = {a: data[ok & in_arm(data["arm"], a)] for a in cohort.arms}
     return per_arm, excluded
 
 

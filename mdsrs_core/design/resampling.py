@@ -296,19 +296,19 @@ def add_resampling(
     res = outcome.result
     if outcome.status != "ok" or res is None or outcome.config is None:
         return
+    from mdsrs_core.frames import in_arm
+
     data = run.cohort.data
     left_out = {e.patient_id for e in res.exclusions}
     keep = ~data["patient_id"].astype(str).isin(left_out)
     d = data.loc[keep]
     arms = list(run.cohort.arms)
-    if len(arms) != 2 or any((d["arm"].astype(str) == a).sum() == 0 for a in arms):
+    if len(arms) != 2 or any(not in_arm(d["arm"], a).any() for a in arms):
         res.note("Resampling: needs two arms with patients analysed; not done.")
         return
     options = outcome.config.options
     landmarks = [float(t) for t in options.get("landmarks", [12, 36, 60])]
     conf_level = float(options.get("conf_level", 0.95))
-    from mdsrs_core.frames import in_arm
-
     arm = in_arm(d["arm"], arms[1]).astype(int)
     cox = (outcome.config.formulas or {}).get("cox")
     strata_of = None

@@ -3,7 +3,9 @@ the time axis it shares with the curves: drawing only, from numbers an endpoint 
 
 ``risk`` is ``{"times": [0, 12, ...], "n_risk": {arm: [n, ...]}}``: for each arm the number
 of patients still under observation and event-free at each time (R's
-``summary(survfit(...), times = )$n.risk``).
+``summary(survfit(...), times = )$n.risk``). When the widest count would run into its
+neighbours (six-digit counts every 12 months over 15 years), the table shows every second
+(third, ...) time from 0 on, as few as keep the counts apart; the figure data keep them all.
 """
 
 from __future__ import annotations
@@ -11,20 +13,56 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["draw_risk_table", "time_axis", "percent_axis"]
+__all__ = ["draw_risk_table", "time_axis", "percent_axis", "risk_stride"]
+
+#: the counts' font size (points)
+FONT_SIZE = 8.5
+#: a digit's advance as a fraction of the font size: DejaVu Sans's 0.64 em, the widest of
+#: the figures' fonts (Arial's and Liberation Sans's are 0.56)
+DIGIT_EM = 0.64
+#: the least room between two neighbouring counts (points)
+GAP_PT = 4.0
+
+
+def risk_stride(ax: Any, times: Sequence[float], widest: int) -> int:
+    """Show every k-th time of the table: the smallest k at which counts of ``widest``
+    digits, centred on their times, keep :data:`GAP_PT` apart on ``ax`` (its x limits and
+    its width in the figure as they are when called)."""
+    if len(times) < 2:
+        return 1
+    low, high = ax.get_xlim()
+    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    step = min(gaps) / (high - low) * width_pt
+    need = widest * DIGIT_EM * FONT_SIZE + GAP_PT
+    k = 1
+    while k * step < need and k < len(times):
+        k += 1
+    return k
 
 
 def draw_risk_table(
     ax: Any, risk: Mapping[str, Any], arms: Sequence[str], colors: Mapping[str, str]
 ) -> None:
     """Numbers at risk, one row per arm in its colour, on ``ax`` (which shares the curves'
-    x axis); the arms' names label the rows."""
+    x axis, its limits already set: :func:`time_axis`); the arms' names label the rows.
+    Every :func:`risk_stride`-th time is shown when the counts would touch."""
     times = risk["times"]
     rows = [a for a in arms if a in risk["n_risk"]]
+    widest = max((len(str(n)) for a in rows for n in risk["n_risk"][a]), default=1)
+    stride = risk_stride(ax, times, widest)
     for i, arm in enumerate(rows):
-        for t, n in zip(times, risk["n_risk"][arm], strict=True):
+        counts = list(zip(times, risk["n_risk"][arm], strict=True))
+        for t, n in counts[::stride]:
             ax.text(
-                t, i, str(n), ha="center", va="center", fontsize=8.5, color=colors[arm], gid="risk"
+                t,
+                i,
+                str(n),
+                ha="center",
+                va="center",
+                fontsize=FONT_SIZE,
+                color=colors[arm],
+                gid="risk",
             )
     ax.set_ylim(len(rows) - 0.5, -0.5)
     from .style import wrapped
@@ -32,7 +70,9 @@ def draw_risk_table(
     ax.set_yticks(range(len(rows)), labels=[wrapped(a, 22) for a in rows])
     for label, arm in zip(ax.get_yticklabels(), rows, strict=True):
         label.set_color(colors[arm])
-    ax.tick_params(axis="y", length=0, pad=14)
+    # the arms' names clear of the first count, centred on time 0 at the axis
+    half = widest * DIGIT_EM * FONT_SIZE / 2
+    ax.tick_params(axis="y", length=0, pad=max(14.0, half + GAP_PT))
     # the x axis is the curves' (shared): none of its own drawn, nor its ticks computed
     ax.xaxis.set_visible(False)
     for side in ("left", "bottom", "top", "right"):

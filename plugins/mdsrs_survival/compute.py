@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mdsrs_core._lazy import lazy_module
+from mdsrs_core.endpoint import EndpointResult
 from mdsrs_core.errors import ModelError, StudyError
 from mdsrs_core.formula import split_formula, split_top_level
 from mdsrs_core.frames import analysis_columns, select_rows
@@ -143,7 +144,7 @@ def analyze_os(result, cohort, config):
     if len(present) >= 2:
         from .response_survival import analyze_response_survival
 
-        response_part = type(result)(result.endpoint)
+        response_part = EndpointResult(result.endpoint)
         analyze_response_survival(response_part, data, config, ties, conf_level)
     fit = survfit(KM_FORMULA, data, conf_level=conf_level)
     label_of = {f"arm={a}": a for a in arms}
