@@ -153,6 +153,27 @@ def test_forest_ratio_axes_read_at_1_2_5_without_minor_ticks(example_rows):
         assert minor and ax.xaxis.get_minor_formatter()(minor[0], 0) == f"{minor[0]:g}"
 
 
+def test_forest_ratio_axis_under_a_decade_reads_at_1_2_5_when_three_fall_in_it(example_rows):
+    """An axis from about 0.37 to 2.3 (a large cohort's narrow interval far from 1) is read
+    at 0.5, 1 and 2, not at every tenth (0.6, 0.7, 0.8 and 0.9 ran into each other)."""
+    import dataclasses
+
+    from mdsrs_core.report.forest import _panel, forest_rows
+    from mdsrs_core.report.style import figure_style, new_figure
+
+    result, rows = example_rows
+    with figure_style():
+        fig = new_figure(4, 2)
+        ax = fig.add_subplot()
+        ratio = forest_rows(rows)[0][0]
+        far = [dataclasses.replace(ratio, estimate=0.4, conf_low=0.39, conf_high=0.41)]
+        _panel(ax, far, True, None, tuple(result.cohort.arms), 200.0)
+        low, high = ax.get_xlim()
+        assert high / low < 10
+        assert _shown_ticks(ax) == pytest.approx([0.5, 1.0, 2.0])
+        assert _shown_ticks(ax, minor=True) == []
+
+
 @pytest.fixture(scope="module")
 def all_figures(example_rows):
     """Every figure of the example run: the endpoints' and the forest plot."""

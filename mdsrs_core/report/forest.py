@@ -22,6 +22,13 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["forest_rows", "forest_plot"]
 
 
+def _one_two_five(low: float, high: float) -> list[float]:
+    """The values 1, 2 and 5 times a power of ten from ``low`` to ``high`` (positive)."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    values = (m * 10.0**e for e in range(first, last + 1) for m in (1, 2, 5))
+    return [v for v in values if low <= v <= high]
+
+
 def _finite(*values: Any) -> bool:
     return all(v is not None and isinstance(v, (int, float)) and math.isfinite(v) for v in values)
 
@@ -222,13 +229,15 @@ def _panel(
 
         plain = FuncFormatter(lambda v, _: f"{v:g}")
         ax.xaxis.set_major_formatter(plain)
-        if high / low < 10:
-            # an axis spanning less than a decade has at most one major tick: label the
-            # minor ones in the same plain numbers (0.7, 0.8) instead of matplotlib's 7x10^-1
+        if high / low < 10 and len(_one_two_five(low, high)) < 3:
+            # an axis spanning a fraction of a decade has at most one major tick: label the
+            # minor ones in the same plain numbers (0.8, 0.9) instead of matplotlib's 9x10^-1
             ax.xaxis.set_minor_formatter(plain)
         else:
             # ratios read at 0.2, 0.5, 1, 2, 5 (a forest plot's usual scale), with no
-            # unlabelled minor ticks between; over more than four decades, at the decades
+            # unlabelled minor ticks between (also under a decade when three of them fall
+            # in it: 0.3 to 2.4 labelled at every tenth ran 0.6, 0.7, 0.8, 0.9 together);
+            # over more than four decades, at the decades
             decades = math.log10(high / low)
             subs = (1.0, 2.0, 5.0) if decades <= 4 else (1.0,)
             ax.xaxis.set_major_locator(LogLocator(10, subs=subs))
