@@ -117,14 +117,28 @@ def _shown_ticks(ax, minor=False):
     return [float(v) for v in locs if low <= v <= high]
 
 
+def _one_ratio_panel(example_rows, estimate, low, high):
+    """A ratio panel of the forest plot with one effect (the example's first ratio row with
+    ``estimate`` and its interval replaced); its axes."""
+    import dataclasses
+
+    from mdsrs_core.report.forest import _panel, forest_rows
+    from mdsrs_core.report.style import figure_style, new_figure
+
+    result, rows = example_rows
+    with figure_style():
+        ax = new_figure(4, 2).add_subplot()
+        ratio = forest_rows(rows)[0][0]
+        one = [dataclasses.replace(ratio, estimate=estimate, conf_low=low, conf_high=high)]
+        _panel(ax, one, True, None, tuple(result.cohort.arms), 200.0)
+    return ax
+
+
 def test_forest_ratio_axes_read_at_1_2_5_without_minor_ticks(example_rows):
     """A ratio axis over a decade or more is labelled at 1, 2 and 5 times the powers of ten
     (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10), each label its plain number, with no unlabelled
     minor ticks; one over less than a decade labels its minor ticks (0.6, 0.7, ...)."""
-    import dataclasses
-
-    from mdsrs_core.report.forest import _panel, forest_plot, forest_rows
-    from mdsrs_core.report.style import figure_style, new_figure
+    from mdsrs_core.report.forest import forest_plot
 
     result, rows = example_rows
     fig = forest_plot(rows, list(result.cohort.arms))
@@ -141,37 +155,21 @@ def test_forest_ratio_axes_read_at_1_2_5_without_minor_ticks(example_rows):
         assert _shown_ticks(ax, minor=True) == []
         formatter = ax.xaxis.get_major_formatter()
         assert [formatter(v, 0) for v in shown] == [f"{v:g}" for v in shown]
-    with figure_style():
-        fig = new_figure(4, 2)
-        ax = fig.add_subplot()
-        ratio = forest_rows(rows)[0][0]
-        narrow = [dataclasses.replace(ratio, estimate=1.0, conf_low=0.7, conf_high=1.4)]
-        _panel(ax, narrow, True, None, tuple(result.cohort.arms), 200.0)
-        low, high = ax.get_xlim()
-        assert high / low < 10
-        minor = _shown_ticks(ax, minor=True)
-        assert minor and ax.xaxis.get_minor_formatter()(minor[0], 0) == f"{minor[0]:g}"
+    ax = _one_ratio_panel(example_rows, 1.0, 0.7, 1.4)
+    low, high = ax.get_xlim()
+    assert high / low < 10
+    minor = _shown_ticks(ax, minor=True)
+    assert minor and ax.xaxis.get_minor_formatter()(minor[0], 0) == f"{minor[0]:g}"
 
 
 def test_forest_ratio_axis_under_a_decade_reads_at_1_2_5_when_three_fall_in_it(example_rows):
     """An axis from about 0.37 to 2.3 (a large cohort's narrow interval far from 1) is read
     at 0.5, 1 and 2, not at every tenth (0.6, 0.7, 0.8 and 0.9 ran into each other)."""
-    import dataclasses
-
-    from mdsrs_core.report.forest import _panel, forest_rows
-    from mdsrs_core.report.style import figure_style, new_figure
-
-    result, rows = example_rows
-    with figure_style():
-        fig = new_figure(4, 2)
-        ax = fig.add_subplot()
-        ratio = forest_rows(rows)[0][0]
-        far = [dataclasses.replace(ratio, estimate=0.4, conf_low=0.39, conf_high=0.41)]
-        _panel(ax, far, True, None, tuple(result.cohort.arms), 200.0)
-        low, high = ax.get_xlim()
-        assert high / low < 10
-        assert _shown_ticks(ax) == pytest.approx([0.5, 1.0, 2.0])
-        assert _shown_ticks(ax, minor=True) == []
+    ax = _one_ratio_panel(example_rows, 0.4, 0.39, 0.41)
+    low, high = ax.get_xlim()
+    assert high / low < 10
+    assert _shown_ticks(ax) == pytest.approx([0.5, 1.0, 2.0])
+    assert _shown_ticks(ax, minor=True) == []
 
 
 @pytest.fixture(scope="module")
